@@ -1,0 +1,85 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from .config import Config, resolve_secret_key
+from .extensions import csrf, db, htmx, login_manager, migrate
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True,
+                template_folder=str(PROJECT_ROOT / "templates"))
+    app.config.from_object(Config)
+    if test_config:
+        app.config.update(test_config)
+    os.makedirs(app.instance_path, exist_ok=True)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, "phuluc.sqlite")
+    app.config["SECRET_KEY"] = resolve_secret_key(app.config["APP_ENV"], app.config.get("SECRET_KEY"),
+                                                  app.instance_path)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    htmx.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Vui lòng đăng nhập để tiếp tục."
+    login_manager.login_message_category = "info"
+
+    from . import models  # noqa: F401  (models must be known to Alembic and the login loader)
+    from .admin.routes import bp as admin_bp
+    from .auth.routes import bp as auth_bp
+    from .entry.routes import bp as entry_bp
+    from .cli import register_cli
+    from .templating import register_templating
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(entry_bp)
+    app.register_blueprint(admin_bp)
+    register_templating(app)
+    register_cli(app)
+    register_error_pages(app)
+    return app
+
+
+ERRORS = {
+    400: ("Yêu cầu không hợp lệ", "Biểu mẫu đã hết hạn hoặc thiếu mã bảo vệ. Hãy tải lại trang rồi thử lại."),
+    403: ("Không có quyền", "Tài khoản của bạn không được xem hoặc sửa nội dung này."),
+    404: ("Không tìm thấy", "Trang hoặc dữ liệu này không tồn tại."),
+    413: ("Tệp quá lớn", "Tệp tải lên vượt quá dung lượng cho phép."),
+}
+
+
+def register_error_pages(app: Flask) -> None:
+    from flask import render_template
+
+    def handler(exc):
+        code = getattr(exc, "code", 500)
+        title, message = ERRORS[code]
+        return render_template("errors.html", code=code, title=title, message=message), code
+
+    for code in ERRORS:
+        app.register_error_handler(code, handler)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
+    """SQLite: enforce foreign keys; WAL so readers never block the one writer."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()

@@ -1,0 +1,175 @@
+"""The demo district (Lộc Ninh, seed 003) and the campaign kl49-2024 (seed 004), partly filled."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .entry.service import UnitList, UnitTable, default_assignments
+from .models import ROLE_ADMIN, ROLE_CLERK, ROLE_COMPILER, Campaign, CampaignUnit, Unit, User
+
+DEMO_PASSWORD = "demo123"
+CAMPAIGN_CODE = "kl49-2024"
+
+# The 16 communes and the town of Lộc Ninh, in the order of seed 003.
+COMMUNES = [
+    "Thị trấn Lộc Ninh", "Xã Lộc Hòa", "Xã Lộc An", "Xã Lộc Tấn", "Xã Lộc Thạnh", "Xã Lộc Hiệp",
+    "Xã Lộc Thiện", "Xã Lộc Thuận", "Xã Lộc Quang", "Xã Lộc Phú", "Xã Lộc Thành", "Xã Lộc Thái",
+    "Xã Lộc Điền", "Xã Lộc Hưng", "Xã Lộc Thịnh", "Xã Lộc Khánh",
+]
+DISTRICT_UNITS = [  # code, name, kind: one unit of each district kind of the outline
+    ("ln-ubnd", "Ủy ban nhân dân huyện Lộc Ninh", "ubnd_huyen"),
+    ("ln-ldld", "Liên đoàn Lao động huyện Lộc Ninh", "ldld_huyen"),
+    ("ln-hkh", "Hội Khuyến học huyện Lộc Ninh", "hkh_huyen"),
+    ("ln-mttq", "Ủy ban MTTQ Việt Nam huyện Lộc Ninh", "doan_the"),
+]
+COMPILER = ("ln-btg", "Ban Tuyên giáo Huyện ủy Lộc Ninh", "huyen_uy")
+
+
+def demo_units() -> list[tuple[str, str, str]]:
+    communes = [(f"ln-{i:02d}", name, "xa") for i, name in enumerate(COMMUNES, start=1)]
+    return communes + DISTRICT_UNITS
+
+
+def _unit(session: Session, code: str, name: str, kind: str, parent: Unit | None, order: int,
+          phone: str | None) -> Unit:
+    unit = session.scalar(select(Unit).where(Unit.code == code))
+    if unit is None:
+        unit = Unit(code=code, name=name, kind=kind, parent=parent, sort_order=order, phone=phone)
+        session.add(unit)
+    return unit
+
+
+def _user(session: Session, username: str, full_name: str, role: str, unit: Unit) -> User:
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        user = User(username=username, full_name=full_name, role=role, unit=unit)
+        user.set_password(DEMO_PASSWORD)
+        session.add(user)
+    return user
+
+
+def load_demo(session: Session, today: dt.date) -> bool:
+    """Create the demo district, accounts and campaign; False (and no change) if it is already there."""
+    if session.scalar(select(Campaign).where(Campaign.code == CAMPAIGN_CODE)) is not None:
+        return False
+    district = _unit(session, "ln", "Huyện Lộc Ninh", "huyen", None, 0, None)
+    compiler_unit = _unit(session, *COMPILER, district, 100, "0271 3866 100")
+    units = []
+    for order, (code, name, kind) in enumerate(demo_units(), start=1):
+        unit = _unit(session, code, name, kind, district, order, f"0271 3866 {order:03d}")
+        units.append(unit)
+    session.flush()
+    for unit in units:
+        _user(session, unit.code, f"Cán bộ nhập liệu – {unit.name}", ROLE_CLERK, unit)
+    _user(session, compiler_unit.code, "Cán bộ tổng hợp – Ban Tuyên giáo", ROLE_COMPILER, compiler_unit)
+    _user(session, "admin", "Quản trị hệ thống", ROLE_ADMIN, compiler_unit)
+
+    campaign = Campaign(
+        code=CAMPAIGN_CODE,
+        name="Sơ kết 5 năm thực hiện Kết luận số 49-KL/TW – Phụ lục số liệu",
+        description=("Theo Công văn số 1241-CV/HU ngày 03/5/2024 của Ban Thường vụ Huyện ủy: các đơn vị "
+                     "gửi báo cáo trước ngày 15/5/2024; Ban Tuyên giáo Huyện ủy trình dự thảo báo cáo "
+                     "trước ngày 25/5/2024. (Bản trình diễn: hạn gửi được đặt 14 ngày sau ngày nạp dữ liệu.)"),
+        outline_code="kl49", outline_version=1, year_from=2019, year_to=2023,
+        compiler_unit=compiler_unit, deadline=today + dt.timedelta(days=14), units=units)
+    session.add(campaign)
+    session.flush()
+    session.add_all(default_assignments(campaign, units))
+    session.flush()
+    _fill(session, campaign, units)
+    session.commit()
+    return True
+
+
+def _fill(session: Session, campaign: Campaign, units: list[Unit]) -> None:
+    """Plausible values: ten communes complete, five partly filled, Lộc Khánh untouched."""
+    rng = random.Random(49)
+    outline = campaign.outline
+    communes = [u for u in units if u.kind == "xa"]
+    for index, unit in enumerate(communes):
+        if unit.code == "ln-16":
+            continue  # untouched: the compiler's "not started" case
+        partial = index >= 10
+        for table in outline.tables:
+            if table.is_list or (partial and table.code not in ("II.1.1", "II.1.2", "II.1.5")):
+                continue
+            part = UnitTable(session, campaign, unit, table)
+            for row in part.layout.rows:
+                if partial and row.key in ("2022", "2023"):
+                    continue
+                values = _row_values(table.code, row.key, rng, scale=1)
+                _store(part, row.key, values)
+        if index in (0, 3, 9):
+            docs = UnitList(session, campaign, unit, outline.table("I"))
+            docs.add({"the_loai": "Kế hoạch", "so_hieu": f"{12 + index}-KH/ĐU",
+                      "ngay_ban_hanh": f"2019-0{6 + index % 3}-1{index % 9}",
+                      "trich_yeu": "Thực hiện Kết luận số 49-KL/TW của Ban Bí thư về tiếp tục thực hiện Chỉ thị số 11-CT/TW",
+                      "co_quan": f"Đảng ủy {unit.name.replace('Xã ', 'xã ')}"}, None, "demo", commit=False)
+    by_kind = {u.kind: u for u in units if u.kind != "xa"}
+    for kind, tables in {"ubnd_huyen": ("II.1.1", "II.1.2", "II.1.4", "II.1.5", "II.1.6"),
+                         "ldld_huyen": ("II.1.8",), "hkh_huyen": ("III",)}.items():
+        unit = by_kind[kind]
+        for code in tables:
+            part = UnitTable(session, campaign, unit, outline.table(code))
+            for row in part.layout.rows:
+                _store(part, row.key, _row_values(code, row.key, rng, scale=12))
+    district_docs = UnitList(session, campaign, by_kind["ubnd_huyen"], outline.table("I"))
+    district_docs.add({"the_loai": "Kế hoạch", "so_hieu": "137/KH-UBND", "ngay_ban_hanh": "2020-04-20",
+                       "trich_yeu": "Triển khai thực hiện Kết luận số 49-KL/TW trên địa bàn huyện",
+                       "co_quan": "Ủy ban nhân dân huyện Lộc Ninh"}, None, "demo", commit=False)
+    front_docs = UnitList(session, campaign, by_kind["doan_the"], outline.table("I"))
+    front_docs.add({"the_loai": "Hướng dẫn", "so_hieu": "05/HD-MTTQ", "ngay_ban_hanh": "2019-09-03",
+                    "trich_yeu": "Hướng dẫn vận động hội viên tham gia xây dựng xã hội học tập",
+                    "co_quan": "Ủy ban MTTQ Việt Nam huyện Lộc Ninh"}, None, "demo", commit=False)
+    note = UnitTable(session, campaign, by_kind["doan_the"], outline.table("III"))
+    _store(note, "2023", {"ghi_chu": "Phối hợp tuyên truyền mô hình “Công dân học tập” ở 16/16 xã, thị trấn"})
+
+
+def _row_values(table_code: str, row_key: str, rng: random.Random, scale: int) -> dict[str, object]:
+    """Values that respect the outline's hard rules (trained ≤ total, of which ≤ total)."""
+    year = int(row_key) if row_key.isdigit() else 2023
+    trend = year - 2018
+    yes = lambda p: "Có" if rng.random() < p else "Không"  # noqa: E731
+    if table_code in ("II.1.1", "II.1.2"):
+        return {"xa_dat": yes(0.55 + 0.08 * trend), "huyen_dat": "Có" if year >= 2021 else "Không"}
+    if table_code == "II.1.3":
+        total35 = rng.randint(900, 2500)
+        total60 = total35 + rng.randint(1500, 4000)
+        illiterate = rng.randint(5, 60)
+        return {"mu_chu": illiterate, "huy_dong": max(0, illiterate - rng.randint(0, 10)),
+                "d35_tong": total35, "d35_dtts": rng.randint(0, total35 // 4),
+                "d35_md1": rng.randint(850, total35), "d35_md2": rng.randint(700, total35 - 100),
+                "d60_tong": total60, "d60_dtts": rng.randint(0, total60 // 4),
+                "d60_md1": rng.randint(2000, total60), "d60_md2": rng.randint(1800, total60 - 100),
+                "tong_md1": rng.randint(2000, total60), "tong_md2": rng.randint(1800, total60 - 100),
+                "tai_mu_chu": rng.randint(0, 5)}
+    if table_code == "II.1.4":
+        return {"so_luong": rng.randint(3, 12) if row_key == "co_so" else rng.randint(150, 900)}
+    if table_code == "II.1.5":
+        xa_total = rng.randint(18, 24)
+        huyen_total = rng.randint(120, 160)
+        return {"xa_tong": xa_total, "xa_dt": rng.randint(xa_total // 2, xa_total),
+                "huyen_tong": huyen_total, "huyen_dt": rng.randint(huyen_total // 2, huyen_total)}
+    if table_code == "II.1.6":
+        rural = rng.randint(300, 700) * scale // 12
+        disabled = rng.randint(10, 40)
+        return {"ldnt_dt": rural, "ldnt_vl": rng.randint(rural // 2, rural),
+                "nkt_dt": disabled, "nkt_vl": rng.randint(0, disabled)}
+    if table_code == "II.1.8":
+        workers = rng.randint(5000, 7000)
+        return {"cn_tong": workers, "cn_dt": rng.randint(workers // 3, workers // 2)}
+    if table_code == "III":
+        return {"xa_hkh": "Có", "cdht": rng.randint(0, 400) * trend // 5, "xa_hoc_tap": yes(0.2 * trend),
+                "huyen_hkh": "Có"}
+    return {}
+
+
+def _store(part: UnitTable, row_key: str, values: dict[str, object]) -> None:
+    """Store a row through the same checks as a clerk's entry (columns the unit does not fill are skipped)."""
+    for key, raw in values.items():
+        if part.owns(key):
+            part.store(row_key, key, part.check(row_key, key, raw), None, "demo")

@@ -1,0 +1,209 @@
+"""One table of an outline as a grid of positioned cells.
+
+The HTML table, the unit's Excel template and the assembled workbook are all drawn from this
+layout, so a cell sits at the same address everywhere and a corrected header reaches every output.
+Rows and columns are 0-based sheet positions; row 0 holds the title (cell A1).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from xlsxwriter.utility import xl_rowcol_to_cell
+
+from .outline import Column, Table
+
+TITLE_ROW = 0
+CONTEXT_ROW = 1  # the section headings above the table ("II. …", "1. …")
+FIRST_TABLE_ROW = 3
+LIST_MIN_ROWS = 20
+ROW_HEADER_LABEL = "Thời gian"
+
+
+@dataclass(frozen=True)
+class HeaderCell:
+    text: str
+    row: int
+    col: int
+    rowspan: int = 1
+    colspan: int = 1
+    inferred: bool = False
+    column: Column | None = None  # set on the header of one column
+
+    @property
+    def last_row(self) -> int:
+        return self.row + self.rowspan - 1
+
+    @property
+    def last_col(self) -> int:
+        return self.col + self.colspan - 1
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A body cell: the value of ``column`` in the row ``row_key``."""
+
+    row: int
+    col: int
+    colspan: int
+    column: Column
+    row_key: str
+
+    @property
+    def address(self) -> str:
+        return xl_rowcol_to_cell(self.row, self.col)
+
+    @property
+    def kind(self) -> str:
+        if self.column.is_derived:
+            return "derived"
+        if self.column.type in ("unit_count", "serial"):
+            return "fixed"
+        return "input"
+
+
+@dataclass
+class LayoutRow:
+    key: str
+    label: str  # row header ("Năm 2019"); for list rows the TT number
+    row: int
+    block: int
+    cells: list[Cell] = field(default_factory=list)
+
+    def cell(self, column_key: str) -> Cell:
+        for c in self.cells:
+            if c.column.key == column_key:
+                return c
+        raise KeyError(column_key)
+
+
+@dataclass
+class BlockLayout:
+    index: int
+    header: list[HeaderCell]
+    header_rows: list[int]
+    number_row: int | None
+    numbers: list[HeaderCell]
+    rows: list[LayoutRow]
+
+
+    def header_lines(self) -> list[list[HeaderCell]]:
+        """The header cells row by row, left to right (for an HTML table)."""
+        return [sorted((h for h in self.header if h.row == r), key=lambda h: h.col) for r in self.header_rows]
+
+
+@dataclass
+class Layout:
+    table: Table
+    width: int
+    blocks: list[BlockLayout]
+    label_col: bool  # grid tables have the "Thời gian" label column A; list tables do not
+
+    @property
+    def rows(self) -> list[LayoutRow]:
+        return [r for b in self.blocks for r in b.rows]
+
+    @property
+    def cells(self) -> list[Cell]:
+        return [c for r in self.rows for c in r.cells]
+
+    @property
+    def last_row(self) -> int:
+        return self.rows[-1].row if self.rows else FIRST_TABLE_ROW
+
+    @property
+    def header_row_indexes(self) -> list[int]:
+        """The rows to repeat on every printed page: the first block's header and number row."""
+        b = self.blocks[0]
+        return b.header_rows + ([b.number_row] if b.number_row is not None else [])
+
+    def row(self, key: str, block: int | None = None) -> LayoutRow:
+        for r in self.rows:
+            if r.key == key and (block is None or r.block == block):
+                return r
+        raise KeyError(key)
+
+    def find_row(self, row_key: str, column_key: str) -> LayoutRow:
+        """The row holding the cell (row_key, column_key): a row key repeats across blocks."""
+        for r in self.rows:
+            if r.key == row_key and any(c.column.key == column_key for c in r.cells):
+                return r
+        raise KeyError((row_key, column_key))
+
+    def find(self, row_key: str, column_key: str) -> Cell:
+        for r in self.rows:
+            if r.key == row_key:
+                for c in r.cells:
+                    if c.column.key == column_key:
+                        return c
+        raise KeyError((row_key, column_key))
+
+
+def build_layout(table: Table, years: list[int], list_rows: int = LIST_MIN_ROWS) -> Layout:
+    """Position every header and body cell of ``table`` for a campaign over ``years``."""
+    if table.is_list:
+        return _list_layout(table, list_rows)
+    row = FIRST_TABLE_ROW
+    number = 0
+    width = 0
+    blocks: list[BlockLayout] = []
+    for bi, block in enumerate(table.blocks):
+        header: list[HeaderCell] = []
+        header_rows: list[int] = []
+        numbers: list[HeaderCell] = []
+        col_of: dict[str, int] = {}
+        col = 1
+        for c in block.columns:
+            col_of[c.key] = col
+            col += c.span
+        width = max(width, col)
+        number_row = None
+        if block.header:
+            two_levels = any(g.label for g in block.groups)
+            depth = 2 if two_levels else 1
+            header_rows = list(range(row, row + depth))
+            header.append(HeaderCell(ROW_HEADER_LABEL, row, 0, rowspan=depth))
+            for g in block.groups:
+                if g.label:
+                    span = sum(c.span for c in g.columns)
+                    header.append(HeaderCell(g.label, row, col_of[g.columns[0].key], colspan=span,
+                                             inferred=g.inferred))
+                for c in g.columns:
+                    sub = row + 1 if g.label else row
+                    header.append(HeaderCell(c.label, sub, col_of[c.key], rowspan=depth - (sub - row),
+                                             colspan=c.span, inferred=c.inferred, column=c))
+            row += depth
+            number_row = row
+            numbers.append(HeaderCell("A", row, 0))
+            local: dict[str, int] = {}
+            for c in block.columns:
+                number += 1
+                local[c.key] = number
+                text = str(number)
+                if c.type == "percent":
+                    text = f"{number}={local[c.of]}/{local[c.over]}*100"
+                numbers.append(HeaderCell(text, row, col_of[c.key], colspan=c.span, column=c))
+            row += 1
+        body: list[LayoutRow] = []
+        for spec in block.row_specs(years):
+            lr = LayoutRow(spec.key, spec.label, row, bi)
+            for c in block.columns:
+                lr.cells.append(Cell(row, col_of[c.key], c.span, c, spec.key))
+            body.append(lr)
+            row += 1
+        blocks.append(BlockLayout(bi, header, header_rows, number_row, numbers, body))
+    return Layout(table, width, blocks, label_col=True)
+
+
+def _list_layout(table: Table, list_rows: int) -> Layout:
+    row = FIRST_TABLE_ROW
+    header = [HeaderCell(c.label, row, i, column=c) for i, c in enumerate(table.columns)]
+    numbers = [HeaderCell(str(i + 1), row + 1, i, column=c) for i, c in enumerate(table.columns)]
+    body: list[LayoutRow] = []
+    for n in range(list_rows):
+        r = row + 2 + n
+        lr = LayoutRow(str(n + 1), str(n + 1), r, 0)
+        lr.cells = [Cell(r, i, 1, c, str(n + 1)) for i, c in enumerate(table.columns)]
+        body.append(lr)
+    block = BlockLayout(0, header, [row], row + 1, numbers, body)
+    return Layout(table, len(table.columns), [block], label_col=False)

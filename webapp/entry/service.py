@@ -1,0 +1,372 @@
+"""Entry of a unit's own cells: who owns what, reading a unit's table, saving checked values.
+
+No Flask here: views and the command line call these with the session, the campaign, the unit and
+the user. Every save writes its audit event in the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..domain.layout import Cell, Layout, LayoutRow, build_layout
+from ..domain.outline import Table
+from ..domain.values import Parsed, ValueProblem, check_rules, derive, parse_input, show
+from ..models import Assignment, AuditEvent, Campaign, CellValue, ListRow, Unit, User
+
+
+class NotOwned(PermissionError):
+    """The unit does not fill this cell (another unit's, a derived or a fixed cell)."""
+
+
+def owned_groups(session: Session, campaign: Campaign, unit: Unit) -> dict[str, set[str]]:
+    """table code → the column groups (``b0g1``, or ``rows`` for a list) that ``unit`` fills."""
+    owned: dict[str, set[str]] = defaultdict(set)
+    rows = session.execute(
+        select(Assignment.table_code, Assignment.group_key)
+        .where(Assignment.campaign_id == campaign.id, Assignment.unit_id == unit.id)
+    )
+    for table_code, group_key in rows:
+        owned[table_code].add(group_key)
+    return owned
+
+
+def default_assignments(campaign: Campaign, units: list[Unit]) -> list[Assignment]:
+    """Who fills what, from the outline's owner kinds: every group to every unit of its kind."""
+    out = []
+    for table in campaign.outline.tables:
+        for unit in units:
+            if table.is_list:
+                if unit.kind in table.owner:
+                    out.append(Assignment(campaign_id=campaign.id, unit_id=unit.id,
+                                          table_code=table.code, group_key="rows"))
+                continue
+            for gkey, group in table.groups:
+                if unit.kind in group.owner:
+                    out.append(Assignment(campaign_id=campaign.id, unit_id=unit.id,
+                                          table_code=table.code, group_key=gkey))
+    return out
+
+
+def may_edit(table: Table, groups: set[str], column_key: str) -> bool:
+    column = table.column(column_key)
+    return column.is_input and table.group_key_of(column_key) in groups
+
+
+@dataclass
+class CellView:
+    """What a page shows for one cell of a unit's table."""
+
+    cell: Cell
+    editable: bool
+    owned: bool  # the unit's group (inputs, and its fixed and derived cells)
+    text: str = ""
+    error: str | None = None
+    warning: str | None = None
+
+    @property
+    def column(self):
+        return self.cell.column
+
+    @property
+    def dom_id(self) -> str:
+        return f"cell-{self.cell.row_key}-{self.column.key}"
+
+    @property
+    def name(self) -> str:
+        return f"cell:{self.cell.row_key}:{self.column.key}"
+
+
+@dataclass
+class RowView:
+    row: LayoutRow
+    cells: list[CellView] = field(default_factory=list)
+
+    @property
+    def dom_id(self) -> str:
+        return f"row-{self.row.block}-{self.row.key}"
+
+
+class UnitTable:
+    """A unit's part of one grid table: its stored values laid out, with derived cells and flags."""
+
+    def __init__(self, session: Session, campaign: Campaign, unit: Unit, table: Table,
+                 groups: set[str] | None = None):
+        self.session, self.campaign, self.unit, self.table = session, campaign, unit, table
+        self.groups = owned_groups(session, campaign, unit)[table.code] if groups is None else groups
+        self.layout: Layout = build_layout(table, campaign.years)
+        self.stored: dict[tuple[str, str], CellValue] = {
+            (v.row_key, v.col_key): v
+            for v in session.scalars(select(CellValue).where(
+                CellValue.campaign_id == campaign.id, CellValue.unit_id == unit.id,
+                CellValue.table_code == table.code))
+        }
+
+    def owns(self, column_key: str) -> bool:
+        return self.table.group_key_of(column_key) in self.groups
+
+    def numbers(self, row_key: str) -> dict[str, int | None]:
+        """The unit's numbers in one row, with its fixed 1 in the "Tổng số" of groups it fills."""
+        values: dict[str, int | None] = {}
+        for c in self.table.columns:
+            if c.type == "unit_count":
+                values[c.key] = 1 if self.owns(c.key) else None
+            elif c.is_numeric and not c.is_derived:
+                v = self.stored.get((row_key, c.key))
+                values[c.key] = v.num if v else None
+        return values
+
+    def row_view(self, lrow: LayoutRow, typed: dict[str, str] | None = None,
+                 errors: dict[str, str] | None = None) -> RowView:
+        """The row as shown; ``typed`` keeps what the clerk typed in cells refused with ``errors``."""
+        typed, errors = typed or {}, errors or {}
+        numbers = self.numbers(lrow.key)
+        block = self.table.blocks[lrow.block]
+        warnings: dict[str, str] = {}
+        for breach in check_rules(block, numbers):
+            for key in breach.columns:
+                if breach.rule.level == "warning":
+                    warnings.setdefault(key, breach.message)
+                else:  # stored before a rule existed, or by an older version: show it
+                    errors.setdefault(key, breach.message)
+        view = RowView(lrow)
+        for cell in lrow.cells:
+            c = cell.column
+            owned = self.owns(c.key)
+            cv = CellView(cell, editable=owned and c.is_input, owned=owned)
+            if c.key in typed:
+                cv.text = typed[c.key]
+            elif c.is_derived:
+                cv.text = show(c, derive(c, numbers), None) if owned else ""
+            elif c.type == "unit_count":
+                cv.text = show(c, numbers[c.key], None)
+            else:
+                stored = self.stored.get((lrow.key, c.key))
+                cv.text = show(c, stored.num, stored.text) if stored else ""
+            cv.error = errors.get(c.key)
+            cv.warning = None if cv.error else warnings.get(c.key)
+            view.cells.append(cv)
+        return view
+
+    def rows(self) -> list[RowView]:
+        return [self.row_view(r) for r in self.layout.rows]
+
+    def input_column(self, row_key: str, column_key: str):
+        """The column of a cell this unit may fill; raises NotOwned for any other cell."""
+        try:
+            column = self.table.column(column_key)
+            self.layout.find(row_key, column_key)
+        except KeyError:
+            raise NotOwned(f"{row_key}/{column_key}") from None
+        if not (column.is_input and self.owns(column_key)):
+            raise NotOwned(f"{row_key}/{column_key}")
+        return column
+
+    def check(self, row_key: str, column_key: str, raw: object) -> Parsed:
+        """Parse and check one value against the row's hard rules; raises ValueProblem or NotOwned."""
+        column = self.input_column(row_key, column_key)
+        parsed = parse_input(column, raw)
+        if column.is_numeric:
+            numbers = self.numbers(row_key)
+            numbers[column_key] = parsed.num
+            block = self.table.block_of(column_key)
+            for breach in check_rules(block, numbers, level="error"):
+                if column_key in breach.columns:
+                    raise ValueProblem(breach.message)
+        return parsed
+
+    def store(self, row_key: str, column_key: str, parsed: Parsed, user: User | None, via: str) -> bool:
+        """Write a checked value (and its audit event); False when nothing changed."""
+        current = self.stored.get((row_key, column_key))
+        old = (current.num, current.text) if current else (None, None)
+        if old == (parsed.num, parsed.text):
+            return False
+        column = self.table.column(column_key)
+        if current is None:
+            current = CellValue(campaign_id=self.campaign.id, unit_id=self.unit.id,
+                                table_code=self.table.code, row_key=row_key, col_key=column_key, version=0)
+            self.session.add(current)
+            self.stored[(row_key, column_key)] = current
+        current.num, current.text = parsed.num, parsed.text
+        current.version += 1
+        current.updated_by_id = user.id if user else None
+        self.session.add(AuditEvent(
+            user_id=current.updated_by_id, campaign_id=self.campaign.id, unit_id=self.unit.id,
+            action="cell", via=via, table_code=self.table.code, row_key=row_key, col_key=column_key,
+            old=show(column, *old) or None, new=show(column, parsed.num, parsed.text) or None))
+        return True
+
+    def save(self, row_key: str, column_key: str, raw: object, user: User | None, via: str) -> None:
+        """Check and store one value and commit; raises ValueProblem (nothing stored) or NotOwned."""
+        parsed = self.check(row_key, column_key, raw)
+        if self.store(row_key, column_key, parsed, user, via):
+            self.session.commit()
+
+    def save_many(self, raw: dict[tuple[str, str], object], user: User | None, via: str) -> dict[tuple[str, str], str]:
+        """Check every value, then store all of them or none; returns the refused cells' messages.
+
+        Values are checked together: a row's rules see the other new values of the same row.
+        """
+        errors: dict[tuple[str, str], str] = {}
+        parsed: dict[tuple[str, str], Parsed] = {}
+        for (row_key, col_key), value in raw.items():
+            column = self.input_column(row_key, col_key)
+            try:
+                parsed[(row_key, col_key)] = parse_input(column, value)
+            except ValueProblem as exc:
+                errors[(row_key, col_key)] = str(exc)
+        by_row: dict[str, dict[str, Parsed]] = defaultdict(dict)
+        for (row_key, col_key), p in parsed.items():
+            by_row[row_key][col_key] = p
+        for row_key, new in by_row.items():
+            numbers = self.numbers(row_key)
+            numbers.update({k: p.num for k, p in new.items() if self.table.column(k).is_numeric})
+            for block in self.table.blocks:
+                for breach in check_rules(block, numbers, level="error"):
+                    for key in breach.columns:
+                        if key in new and (row_key, key) not in errors:
+                            errors[(row_key, key)] = breach.message
+        if errors:
+            return errors
+        changed = False
+        for (row_key, col_key), p in parsed.items():
+            changed |= self.store(row_key, col_key, p, user, via)
+        if changed:
+            self.session.commit()
+        return {}
+
+    def progress(self) -> tuple[int, int]:
+        """(filled, expected) over the unit's number and yes/no cells; notes are optional."""
+        expected = filled = 0
+        for cell in self.layout.cells:
+            c = cell.column
+            if c.is_input and c.type != "text" and self.owns(c.key):
+                expected += 1
+                v = self.stored.get((cell.row_key, c.key))
+                filled += bool(v and (v.num is not None or v.text))
+        return filled, expected
+
+
+def _describe(table: Table, data: dict | None) -> str | None:
+    """A list row as one line of text for the audit trail."""
+    if not data:
+        return None
+    return " | ".join(show(c, None, data.get(c.key)) for c in table.columns if c.type != "serial")
+
+
+class UnitList:
+    """A unit's rows of a list table (table I): added, edited and removed one at a time."""
+
+    def __init__(self, session: Session, campaign: Campaign, unit: Unit, table: Table,
+                 groups: set[str] | None = None):
+        self.session, self.campaign, self.unit, self.table = session, campaign, unit, table
+        self.groups = owned_groups(session, campaign, unit)[table.code] if groups is None else groups
+        self.rows: list[ListRow] = list(session.scalars(
+            select(ListRow).where(ListRow.campaign_id == campaign.id, ListRow.unit_id == unit.id,
+                                  ListRow.table_code == table.code).order_by(ListRow.id)))
+
+    @property
+    def editable(self) -> bool:
+        return "rows" in self.groups
+
+    @property
+    def input_columns(self):
+        return [c for c in self.table.columns if c.is_input]
+
+    def parse(self, raw: dict[str, object]) -> tuple[dict[str, str] | None, dict[str, str]]:
+        """(data, errors) for one row; (None, {}) when the row is entirely blank (no document)."""
+        data: dict[str, str] = {}
+        errors: dict[str, str] = {}
+        for c in self.input_columns:
+            try:
+                parsed = parse_input(c, raw.get(c.key))
+            except ValueProblem as exc:
+                errors[c.key] = str(exc)
+                continue
+            if parsed.text is not None:
+                data[c.key] = parsed.text
+        if not data and not errors:
+            return None, {}
+        for c in self.input_columns:
+            if c.required and c.key not in data and c.key not in errors:
+                errors[c.key] = "Chưa nhập (bắt buộc khi dòng có dữ liệu)"
+        return (None if errors else data), errors
+
+    def row(self, row_id: int) -> ListRow:
+        for r in self.rows:
+            if r.id == row_id:
+                return r
+        raise NotOwned(f"list row {row_id}")
+
+    def _require_editable(self) -> None:
+        if not self.editable:
+            raise NotOwned(self.table.code)
+
+    def add(self, data: dict[str, str], user: User | None, via: str, commit: bool = True) -> ListRow:
+        self._require_editable()
+        row = ListRow(campaign_id=self.campaign.id, unit_id=self.unit.id, table_code=self.table.code,
+                      data=data, updated_by_id=user.id if user else None)
+        self.session.add(row)
+        self.rows.append(row)
+        self._audit("list_add", None, data, user, via)
+        if commit:
+            self.session.commit()
+        return row
+
+    def update(self, row: ListRow, data: dict[str, str], user: User | None, via: str, commit: bool = True) -> bool:
+        self._require_editable()
+        if row.data == data:
+            return False
+        old = row.data
+        row.data = dict(data)
+        row.version += 1
+        row.updated_by_id = user.id if user else None
+        self._audit("list_edit", old, data, user, via, row_key=str(row.id))
+        if commit:
+            self.session.commit()
+        return True
+
+    def delete(self, row: ListRow, user: User | None, via: str, commit: bool = True) -> None:
+        self._require_editable()
+        self._audit("list_delete", row.data, None, user, via, row_key=str(row.id))
+        self.session.delete(row)
+        self.rows.remove(row)
+        if commit:
+            self.session.commit()
+
+    def _audit(self, action, old, new, user, via, row_key=None) -> None:
+        self.session.add(AuditEvent(
+            user_id=user.id if user else None, campaign_id=self.campaign.id, unit_id=self.unit.id,
+            action=action, via=via, table_code=self.table.code, row_key=row_key,
+            old=_describe(self.table, old), new=_describe(self.table, new)))
+
+    def progress(self) -> tuple[int, int]:
+        """(rows entered, 0): a list has no expected size."""
+        return len(self.rows), 0
+
+
+def unit_part(session: Session, campaign: Campaign, unit: Unit, table: Table,
+              groups: set[str] | None = None) -> UnitTable | UnitList:
+    cls = UnitList if table.is_list else UnitTable
+    return cls(session, campaign, unit, table, groups)
+
+
+def list_cells(part: UnitList, row: ListRow | None, form=None, errors=None) -> list[CellView]:
+    """The input cells of one list row (or of the blank new row), keeping typed values with errors."""
+    key = str(row.id) if row else "new"
+    prefix = f"row:{key}:" if row else "new:"
+    form = form or {}
+    row_errors = (errors or {}).get(key, {})
+    views = []
+    for i, c in enumerate(part.input_columns):
+        cell = Cell(0, i + 1, 1, c, key)
+        cv = CellView(cell, editable=part.editable, owned=True, error=row_errors.get(c.key))
+        if prefix + c.key in form:
+            cv.text = form[prefix + c.key]
+        elif row:
+            cv.text = show(c, None, row.data.get(c.key))
+        views.append(cv)
+    return views

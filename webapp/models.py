@@ -1,0 +1,161 @@
+"""Database models: units and accounts, campaigns and who fills what, values and their history."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask_login import UserMixin
+from sqlalchemy import JSON, BigInteger, ForeignKey, String, Text, UniqueConstraint, func
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .domain.outline import Outline, get_outline
+from .extensions import db
+
+ROLE_CLERK, ROLE_COMPILER, ROLE_ADMIN = "clerk", "compiler", "admin"
+ROLE_NAMES = {ROLE_CLERK: "Cán bộ nhập liệu", ROLE_COMPILER: "Cán bộ tổng hợp", ROLE_ADMIN: "Quản trị"}
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+class Unit(db.Model):
+    """A district, commune, office or organisation; reporting units have a kind of the outline."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(30))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    sort_order: Mapped[int] = mapped_column(default=0)
+
+    parent: Mapped[Unit | None] = relationship(remote_side=[id], back_populates="children")
+    children: Mapped[list[Unit]] = relationship(back_populates="parent", order_by="Unit.sort_order")
+
+    def __repr__(self) -> str:
+        return f"<Unit {self.code}>"
+
+
+class User(UserMixin, db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(60), unique=True)
+    full_name: Mapped[str] = mapped_column(String(120), default="")
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20), default=ROLE_CLERK)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+    active: Mapped[bool] = mapped_column(default=True)
+
+    unit: Mapped[Unit] = relationship()
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
+        return self.active
+
+    @property
+    def role_name(self) -> str:
+        return ROLE_NAMES.get(self.role, self.role)
+
+
+class Campaign(db.Model):
+    """One collection round: an outline over some years, its reporting units and deadline."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+    outline_code: Mapped[str] = mapped_column(String(40))
+    outline_version: Mapped[int]
+    year_from: Mapped[int]
+    year_to: Mapped[int]
+    compiler_unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+    deadline: Mapped[dt.date]
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    compiler_unit: Mapped[Unit] = relationship()
+    units: Mapped[list[Unit]] = relationship(secondary="campaign_unit", order_by="Unit.sort_order")
+
+    @property
+    def outline(self) -> Outline:
+        outline = get_outline(self.outline_code)
+        if outline.version != self.outline_version:
+            raise LookupError(f"campaign {self.code} needs {self.outline_code}@{self.outline_version}, "
+                              f"the installed file is version {outline.version}")
+        return outline
+
+    @property
+    def years(self) -> list[int]:
+        return list(range(self.year_from, self.year_to + 1))
+
+
+class CampaignUnit(db.Model):
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), primary_key=True)
+
+
+class Assignment(db.Model):
+    """Unit ``unit_id`` fills column group ``group_key`` (``b0g1``; ``rows`` for a list) of a table."""
+
+    __table_args__ = (UniqueConstraint("campaign_id", "unit_id", "table_code", "group_key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+    table_code: Mapped[str] = mapped_column(String(20))
+    group_key: Mapped[str] = mapped_column(String(20))
+
+
+class CellValue(db.Model):
+    """What one unit entered in one cell: a number (counts, yes/no as 1/0) or a text."""
+
+    __table_args__ = (UniqueConstraint("campaign_id", "unit_id", "table_code", "row_key", "col_key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    table_code: Mapped[str] = mapped_column(String(20))
+    row_key: Mapped[str] = mapped_column(String(40))
+    col_key: Mapped[str] = mapped_column(String(40))
+    num: Mapped[int | None] = mapped_column(BigInteger)
+    text: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(default=1)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+
+class ListRow(db.Model):
+    """One row a unit added to a list table (table I: one document)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+    table_code: Mapped[str] = mapped_column(String(20))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+
+class AuditEvent(db.Model):
+    """An append-only record of a change: who, when, how, and the old and new value."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow, server_default=func.current_timestamp())
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaign.id"), index=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+    action: Mapped[str] = mapped_column(String(30))
+    via: Mapped[str] = mapped_column(String(20), default="web")
+    table_code: Mapped[str | None] = mapped_column(String(20))
+    row_key: Mapped[str | None] = mapped_column(String(40))
+    col_key: Mapped[str | None] = mapped_column(String(40))
+    old: Mapped[str | None] = mapped_column(Text)
+    new: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,66 @@
+// Spreadsheet-like keyboard use of the appendix tables, and CSRF for htmx requests.
+// Tab moves to the next cell natively; Enter moves down the column (Shift+Enter up), as in Excel.
+(function () {
+  "use strict";
+
+  document.addEventListener("htmx:configRequest", function (evt) {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    if (meta) evt.detail.headers["X-CSRFToken"] = meta.content;
+  });
+
+  function cellsOf(table) {
+    return Array.prototype.slice.call(table.querySelectorAll("input.cell, select.cell"));
+  }
+
+  function move(from, step) {
+    var table = from.closest("table");
+    if (!table) return;
+    var cells = cellsOf(table);
+    var col = from.getAttribute("data-col");
+    var i = cells.indexOf(from);
+    for (var j = i + step; j >= 0 && j < cells.length; j += step) {
+      if (cells[j].getAttribute("data-col") === col) { cells[j].focus(); select(cells[j]); return; }
+    }
+    var next = cells[i + step];  // past the last row: on to the next column
+    if (next) { next.focus(); select(next); }
+  }
+
+  function select(el) { if (el.select) el.select(); }
+
+  document.addEventListener("keydown", function (evt) {
+    var el = evt.target;
+    if (evt.key !== "Enter" || !el.classList || !el.classList.contains("cell")) return;
+    if (el.closest("tr.new-row")) return;  // Enter in the new list row adds it
+    evt.preventDefault();
+    move(el, evt.shiftKey ? -1 : 1);
+  });
+
+  // A row comes back from the server after each save. Keep what the clerk is typing meanwhile in
+  // the other cells of that row, and send it when they leave the cell.
+  var pending = {};
+  document.addEventListener("htmx:beforeSwap", function (evt) {
+    var old = evt.detail.target;
+    pending = {};
+    if (!old || !old.querySelectorAll) return;
+    old.querySelectorAll("input.cell").forEach(function (input) {
+      if (input !== evt.detail.requestConfig.elt && input.value !== input.defaultValue) pending[input.id] = input.value;
+    });
+  });
+  document.addEventListener("htmx:afterSwap", function () {
+    Object.keys(pending).forEach(function (id) {
+      var input = document.getElementById(id);
+      if (input) { input.value = pending[id]; input.setAttribute("data-unsent", "1"); }
+    });
+    pending = {};
+  });
+  document.addEventListener("change", function (evt) {
+    if (evt.target.removeAttribute) evt.target.removeAttribute("data-unsent");
+  }, true);
+  document.addEventListener("focusout", function (evt) {
+    var el = evt.target;
+    if (el.getAttribute && el.getAttribute("data-unsent")) {
+      el.removeAttribute("data-unsent");
+      el.dispatchEvent(new Event("change", { bubbles: true }));
+    }
+  });
+})();

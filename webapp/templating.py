@@ -1,0 +1,26 @@
+"""Template filters and globals: Vietnamese numbers and dates, the deadline clock."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from flask import Flask, current_app
+
+from .domain.values import format_date, format_number
+
+
+def local_today() -> dt.date:
+    """Today in the campaign's time zone (Asia/Ho_Chi_Minh)."""
+    return dt.datetime.now(ZoneInfo(current_app.config["TIMEZONE"])).date()
+
+
+def days_left(deadline: dt.date) -> int:
+    """Whole days until the end of the deadline day; 0 on the day itself, negative once past."""
+    return (deadline - local_today()).days
+
+
+def register_templating(app: Flask) -> None:
+    app.jinja_env.filters["vn_number"] = format_number
+    app.jinja_env.filters["vn_date"] = lambda d: d.strftime("%d/%m/%Y") if isinstance(d, dt.date) else format_date(d)
+    app.jinja_env.globals["days_left"] = days_left
