@@ -40,8 +40,10 @@
   var pending = {};
   document.addEventListener("htmx:beforeSwap", function (evt) {
     var old = evt.detail.target;
+    var trigger = evt.detail.requestConfig && evt.detail.requestConfig.elt;
     pending = {};
-    if (!old || !old.querySelectorAll) return;
+    // only a row coming back after one of its own cells was saved (not the "add" row being reset)
+    if (!old || !old.querySelectorAll || !trigger || !trigger.classList.contains("cell")) return;
     old.querySelectorAll("input.cell").forEach(function (input) {
       if (input !== evt.detail.requestConfig.elt && input.value !== input.defaultValue) pending[input.id] = input.value;
     });

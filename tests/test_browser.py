@@ -1,0 +1,96 @@
+"""The table page in a real browser: htmx saves on leaving a cell, Tab and Enter move like a spreadsheet.
+
+Needs Debian's Chromium at /usr/bin/chromium (`apt-get install chromium`); skipped without it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+from conftest import _make_app, stored
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Debian's chromium")]
+
+
+@pytest.fixture
+def live_server(demo_db, tmp_path):
+    from conftest import CURRENT
+
+    path = tmp_path / "live.sqlite"
+    shutil.copy(demo_db, path)
+    app = _make_app(path, WTF_CSRF_ENABLED=True)  # as in production: htmx must send the token
+    CURRENT["app"] = app
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture
+def page(live_server):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1366, "height": 900})
+        page.goto(live_server + "/login")
+        page.fill("#username", "ln-02")
+        page.fill("#password", "demo123")
+        page.click("input[type=submit]")
+        page.wait_for_url(live_server + "/")
+        page.base = live_server
+        yield page
+        browser.close()
+
+
+def test_typing_and_tab_saves_the_cell_and_updates_the_rate(page):
+    page.goto(page.base + "/campaigns/kl49-2024/tables/II.1.5")
+    trained = stored("ln-02", "II.1.5", "2019", "xa_dt").num
+    page.fill("#cell-2019-xa_tong", "40")
+    with page.expect_response(lambda r: r.request.method == "POST") as info:
+        page.keyboard.press("Tab")
+    assert info.value.status == 200
+    rate = page.locator("#row-0-2019 td.derived").first
+    assert rate.inner_text().strip() == f"{trained * 100 / 40:.2f}".replace(".", ",")
+    assert stored("ln-02", "II.1.5", "2019", "xa_tong").num == 40
+    # the swap kept the focus on the next cell of the row
+    assert page.evaluate("document.activeElement.id") == "cell-2019-xa_dt"
+
+
+def test_enter_moves_down_and_an_invalid_value_is_shown_not_stored(page):
+    page.goto(page.base + "/campaigns/kl49-2024/tables/II.1.5")
+    before = stored("ln-02", "II.1.5", "2019", "xa_dt").num
+    page.fill("#cell-2019-xa_dt", "-4")
+    with page.expect_response(lambda r: r.request.method == "POST") as info:
+        page.keyboard.press("Enter")
+    assert info.value.status == 422
+    message = page.locator("#cell-2019-xa_dt-msg")
+    message.wait_for()
+    assert message.inner_text() == "Không được là số âm"
+    assert page.input_value("#cell-2019-xa_dt") == "-4"
+    assert page.evaluate("document.activeElement.id") == "cell-2020-xa_dt"
+    assert stored("ln-02", "II.1.5", "2019", "xa_dt").num == before
+
+
+def test_a_document_is_added_to_table_one_in_place(page):
+    page.goto(page.base + "/campaigns/kl49-2024/tables/I")
+    page.select_option("#new-the_loai", "Nghị quyết")
+    page.fill("#new-so_hieu", "09-NQ/ĐU")
+    page.fill("#new-ngay_ban_hanh", "05/07/2020")
+    page.fill("#new-trich_yeu", "Về xây dựng xã hội học tập")
+    page.fill("#new-co_quan", "Đảng ủy xã Lộc Hòa")
+    with page.expect_response(lambda r: r.request.method == "POST" and r.url.endswith("/rows")):
+        page.click("#list-new button")
+    row = page.locator("#list-body tr").first
+    row.wait_for()
+    assert "09-NQ/ĐU" in page.input_value("#list-body tr input[id$='-so_hieu']")
+    assert page.input_value("#new-so_hieu") == ""

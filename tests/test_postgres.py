@@ -1,0 +1,81 @@
+"""The same schema, demo and saves on PostgreSQL (a fresh database made and dropped for the run).
+
+The server is named by TEST_POSTGRES_URL (default: postgres on 127.0.0.1:5432, database `test`, used
+only to create the scratch database). Without a server the tests are skipped, except under CI.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+from sqlalchemy import func, select
+
+from conftest import DEMO_TODAY, htmx_headers, login
+
+psycopg = pytest.importorskip("psycopg")
+
+ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture(scope="module")
+def pg_url():
+    try:
+        admin = psycopg.connect(ADMIN_URL, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL is required under CI: {exc}")
+        pytest.skip(f"no PostgreSQL server: {exc}")
+    name = f"phuluc_test_{uuid.uuid4().hex[:10]}"
+    admin.execute(f'CREATE DATABASE "{name}"')
+    base = ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
+    yield f"{base}/{name}"
+    admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    admin.close()
+
+
+@pytest.fixture(scope="module")
+def pg_app(pg_url):
+    from flask_migrate import upgrade
+
+    from webapp import create_app
+    from webapp.demo import load_demo
+    from webapp.extensions import db
+
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": pg_url, "WTF_CSRF_ENABLED": False,
+                      "SECRET_KEY": "test"})
+    with app.app_context():
+        upgrade()
+        assert load_demo(db.session, DEMO_TODAY)
+        assert not load_demo(db.session, DEMO_TODAY)
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_migrations_and_demo_on_postgresql(pg_app):
+    from webapp.extensions import db
+    from webapp.models import CellValue, Unit
+
+    with pg_app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Unit)) == 22
+        assert db.session.scalar(select(func.count()).select_from(CellValue)) > 500
+
+
+def test_saving_and_refusing_on_postgresql(pg_app):
+    from webapp.extensions import db
+    from webapp.models import CellValue, Unit
+
+    clerk = login(pg_app.test_client(), "ln-02")
+    name = "cell:2019:xa_tong"
+    assert clerk.post("/campaigns/kl49-2024/tables/II.1.5", data={name: "45"}, headers=htmx_headers(name)).status_code == 200
+    assert clerk.post("/campaigns/kl49-2024/tables/II.1.5", data={name: "-1"}, headers=htmx_headers(name)).status_code == 422
+    with pg_app.app_context():
+        unit = db.session.scalar(select(Unit).where(Unit.code == "ln-02"))
+        value = db.session.scalar(select(CellValue).where(
+            CellValue.unit_id == unit.id, CellValue.table_code == "II.1.5",
+            CellValue.row_key == "2019", CellValue.col_key == "xa_tong"))
+        assert value.num == 45
