@@ -123,6 +123,8 @@ class CellValue(db.Model):
     table_code: Mapped[str] = mapped_column(String(20))
     row_key: Mapped[str] = mapped_column(String(40))
     col_key: Mapped[str] = mapped_column(String(40))
+    # the column group of col_key, kept so that assembly joins values to assignments in the database
+    group_key: Mapped[str] = mapped_column(String(20))
     num: Mapped[int | None] = mapped_column(BigInteger)
     text: Mapped[str | None] = mapped_column(Text)
     version: Mapped[int] = mapped_column(default=1)

@@ -108,6 +108,7 @@ def upgrade():
     sa.Column('table_code', sa.String(length=20), nullable=False),
     sa.Column('row_key', sa.String(length=40), nullable=False),
     sa.Column('col_key', sa.String(length=40), nullable=False),
+    sa.Column('group_key', sa.String(length=20), nullable=False),
     sa.Column('num', sa.BigInteger(), nullable=True),
     sa.Column('text', sa.Text(), nullable=True),
     sa.Column('version', sa.Integer(), nullable=False),

@@ -187,7 +187,8 @@ class UnitTable:
         column = self.table.column(column_key)
         if current is None:
             current = CellValue(campaign_id=self.campaign.id, unit_id=self.unit.id,
-                                table_code=self.table.code, row_key=row_key, col_key=column_key, version=0)
+                                table_code=self.table.code, row_key=row_key, col_key=column_key,
+                                group_key=self.table.group_key_of(column_key), version=0)
             self.session.add(current)
             self.stored[(row_key, column_key)] = current
         current.num, current.text = parsed.num, parsed.text

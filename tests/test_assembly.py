@@ -1,0 +1,97 @@
+"""Assembly straight from the database: sums per cell over the owning units, rates re-derived."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import delete, select
+
+from conftest import in_app
+from webapp.domain.assembly import add_parts, assemble, merge_list_rows, unit_parts
+from webapp.domain.outline import get_outline
+from webapp.domain.values import derive
+from webapp.models import Assignment, Campaign, CellValue, Unit
+
+OUTLINE = get_outline("kl49")
+
+
+def campaign_of(session) -> Campaign:
+    return session.scalar(select(Campaign).where(Campaign.code == "kl49-2024"))
+
+
+def test_every_assembled_number_is_the_sum_over_the_units(app):
+    with in_app() as session:
+        campaign = campaign_of(session)
+        assembled = assemble(session, campaign.id, OUTLINE, campaign.years)
+        parts = unit_parts(session, campaign.id, OUTLINE, campaign.years)
+        rows = session.execute(select(CellValue.table_code, CellValue.row_key, CellValue.col_key, CellValue.num)
+                               .where(CellValue.num.is_not(None))).all()
+    expected: dict = {}
+    for table_code, row_key, col_key, num in rows:
+        expected[(table_code, row_key, col_key)] = expected.get((table_code, row_key, col_key), 0) + num
+    for key, total in expected.items():
+        assert assembled.numbers[key] == total, key
+    # summing the units' own parts gives the same appendix: the rule nests
+    assert add_parts(list(parts.values()), OUTLINE).numbers == assembled.numbers
+
+
+def test_unit_counts_count_the_units_that_fill_the_group(app):
+    with in_app() as session:
+        campaign = campaign_of(session)
+        part = assemble(session, campaign.id, OUTLINE, campaign.years)
+    assert part.number("II.1.1", "2019", "xa_tong") == 16
+    assert part.number("II.1.1", "2023", "huyen_tong") == 1
+    assert part.number("III", "2020", "huyen_tong") == 1
+    assert part.number("II.1.5", "2019", "tinh_tong") is None  # no province unit: blank, not zero
+
+
+def test_rates_are_derived_from_assembled_numbers_not_averaged(app):
+    with in_app() as session:
+        campaign = campaign_of(session)
+        part = assemble(session, campaign.id, OUTLINE, campaign.years)
+        parts = unit_parts(session, campaign.id, OUTLINE, campaign.years)
+    row = part.row_numbers("II.1.5", "2019")
+    rate = derive(OUTLINE.table("II.1.5").column("xa_tyle"), row)
+    assert rate == (Decimal(row["xa_dt"]) * 100 / row["xa_tong"]).quantize(Decimal("0.01"))
+    unit_rates = [derive(OUTLINE.table("II.1.5").column("xa_tyle"), p.row_numbers("II.1.5", "2019"))
+                  for p in parts.values()]
+    unit_rates = [r for r in unit_rates if r is not None]
+    assert rate != (sum(unit_rates) / len(unit_rates)).quantize(Decimal("0.01"))
+    yes = part.number("II.1.1", "2019", "xa_dat")
+    assert derive(OUTLINE.table("II.1.1").column("xa_tyle"), part.row_numbers("II.1.1", "2019")) == \
+        (Decimal(yes) * 100 / 16).quantize(Decimal("0.01"))
+
+
+def test_values_of_a_unit_no_longer_assigned_do_not_count(app):
+    with in_app() as session:
+        campaign = campaign_of(session)
+        before = assemble(session, campaign.id, OUTLINE, campaign.years)
+        commune = session.scalar(select(Unit).where(Unit.code == "ln-02"))
+        own = session.scalar(select(CellValue.num).where(
+            CellValue.unit_id == commune.id, CellValue.table_code == "II.1.5",
+            CellValue.row_key == "2019", CellValue.col_key == "xa_tong"))
+        session.execute(delete(Assignment).where(Assignment.unit_id == commune.id,
+                                                 Assignment.table_code == "II.1.5"))
+        after = assemble(session, campaign.id, OUTLINE, campaign.years)
+    assert after.number("II.1.5", "2019", "xa_tong") == before.number("II.1.5", "2019", "xa_tong") - own
+
+
+def test_notes_are_joined_with_the_unit_name(app):
+    with in_app() as session:
+        campaign = campaign_of(session)
+        part = assemble(session, campaign.id, OUTLINE, campaign.years)
+    assert part.text("III", "2023", "ghi_chu") == (
+        "Ủy ban MTTQ Việt Nam huyện Lộc Ninh: Phối hợp tuyên truyền mô hình “Công dân học tập” ở 16/16 xã, thị trấn")
+
+
+def test_document_list_is_the_union_ordered_by_date_with_duplicates_once(app):
+    with in_app() as session:
+        campaign = campaign_of(session)
+        part = assemble(session, campaign.id, OUTLINE, campaign.years)
+    dates = [row["ngay_ban_hanh"] for row in part.lists["I"]]
+    assert dates == sorted(dates) and len(dates) == 5
+    rows = [{"so_hieu": "12-KH/ĐU", "co_quan": "Đảng ủy xã A", "ngay_ban_hanh": "2020-01-02"},
+            {"so_hieu": "12-KH/ĐU ", "co_quan": "đảng ủy  xã A", "ngay_ban_hanh": "2020-01-02"},
+            {"so_hieu": "12-KH/ĐU", "co_quan": "Đảng ủy xã B", "ngay_ban_hanh": "2019-03-04"}]
+    merged = merge_list_rows(rows, "ngay_ban_hanh", ("so_hieu", "co_quan"))
+    assert [r["co_quan"] for r in merged] == ["Đảng ủy xã B", "Đảng ủy xã A"]

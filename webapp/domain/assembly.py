@@ -1,0 +1,150 @@
+"""Assembly: the whole appendix of a campaign as the sum, cell by cell, of what the owning units entered.
+
+The database does the grouping (one GROUP BY over the stored values, joined to the current
+assignments so that only the units that fill a group count). Rates are not assembled: they are
+derived afterwards from the assembled numerator and denominator (values.derive), never averaged.
+
+No Flask here: the queries are SQLAlchemy Core on the table names, run on any Session or Connection.
+An assembled appendix is a Part, the same shape as one unit's part, so that a district's appendix
+can later stand as one unit's part of a province campaign (add_parts sums parts of any origin).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+from sqlalchemy import JSON, and_, column, func, select, table
+
+from .outline import Outline
+from .parts import Part
+
+cell_value = table("cell_value", column("campaign_id"), column("unit_id"), column("table_code"),
+                   column("row_key"), column("col_key"), column("group_key"), column("num"), column("text"))
+assignment = table("assignment", column("campaign_id"), column("unit_id"), column("table_code"),
+                   column("group_key"))
+list_row = table("list_row", column("id"), column("campaign_id"), column("unit_id"), column("table_code"),
+                 column("data", JSON))
+unit = table("unit", column("id"), column("name"), column("sort_order"))
+
+_owned_values = cell_value.join(assignment, and_(
+    assignment.c.campaign_id == cell_value.c.campaign_id, assignment.c.unit_id == cell_value.c.unit_id,
+    assignment.c.table_code == cell_value.c.table_code, assignment.c.group_key == cell_value.c.group_key))
+
+
+def assemble(session, campaign_id: int, outline: Outline, years: list[int]) -> Part:
+    """The campaign's assembled appendix."""
+    part = Part()
+    sums = session.execute(
+        select(cell_value.c.table_code, cell_value.c.row_key, cell_value.c.col_key, func.sum(cell_value.c.num))
+        .select_from(_owned_values)
+        .where(cell_value.c.campaign_id == campaign_id, cell_value.c.num.is_not(None))
+        .group_by(cell_value.c.table_code, cell_value.c.row_key, cell_value.c.col_key))
+    for table_code, row_key, col_key, total in sums:
+        part.numbers[(table_code, row_key, col_key)] = int(total)
+    counts = dict(((t, g), n) for t, g, n in session.execute(
+        select(assignment.c.table_code, assignment.c.group_key, func.count())
+        .where(assignment.c.campaign_id == campaign_id)
+        .group_by(assignment.c.table_code, assignment.c.group_key)))
+    _add_unit_counts(part, outline, years, lambda t, g: counts.get((t, g), 0))
+    notes = session.execute(
+        select(cell_value.c.table_code, cell_value.c.row_key, cell_value.c.col_key, unit.c.name, cell_value.c.text)
+        .select_from(_owned_values.join(unit, unit.c.id == cell_value.c.unit_id))
+        .where(cell_value.c.campaign_id == campaign_id, cell_value.c.text.is_not(None), cell_value.c.text != "")
+        .order_by(unit.c.sort_order, unit.c.id))
+    lines: dict[tuple[str, str, str], list[str]] = defaultdict(list)
+    for table_code, row_key, col_key, name, text in notes:
+        lines[(table_code, row_key, col_key)].append(f"{name}: {text}")
+    part.texts = {key: "\n".join(value) for key, value in lines.items()}
+    for table_obj in outline.tables:
+        if table_obj.is_list:
+            rows = [data for _, data in _list_rows(session, campaign_id, table_obj.code)]
+            part.lists[table_obj.code] = merge_list_rows(rows, table_obj.order_by, table_obj.unique_by)
+    return part
+
+
+def unit_parts(session, campaign_id: int, outline: Outline, years: list[int]) -> dict[int, Part]:
+    """Every reporting unit's own part (its values, its fixed 1s, its list rows), by unit id."""
+    parts: dict[int, Part] = defaultdict(Part)
+    values = session.execute(
+        select(cell_value.c.unit_id, cell_value.c.table_code, cell_value.c.row_key, cell_value.c.col_key,
+               cell_value.c.num, cell_value.c.text)
+        .select_from(_owned_values).where(cell_value.c.campaign_id == campaign_id))
+    for unit_id, table_code, row_key, col_key, num, text in values:
+        if num is not None:
+            parts[unit_id].numbers[(table_code, row_key, col_key)] = int(num)
+        elif text:
+            parts[unit_id].texts[(table_code, row_key, col_key)] = text
+    groups: dict[int, set[tuple[str, str]]] = defaultdict(set)
+    for unit_id, table_code, group_key in session.execute(
+            select(assignment.c.unit_id, assignment.c.table_code, assignment.c.group_key)
+            .where(assignment.c.campaign_id == campaign_id)):
+        groups[unit_id].add((table_code, group_key))
+    for unit_id, owned in groups.items():
+        _add_unit_counts(parts[unit_id], outline, years, lambda t, g: 1 if (t, g) in owned else 0)
+    for table_obj in outline.tables:
+        if table_obj.is_list:
+            for unit_id, data in _list_rows(session, campaign_id, table_obj.code):
+                parts[unit_id].lists.setdefault(table_obj.code, []).append(data)
+    return dict(parts)
+
+
+def _list_rows(session, campaign_id: int, table_code: str):
+    owned = list_row.join(assignment, and_(
+        assignment.c.campaign_id == list_row.c.campaign_id, assignment.c.unit_id == list_row.c.unit_id,
+        assignment.c.table_code == list_row.c.table_code, assignment.c.group_key == "rows"))
+    return session.execute(
+        select(list_row.c.unit_id, list_row.c.data).select_from(owned)
+        .where(list_row.c.campaign_id == campaign_id, list_row.c.table_code == table_code)
+        .order_by(list_row.c.id)).all()
+
+
+def _add_unit_counts(part: Part, outline: Outline, years: list[int], count) -> None:
+    """Fill the "Tổng số xã" cells: the number of units that fill the group (a unit's own part: 1)."""
+    for table_obj in outline.tables:
+        for group_key, group in table_obj.groups:
+            n = count(table_obj.code, group_key)
+            if not n:
+                continue
+            block = table_obj.block_of(group.columns[0].key)
+            for column_obj in group.columns:
+                if column_obj.type == "unit_count":
+                    for spec in block.row_specs(years):
+                        part.numbers[(table_obj.code, spec.key, column_obj.key)] = n
+
+
+def _identity(row: dict[str, str], keys: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(" ".join(str(row.get(k, "")).split()).casefold() for k in keys)
+
+
+def merge_list_rows(rows: list[dict[str, str]], order_by: str | None, unique_by: tuple[str, ...]) -> list[dict[str, str]]:
+    """The union of the units' rows, ordered by ``order_by``, exact duplicates (same ``unique_by``) once."""
+    seen: set[tuple[str, ...]] = set()
+    merged = []
+    for row in rows:
+        key = _identity(row, unique_by) if unique_by else tuple(sorted(row.items()))
+        if key in seen:
+            continue
+        seen.add(key)
+        merged.append(row)
+    if order_by:
+        merged.sort(key=lambda r: (r.get(order_by) or dt.date.max.isoformat()))
+    return merged
+
+
+def add_parts(parts: list[Part], outline: Outline, names: list[str] | None = None) -> Part:
+    """Sum parts of any origin (units, or assembled sub-campaigns): numbers added, notes joined as
+    "Name: note" lines when ``names`` are given, list rows merged by the outline's rules."""
+    total = Part()
+    lines: dict[tuple[str, str, str], list[str]] = defaultdict(list)
+    for index, part in enumerate(parts):
+        for key, value in part.numbers.items():
+            total.numbers[key] = total.numbers.get(key, 0) + value
+        for key, text in part.texts.items():
+            lines[key].append(f"{names[index]}: {text}" if names else text)
+    total.texts = {key: "\n".join(value) for key, value in lines.items()}
+    for table_obj in outline.tables:
+        if table_obj.is_list:
+            rows = [row for part in parts for row in part.lists.get(table_obj.code, [])]
+            total.lists[table_obj.code] = merge_list_rows(rows, table_obj.order_by, table_obj.unique_by)
+    return total
