@@ -10,7 +10,7 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from .config import Config, resolve_secret_key
+from .config import Config, from_environment, resolve_secret_key
 from .extensions import csrf, db, htmx, login_manager, migrate
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -20,6 +20,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True,
                 template_folder=str(PROJECT_ROOT / "templates"))
     app.config.from_object(Config)
+    app.config.update(from_environment())
     if test_config:
         app.config.update(test_config)
     os.makedirs(app.instance_path, exist_ok=True)

@@ -1,4 +1,4 @@
-"""Settings read from the environment (see the README's table)."""
+"""Settings read from the environment when the app is created (see the README's table)."""
 
 from __future__ import annotations
 
@@ -8,18 +8,24 @@ from pathlib import Path
 
 
 class Config:
-    """Defaults for the demo; production sets APP_ENV=production, SECRET_KEY and DATABASE_URL."""
+    """Fixed settings; the ones an installation changes come from from_environment()."""
 
-    APP_ENV = os.environ.get("APP_ENV", "development")
-    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")  # default filled in by create_app
-    SECRET_KEY = os.environ.get("SECRET_KEY")
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
-    SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "") == "1"
     REMEMBER_COOKIE_HTTPONLY = True
     WTF_CSRF_TIME_LIMIT = None  # a clerk may keep a table open all day
     MAX_CONTENT_LENGTH = 12 * 1024 * 1024
     TIMEZONE = "Asia/Ho_Chi_Minh"
+
+
+def from_environment(environ=os.environ) -> dict:
+    """APP_ENV, DATABASE_URL, SECRET_KEY and SESSION_COOKIE_SECURE; unset ones are left to defaults."""
+    return {
+        "APP_ENV": environ.get("APP_ENV", "development"),
+        "SQLALCHEMY_DATABASE_URI": environ.get("DATABASE_URL"),
+        "SECRET_KEY": environ.get("SECRET_KEY"),
+        "SESSION_COOKIE_SECURE": environ.get("SESSION_COOKIE_SECURE", "") == "1",
+    }
 
 
 def resolve_secret_key(app_env: str, configured: str | None, instance_path: str) -> str:
