@@ -9,7 +9,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from .extensions import db
-from .models import Campaign
+from .models import Campaign, Unit
 
 
 def find_campaign(code: str) -> Campaign:
@@ -17,6 +17,13 @@ def find_campaign(code: str) -> Campaign:
     if campaign is None:
         raise click.ClickException(f"Không có đợt báo cáo '{code}'.")
     return campaign
+
+
+def find_unit(campaign: Campaign, code: str) -> Unit:
+    unit = db.session.scalar(select(Unit).where(Unit.code == code))
+    if unit is None or unit not in campaign.units:
+        raise click.ClickException(f"Đơn vị '{code}' không thuộc đợt báo cáo '{campaign.code}'.")
+    return unit
 
 
 def register_cli(app: Flask) -> None:
@@ -38,3 +45,44 @@ def register_cli(app: Flask) -> None:
         campaign = find_campaign(campaign_code)
         for unit in campaign.units:
             sys.stdout.write(f"{unit.code}\t{unit.name}\n")
+
+    @app.cli.command("template")
+    @click.argument("campaign_code")
+    @click.argument("unit_code")
+    @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="FILE.xlsx")
+    def template_command(campaign_code: str, unit_code: str, output: str) -> None:
+        """Write UNIT's Excel template holding its current values."""
+        from .exchange import write_unit_template
+
+        campaign = find_campaign(campaign_code)
+        write_unit_template(db.session, campaign, find_unit(campaign, unit_code), output)
+        click.echo(f"Đã ghi mẫu của {unit_code} vào {output}.", err=True)
+
+    @app.cli.command("import-xlsx")
+    @click.argument("campaign_code")
+    @click.argument("unit_code")
+    @click.argument("path", type=click.Path(exists=True, dir_okay=False))
+    def import_command(campaign_code: str, unit_code: str, path: str) -> None:
+        """Import a filled template, all or nothing; exit 1 with every error as Sheet!Cell: message."""
+        from .exchange import ImportRefused, import_unit_template
+
+        campaign = find_campaign(campaign_code)
+        unit = find_unit(campaign, unit_code)
+        try:
+            changed = import_unit_template(db.session, campaign, unit, None, path, via="cli")
+        except ImportRefused as refused:
+            for line in refused.errors:
+                click.echo(line, err=True)
+            sys.exit(1)
+        click.echo(f"Đã nhập tệp của {unit_code}: {changed} giá trị thay đổi.", err=True)
+
+    @app.cli.command("export")
+    @click.argument("campaign_code")
+    @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="FILE.xlsx")
+    def export_command(campaign_code: str, output: str) -> None:
+        """Write the assembled appendix workbook."""
+        from .exchange import write_campaign_appendix
+        from .templating import local_now
+
+        write_campaign_appendix(db.session, find_campaign(campaign_code), output, local_now())
+        click.echo(f"Đã xuất phụ lục tổng hợp vào {output}.", err=True)

@@ -10,9 +10,14 @@ from flask import Flask, current_app
 from .domain.values import format_date, format_number
 
 
+def local_now() -> dt.datetime:
+    """Now in the campaigns' time zone (Asia/Ho_Chi_Minh), without tzinfo (as written to workbooks)."""
+    return dt.datetime.now(ZoneInfo(current_app.config["TIMEZONE"])).replace(tzinfo=None, microsecond=0)
+
+
 def local_today() -> dt.date:
-    """Today in the campaign's time zone (Asia/Ho_Chi_Minh)."""
-    return dt.datetime.now(ZoneInfo(current_app.config["TIMEZONE"])).date()
+    """Today in the campaigns' time zone (Asia/Ho_Chi_Minh)."""
+    return local_now().date()
 
 
 def days_left(deadline: dt.date) -> int:

@@ -63,29 +63,35 @@ def assemble(session, campaign_id: int, outline: Outline, years: list[int]) -> P
     return part
 
 
-def unit_parts(session, campaign_id: int, outline: Outline, years: list[int]) -> dict[int, Part]:
-    """Every reporting unit's own part (its values, its fixed 1s, its list rows), by unit id."""
+def unit_parts(session, campaign_id: int, outline: Outline, years: list[int],
+               unit_id: int | None = None) -> dict[int, Part]:
+    """Every reporting unit's own part (its values, its fixed 1s, its list rows), by unit id;
+    only that of ``unit_id`` when given."""
     parts: dict[int, Part] = defaultdict(Part)
-    values = session.execute(
-        select(cell_value.c.unit_id, cell_value.c.table_code, cell_value.c.row_key, cell_value.c.col_key,
-               cell_value.c.num, cell_value.c.text)
-        .select_from(_owned_values).where(cell_value.c.campaign_id == campaign_id))
+    query = (select(cell_value.c.unit_id, cell_value.c.table_code, cell_value.c.row_key, cell_value.c.col_key,
+                    cell_value.c.num, cell_value.c.text)
+             .select_from(_owned_values).where(cell_value.c.campaign_id == campaign_id))
+    assigned = select(assignment.c.unit_id, assignment.c.table_code, assignment.c.group_key).where(
+        assignment.c.campaign_id == campaign_id)
+    if unit_id is not None:
+        query = query.where(cell_value.c.unit_id == unit_id)
+        assigned = assigned.where(assignment.c.unit_id == unit_id)
+    values = session.execute(query)
     for unit_id, table_code, row_key, col_key, num, text in values:
         if num is not None:
             parts[unit_id].numbers[(table_code, row_key, col_key)] = int(num)
         elif text:
             parts[unit_id].texts[(table_code, row_key, col_key)] = text
     groups: dict[int, set[tuple[str, str]]] = defaultdict(set)
-    for unit_id, table_code, group_key in session.execute(
-            select(assignment.c.unit_id, assignment.c.table_code, assignment.c.group_key)
-            .where(assignment.c.campaign_id == campaign_id)):
-        groups[unit_id].add((table_code, group_key))
-    for unit_id, owned in groups.items():
-        _add_unit_counts(parts[unit_id], outline, years, lambda t, g: 1 if (t, g) in owned else 0)
+    for owner, table_code, group_key in session.execute(assigned):
+        groups[owner].add((table_code, group_key))
+    for owner, owned in groups.items():
+        _add_unit_counts(parts[owner], outline, years, lambda t, g, owned=owned: 1 if (t, g) in owned else 0)
     for table_obj in outline.tables:
         if table_obj.is_list:
-            for unit_id, data in _list_rows(session, campaign_id, table_obj.code):
-                parts[unit_id].lists.setdefault(table_obj.code, []).append(data)
+            for owner, data in _list_rows(session, campaign_id, table_obj.code):
+                if unit_id is None or owner == unit_id:
+                    parts[owner].lists.setdefault(table_obj.code, []).append(data)
     return dict(parts)
 
 

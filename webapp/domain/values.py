@@ -17,6 +17,7 @@ MAX_COUNT = 10**12
 YES_WORDS = {"có", "co", "c", "x", "1", "yes", "y", "true", "đạt", "dat"}
 NO_WORDS = {"không", "khong", "k", "0", "no", "n", "false", "chưa đạt", "chua dat"}
 YES, NO = "Có", "Không"
+REQUIRED_IN_ROW = "Chưa nhập (bắt buộc khi dòng có dữ liệu)"
 _GROUPED = re.compile(r"^\d{1,3}([. ]\d{3})+$")
 
 

@@ -38,6 +38,13 @@ def get_table(campaign: Campaign, table_code: str):
         abort(404)
 
 
+def staff_campaign(code: str) -> Campaign:
+    """A campaign for a compiler's or administrator's view; 403 for a clerk."""
+    if current_user.role == ROLE_CLERK:
+        abort(403)
+    return get_campaign(code)
+
+
 def visible_unit(campaign: Campaign, unit_code: str | None) -> Unit:
     """The unit whose part is shown: a clerk sees only their own; compiler and admin any of the campaign."""
     if current_user.role == ROLE_CLERK:
@@ -95,9 +102,7 @@ def home():
 @login_required
 def campaign_units(code: str):
     """The campaign's reporting units with their progress per table (compiler and admin)."""
-    if current_user.role == ROLE_CLERK:
-        abort(403)
-    campaign = get_campaign(code)
+    campaign = staff_campaign(code)
     rows = []
     for unit in campaign.units:
         groups = owned_groups(db.session, campaign, unit)

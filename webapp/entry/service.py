@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from ..domain.layout import Cell, Layout, LayoutRow, build_layout
 from ..domain.outline import Table
-from ..domain.values import Parsed, ValueProblem, check_rules, derive, parse_input, show
+from ..domain.values import REQUIRED_IN_ROW, Parsed, ValueProblem, check_rules, derive, parse_input, show
 from ..models import Assignment, AuditEvent, Campaign, CellValue, ListRow, Unit, User
 
 
@@ -98,6 +98,7 @@ class UnitTable:
         self.session, self.campaign, self.unit, self.table = session, campaign, unit, table
         self.groups = owned_groups(session, campaign, unit)[table.code] if groups is None else groups
         self.layout: Layout = build_layout(table, campaign.years)
+        self.changes = 0  # values changed through this object (for import summaries)
         self.stored: dict[tuple[str, str], CellValue] = {
             (v.row_key, v.col_key): v
             for v in session.scalars(select(CellValue).where(
@@ -194,6 +195,7 @@ class UnitTable:
         current.num, current.text = parsed.num, parsed.text
         current.version += 1
         current.updated_by_id = user.id if user else None
+        self.changes += 1
         self.session.add(AuditEvent(
             user_id=current.updated_by_id, campaign_id=self.campaign.id, unit_id=self.unit.id,
             action="cell", via=via, table_code=self.table.code, row_key=row_key, col_key=column_key,
@@ -206,7 +208,8 @@ class UnitTable:
         if self.store(row_key, column_key, parsed, user, via):
             self.session.commit()
 
-    def save_many(self, raw: dict[tuple[str, str], object], user: User | None, via: str) -> dict[tuple[str, str], str]:
+    def save_many(self, raw: dict[tuple[str, str], object], user: User | None, via: str,
+                  commit: bool = True) -> dict[tuple[str, str], str]:
         """Check every value, then store all of them or none; returns the refused cells' messages.
 
         Values are checked together: a row's rules see the other new values of the same row.
@@ -235,7 +238,7 @@ class UnitTable:
         changed = False
         for (row_key, col_key), p in parsed.items():
             changed |= self.store(row_key, col_key, p, user, via)
-        if changed:
+        if changed and commit:
             self.session.commit()
         return {}
 
@@ -268,6 +271,7 @@ class UnitList:
         self.rows: list[ListRow] = list(session.scalars(
             select(ListRow).where(ListRow.campaign_id == campaign.id, ListRow.unit_id == unit.id,
                                   ListRow.table_code == table.code).order_by(ListRow.id)))
+        self.changes = 0
 
     @property
     def editable(self) -> bool:
@@ -293,7 +297,7 @@ class UnitList:
             return None, {}
         for c in self.input_columns:
             if c.required and c.key not in data and c.key not in errors:
-                errors[c.key] = "Chưa nhập (bắt buộc khi dòng có dữ liệu)"
+                errors[c.key] = REQUIRED_IN_ROW
         return (None if errors else data), errors
 
     def row(self, row_id: int) -> ListRow:
@@ -339,6 +343,7 @@ class UnitList:
             self.session.commit()
 
     def _audit(self, action, old, new, user, via, row_key=None) -> None:
+        self.changes += 1
         self.session.add(AuditEvent(
             user_id=user.id if user else None, campaign_id=self.campaign.id, unit_id=self.unit.id,
             action=action, via=via, table_code=self.table.code, row_key=row_key,

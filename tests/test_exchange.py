@@ -1,0 +1,299 @@
+"""The Excel round trip through the command line and the web: templates, imports, the appendix."""
+
+from __future__ import annotations
+
+import io
+import random
+from decimal import Decimal
+
+import openpyxl
+import pytest
+from sqlalchemy import func, select
+
+from conftest import in_app, login, stored
+from webapp.domain.layout import build_layout
+from webapp.domain.outline import get_outline
+from webapp.domain.values import percent
+from webapp.models import AuditEvent, CellValue, ListRow
+
+OUTLINE = get_outline("kl49")
+YEARS = [2019, 2020, 2021, 2022, 2023]
+CHOICES = OUTLINE.table("I").column("the_loai").choices
+
+
+def cli(app, *args):
+    return app.test_cli_runner().invoke(args=list(args))
+
+
+def db_state():
+    """Everything an import could change, to compare before and after a refused one."""
+    with in_app() as session:
+        values = session.execute(select(CellValue.unit_id, CellValue.table_code, CellValue.row_key,
+                                        CellValue.col_key, CellValue.num, CellValue.text, CellValue.version)
+                                 .order_by(CellValue.id)).all()
+        rows = session.execute(select(ListRow.id, ListRow.data).order_by(ListRow.id)).all()
+        events = session.scalar(select(func.count()).select_from(AuditEvent))
+    return values, rows, events
+
+
+def fill_randomly(path, rng: random.Random) -> None:
+    """Put a valid random value in every unlocked cell of a template (rules respected)."""
+    wb = openpyxl.load_workbook(path)
+    for table in OUTLINE.tables:
+        ws = wb[table.sheet]
+        if table.is_list:
+            layout = build_layout(table, YEARS, list_rows=20)
+            for lrow in layout.rows[:rng.randint(0, 3)]:
+                cells = {c.column.key: ws.cell(c.row + 1, c.col + 1) for c in lrow.cells}
+                if cells["so_hieu"].protection.locked:
+                    break
+                cells["the_loai"].value = rng.choice(CHOICES)
+                cells["so_hieu"].value = f"{rng.randint(1, 999)}-KH/{rng.choice('ABCD')}"
+                cells["ngay_ban_hanh"].value = f"{rng.randint(1, 28):02d}/{rng.randint(1, 12):02d}/{rng.randint(2019, 2023)}"
+                cells["trich_yeu"].value = "Về công tác khuyến học, khuyến tài"
+                cells["co_quan"].value = "Cơ quan " + rng.choice("XYZ")
+            continue
+        layout = build_layout(table, YEARS)
+        for lrow in layout.rows:
+            values = {}
+            for cell in lrow.cells:
+                target = ws.cell(cell.row + 1, cell.col + 1)
+                if target.protection.locked:
+                    continue
+                kind = cell.column.type
+                if kind == "count":
+                    values[cell.column.key] = target
+                    target.value = rng.choice([None, 0, rng.randint(1, 5000)])
+                elif kind == "yesno":
+                    target.value = rng.choice([None, "Có", "Không"])
+                elif kind == "text":
+                    target.value = rng.choice([None, "=1+1 không phải công thức", "Ghi chú đơn vị"])
+                    if target.value:
+                        target.data_type = "s"  # a text cell, as Excel stores a typed note
+            for rule in table.blocks[lrow.block].rules:
+                left, right = values.get(rule.left), values.get(rule.right)
+                if rule.level == "error" and left is not None and right is not None:
+                    if left.value is not None and right.value is not None and left.value > right.value:
+                        left.value = right.value
+    wb.save(path)
+
+
+def number_of(value) -> int:
+    if value in (None, ""):
+        return 0
+    if value == "Có":
+        return 1
+    if value == "Không":
+        return 0
+    return int(value)
+
+
+def test_every_units_random_template_imports_and_the_appendix_sums_them(app, tmp_path):
+    rng = random.Random(2024)
+    units = cli(app, "units", "kl49-2024").stdout.splitlines()
+    templates = []
+    for line in units:
+        code = line.split("\t")[0]
+        path = tmp_path / f"{code}.xlsx"
+        assert cli(app, "template", "kl49-2024", code, "-o", str(path)).exit_code == 0
+        fill_randomly(path, rng)
+        result = cli(app, "import-xlsx", "kl49-2024", code, str(path))
+        assert result.exit_code == 0, result.output
+        templates.append(openpyxl.load_workbook(path))
+    out = tmp_path / "appendix.xlsx"
+    assert cli(app, "export", "kl49-2024", "-o", str(out)).exit_code == 0
+    formulas = openpyxl.load_workbook(out)
+    carried = openpyxl.load_workbook(out, data_only=True)
+    checked_numbers = checked_formulas = 0
+    for table in OUTLINE.tables:
+        if table.is_list:
+            continue
+        layout = build_layout(table, YEARS)
+        ws, cached = formulas[table.sheet], carried[table.sheet]
+        for cell in layout.cells:
+            value = ws[cell.address].value
+            if isinstance(value, str) and value.startswith("="):
+                column = cell.column
+                row = {c.column.key: cached[c.address].value for c in layout.find_row(cell.row_key, column.key).cells}
+                expected = percent(row[column.of], row[column.over])
+                got = cached[cell.address].value
+                assert (got in (None, "") and expected is None) or Decimal(str(got)) == expected, (table.code, cell.address)
+                checked_formulas += 1
+            elif cell.column.is_numeric:
+                total = sum(number_of(t[table.sheet][cell.address].value) for t in templates)
+                assert (value or 0) == total, (table.code, cell.address, value, total)
+                checked_numbers += 1
+            elif cell.column.type == "text":
+                assert value is None or isinstance(value, str)
+    assert (checked_numbers, checked_formulas) == (217, 40)  # every number and rate cell of the outline
+    # the notes went in as text, never as formulas
+    assert all(not str(ws[c.address].value or "").startswith("=1+1")
+               for ws in [formulas["III"]] for c in build_layout(OUTLINE.table("III"), YEARS).cells
+               if ws[c.address].data_type == "f")
+
+
+def test_the_appendix_has_a_cover_every_table_and_breakdowns(app, tmp_path):
+    out = tmp_path / "appendix.xlsx"
+    result = cli(app, "export", "kl49-2024", "-o", str(out))
+    assert result.exit_code == 0 and result.stdout == ""
+    wb = openpyxl.load_workbook(out)
+    names = wb.sheetnames
+    assert names[0] == "Bìa"
+    for table in OUTLINE.tables:
+        assert table.sheet in names
+        assert wb[table.sheet]["A1"].value == table.title
+    breakdown = [n for n in names if n.startswith("II.1.5") and n != "II.1.5"][0]
+    values = [row for row in wb[breakdown].iter_rows(values_only=True)]
+    assert any(row and "Toàn huyện" in [str(v) for v in row] for row in values)
+    assert any(row and "Xã Lộc Khánh" in [str(v) for v in row] for row in values)
+    cover = " ".join(str(v) for row in wb["Bìa"].iter_rows(values_only=True) for v in row if v)
+    assert "kl49-2024" in cover and "Ban Tuyên giáo Huyện ủy Lộc Ninh" in cover and "Xã Lộc Khánh" in cover
+
+
+# --- refused imports change nothing -----------------------------------------------------------
+
+@pytest.fixture
+def template_path(app, tmp_path):
+    path = tmp_path / "ln-02.xlsx"
+    assert cli(app, "template", "kl49-2024", "ln-02", "-o", str(path)).exit_code == 0
+    return path
+
+
+def edit(path, changes):
+    wb = openpyxl.load_workbook(path)
+    for sheet, address, value in changes:
+        wb[sheet][address] = value
+    wb.save(path)
+
+
+def address(table, row, col):
+    return build_layout(OUTLINE.table(table), YEARS).find(row, col).address
+
+
+def meta(path, key, value):
+    wb = openpyxl.load_workbook(path)
+    ws = wb["_meta"]
+    for row in ws.iter_rows():
+        if row[0].value == key:
+            row[1].value = value
+    wb.save(path)
+
+
+@pytest.mark.parametrize("case, expected", [
+    ("negative", "II.1.5!{xa_tong}: Không được là số âm"),
+    ("fraction", "II.1.5!{xa_tong}: Phải là số nguyên (không có phần thập phân)"),
+    ("text", "II.1.5!{xa_tong}: Phải là một số nguyên không âm"),
+    ("of_which", "II.1.5!{xa_dt}: Số công chức cấp xã được đào tạo, bồi dưỡng không được lớn hơn tổng số"),
+    ("yesno", "II.1.1!{xa_dat}: Chỉ nhận “Có” hoặc “Không”"),
+    ("not_owned", "II.1.1!{huyen_dat}:"),
+    ("derived", "II.1.5!{xa_tyle}:"),
+    ("list_partial", "I!"),
+    ("other_unit", "ln-03"),
+    ("other_campaign", "kl49-2019"),
+    ("other_version", "kl49@0"),
+])
+def test_each_kind_of_import_error_is_listed_and_stores_nothing(app, template_path, case, expected):
+    places = {"xa_tong": address("II.1.5", "2019", "xa_tong"), "xa_dt": address("II.1.5", "2019", "xa_dt"),
+              "xa_tyle": address("II.1.5", "2019", "xa_tyle"), "xa_dat": address("II.1.1", "2020", "xa_dat"),
+              "huyen_dat": address("II.1.1", "2020", "huyen_dat")}
+    good = ("II.1.5", places["xa_tong"], 33)  # a valid change that must not be stored either
+    changes = {
+        "negative": [("II.1.5", places["xa_tong"], -4)],
+        "fraction": [("II.1.5", places["xa_tong"], 4.5)],
+        "text": [("II.1.5", places["xa_tong"], "bốn")],
+        "of_which": [("II.1.5", places["xa_tong"], 10), ("II.1.5", places["xa_dt"], 11)],
+        "yesno": [good, ("II.1.1", places["xa_dat"], "Chắc có")],
+        "not_owned": [good, ("II.1.1", places["huyen_dat"], "Có")],
+        "derived": [good, ("II.1.5", places["xa_tyle"], 50)],
+        "list_partial": [good, ("I", "C6", "15-NQ/ĐU")],
+    }
+    if case in changes:
+        edit(template_path, changes[case])
+    elif case == "other_unit":
+        meta(template_path, "unit", "ln-03")
+    elif case == "other_campaign":
+        meta(template_path, "campaign", "kl49-2019")
+    else:
+        meta(template_path, "outline", "kl49@0")
+    before = db_state()
+    result = cli(app, "import-xlsx", "kl49-2024", "ln-02", str(template_path))
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output and result.stdout == ""
+    assert expected.format(**places) in result.stderr
+    assert db_state() == before
+
+
+def test_not_a_workbook_is_refused_in_one_line(app, tmp_path):
+    path = tmp_path / "note.xlsx"
+    path.write_text("không phải sổ tính")
+    before = db_state()
+    result = cli(app, "import-xlsx", "kl49-2024", "ln-02", str(path))
+    assert result.exit_code == 1 and len(result.stderr.strip().splitlines()) == 1
+    assert "không phải là sổ tính Excel" in result.stderr
+    assert db_state() == before
+
+
+def test_a_clean_import_stores_changes_with_audit(app, template_path):
+    edit(template_path, [("II.1.5", address("II.1.5", "2019", "xa_tong"), 35),
+                         ("II.1.5", address("II.1.5", "2019", "xa_dt"), 30)])
+    result = cli(app, "import-xlsx", "kl49-2024", "ln-02", str(template_path))
+    assert result.exit_code == 0, result.stderr
+    assert stored("ln-02", "II.1.5", "2019", "xa_tong").num == 35
+    with in_app() as session:
+        vias = set(session.scalars(select(AuditEvent.via).where(AuditEvent.col_key == "xa_tong",
+                                                                 AuditEvent.row_key == "2019",
+                                                                 AuditEvent.table_code == "II.1.5")))
+    assert "cli" in vias
+    # importing the same file again changes nothing
+    before = db_state()
+    assert cli(app, "import-xlsx", "kl49-2024", "ln-02", str(template_path)).exit_code == 0
+    assert db_state() == before
+
+
+# --- the same in the browser --------------------------------------------------------------------
+
+def test_clerk_downloads_and_uploads_a_template(app, clerk):
+    response = clerk.get("/campaigns/kl49-2024/template.xlsx")
+    assert response.status_code == 200
+    assert response.mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert "mau-kl49-2024-ln-02.xlsx" in response.headers["Content-Disposition"]
+    wb = openpyxl.load_workbook(io.BytesIO(response.data))
+    wb["II.1.5"][address("II.1.5", "2020", "xa_tong")] = 44
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    buffer.seek(0)
+    response = clerk.post("/campaigns/kl49-2024/import", data={"workbook": (buffer, "ln-02.xlsx")},
+                          content_type="multipart/form-data")
+    assert response.status_code == 302
+    assert stored("ln-02", "II.1.5", "2020", "xa_tong").num == 44
+
+
+def test_a_refused_upload_lists_the_errors_and_stores_nothing(app, clerk):
+    wb = openpyxl.load_workbook(io.BytesIO(clerk.get("/campaigns/kl49-2024/template.xlsx").data))
+    wb["II.1.5"][address("II.1.5", "2020", "xa_tong")] = -1
+    wb["II.1.5"][address("II.1.5", "2021", "xa_tong")] = 40
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    buffer.seek(0)
+    before = db_state()
+    response = clerk.post("/campaigns/kl49-2024/import", data={"workbook": (buffer, "ln-02.xlsx")},
+                          content_type="multipart/form-data")
+    assert response.status_code == 422
+    assert f"II.1.5!{address('II.1.5', '2020', 'xa_tong')}: Không được là số âm" in response.get_data(as_text=True)
+    assert db_state() == before
+    response = clerk.post("/campaigns/kl49-2024/import", data={"workbook": (io.BytesIO(b"%PDF"), "a.pdf")},
+                          content_type="multipart/form-data")
+    assert response.status_code == 400 and "Chỉ nhận tệp Excel .xlsx" in response.get_data(as_text=True)
+    assert db_state() == before
+
+
+def test_who_may_download_upload_and_export(app, clerk, compiler):
+    assert clerk.get("/campaigns/kl49-2024/template.xlsx?unit=ln-03").status_code == 403
+    assert clerk.get("/campaigns/kl49-2024/import?unit=ln-03").status_code == 403
+    assert clerk.get("/campaigns/kl49-2024/export.xlsx").status_code == 403
+    assert clerk.get("/campaigns/kl49-2024/import").status_code == 200
+    response = compiler.get("/campaigns/kl49-2024/export.xlsx")
+    assert response.status_code == 200 and response.data[:2] == b"PK"
+    assert compiler.get("/campaigns/kl49-2024/template.xlsx?unit=ln-03").status_code == 200
+    assert compiler.get("/campaigns/kl49-2024/import?unit=ln-03").status_code == 200
+    assert login(app.test_client(), "admin").get("/campaigns/kl49-2024/export.xlsx").status_code == 200

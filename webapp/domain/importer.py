@@ -1,0 +1,267 @@
+"""Reading a unit's filled Excel template back into a Part, with every problem at its cell.
+
+The template is read through the same layout that wrote it (``layout.build_layout``), so a cell is
+found at the address it was written to. Values go through ``values.parse_input`` and the row's hard
+rules through ``values.check_rules``, so a message is the one the browser shows. The file is opened
+with formulas, never with cached results: spreadsheet programs drop or change cached values.
+Nothing here raises on a bad file; problems come back as ``Sheet!Cell: message`` lines.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import zipfile
+from typing import IO, Any
+
+import openpyxl
+from openpyxl.cell.cell import Cell as XlCell
+from openpyxl.utils.datetime import from_excel
+from openpyxl.workbook.workbook import Workbook
+from openpyxl.worksheet.worksheet import Worksheet
+
+from .layout import Cell, LayoutRow, build_layout
+from .outline import Column, Outline, Table
+from .parts import Part
+from .values import REQUIRED_IN_ROW, ValueProblem, check_rules, parse_input
+from .workbook import APPENDIX_KIND, CAMPAIGN, KIND, META_SHEET, OUTLINE, UNIT, UNIT_NAME
+
+NOT_A_WORKBOOK = ("Tệp tải lên không phải là sổ tính Excel (.xlsx) đọc được; "
+                  "hãy lưu lại dưới dạng Excel Workbook (.xlsx) rồi thử lại")
+NO_IDENTITY = ("Tệp này không phải là mẫu Excel của ứng dụng (không có thông tin nhận dạng mẫu); "
+               "hãy tải mẫu Excel của đơn vị rồi điền vào đó")
+IS_APPENDIX = "Tệp này là sổ tính tổng hợp (phụ lục), không phải mẫu nhập liệu của một đơn vị"
+MISSING_SHEET = "Thiếu sheet này trong tệp; hãy dùng mẫu Excel tải từ ứng dụng"
+NOT_OWNED = "Ô này không thuộc phần đơn vị điền; phải để trống"
+OVER_DERIVED = "Ô này tính tự động bằng công thức; không được nhập giá trị"
+FIXED_ONE = "Ô này cố định là 1 (đơn vị tự tính là 1); không được sửa"
+FORMULA_INPUT = "Không nhận công thức; hãy nhập giá trị"
+REQUIRED = REQUIRED_IN_ROW  # the same message as in the browser
+
+
+def read_template(source: str | os.PathLike | IO[bytes], outline: Outline, years: list[int],
+                  owned: dict[str, set[str]], expected: dict[str, str]) -> tuple[Part, list[str]]:
+    """The unit's Part read from a filled template, and the errors (empty when it can be stored).
+
+    ``owned``: table code → the column groups the unit fills (``rows`` for a list table).
+    ``expected``: identity the template must carry, e.g. ``{"campaign": …, "unit": …, "outline":
+    "kl49@1"}`` (keys as written by ``workbook.write_template``).
+    The unit's own part holds the fixed 1 of the unit counts of the groups it fills.
+    """
+    wb = _load(source)
+    if wb is None:
+        return Part(), [NOT_A_WORKBOOK]
+    try:
+        problems = _identity_problems(_identity(wb), expected)
+        if problems:
+            return Part(), problems
+        part, errors = Part(), []
+        for table in outline.tables:
+            groups = owned.get(table.code, set())
+            if table.sheet not in wb.sheetnames:
+                if groups:
+                    errors.append(f"{table.sheet}: {MISSING_SHEET}")
+                continue
+            ws = wb[table.sheet]
+            reader = _read_list if table.is_list else _read_grid
+            errors.extend(f"{table.sheet}!{where}: {message}"
+                          for where, message in reader(ws, table, years, groups, part))
+        return part, errors
+    finally:
+        wb.close()
+
+
+def _load(source: Any) -> Workbook | None:
+    """The workbook with its formulas (not cached values), or None when it is not an xlsx file."""
+    if isinstance(source, os.PathLike):
+        source = os.fspath(source)
+    try:
+        return openpyxl.load_workbook(source, data_only=False)
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError, EOFError):
+        return None
+    except Exception:  # openpyxl raises many other kinds on damaged files: a refusal, never a crash
+        return None
+
+
+# ---------------------------------------------------------------------------------------- identity
+
+def _identity(wb: Workbook) -> dict[str, str]:
+    """Key/value pairs of the hidden _meta sheet, else of the custom document properties."""
+    found: dict[str, str] = {}
+    if META_SHEET in wb.sheetnames:
+        for key, value, *_ in wb[META_SHEET].iter_rows(min_col=1, max_col=2, values_only=True):
+            if isinstance(key, str) and key and value is not None:
+                found[key] = _as_text(value)
+    if not found:
+        try:
+            found = {p.name: _as_text(p.value) for p in wb.custom_doc_props if p.value is not None}
+        except Exception:  # unreadable properties: treated as absent
+            found = {}
+    return found
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():  # a spreadsheet may turn "12" into 12.0
+        value = int(value)
+    return str(value).strip()
+
+
+def _identity_problems(found: dict[str, str], expected: dict[str, str]) -> list[str]:
+    if not found:
+        return [NO_IDENTITY]
+    if found.get(KIND) == APPENDIX_KIND:
+        return [IS_APPENDIX]
+    problems = []
+    for key, want in expected.items():
+        have = found.get(key)
+        if have == str(want):
+            continue
+        shown = have or "không rõ"
+        if key == UNIT:
+            name = found.get(UNIT_NAME)
+            shown = f"{shown} – {name}" if have and name else shown
+            problems.append(f"Mẫu này là của đơn vị khác ({shown}), không phải của đơn vị {want}")
+        elif key == CAMPAIGN:
+            problems.append(f"Mẫu này thuộc đợt báo cáo khác ({shown}), không phải đợt {want}")
+        elif key == OUTLINE:
+            problems.append(f"Mẫu này được lập theo phiên bản đề cương khác ({shown}), không phải {want}; "
+                            "hãy tải mẫu mới")
+        else:
+            problems.append(f"Thông tin nhận dạng “{key}” của mẫu ({shown}) không khớp ({want})")
+    return problems
+
+
+# -------------------------------------------------------------------------------------------- cells
+
+def _xl(ws: Worksheet, cell: Cell | LayoutRow, col: int | None = None) -> XlCell:
+    """The openpyxl cell at a layout position (layout is 0-based, openpyxl 1-based)."""
+    return ws.cell(row=cell.row + 1, column=(cell.col if col is None else col) + 1)
+
+
+def _is_formula(xc: XlCell) -> bool:
+    return xc.data_type == "f"
+
+
+def _is_blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and value.strip() == "")
+
+
+def _raw(column: Column, value: Any) -> Any:
+    """A spreadsheet value as parse_input expects it (undoing what spreadsheet programs change)."""
+    if isinstance(value, float) and value.is_integer() and column.type != "date":
+        return int(value)  # LibreOffice and Excel may store 12 as 12.0 (12.5 stays: not whole)
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and column.type == "date":
+        try:
+            return from_excel(value)  # a date whose date format was lost
+        except (ValueError, OverflowError, TypeError):
+            return value
+    if isinstance(value, dt.time):
+        return value.isoformat()
+    return value
+
+
+def _parse(column: Column, xc: XlCell):
+    """The parsed value of an input cell, or a message."""
+    if _is_formula(xc):
+        return None, FORMULA_INPUT
+    try:
+        return parse_input(column, _raw(column, xc.value)), None
+    except ValueProblem as exc:
+        return None, str(exc)
+
+
+# --------------------------------------------------------------------------------------------- grid
+
+def _read_grid(ws: Worksheet, table: Table, years: list[int], groups: set[str], part: Part):
+    """Yield (address, message) for a grid table, storing the unit's values into ``part``."""
+    layout = build_layout(table, years)
+    for lrow in layout.rows:
+        row_numbers: dict[str, int | None] = {}
+        bad: set[str] = set()
+        for cell in lrow.cells:
+            c = cell.column
+            mine = table.group_key_of(c.key) in groups
+            xc = _xl(ws, cell)
+            if c.is_derived:
+                if not (_is_formula(xc) or _is_blank(xc.value)):
+                    yield cell.address, OVER_DERIVED
+            elif not mine:
+                if _is_formula(xc) or not _is_blank(xc.value):
+                    yield cell.address, NOT_OWNED
+            elif c.type == "unit_count":
+                if not (_is_blank(xc.value) or _raw(c, xc.value) == 1):
+                    yield cell.address, FIXED_ONE
+                part.numbers[(table.code, lrow.key, c.key)] = 1
+                row_numbers[c.key] = 1
+            elif c.is_input:
+                parsed, message = _parse(c, xc)
+                if message:
+                    bad.add(c.key)
+                    yield cell.address, message
+                    continue
+                key = (table.code, lrow.key, c.key)
+                if c.is_numeric:
+                    row_numbers[c.key] = parsed.num
+                    if parsed.num is not None:
+                        part.numbers[key] = parsed.num
+                elif parsed.text is not None:
+                    part.texts[key] = parsed.text
+        yield from _rule_errors(table, lrow, row_numbers, bad)
+
+
+def _rule_errors(table: Table, lrow: LayoutRow, numbers: dict[str, int | None], bad: set[str]):
+    """The row's hard rules, reported at the "of which" (left) cell; unreadable cells are not judged."""
+    for breach in check_rules(table.blocks[lrow.block], numbers, level="error"):
+        if not set(breach.columns) & bad:
+            yield lrow.cell(breach.rule.left).address, breach.message
+
+
+# --------------------------------------------------------------------------------------------- list
+
+def _read_list(ws: Worksheet, table: Table, years: list[int], groups: set[str], part: Part):
+    """Yield (address, message) for a list table, appending the unit's rows to ``part``."""
+    probe = build_layout(table, years, list_rows=0)
+    first = probe.blocks[0].number_row + 1  # the first body row (0-based)
+    layout = build_layout(table, years, list_rows=_last_filled_row(ws, first, probe.width) - first)
+    editable = "rows" in groups
+    rows: list[dict[str, str]] = []
+    for lrow in layout.rows:
+        cells = [c for c in lrow.cells if c.column.is_input]  # TT (serial) is the app's: ignored
+        filled = [c for c in cells if _is_formula(_xl(ws, c)) or not _is_blank(_xl(ws, c).value)]
+        if not filled:
+            continue  # an entirely blank row is no document
+        if not editable:
+            for cell in filled:
+                yield cell.address, NOT_OWNED
+            continue
+        data: dict[str, str] = {}
+        problems: list[tuple[str, str]] = []
+        for cell in cells:
+            parsed, message = _parse(cell.column, _xl(ws, cell))
+            if message:
+                problems.append((cell.address, message))
+            elif parsed.text is not None:
+                data[cell.column.key] = parsed.text
+        for cell in cells:
+            c = cell.column
+            if c.required and c.key not in data and not any(a == cell.address for a, _ in problems):
+                problems.append((cell.address, REQUIRED))
+        if problems:
+            yield from sorted(problems, key=lambda p: _column_order(lrow, p[0]))
+        else:
+            rows.append(data)
+    if rows:
+        part.lists[table.code] = rows
+
+
+def _last_filled_row(ws: Worksheet, first: int, width: int) -> int:
+    """One past the last 0-based row holding anything (a spreadsheet may format far more rows)."""
+    last = first
+    for i, values in enumerate(ws.iter_rows(min_row=first + 1, max_col=width, values_only=True)):
+        if any(not _is_blank(v) for v in values):
+            last = first + i + 1
+    return last
+
+
+def _column_order(lrow: LayoutRow, address: str) -> int:
+    return next((c.col for c in lrow.cells if c.address == address), 0)

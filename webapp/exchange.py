@@ -1,0 +1,129 @@
+"""Excel in and out for a campaign: a unit's template, importing a filled one, the assembled workbook.
+
+Shared by the web pages and the command line, so that an import obeys the same rules everywhere.
+No Flask here: callers pass the session, the campaign, the unit and the user.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import IO
+
+from sqlalchemy.orm import Session
+
+from .domain.assembly import assemble, unit_parts
+from .domain.importer import read_template
+from .domain.parts import Part
+from .domain.workbook import write_appendix, write_template
+from .entry.service import UnitList, UnitTable, owned_groups, unit_part
+from .models import Campaign, Unit, User
+
+
+def identity(campaign: Campaign, unit: Unit) -> dict[str, str]:
+    """What a template says it is; an upload must say the same."""
+    outline = campaign.outline
+    return {"campaign": campaign.code, "unit": unit.code, "unit_name": unit.name,
+            "outline": outline.ident, "outline_digest": outline.digest}
+
+
+def expected_identity(campaign: Campaign, unit: Unit) -> dict[str, str]:
+    ident = identity(campaign, unit)
+    return {key: ident[key] for key in ("campaign", "unit", "outline")}
+
+
+def write_unit_template(session: Session, campaign: Campaign, unit: Unit, target: str | IO[bytes]) -> None:
+    """The unit's Excel template, holding its current values."""
+    outline = campaign.outline
+    part = unit_parts(session, campaign.id, outline, campaign.years, unit_id=unit.id).get(unit.id)
+    write_template(target, outline, campaign.years, part or Part(), owned_groups(session, campaign, unit),
+                   identity(campaign, unit))
+
+
+class ImportRefused(Exception):
+    """A template that cannot be stored; ``errors`` are ``Sheet!Cell: message`` lines."""
+
+    def __init__(self, errors: list[str]):
+        self.errors = errors
+        super().__init__("\n".join(errors))
+
+
+def import_unit_template(session: Session, campaign: Campaign, unit: Unit, user: User | None,
+                         source: str | IO[bytes], via: str = "import") -> int:
+    """Store a filled template whole, or nothing; returns the number of changed values.
+
+    Blank input cells clear the unit's value: the template is the unit's whole part.
+    Raises ImportRefused with every error.
+    """
+    if campaign.status != "open":
+        raise ImportRefused(["Đợt báo cáo đã đóng; không nhận số liệu."])
+    if unit not in campaign.units:
+        raise ImportRefused([f"Đơn vị {unit.code} không thuộc đợt báo cáo {campaign.code}."])
+    outline = campaign.outline
+    groups = owned_groups(session, campaign, unit)
+    part, errors = read_template(source, outline, campaign.years, groups, expected_identity(campaign, unit))
+    if errors:
+        raise ImportRefused(errors)
+    changed = 0
+    try:
+        for table in outline.tables:
+            if not groups.get(table.code):
+                continue
+            if table.is_list:
+                changed += _replace_list(session, campaign, unit, user, table, part.lists.get(table.code, []), via)
+                continue
+            sheet = UnitTable(session, campaign, unit, table, groups[table.code])
+            raw = {}
+            for cell in sheet.layout.cells:
+                key = (table.code, cell.row_key, cell.column.key)
+                if cell.column.is_input and sheet.owns(cell.column.key):
+                    raw[(cell.row_key, cell.column.key)] = part.numbers.get(key, part.texts.get(key))
+            refused = sheet.save_many(raw, user, via, commit=False)
+            if refused:  # the reader checks the same rules; kept as a guard, with addresses
+                raise ImportRefused([f"{table.sheet}!{sheet.layout.find(r, c).address}: {m}"
+                                     for (r, c), m in sorted(refused.items())])
+            changed += sheet.changes
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return changed
+
+
+def _replace_list(session, campaign, unit, user, table, rows: list[dict[str, str]], via: str) -> int:
+    """Make the unit's list rows those of the template (unchanged rows are left alone)."""
+    current = UnitList(session, campaign, unit, table)
+    if [r.data for r in current.rows] == rows:
+        return 0
+    for row in list(current.rows):
+        current.delete(row, user, via, commit=False)
+    for data in rows:
+        current.add(data, user, via, commit=False)
+    return current.changes
+
+
+def cover_info(session: Session, campaign: Campaign, now: dt.datetime) -> dict:
+    """The cover sheet: campaign, compiler, when, and which units have not completed their part."""
+    missing = []
+    for unit in campaign.units:
+        groups = owned_groups(session, campaign, unit)
+        complete = True
+        for table in campaign.outline.tables:
+            if groups.get(table.code) and not table.is_list:
+                done, total = unit_part(session, campaign, unit, table, groups[table.code]).progress()
+                complete &= done == total
+        if not complete:
+            missing.append(unit.name)
+    return {"campaign_code": campaign.code, "campaign_name": campaign.name,
+            "compiler": campaign.compiler_unit.name, "generated_at": now, "deadline": campaign.deadline,
+            "units_total": len(campaign.units), "units_submitted": len(campaign.units) - len(missing),
+            "missing_units": missing}
+
+
+def write_campaign_appendix(session: Session, campaign: Campaign, target: str | IO[bytes], now: dt.datetime) -> None:
+    """The assembled appendix workbook with its cover and per-unit breakdowns."""
+    outline = campaign.outline
+    assembled = assemble(session, campaign.id, outline, campaign.years)
+    parts = unit_parts(session, campaign.id, outline, campaign.years)
+    breakdowns = [(u.name, parts.get(u.id, Part())) for u in campaign.units]
+    write_appendix(target, outline, campaign.years, assembled, cover_info(session, campaign, now), breakdowns)
+
