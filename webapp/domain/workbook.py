@@ -686,7 +686,9 @@ def _write_breakdown(wb: xlsxwriter.Workbook, st: _Styles, table: Table, years: 
     """One row per unit and a total row, like the per-commune tables of the district reports."""
     ws = wb.add_worksheet(breakdown_sheet_name(table))
     groups, width = _breakdown_columns(table, years)
-    widths = [5.0, 28.0] + [10.0 for _, _, cols in groups for _ in cols]
+    # the unit names on one line each: rows are not heightened for wrapped names
+    name_width = min(45.0, max([28.0] + [len(name) * 1.1 + 2 for name, _ in breakdowns]))
+    widths = [5.0, name_width] + [10.0 for _, _, cols in groups for _ in cols]
     title = f"{table.title.rstrip(': ')} – chi tiết theo đơn vị"
     _merged_text(ws, TITLE_ROW, 0, max(width - 1, 1), title, st.title())
     ws.set_row(TITLE_ROW, _height(_lines(title, min(sum(widths), 120), bold=True)) + 2)
