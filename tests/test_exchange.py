@@ -279,7 +279,8 @@ def test_a_refused_upload_lists_the_errors_and_stores_nothing(app, clerk):
     response = clerk.post("/campaigns/kl49-2024/import", data={"workbook": (buffer, "ln-02.xlsx")},
                           content_type="multipart/form-data")
     assert response.status_code == 422
-    assert f"II.1.5!{address('II.1.5', '2020', 'xa_tong')}: Không được là số âm" in response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
+    assert f'<strong class="where">II.1.5!{address("II.1.5", "2020", "xa_tong")}</strong>: Không được là số âm' in html
     assert db_state() == before
     response = clerk.post("/campaigns/kl49-2024/import", data={"workbook": (io.BytesIO(b"%PDF"), "a.pdf")},
                           content_type="multipart/form-data")
