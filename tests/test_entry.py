@@ -145,7 +145,7 @@ def test_a_clerk_cannot_write_another_units_cells(clerk):
 
 def test_a_clerk_sees_only_their_own_unit(clerk):
     assert clerk.get(URL.format("II.1.5") + "?unit=ln-03").status_code == 403
-    assert clerk.get("/campaigns/kl49-2024/units").status_code == 403
+    assert clerk.get("/campaigns/kl49-2024/dashboard").status_code == 403
     assert clerk.get("/admin/units").status_code == 403
 
 
@@ -168,7 +168,7 @@ TABLES = ["I", "II.1.1", "II.1.2", "II.1.3", "II.1.4", "II.1.5", "II.1.6", "II.1
 
 
 def test_anonymous_visitors_are_sent_to_sign_in(client):
-    for path in ["/", URL.format("II.1.1"), "/campaigns/kl49-2024/units", "/admin/units"]:
+    for path in ["/", URL.format("II.1.1"), "/campaigns/kl49-2024/dashboard", "/admin/units"]:
         response = client.get(path)
         assert response.status_code == 302 and "/login" in response.headers["Location"], path
     assert client.post(URL.format("II.1.1"), data={"cell:2019:xa_dat": "Có"}).status_code == 302
@@ -185,7 +185,7 @@ def test_every_page_renders_for_every_role_that_may_see_it(app):
     for username in ("ln-btg", "admin"):
         staff = login(app.test_client(), username)
         assert staff.get("/").status_code == 200
-        assert staff.get("/campaigns/kl49-2024/units").status_code == 200
+        assert staff.get("/campaigns/kl49-2024/dashboard").status_code == 200
         assert staff.get("/admin/units").status_code == 200
         for code in TABLES:
             assert staff.get(URL.format(code) + "?unit=ln-ubnd").status_code == 200, (username, code)

@@ -43,6 +43,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .admin.routes import bp as admin_bp
     from .auth.routes import bp as auth_bp
     from .entry.routes import bp as entry_bp
+    from .review.routes import bp as review_bp
     from .xlsx.routes import bp as xlsx_bp
     from .cli import register_cli
     from .templating import register_templating
@@ -51,6 +52,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(entry_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(xlsx_bp)
+    app.register_blueprint(review_bp)
     register_templating(app)
     register_cli(app)
     register_error_pages(app)

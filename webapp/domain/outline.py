@@ -164,6 +164,16 @@ class Table:
         """The column groups with a stable key each (``b0g1``): the unit of assignment."""
         return [(f"b{bi}g{gi}", g) for bi, b in enumerate(self.blocks) for gi, g in enumerate(b.groups)]
 
+    def expected_inputs(self, groups: set[str], years: list[int]) -> int:
+        """How many number and yes/no cells a unit that fills ``groups`` is asked for; notes are
+        optional and a list has no expected size."""
+        total = 0
+        for group_key, group in self.groups:
+            if group_key in groups:
+                rows = len(self.block_of(group.columns[0].key).row_specs(years))
+                total += rows * sum(1 for c in group.columns if c.is_input and c.type != "text")
+        return total
+
     def group_key_of(self, column_key: str) -> str:
         for gkey, g in self.groups:
             if any(c.key == column_key for c in g.columns):

@@ -98,25 +98,6 @@ def home():
     return render_template("entry/home.html", items=items, unit=unit)
 
 
-@bp.route("/campaigns/<code>/units")
-@login_required
-def campaign_units(code: str):
-    """The campaign's reporting units with their progress per table (compiler and admin)."""
-    campaign = staff_campaign(code)
-    rows = []
-    for unit in campaign.units:
-        groups = owned_groups(db.session, campaign, unit)
-        cells = []
-        for table in campaign.outline.tables:
-            if groups.get(table.code):
-                cells.append((table, unit_part(db.session, campaign, unit, table, groups[table.code]).progress()))
-            else:
-                cells.append((table, None))
-        rows.append((unit, cells))
-    return render_template("entry/campaign_units.html", campaign=campaign, rows=rows,
-                           days_left=days_left(campaign.deadline))
-
-
 def render_table(campaign: Campaign, unit: Unit, part, status: int = 200, **extra):
     table = part.table
     tables = [t for t in campaign.outline.tables]

@@ -244,14 +244,9 @@ class UnitTable:
 
     def progress(self) -> tuple[int, int]:
         """(filled, expected) over the unit's number and yes/no cells; notes are optional."""
-        expected = filled = 0
-        for cell in self.layout.cells:
-            c = cell.column
-            if c.is_input and c.type != "text" and self.owns(c.key):
-                expected += 1
-                v = self.stored.get((cell.row_key, c.key))
-                filled += bool(v and (v.num is not None or v.text))
-        return filled, expected
+        filled = sum(1 for (row_key, col_key), v in self.stored.items()
+                     if v.num is not None and self.owns(col_key))
+        return filled, self.table.expected_inputs(self.groups, self.campaign.years)
 
 
 def _describe(table: Table, data: dict | None) -> str | None:

@@ -54,7 +54,7 @@ def upload(code: str):
             flash(f"Đã nhập tệp Excel của {unit.name}: {changed} giá trị thay đổi.", "success")
             if current_user.role == ROLE_CLERK:
                 return redirect(url_for("entry.home"))
-            return redirect(url_for("entry.campaign_units", code=campaign.code))
+            return redirect(url_for("review.dashboard", code=campaign.code))
     elif request.method == "POST":
         status = 400
     return render_template("xlsx/upload.html", campaign=campaign, unit=unit, form=form, errors=errors), status

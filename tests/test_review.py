@@ -1,0 +1,159 @@
+"""The compiler's desk: drill-down, breakdown by unit, completeness dashboard, for each role."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import pytest
+from sqlalchemy import select
+
+from conftest import htmx_headers, in_app, login
+from webapp.domain.assembly import assemble
+from webapp.models import Campaign
+from webapp.review.service import cell_breakdown, completeness
+
+BASE = "/campaigns/kl49-2024"
+
+
+def assembled(table, row, col):
+    with in_app() as session:
+        campaign = session.scalar(select(Campaign))
+        return assemble(session, campaign.id, campaign.outline, campaign.years).number(table, row, col)
+
+
+def breakdown_of(table_code, row, col):
+    with in_app() as session:
+        campaign = session.scalar(select(Campaign))
+        table = campaign.outline.table(table_code)
+        return cell_breakdown(session, campaign, table, row, row, col)
+
+
+@pytest.mark.parametrize("table, row, col", [
+    ("II.1.5", "2019", "xa_dt"), ("II.1.5", "2022", "xa_tong"), ("II.1.1", "2020", "xa_dat"),
+    ("II.1.1", "2021", "xa_tong"), ("II.1.3", "2023", "tong_md1"), ("II.1.8", "2019", "cn_tong")])
+def test_a_cells_breakdown_sums_to_the_assembled_value(app, table, row, col):
+    b = breakdown_of(table, row, col)
+    assert b.total == sum(c.num for c in b.entered) == assembled(table, row, col)
+
+
+def test_missing_owners_are_listed(app):
+    b = breakdown_of("II.1.5", "2022", "xa_tong")  # five communes filled 2019-2021 only, one nothing
+    assert [u.code for u in b.missing] == ["ln-11", "ln-12", "ln-13", "ln-14", "ln-15", "ln-16"]
+    assert len(b.entered) == 10
+    counted = breakdown_of("II.1.1", "2019", "xa_tong")  # "Tổng số xã": every commune counts 1
+    assert counted.total == 16 and counted.missing == []
+
+
+def test_drill_down_is_a_fragment_for_htmx_and_a_page_without(compiler):
+    url = f"{BASE}/appendix/II.1.5/cell?row=2022&col=xa_tong"
+    fragment = compiler.get(url, headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "<html" not in fragment and "Chưa nhập (6)" in fragment and "Xã Lộc Khánh" in fragment
+    page = compiler.get(url)
+    assert page.status_code == 200 and "<html" in page.get_data(as_text=True)
+    assert compiler.get(f"{BASE}/appendix/II.1.5/cell?row=2099&col=xa_tong").status_code == 404
+    assert compiler.get(f"{BASE}/appendix/II.1.5/cell?row=2019&col=nope").status_code == 404
+
+
+def test_the_appendix_page_links_every_number_to_its_breakdown(compiler):
+    html = compiler.get(f"{BASE}/appendix").get_data(as_text=True)
+    assert html.count('class="drill') >= 217  # every number and note cell of the grid tables
+    total = assembled("II.1.5", "2019", "xa_dt")
+    assert re.search(r'row=2019&amp;col=xa_dt"[^>]*>' + re.escape(f"{total:,}".replace(",", ".")) + "</a>", html)
+    assert "Kết quả xóa mù chữ" in html and "Ủy ban MTTQ Việt Nam huyện Lộc Ninh: Phối hợp" in html
+
+
+def test_dashboard_counts_match_the_known_state(app, compiler):
+    with in_app() as session:
+        state = completeness(session, session.scalar(select(Campaign)))
+    assert state.table_counts("II.1.5") == (17, 16, 11)   # 16 communes + the district
+    assert state.table_counts("II.1.3") == (16, 10, 10)
+    assert state.table_counts("II.1.8") == (1, 1, 1)
+    assert [u.unit.code for u in state.not_started] == ["ln-16"]
+    assert sorted(u.unit.code for u in state.not_done) == ["ln-11", "ln-12", "ln-13", "ln-14", "ln-15", "ln-16", "ln-ubnd"]
+    by_code = {u.unit.code: u for u in state.units}
+    assert by_code["ln-11"].counts == (5, 3, 0) and by_code["ln-01"].counts == (5, 5, 5)
+    assert by_code["ln-mttq"].state == "done"  # asked only for documents and a note
+    assert by_code["ln-11"].clerks == ["ln-11"] and by_code["ln-11"].unit.phone
+    html = compiler.get(f"{BASE}/dashboard").get_data(as_text=True)
+    # the test database's demo was loaded "on" 3/5/2024: the deadline 17/5/2024 has passed
+    assert "ngày quá hạn (17/05/2024)" in html and "0271 3866 016" in html
+    assert '<strong class="late">quá hạn</strong>' in html
+    # starting to fill moves a unit out of "not started"
+    clerk = login(app.test_client(), "ln-16")
+    name = "cell:2019:xa_tong"
+    assert clerk.post(f"{BASE}/tables/II.1.5", data={name: "12"}, headers=htmx_headers(name)).status_code == 200
+    with in_app() as session:
+        state = completeness(session, session.scalar(select(Campaign)))
+    assert state.not_started == [] and state.table_counts("II.1.5") == (17, 17, 11)
+
+
+def test_the_list_of_units_to_call_downloads_as_csv(compiler):
+    response = compiler.get(f"{BASE}/dashboard/chua-xong.csv")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    text = response.get_data(as_text=True)
+    assert text.startswith("\ufeff")
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    assert rows[0] == ["Mã đơn vị", "Tên đơn vị", "Tình trạng", "Số ô đã nhập", "Số ô yêu cầu", "Tài khoản", "Điện thoại"]
+    khanh = [r for r in rows if r[0] == "ln-16"][0]
+    assert khanh[1:] == ["Xã Lộc Khánh", "Chưa bắt đầu – quá hạn", "0", "100", "ln-16", "0271 3866 016"]
+    assert len(rows) == 1 + 7
+
+
+def test_before_the_deadline_nobody_is_late(app, compiler):
+    import datetime as dt
+
+    from webapp.templating import local_today
+
+    with app.test_request_context():
+        deadline = local_today() + dt.timedelta(days=5)
+    with in_app() as session:
+        session.scalar(select(Campaign)).deadline = deadline
+        session.commit()
+    rows = list(csv.reader(io.StringIO(compiler.get(f"{BASE}/dashboard/chua-xong.csv").get_data(as_text=True).lstrip("\ufeff"))))
+    assert [r[2] for r in rows if r[0] == "ln-16"] == ["Chưa bắt đầu"]
+    html = compiler.get(f"{BASE}/dashboard").get_data(as_text=True)
+    assert "ngày đến hạn" in html and "quá hạn" not in html
+
+
+def test_breakdown_sorts_by_value_with_empty_cells_last_and_distinct_from_zero(app, compiler):
+    clerk = login(app.test_client(), "ln-02")
+    name = "cell:2021:xa_dt"
+    assert clerk.post(f"{BASE}/tables/II.1.5", data={name: "0"}, headers=htmx_headers(name)).status_code == 200
+    html = compiler.get(f"{BASE}/breakdown/II.1.5?row=2021&sort=xa_dt&order=desc").get_data(as_text=True)
+    body = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    names = re.findall(r'<th scope="row" class="rowhead">([^<]+)</th>', body)
+    assert names[-2:] == ["Xã Lộc Khánh", "Ủy ban nhân dân huyện Lộc Ninh"]  # no value: last
+    assert names[-3] == "Xã Lộc Hòa"  # the zero sorts as a number, before the empty ones
+    hoa_row = body.split("Xã Lộc Hòa", 1)[1].split("</tr>", 1)[0]
+    assert '<td class="t-count">0</td>' in hoa_row
+    assert 'class="t-count empty"><span title="Chưa nhập">–</span>' in body
+    total = html.split('<tr class="total">', 1)[1].split("</tr>", 1)[0]
+    assert f">{assembled('II.1.5', '2021', 'xa_tong')}<" in total.replace(".", "")
+    ascending = compiler.get(f"{BASE}/breakdown/II.1.5?row=2021&sort=unit&order=asc").get_data(as_text=True)
+    assert re.findall(r'<th scope="row" class="rowhead">([^<]+)</th>', ascending)[0] == "Thị trấn Lộc Ninh"
+    fragment = compiler.get(f"{BASE}/breakdown/II.1.5?row=2021&sort=xa_tong", headers={"HX-Request": "true"})
+    assert fragment.get_data(as_text=True).lstrip().startswith('<div id="breakdown"')
+
+
+def test_breakdown_of_an_unknown_period_or_a_list_table_is_404(compiler):
+    assert compiler.get(f"{BASE}/breakdown/II.1.5?row=1999").status_code == 404
+    assert compiler.get(f"{BASE}/breakdown/I").status_code == 404
+
+
+REVIEW_PAGES = [f"{BASE}/dashboard", f"{BASE}/dashboard/chua-xong.csv", f"{BASE}/appendix",
+                f"{BASE}/appendix/II.1.1/cell?row=2019&col=xa_dat", f"{BASE}/breakdown/II.1.3",
+                f"{BASE}/breakdown/II.1.4", f"{BASE}/breakdown/III?row=2023&sort=cdht&order=desc"]
+
+
+def test_each_view_for_each_role(app, client):
+    for url in REVIEW_PAGES:
+        assert client.get(url).status_code == 302, url
+    clerk = login(app.test_client(), "ln-02")
+    for url in REVIEW_PAGES:
+        assert clerk.get(url).status_code == 403, url
+    for username in ("ln-btg", "admin"):
+        staff = login(app.test_client(), username)
+        for url in REVIEW_PAGES:
+            assert staff.get(url).status_code == 200, (username, url)

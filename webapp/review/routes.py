@@ -1,0 +1,159 @@
+"""The compiler's desk: the assembled appendix with drill-down, the breakdown by unit, completeness.
+
+Every view here is for the compiler and the administrator. Fragments for htmx are the same
+templates the full pages include, so each link also works as a plain link without JavaScript.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from flask import Blueprint, Response, abort, render_template, request, url_for
+from flask_login import login_required
+
+from ..domain.assembly import assemble, unit_parts
+from ..domain.layout import build_layout
+from ..domain.values import derive, format_number, show
+from ..entry.routes import get_table, staff_campaign
+from ..extensions import db, htmx
+from ..templating import days_left
+from .service import cell_breakdown, completeness, unit_breakdown
+
+bp = Blueprint("review", __name__)
+
+
+def assembled_cell_text(column, part, table_code: str, row_key: str) -> str:
+    """An assembled value as shown: yes/no as the count of yes, rates recomputed, notes as lines."""
+    numbers = part.row_numbers(table_code, row_key)
+    if column.is_derived:
+        return show(column, derive(column, numbers), None)
+    if column.type == "yesno":
+        return format_number(numbers.get(column.key))
+    if column.is_numeric:
+        return show(column, numbers.get(column.key), None)
+    return part.text(table_code, row_key, column.key) or ""
+
+
+@bp.route("/campaigns/<code>/appendix")
+@login_required
+def appendix(code: str):
+    """The whole assembled appendix in the printed layout; every number opens its breakdown."""
+    campaign = staff_campaign(code)
+    outline = campaign.outline
+    part = assemble(db.session, campaign.id, outline, campaign.years)
+    tables = []
+    for table in outline.tables:
+        rows = part.lists.get(table.code, []) if table.is_list else None
+        layout = build_layout(table, campaign.years, list_rows=len(rows) if rows is not None else 0)
+        tables.append((table, layout, rows))
+    return render_template("review/appendix.html", campaign=campaign, tables=tables, part=part,
+                           cell_text=assembled_cell_text, days_left=days_left(campaign.deadline))
+
+
+@bp.route("/campaigns/<code>/appendix/<table_code>/cell")
+@login_required
+def cell(code: str, table_code: str):
+    """Which unit entered what in one assembled cell, and which owning units have not yet."""
+    campaign = staff_campaign(code)
+    table = get_table(campaign, table_code)
+    row_key, col_key = request.args.get("row", ""), request.args.get("col", "")
+    layout = build_layout(table, campaign.years)
+    try:
+        lrow = layout.find_row(row_key, col_key)
+    except KeyError:
+        abort(404)
+    breakdown = cell_breakdown(db.session, campaign, table, row_key, lrow.label, col_key)
+    template = "review/_drill.html" if htmx else "review/drill.html"
+    return render_template(template, campaign=campaign, b=breakdown)
+
+
+SORT_ORDERS = ("asc", "desc")
+
+
+@bp.route("/campaigns/<code>/breakdown/<table_code>")
+@login_required
+def breakdown(code: str, table_code: str):
+    """One row per unit and a total row for one period of a table, sortable by unit or by a column."""
+    campaign = staff_campaign(code)
+    table = get_table(campaign, table_code)
+    if table.is_list:
+        abort(404)
+    periods = [(r.key, r.label) for r in build_layout(table, campaign.years).rows]
+    periods = list(dict(periods).items())  # a row key repeats across blocks (table 1.3)
+    row_key = request.args.get("row", periods[0][0])
+    if row_key not in dict(periods):
+        abort(404)
+    state = completeness(db.session, campaign)
+    units = [u.unit for u in state.units if u.tables[table.code].assigned]
+    parts = unit_parts(db.session, campaign.id, campaign.outline, campaign.years)
+    total = assemble(db.session, campaign.id, campaign.outline, campaign.years)
+    columns, rows, total_row = unit_breakdown(table, campaign.years, row_key, units, parts, total)
+    sort, order = request.args.get("sort", "unit"), request.args.get("order", "asc")
+    if order not in SORT_ORDERS:
+        order = "asc"
+    keys = [c.key for c in columns]
+    if sort in keys:
+        index = keys.index(sort)
+        filled = [r for r in rows if r.cells[index][0] is not None]
+        empty = [r for r in rows if r.cells[index][0] is None]
+        filled.sort(key=lambda r: r.cells[index][0], reverse=order == "desc")
+        rows = filled + empty  # empty cells last whichever the direction
+    else:
+        sort = "unit"
+        rows.sort(key=lambda r: (r.unit.sort_order, r.unit.id), reverse=order == "desc")
+    context = dict(campaign=campaign, table=table, periods=periods, row_key=row_key, columns=columns,
+                   header_groups=header_groups(columns),
+                   rows=rows, total_row=total_row, sort=sort, order=order,
+                   tables=[t for t in campaign.outline.tables if not t.is_list])
+    if htmx:
+        return render_template("review/_breakdown_table.html", **context)
+    return render_template("review/breakdown.html", **context)
+
+
+def header_groups(columns) -> list[tuple[str | None, list]]:
+    """Consecutive columns of one labelled group under one spanning header ("Cấp xã" …)."""
+    groups: list[tuple[str | None, list]] = []
+    for column in columns:
+        if groups and column.group_label and groups[-1][0] == column.group_label and \
+                groups[-1][1][-1].group_index == column.group_index:
+            groups[-1][1].append(column)
+        else:
+            groups.append((column.group_label, [column]))
+    return groups
+
+
+@bp.route("/campaigns/<code>/dashboard")
+@login_required
+def dashboard(code: str):
+    """Units × tables with their state and progress; who has not started or is late, with contacts."""
+    campaign = staff_campaign(code)
+    return render_template("review/dashboard.html", campaign=campaign, c=completeness(db.session, campaign),
+                           days_left=days_left(campaign.deadline))
+
+
+@bp.route("/campaigns/<code>/dashboard/chua-xong.csv")
+@login_required
+def not_done_csv(code: str):
+    """The units that have not completed their part, with their contacts, for calling them."""
+    campaign = staff_campaign(code)
+    state = completeness(db.session, campaign)
+    late = days_left(campaign.deadline) < 0
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["Mã đơn vị", "Tên đơn vị", "Tình trạng", "Số ô đã nhập", "Số ô yêu cầu", "Tài khoản", "Điện thoại"])
+    for u in state.not_done:
+        status = {"todo": "Chưa bắt đầu", "part": "Đang nhập"}[u.state] + (" – quá hạn" if late else "")
+        writer.writerow([u.unit.code, u.unit.name, status, u.filled, u.expected, " ".join(u.clerks), u.unit.phone or ""])
+    filename = f"chua-xong-{campaign.code}.csv"
+    return Response("\ufeff" + out.getvalue(), mimetype="text/csv",  # BOM: Excel reads it as UTF-8
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def drill_url(campaign, table, row_key: str, col_key: str) -> str:
+    return url_for("review.cell", code=campaign.code, table_code=table.code, row=row_key, col=col_key)
+
+
+@bp.app_context_processor
+def review_helpers():
+    return {"drill_url": drill_url, "show_value": lambda column, text: show(column, None, text)}

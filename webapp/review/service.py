@@ -1,0 +1,225 @@
+"""What the compiler looks at: completeness of every unit's part, the breakdown behind a cell, by unit.
+
+No Flask here. Completeness is counted in the database (one GROUP BY over the stored values), not
+by loading every unit's tables.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from ..domain.outline import Column, Table
+from ..domain.parts import Part
+from ..domain.values import derive, format_number, show
+from ..models import Assignment, Campaign, CellValue, ListRow, Unit, User
+
+
+STATE_NAMES = {"na": "Không giao", "todo": "Chưa bắt đầu", "part": "Đang nhập", "done": "Đã đủ",
+               "list": "Danh sách", "notes": "Chỉ ghi chú"}
+
+
+@dataclass
+class TableState:
+    expected: int = 0
+    filled: int = 0
+    rows: int = 0  # list tables: documents entered
+    assigned: bool = False
+    is_list: bool = False
+
+    @property
+    def state(self) -> str:
+        if not self.assigned:
+            return "na"
+        if self.is_list:
+            return "list"
+        if not self.expected:
+            return "notes"
+        if self.filled >= self.expected:
+            return "done"
+        return "part" if self.filled else "todo"
+
+    @property
+    def state_name(self) -> str:
+        return STATE_NAMES[self.state]
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.filled / self.expected) if self.expected else 0
+
+
+@dataclass
+class UnitState:
+    unit: Unit
+    tables: dict[str, TableState] = field(default_factory=dict)
+    clerks: list[str] = field(default_factory=list)
+
+    def _graded(self) -> list[TableState]:
+        return [t for t in self.tables.values() if t.state in ("todo", "part", "done")]
+
+    @property
+    def expected(self) -> int:
+        return sum(t.expected for t in self._graded())
+
+    @property
+    def filled(self) -> int:
+        return sum(t.filled for t in self._graded())
+
+    @property
+    def counts(self) -> tuple[int, int, int]:
+        """(tables expected, started, complete) of this unit."""
+        graded = self._graded()
+        return (len(graded), sum(t.state in ("part", "done") for t in graded),
+                sum(t.state == "done" for t in graded))
+
+    @property
+    def state(self) -> str:
+        expected, started, complete = self.counts
+        if complete == expected:  # a unit asked only for documents or notes has nothing left to fill
+            return "done"
+        return "part" if started or any(t.rows for t in self.tables.values()) else "todo"
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.filled / self.expected) if self.expected else 100
+
+
+@dataclass
+class Completeness:
+    campaign: Campaign
+    units: list[UnitState]
+
+    def table_counts(self, table_code: str) -> tuple[int, int, int]:
+        """(units expected, started, complete) for one table."""
+        states = [u.tables[table_code] for u in self.units if u.tables[table_code].state in ("todo", "part", "done")]
+        return (len(states), sum(s.state in ("part", "done") for s in states),
+                sum(s.state == "done" for s in states))
+
+    @property
+    def not_done(self) -> list[UnitState]:
+        return [u for u in self.units if u.state != "done"]
+
+    @property
+    def not_started(self) -> list[UnitState]:
+        return [u for u in self.units if u.state == "todo"]
+
+
+def completeness(session: Session, campaign: Campaign) -> Completeness:
+    """Every reporting unit × table: expected, filled, state; with the units' clerk accounts."""
+    outline = campaign.outline
+    groups: dict[tuple[int, str], set[str]] = defaultdict(set)
+    for unit_id, table_code, group_key in session.execute(
+            select(Assignment.unit_id, Assignment.table_code, Assignment.group_key)
+            .where(Assignment.campaign_id == campaign.id)):
+        groups[(unit_id, table_code)].add(group_key)
+    filled = dict(((u, t), n) for u, t, n in session.execute(
+        select(CellValue.unit_id, CellValue.table_code, func.count())
+        .join(Assignment, and_(Assignment.campaign_id == CellValue.campaign_id,
+                               Assignment.unit_id == CellValue.unit_id,
+                               Assignment.table_code == CellValue.table_code,
+                               Assignment.group_key == CellValue.group_key))
+        .where(CellValue.campaign_id == campaign.id, CellValue.num.is_not(None))
+        .group_by(CellValue.unit_id, CellValue.table_code)))
+    rows = dict(((u, t), n) for u, t, n in session.execute(
+        select(ListRow.unit_id, ListRow.table_code, func.count())
+        .where(ListRow.campaign_id == campaign.id).group_by(ListRow.unit_id, ListRow.table_code)))
+    clerks: dict[int, list[str]] = defaultdict(list)
+    for unit_id, username in session.execute(
+            select(User.unit_id, User.username).where(User.role == "clerk", User.active.is_(True))
+            .order_by(User.username)):
+        clerks[unit_id].append(username)
+    units = []
+    for unit in campaign.units:
+        state = UnitState(unit, clerks=clerks.get(unit.id, []))
+        for table in outline.tables:
+            owned = groups.get((unit.id, table.code), set())
+            state.tables[table.code] = TableState(
+                expected=table.expected_inputs(owned, campaign.years),
+                filled=filled.get((unit.id, table.code), 0), rows=rows.get((unit.id, table.code), 0),
+                assigned=bool(owned), is_list=table.is_list)
+        units.append(state)
+    return Completeness(campaign, units)
+
+
+@dataclass
+class Contribution:
+    unit: Unit
+    num: int | None
+    text: str | None
+    shown: str
+
+
+@dataclass
+class CellBreakdown:
+    """Who entered what in one assembled cell, and which owning units have not entered it."""
+
+    table: Table
+    row_key: str
+    row_label: str
+    column_key: str
+    entered: list[Contribution]
+    missing: list[Unit]
+    total: int | None
+
+    @property
+    def column(self):
+        return self.table.column(self.column_key)
+
+
+def cell_breakdown(session: Session, campaign: Campaign, table: Table, row_key: str, row_label: str,
+                   column_key: str) -> CellBreakdown:
+    """The units that fill this cell's group, with their values (a fixed "Tổng số xã" counts 1 each)."""
+    column = table.column(column_key)
+    group_key = table.group_key_of(column_key)
+    owners = list(session.scalars(
+        select(Unit).join(Assignment, Assignment.unit_id == Unit.id)
+        .where(Assignment.campaign_id == campaign.id, Assignment.table_code == table.code,
+               Assignment.group_key == group_key).order_by(Unit.sort_order, Unit.id)))
+    values = {v.unit_id: v for v in session.scalars(select(CellValue).where(
+        CellValue.campaign_id == campaign.id, CellValue.table_code == table.code,
+        CellValue.row_key == row_key, CellValue.col_key == column_key,
+        or_(CellValue.num.is_not(None), CellValue.text.is_not(None))))}
+    entered, missing = [], []
+    for unit in owners:
+        if column.type == "unit_count":
+            entered.append(Contribution(unit, 1, None, "1"))
+        elif unit.id in values and (values[unit.id].num is not None or values[unit.id].text):
+            v = values[unit.id]
+            entered.append(Contribution(unit, v.num, v.text, show(column, v.num, v.text)))
+        else:
+            missing.append(unit)
+    total = sum(c.num for c in entered if c.num is not None) if column.is_numeric else None
+    return CellBreakdown(table, row_key, row_label, column_key, entered, missing, total)
+
+
+@dataclass
+class BreakdownRow:
+    unit: Unit | None  # None for the total row
+    label: str
+    cells: list[tuple[object, str]]  # (value, or None when empty; as shown)
+
+
+def unit_breakdown(table: Table, years: list[int], row_key: str, units: list[Unit], parts: dict[int, Part],
+                   total: Part, total_label: str = "Toàn huyện") -> tuple[list[Column], list[BreakdownRow], BreakdownRow]:
+    """One row per unit for one period (row) of a table, and the total row.
+
+    An empty cell stays None (shown blank), distinct from 0; rates are derived per row, the total's
+    from the summed numbers; yes/no shows Có/Không per unit and the count of yes in the total.
+    """
+    columns = [c for b in table.blocks if any(s.key == row_key for s in b.row_specs(years))
+               for c in b.columns if c.is_numeric]
+
+    def cells(part: Part, summed: bool) -> list[tuple[object, str]]:
+        numbers = part.row_numbers(table.code, row_key)
+        out = []
+        for c in columns:
+            value = derive(c, numbers) if c.is_derived else numbers.get(c.key)
+            text = format_number(value) if summed and c.type == "yesno" else show(c, value, None)
+            out.append((value, text))
+        return out
+
+    rows = [BreakdownRow(unit, unit.name, cells(parts.get(unit.id, Part()), False)) for unit in units]
+    return columns, rows, BreakdownRow(None, total_label, cells(total, True))
