@@ -15,8 +15,9 @@ from .domain.assembly import assemble, unit_parts
 from .domain.importer import read_template
 from .domain.parts import Part
 from .domain.workbook import write_appendix, write_template
-from .entry.service import UnitList, UnitTable, owned_groups, unit_part
+from .entry.service import UnitList, UnitTable, owned_groups
 from .models import Campaign, Unit, User
+from .review.service import completeness
 
 
 def identity(campaign: Campaign, unit: Unit) -> dict[str, str]:
@@ -102,17 +103,16 @@ def _replace_list(session, campaign, unit, user, table, rows: list[dict[str, str
 
 
 def cover_info(session: Session, campaign: Campaign, now: dt.datetime) -> dict:
-    """The cover sheet: campaign, compiler, when, and which units have not completed their part."""
+    """The cover sheet: campaign, compiler, when, and which units have not completed their part.
+
+    A unit has completed its part when every table it is asked numbers for is full, as the
+    compiler's completeness page counts it (one GROUP BY, not every unit's tables loaded).
+    """
     missing = []
-    for unit in campaign.units:
-        groups = owned_groups(session, campaign, unit)
-        complete = True
-        for table in campaign.outline.tables:
-            if groups.get(table.code) and not table.is_list:
-                done, total = unit_part(session, campaign, unit, table, groups[table.code]).progress()
-                complete &= done == total
-        if not complete:
-            missing.append(unit.name)
+    for state in completeness(session, campaign).units:
+        asked, _, full = state.counts  # tables asked for numbers, started, full
+        if full < asked:
+            missing.append(state.unit.name)
     return {"campaign_code": campaign.code, "campaign_name": campaign.name,
             "compiler": campaign.compiler_unit.name, "generated_at": now, "deadline": campaign.deadline,
             "units_total": len(campaign.units), "units_submitted": len(campaign.units) - len(missing),

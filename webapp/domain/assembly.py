@@ -46,7 +46,7 @@ def assemble(session, campaign_id: int, outline: Outline, years: list[int]) -> P
         select(assignment.c.table_code, assignment.c.group_key, func.count())
         .where(assignment.c.campaign_id == campaign_id)
         .group_by(assignment.c.table_code, assignment.c.group_key)))
-    _add_unit_counts(part, outline, years, lambda t, g: counts.get((t, g), 0))
+    _add_unit_counts(part, _unit_count_cells(outline, years), lambda t, g: counts.get((t, g), 0))
     notes = session.execute(
         select(cell_value.c.table_code, cell_value.c.row_key, cell_value.c.col_key, unit.c.name, cell_value.c.text)
         .select_from(_owned_values.join(unit, unit.c.id == cell_value.c.unit_id))
@@ -85,8 +85,9 @@ def unit_parts(session, campaign_id: int, outline: Outline, years: list[int],
     groups: dict[int, set[tuple[str, str]]] = defaultdict(set)
     for owner, table_code, group_key in session.execute(assigned):
         groups[owner].add((table_code, group_key))
+    unit_counts = _unit_count_cells(outline, years)  # the same cells for every unit: found once
     for owner, owned in groups.items():
-        _add_unit_counts(parts[owner], outline, years, lambda t, g, owned=owned: 1 if (t, g) in owned else 0)
+        _add_unit_counts(parts[owner], unit_counts, lambda t, g, owned=owned: 1 if (t, g) in owned else 0)
     for table_obj in outline.tables:
         if table_obj.is_list:
             for owner, data in _list_rows(session, campaign_id, table_obj.code):
@@ -105,18 +106,26 @@ def _list_rows(session, campaign_id: int, table_code: str):
         .order_by(list_row.c.id)).all()
 
 
-def _add_unit_counts(part: Part, outline: Outline, years: list[int], count) -> None:
-    """Fill the "Tổng số xã" cells: the number of units that fill the group (a unit's own part: 1)."""
+def _unit_count_cells(outline: Outline, years: list[int]) -> list[tuple[str, str, list[tuple[str, str, str]]]]:
+    """(table code, group key, its "Tổng số xã" cells) for every column group that has them."""
+    out = []
     for table_obj in outline.tables:
         for group_key, group in table_obj.groups:
-            n = count(table_obj.code, group_key)
-            if not n:
-                continue
             block = table_obj.block_of(group.columns[0].key)
-            for column_obj in group.columns:
-                if column_obj.type == "unit_count":
-                    for spec in block.row_specs(years):
-                        part.numbers[(table_obj.code, spec.key, column_obj.key)] = n
+            cells = [(table_obj.code, spec.key, column_obj.key) for column_obj in group.columns
+                     if column_obj.type == "unit_count" for spec in block.row_specs(years)]
+            if cells:
+                out.append((table_obj.code, group_key, cells))
+    return out
+
+
+def _add_unit_counts(part: Part, cells: list[tuple[str, str, list[tuple[str, str, str]]]], count) -> None:
+    """Fill the "Tổng số xã" ``cells``: the number of units that fill the group (a unit's own part: 1)."""
+    for table_code, group_key, keys in cells:
+        n = count(table_code, group_key)
+        if n:
+            for key in keys:
+                part.numbers[key] = n
 
 
 def _identity(row: dict[str, str], keys: tuple[str, ...]) -> tuple[str, ...]:

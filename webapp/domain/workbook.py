@@ -12,6 +12,7 @@ import datetime as dt
 import itertools
 import math
 import os
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import IO, Any
@@ -78,29 +79,55 @@ class _Styles:
     def body(self, column: Column | None, locked: bool = True, fill: str | None = None,
              as_text: bool = False) -> Format:
         """The format of a body cell of ``column``; ``as_text`` for yes/no shown as Có/Không."""
-        props: dict[str, Any] = {"border": 1}
         ctype = column.type if column else "count"
-        if ctype == "percent":
-            props.update(num_format=PERCENT_FORMAT, align="center")
-        elif ctype == "date":
-            props.update(num_format=DATE_FORMAT, align="center")
-        elif ctype in ("text", "choice"):
-            props.update(text_wrap=True, align="left", indent=1)
-        elif ctype == "yesno" and as_text:
-            props.update(align="center")
-        else:  # count, unit_count, serial, yes/no counted
-            props.update(num_format=COUNT_FORMAT, align="center")
-        if not locked:
-            props["locked"] = False
-        if fill:
-            props.update(bg_color=fill, pattern=1)
-        return self.get(**props)
+        key = ("body", ctype, locked, fill, as_text)  # asked for every cell: remembered by its inputs
+        if key not in self._cache:
+            props: dict[str, Any] = {"border": 1}
+            if ctype == "percent":
+                props.update(num_format=PERCENT_FORMAT, align="center")
+            elif ctype == "date":
+                props.update(num_format=DATE_FORMAT, align="center")
+            elif ctype in ("text", "choice"):
+                props.update(text_wrap=True, align="left", indent=1)
+            elif ctype == "yesno" and as_text:
+                props.update(align="center")
+            else:  # count, unit_count, serial, yes/no counted
+                props.update(num_format=COUNT_FORMAT, align="center")
+            if not locked:
+                props["locked"] = False
+            if fill:
+                props.update(bg_color=fill, pattern=1)
+            self._cache[key] = self.get(**props)
+        return self._cache[key]
+
+
+_FUNCTION_CALL = re.compile(r"([A-Za-z_][A-Za-z0-9_.]*)\(")
+PLAIN_FUNCTIONS = frozenset({"IF", "OR", "AND", "ROUND", "SUM", "COUNT"})  # the functions we write
+
+
+class _Worksheet(Worksheet):
+    """A worksheet that does not rewrite formulas calling only long-standing Excel functions.
+
+    XlsxWriter runs some thirty regular expressions over every formula to prefix newer functions
+    with ``_xlfn.``; with a formula in every rate cell of every unit's breakdown row, that was the
+    bulk of the export. A formula calling anything else still goes through XlsxWriter unchanged.
+    """
+
+    def _prepare_formula(self, formula: str, expand_future_functions: bool = False) -> str:
+        if (formula.startswith("=") and not formula.endswith("}")
+                and set(_FUNCTION_CALL.findall(formula)) <= PLAIN_FUNCTIONS):
+            return formula[1:]
+        return super()._prepare_formula(formula, expand_future_functions)
+
+
+class _Workbook(xlsxwriter.Workbook):
+    worksheet_class = _Worksheet  # XlsxWriter's hook for its worksheet subclasses
 
 
 def _open(target: str | os.PathLike | IO[bytes]) -> xlsxwriter.Workbook:
     if isinstance(target, os.PathLike):
         target = os.fspath(target)
-    return xlsxwriter.Workbook(target, {
+    return _Workbook(target, {
         "strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False,
         "remove_timezone": True,
         "default_format_properties": {"font_name": FONT, "font_size": 11},
@@ -694,16 +721,20 @@ def _write_breakdown(wb: xlsxwriter.Workbook, st: _Styles, table: Table, years: 
     ws.set_row(TITLE_ROW, _height(_lines(title, min(sum(widths), 120), bold=True)) + 2)
     number_row = _breakdown_header(ws, st, groups, widths)
     first = number_row + 1
+    # What every unit row repeats, worked out once: a sheet has a row per unit of a province.
+    serial_fmt, name_fmt = st.body(None), st.label(left=True)
+    rate_fmt = st.get(border=1, align="center", num_format=PERCENT_FORMAT)
+    periods = [([(b, st.body(b.column)) for b in cols if not b.column.is_derived], _rate_cells(cols))
+               for _, _, cols in groups]
     for i, (name, upart) in enumerate(breakdowns):
-        ws.write_number(first + i, 0, i + 1, st.body(None))
-        ws.write_string(first + i, 1, name, st.label(left=True))
-        for _, _, cols in groups:
-            numbers = {b.column.key: upart.number(table.code, b.row_key, b.column.key)
-                       for b in cols if not b.column.is_derived}
-            for b in cols:
-                if not b.column.is_derived:
-                    _put(ws, first + i, b.col, 1, st.body(b.column), numbers[b.column.key])
-            _breakdown_rates(ws, st.get(border=1, align="center", num_format=PERCENT_FORMAT), first + i, cols, numbers)
+        row = first + i
+        ws.write_number(row, 0, i + 1, serial_fmt)
+        ws.write_string(row, 1, name, name_fmt)
+        for plain, rates in periods:
+            numbers = {b.column.key: upart.number(table.code, b.row_key, b.column.key) for b, _ in plain}
+            for b, fmt in plain:
+                _put(ws, row, b.col, 1, fmt, numbers[b.column.key])
+            _breakdown_rates(ws, rate_fmt, row, rates, numbers)
     total_row = first + len(breakdowns)
     _breakdown_total(ws, st, table, groups, breakdowns, first, total_row, total_label)
     for col, w in enumerate(widths):
@@ -764,17 +795,21 @@ def _breakdown_total(ws: Worksheet, st: _Styles, table: Table, groups, breakdown
             else:
                 ws.write_blank(total_row, b.col, None, bold)
         _breakdown_rates(ws, st.get(bold=True, border=1, align="center", num_format=PERCENT_FORMAT),
-                         total_row, cols, sums)
+                         total_row, _rate_cells(cols), sums)
 
 
-def _breakdown_rates(ws: Worksheet, fmt: Format, row: int, cols: list[_BCol], numbers: dict) -> None:
+def _rate_cells(cols: list[_BCol]) -> list[tuple[_BCol, str, str]]:
+    """The rate columns of one period, with the column letters of their numerator and denominator."""
+    letter = {b.column.key: xl_col_to_name(b.col) for b in cols}
+    return [(b, letter[b.column.of], letter[b.column.over]) for b in cols if b.column.is_derived]
+
+
+def _breakdown_rates(ws: Worksheet, fmt: Format, row: int, rates: list[tuple[_BCol, str, str]],
+                     numbers: dict) -> None:
     """Rates of one breakdown row, recomputed from that row's numbers (a unit's, or the sums)."""
-    where = {b.column.key: b.col for b in cols}
-    for b in cols:
-        c = b.column
-        if c.is_derived:
-            formula = percent_formula(xl_rowcol_to_cell(row, where[c.of]), xl_rowcol_to_cell(row, where[c.over]))
-            ws.write_formula(row, b.col, formula, fmt, _carried(derive(c, numbers)))
+    for b, of_letter, over_letter in rates:
+        formula = percent_formula(f"{of_letter}{row + 1}", f"{over_letter}{row + 1}")
+        ws.write_formula(row, b.col, formula, fmt, _carried(derive(b.column, numbers)))
 
 
 def _sum(breakdowns: list[tuple[str, Part]], table: Table, b: _BCol) -> int | None:

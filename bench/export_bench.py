@@ -1,0 +1,375 @@
+"""Export benchmark: a province-sized campaign, the assembled appendix page and the workbook export,
+measured against XlsxWriter alone writing as many cells.
+
+    .venv/bin/python bench/export_bench.py [--units 250] [--repeat 3] [--db PATH]
+
+Builds a fresh SQLite database (schema by the Alembic migrations), a kl49 campaign over 2019–2023
+with ``--units`` reporting units (mostly communes, a few of each district kind) and a value in every
+input cell they own, bulk-inserted. Then, interleaved ``--repeat`` times so that a noisy shared machine
+disturbs all three alike: GET /campaigns/<code>/appendix as a compiler (when the route exists), the
+workbook export end to end (``exchange.write_campaign_appendix``), and the raw write: XlsxWriter,
+no formats, writing the cells the export wrote, at the same places with the same kinds of value.
+Prints the figures and the ratio export / raw (best of the repetitions); exits 1 above RATIO_LIMIT.
+
+Run by hand, not by CI (tests/test_bench.py runs it at a tiny size to keep it working).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import gc
+import io
+import random
+import resource
+import statistics
+import sys
+import tempfile
+import time
+import tracemalloc
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import openpyxl
+from openpyxl.cell.read_only import EmptyCell
+import xlsxwriter
+from flask import Flask
+from flask_migrate import upgrade
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as a script from anywhere
+    sys.path.insert(0, str(ROOT))
+
+from webapp import create_app  # noqa: E402
+from webapp.domain.outline import Block, Column, Outline, get_outline  # noqa: E402
+from webapp.domain.values import check_rules  # noqa: E402
+from webapp.entry.service import default_assignments  # noqa: E402
+from webapp.exchange import write_campaign_appendix  # noqa: E402
+from webapp.extensions import db  # noqa: E402
+from webapp.models import (ROLE_COMPILER, Assignment, Campaign, CellValue, ListRow, Unit,  # noqa: E402
+                           User)
+
+RATIO_LIMIT = 2.0
+CAMPAIGN_CODE = "bench-kl49"
+YEARS = (2019, 2023)
+DISTRICT_KINDS = ("ubnd_huyen", "ldld_huyen", "hkh_huyen", "doan_the")
+COMPILER_LOGIN, COMPILER_PASSWORD = "bench-compiler", "bench123"
+NOTE_SHARE = 0.15  # share of (unit, row) pairs with a note in a note column
+LIST_ROWS = (1, 3)  # table I rows per unit
+
+
+@dataclass
+class Figures:
+    units: int = 0
+    values: int = 0  # stored cell values
+    list_rows: int = 0
+    cells: dict[str, int] = field(default_factory=dict)  # exported non-empty cells by kind
+    styled_blanks: int = 0  # exported cells with a format and no value (borders): not counted
+    sheets: int = 0
+    page: list[float] | None = None  # None: the route is not there (yet)
+    export: list[float] = field(default_factory=list)
+    raw: list[float] = field(default_factory=list)
+    maxrss_mb: float = 0.0
+    export_peak_mb: float = 0.0
+
+    @property
+    def cells_total(self) -> int:
+        return sum(self.cells.values())
+
+    @property
+    def ratio(self) -> float:
+        return min(self.export) / min(self.raw)
+
+
+# ------------------------------------------------------------------------------------ the campaign
+
+def _app(path: Path) -> Flask:
+    return create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
+                       "WTF_CSRF_ENABLED": False, "SECRET_KEY": "bench"})
+
+
+def unit_kinds(n: int) -> list[str]:
+    """``n`` reporting units: several of each district kind (one per 50 units), communes for the rest."""
+    per_kind = max(1, n // 50)
+    communes = n - per_kind * len(DISTRICT_KINDS)
+    if communes < 1:
+        raise SystemExit(f"--units: at least {len(DISTRICT_KINDS) + 1} (one commune and each district kind)")
+    return ["xa"] * communes + [k for k in DISTRICT_KINDS for _ in range(per_kind)]
+
+
+def build_campaign(session: Session, n_units: int, rng: random.Random) -> Figures:
+    """The province, its reporting units, a compiler account, the campaign and every owned value."""
+    outline = get_outline("kl49")
+    province = Unit(code="bench-tinh", name="Tỉnh Bình Phước", kind="tinh", sort_order=0)
+    compiler_unit = Unit(code="bench-btg", name="Ban Tuyên giáo Tỉnh ủy Bình Phước", kind="tinh_uy",
+                         parent=province, sort_order=n_units + 1)
+    units = []
+    for i, kind in enumerate(unit_kinds(n_units), start=1):
+        label = "Xã" if kind == "xa" else outline.unit_kinds[kind]
+        units.append(Unit(code=f"bench-{i:04d}", name=f"{label} {_place(rng)} {i:03d}", kind=kind,
+                          parent=province, sort_order=i))
+    session.add_all([province, compiler_unit, *units])
+    compiler = User(username=COMPILER_LOGIN, full_name="Cán bộ tổng hợp", role=ROLE_COMPILER, unit=compiler_unit)
+    compiler.set_password(COMPILER_PASSWORD)
+    session.add(compiler)
+    campaign = Campaign(code=CAMPAIGN_CODE, name="Sơ kết 5 năm thực hiện Kết luận số 49-KL/TW (đo hiệu năng)",
+                        outline_code=outline.code, outline_version=outline.version, year_from=YEARS[0],
+                        year_to=YEARS[1], compiler_unit=compiler_unit, deadline=dt.date(2024, 5, 15), units=units)
+    session.add(campaign)
+    session.flush()
+
+    assignments = default_assignments(campaign, units)
+    session.execute(insert(Assignment), [
+        {"campaign_id": a.campaign_id, "unit_id": a.unit_id, "table_code": a.table_code, "group_key": a.group_key}
+        for a in assignments])
+    owned: dict[int, dict[str, set[str]]] = {}
+    for a in assignments:
+        owned.setdefault(a.unit_id, {}).setdefault(a.table_code, set()).add(a.group_key)
+    values, rows = [], []
+    for unit in units:
+        values.extend(_unit_values(campaign, outline, unit, owned.get(unit.id, {}), rng))
+        rows.extend(_unit_list_rows(campaign, outline, unit, owned.get(unit.id, {}), rng))
+    session.execute(insert(CellValue), values)
+    if rows:
+        session.execute(insert(ListRow), rows)
+    session.commit()
+    return Figures(units=len(units), values=len(values), list_rows=len(rows))
+
+
+PLACES = ["Lộc Hòa", "Tân Thành", "Thanh Lương", "Minh Hưng", "Phước Tín", "Đồng Nơ", "Bù Gia Mập",
+          "Thiện Hưng", "Hưng Phước", "Tân Tiến", "Lộc Khánh", "Đắk Ơ", "Phú Riềng", "Long Hà"]
+
+
+def _place(rng: random.Random) -> str:
+    return rng.choice(PLACES)
+
+
+def _unit_values(campaign: Campaign, outline: Outline, unit: Unit, owned: dict[str, set[str]],
+                 rng: random.Random) -> list[dict]:
+    """A valid value for every input cell the unit owns in the grid tables (notes now and then)."""
+    out = []
+    years = campaign.years
+    for table in outline.tables:
+        groups = owned.get(table.code, set())
+        if table.is_list or not groups:
+            continue
+        for block in table.blocks:
+            columns = [c for c in block.columns if c.is_input and table.group_key_of(c.key) in groups]
+            for spec in block.row_specs(years):
+                for key, (num, text) in _row_values(block, columns, rng).items():
+                    out.append({"campaign_id": campaign.id, "unit_id": unit.id, "table_code": table.code,
+                                "row_key": spec.key, "col_key": key, "group_key": table.group_key_of(key),
+                                "num": num, "text": text})
+    return out
+
+
+def _row_values(block: Block, columns: list[Column], rng: random.Random) -> dict[str, tuple]:
+    """(num, text) by column key for one row; numbers obey every rule of the block (errors and warnings)."""
+    nums: dict[str, int] = {}
+    texts: dict[str, str] = {}
+    for c in columns:
+        if c.type == "count":
+            nums[c.key] = rng.randint(0, 5000)
+        elif c.type == "yesno":
+            nums[c.key] = int(rng.random() < 0.6)
+        elif c.type == "text" and rng.random() < NOTE_SHARE:
+            texts[c.key] = rng.choice(["Số liệu ước tính", "Theo báo cáo của Trung tâm học tập cộng đồng",
+                                       "Có điều chỉnh so với báo cáo năm trước"])
+        elif c.type in ("choice", "date"):
+            texts[c.key] = _list_text(c, rng)
+    for _ in range(len(block.rules) + 1):  # a fix may break an earlier rule: go round again
+        breaches = check_rules(block, nums)
+        if not breaches:
+            break
+        for breach in breaches:
+            _make_hold(breach.rule, nums, rng)
+    assert not check_rules(block, nums, level="error"), "bench data breaks a hard rule"
+    return {**{k: (v, None) for k, v in nums.items()}, **{k: (None, t) for k, t in texts.items()}}
+
+
+def _make_hold(rule, nums: dict[str, int], rng: random.Random) -> None:
+    right = nums[rule.right]
+    if rule.op == "<=":
+        nums[rule.left] = rng.randint(0, right)
+    elif rule.op == "<":
+        nums[rule.left], nums[rule.right] = (rng.randint(0, right - 1), right) if right else (0, 1)
+    elif rule.op == ">=":
+        nums[rule.left] = right + rng.randint(0, 500)
+    else:
+        nums[rule.left] = right + rng.randint(1, 500)
+
+
+def _list_text(c: Column, rng: random.Random) -> str:
+    if c.type == "choice":
+        return rng.choice(c.choices)
+    if c.type == "date":
+        return dt.date(rng.randint(2019, 2023), rng.randint(1, 12), rng.randint(1, 28)).isoformat()
+    text = f"{rng.randint(1, 999)}-KH/{rng.choice(['ĐU', 'UBND', 'MTTQ', 'HKH'])} về công tác khuyến học"
+    return text[:c.max_length]
+
+
+def _unit_list_rows(campaign: Campaign, outline: Outline, unit: Unit, owned: dict[str, set[str]],
+                    rng: random.Random) -> list[dict]:
+    """A few complete rows of each list table the unit fills (table I: its documents)."""
+    out = []
+    for table in outline.tables:
+        if table.is_list and "rows" in owned.get(table.code, set()):
+            for _ in range(rng.randint(*LIST_ROWS)):
+                data = {c.key: _list_text(c, rng) for c in table.columns if c.is_input}
+                out.append({"campaign_id": campaign.id, "unit_id": unit.id, "table_code": table.code, "data": data})
+    return out
+
+
+# ---------------------------------------------------------------------------------------- measuring
+
+def count_cells(workbook: bytes) -> tuple[dict[str, int], int, list[tuple[str, list[tuple[int, int, object]]]]]:
+    """The exported file's non-empty cells (read back with openpyxl) by kind, its styled blank cells,
+    and per sheet the non-empty cells as the raw write writes them: text as text, numbers, dates and
+    formulas as numbers (a formula's cached value is a number or blank)."""
+    wb = openpyxl.load_workbook(io.BytesIO(workbook), read_only=True)
+    kinds = {"numbers": 0, "strings": 0, "formulas": 0}
+    blanks = 0
+    sheets = []
+    for ws in wb.worksheets:
+        cells = []
+        for row in ws.iter_rows():
+            for cell in row:
+                if isinstance(cell, EmptyCell):  # padding of a row, not in the file
+                    continue
+                value = cell.value
+                if value is None:
+                    blanks += 1
+                    continue
+                if isinstance(value, str):
+                    kind = "formulas" if value.startswith("=") else "strings"
+                else:
+                    kind = "numbers"  # numbers and dates
+                kinds[kind] += 1
+                written = value if kind == "strings" or isinstance(value, (int, float)) else 1.0
+                cells.append((cell.row - 1, cell.column - 1, written))
+        sheets.append((ws.title, cells))
+    wb.close()
+    return kinds, blanks, sheets
+
+
+def raw_write(sheets: list[tuple[str, list[tuple[int, int, object]]]]) -> float:
+    """Seconds XlsxWriter alone takes to write these cells (plain write_number/write_string, no formats)."""
+    gc.collect()  # every timed run starts from the same heap (the collector stays on, as in production)
+    start = time.perf_counter()
+    wb = xlsxwriter.Workbook(io.BytesIO())
+    for name, cells in sheets:
+        ws = wb.add_worksheet(name)
+        for row, col, value in cells:
+            if isinstance(value, str):
+                ws.write_string(row, col, value)
+            else:
+                ws.write_number(row, col, value)
+    wb.close()
+    return time.perf_counter() - start
+
+
+def export_once(app: Flask) -> tuple[float, bytes]:
+    """Seconds for one end-to-end export in a fresh app context (as a request would), and the file."""
+    with app.app_context():
+        campaign = db.session.scalar(select(Campaign).where(Campaign.code == CAMPAIGN_CODE))
+        out = io.BytesIO()
+        gc.collect()
+        start = time.perf_counter()
+        write_campaign_appendix(db.session, campaign, out, dt.datetime(2024, 5, 20, 8, 30))
+        return time.perf_counter() - start, out.getvalue()
+
+
+def page_once(client) -> float | None:
+    """Seconds for GET /campaigns/<code>/appendix; None when the route does not exist (404)."""
+    gc.collect()
+    start = time.perf_counter()
+    response = client.get(f"/campaigns/{CAMPAIGN_CODE}/appendix")
+    elapsed = time.perf_counter() - start
+    if response.status_code == 404:
+        return None
+    if response.status_code != 200:
+        raise RuntimeError(f"appendix page: HTTP {response.status_code}")
+    return elapsed
+
+
+def measure(app: Flask, figures: Figures, repeat: int) -> None:
+    client = app.test_client()
+    login = client.post("/login", data={"username": COMPILER_LOGIN, "password": COMPILER_PASSWORD})
+    if login.status_code != 302:
+        raise RuntimeError(f"compiler login: HTTP {login.status_code}")
+    # Warm-up (imports, outline, templates), and the file whose cells the raw write reproduces.
+    has_page = page_once(client) is not None
+    _, workbook = export_once(app)
+    figures.cells, figures.styled_blanks, sheets = count_cells(workbook)
+    figures.sheets = len(sheets)
+    raw_write(sheets)
+    figures.page = [] if has_page else None
+    for _ in range(repeat):  # interleaved: machine noise falls on all three alike
+        if has_page:
+            figures.page.append(page_once(client))
+        figures.export.append(export_once(app)[0])
+        figures.raw.append(raw_write(sheets))
+    # Python's peak allocation during one export: measured apart, tracemalloc slows everything down.
+    tracemalloc.start()
+    export_once(app)
+    figures.export_peak_mb = tracemalloc.get_traced_memory()[1] / 2**20
+    tracemalloc.stop()
+    figures.maxrss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def run(n_units: int, repeat: int, db_path: Path | None = None, seed: int = 49) -> Figures:
+    """Build the campaign in a fresh database (``db_path``, or a temporary one) and measure."""
+    with tempfile.TemporaryDirectory(prefix="export-bench-") as tmp:
+        path = db_path or Path(tmp) / "bench.sqlite"
+        if path.exists():
+            raise SystemExit(f"--db {path}: exists; the benchmark builds a fresh database")
+        app = _app(path)
+        with app.app_context():
+            upgrade()
+            figures = build_campaign(db.session, n_units, random.Random(seed))
+        try:
+            measure(app, figures, repeat)
+        finally:
+            with app.app_context():
+                db.engine.dispose()
+    return figures
+
+
+def report(f: Figures, repeat: int) -> list[str]:
+    def secs(times: list[float]) -> str:
+        return f"{min(times):.3f} s (median {statistics.median(times):.3f} s)"
+
+    kinds = ", ".join(f"{k} {v:,}" for k, v in f.cells.items())
+    ok = f.ratio <= RATIO_LIMIT
+    return [
+        f"export benchmark: kl49, years {YEARS[0]}–{YEARS[1]}, best of {repeat} interleaved repetitions",
+        f"units:            {f.units:,}",
+        f"values stored:    {f.values:,} cell values, {f.list_rows:,} list rows",
+        f"cells written:    {f.cells_total:,} in {f.sheets} sheets ({kinds}): the non-empty cells of the "
+        f"exported file, read back with openpyxl; not counted: {f.styled_blanks:,} styled blank cells (borders)",
+        f"appendix page:    {secs(f.page) if f.page else 'not available'}",
+        f"export:           {secs(f.export)}",
+        f"raw write:        {secs(f.raw)}",
+        f"ratio export/raw: {f.ratio:.2f} (limit {RATIO_LIMIT:.2f}: {'ok' if ok else 'TOO SLOW'})",
+        f"peak memory:      {f.maxrss_mb:.0f} MB max RSS of the process; {f.export_peak_mb:.1f} MB "
+        f"Python peak during one export (tracemalloc)",
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--units", type=int, default=250, help="reporting units (default 250)")
+    parser.add_argument("--repeat", type=int, default=3, help="repetitions of each measurement (default 3)")
+    parser.add_argument("--db", type=Path, help="build the database at this new file and keep it")
+    args = parser.parse_args(argv)
+    if args.repeat < 1:
+        parser.error("--repeat: at least 1")
+    figures = run(args.units, args.repeat, args.db)
+    print("\n".join(report(figures, args.repeat)), flush=True)
+    return 0 if figures.ratio <= RATIO_LIMIT else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
