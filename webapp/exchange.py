@@ -17,7 +17,7 @@ from .domain.parts import Part
 from .domain.workbook import write_appendix, write_template
 from .entry.service import UnitList, UnitTable, owned_groups
 from .models import Campaign, Unit, User
-from .review.service import completeness
+from .review.service import Completeness, completeness
 
 
 def identity(campaign: Campaign, unit: Unit) -> dict[str, str]:
@@ -102,17 +102,10 @@ def _replace_list(session, campaign, unit, user, table, rows: list[dict[str, str
     return current.changes
 
 
-def cover_info(session: Session, campaign: Campaign, now: dt.datetime) -> dict:
-    """The cover sheet: campaign, compiler, when, and which units have not completed their part.
-
-    A unit has completed its part when every table it is asked numbers for is full, as the
-    compiler's completeness page counts it (one GROUP BY, not every unit's tables loaded).
-    """
-    missing = []
-    for state in completeness(session, campaign).units:
-        asked, _, full = state.counts  # tables asked for numbers, started, full
-        if full < asked:
-            missing.append(state.unit.name)
+def cover_info(campaign: Campaign, state: Completeness, now: dt.datetime) -> dict:
+    """The cover sheet: campaign, compiler, when, and which units have not completed their part
+    (as the compiler's completeness page counts it)."""
+    missing = [u.unit.name for u in state.not_done]
     return {"campaign_code": campaign.code, "campaign_name": campaign.name,
             "compiler": campaign.compiler_unit.name, "generated_at": now, "deadline": campaign.deadline,
             "units_total": len(campaign.units), "units_submitted": len(campaign.units) - len(missing),
@@ -120,10 +113,13 @@ def cover_info(session: Session, campaign: Campaign, now: dt.datetime) -> dict:
 
 
 def write_campaign_appendix(session: Session, campaign: Campaign, target: str | IO[bytes], now: dt.datetime) -> None:
-    """The assembled appendix workbook with its cover and per-unit breakdowns."""
+    """The assembled appendix workbook with its cover and a per-unit breakdown of each table
+    listing the units that fill it."""
     outline = campaign.outline
     assembled = assemble(session, campaign.id, outline, campaign.years)
     parts = unit_parts(session, campaign.id, outline, campaign.years)
+    state = completeness(session, campaign)
     breakdowns = [(u.name, parts.get(u.id, Part())) for u in campaign.units]
-    write_appendix(target, outline, campaign.years, assembled, cover_info(session, campaign, now), breakdowns)
-
+    fillers = {t.code: {u.unit.name for u in state.units if u.tables[t.code].assigned} for t in outline.tables}
+    write_appendix(target, outline, campaign.years, assembled, cover_info(campaign, state, now), breakdowns,
+                   fillers)

@@ -7,6 +7,7 @@ corrects a header sees where, without reading code.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -167,6 +168,10 @@ class Table:
     def expected_inputs(self, groups: set[str], years: list[int]) -> int:
         """How many number and yes/no cells a unit that fills ``groups`` is asked for; notes are
         optional and a list has no expected size."""
+        return self._expected_inputs(frozenset(groups), tuple(years))
+
+    @functools.lru_cache(maxsize=4096)  # asked for every unit × table on each completeness count
+    def _expected_inputs(self, groups: frozenset[str], years: tuple[int, ...]) -> int:
         total = 0
         for group_key, group in self.groups:
             if group_key in groups:

@@ -9,6 +9,7 @@ numbers as numeric cells, dates as real dates, derived cells as formulas carryin
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 import math
 import os
@@ -114,10 +115,19 @@ class _Worksheet(Worksheet):
     """
 
     def _prepare_formula(self, formula: str, expand_future_functions: bool = False) -> str:
-        if (formula.startswith("=") and not formula.endswith("}")
-                and set(_FUNCTION_CALL.findall(formula)) <= PLAIN_FUNCTIONS):
+        if formula.startswith("=") and not formula.endswith("}") and _is_plain(formula.translate(_NO_DIGITS)):
             return formula[1:]
         return super()._prepare_formula(formula, expand_future_functions)
+
+
+_NO_DIGITS = str.maketrans("", "", "0123456789")
+
+
+@functools.lru_cache(maxsize=1024)
+def _is_plain(shape: str) -> bool:
+    """Whether a formula, with its row numbers taken out, calls only PLAIN_FUNCTIONS (the same
+    shape repeats on every row, so the check runs once per shape)."""
+    return set(_FUNCTION_CALL.findall(shape)) <= PLAIN_FUNCTIONS
 
 
 class _Workbook(xlsxwriter.Workbook):
@@ -509,13 +519,15 @@ def _clip(text: str, limit: int) -> str:
 # ---------------------------------------------------------------------------------------- appendix
 
 def write_appendix(target: str | os.PathLike | IO[bytes], outline: Outline, years: list[int], part: Part,
-                   cover: dict[str, Any], breakdowns: list[tuple[str, Part]]) -> None:
+                   cover: dict[str, Any], breakdowns: list[tuple[str, Part]],
+                   fillers: dict[str, set[str]] | None = None) -> None:
     """Write the assembled appendix workbook.
 
     Sheets: the cover ``Bìa``; every table sheet of the template at the same addresses, holding the
     assembled ``part`` (yes/no as the count of yes, unit counts as the number of units, rates as
     formulas carrying values recomputed from the assembled numbers); one ``<sheet> theo ĐV`` sheet per
-    grid table with a row per unit of ``breakdowns`` (unit name, that unit's part) and a total row;
+    grid table with a row per unit of ``breakdowns`` (unit name, that unit's part) and a total row —
+    when ``fillers`` (table code → names of the units that fill it) is given, only those units;
     and the very hidden ``_meta`` sheet. All sheets are locked and protected without a password
     (Review › Unprotect Sheet opens them for a last-minute edit).
 
@@ -550,7 +562,8 @@ def write_appendix(target: str | os.PathLike | IO[bytes], outline: Outline, year
         _protect(ws)
     for table in outline.tables:
         if not table.is_list:
-            _write_breakdown(wb, st, table, years, breakdowns, cover.get("total_label") or "Toàn huyện")
+            rows = breakdowns if fillers is None else [b for b in breakdowns if b[0] in fillers.get(table.code, ())]
+            _write_breakdown(wb, st, table, years, rows, cover.get("total_label") or "Toàn huyện")
     meta.write(wb)
     wb.close()
 
