@@ -128,7 +128,11 @@ def test_breakdown_sorts_by_value_with_empty_cells_last_and_distinct_from_zero(a
     assert names[-3] == "Xã Lộc Hòa"  # the zero sorts as a number, before the empty ones
     hoa_row = body.split("Xã Lộc Hòa", 1)[1].split("</tr>", 1)[0]
     assert '<td class="t-count">0</td>' in hoa_row
-    assert 'class="t-count empty"><span title="Chưa nhập">–</span>' in body
+    khanh_row = body.split("Xã Lộc Khánh", 1)[1].split("</tr>", 1)[0]
+    assert 'class="t-count empty"><span title="Chưa nhập">–</span>' in khanh_row  # fills it, has not yet
+    district_row = body.split("Ủy ban nhân dân huyện Lộc Ninh", 1)[1].split("</tr>", 1)[0]
+    assert district_row.count('<td class="na"') == 3 + 3  # the commune and province groups: not its cells
+    assert "Chưa nhập" not in district_row.split('<td class="t-count">', 1)[0]
     total = html.split('<tr class="total">', 1)[1].split("</tr>", 1)[0]
     assert f">{assembled('II.1.5', '2021', 'xa_tong')}<" in total.replace(".", "")
     ascending = compiler.get(f"{BASE}/breakdown/II.1.5?row=2021&sort=unit&order=asc").get_data(as_text=True)

@@ -85,7 +85,7 @@ def breakdown(code: str, table_code: str):
     if row_key not in dict(periods):
         abort(404)
     state = completeness(db.session, campaign)
-    units = [u.unit for u in state.units if u.tables[table.code].assigned]
+    units = [(u.unit, u.tables[table.code].groups) for u in state.units if u.tables[table.code].assigned]
     parts = unit_parts(db.session, campaign.id, campaign.outline, campaign.years)
     total = assemble(db.session, campaign.id, campaign.outline, campaign.years)
     columns, rows, total_row = unit_breakdown(table, campaign.years, row_key, units, parts, total)

@@ -24,6 +24,7 @@ STATE_NAMES = {"na": "Không giao", "todo": "Chưa bắt đầu", "part": "Đang
 
 @dataclass
 class TableState:
+    groups: frozenset[str] = frozenset()  # the column groups the unit fills
     expected: int = 0
     filled: int = 0
     rows: int = 0  # list tables: documents entered
@@ -137,7 +138,7 @@ def completeness(session: Session, campaign: Campaign) -> Completeness:
         for table in outline.tables:
             owned = groups.get((unit.id, table.code), set())
             state.tables[table.code] = TableState(
-                expected=table.expected_inputs(owned, campaign.years),
+                groups=frozenset(owned), expected=table.expected_inputs(owned, campaign.years),
                 filled=filled.get((unit.id, table.code), 0), rows=rows.get((unit.id, table.code), 0),
                 assigned=bool(owned), is_list=table.is_list)
         units.append(state)
@@ -199,27 +200,29 @@ def cell_breakdown(session: Session, campaign: Campaign, table: Table, row_key: 
 class BreakdownRow:
     unit: Unit | None  # None for the total row
     label: str
-    cells: list[tuple[object, str]]  # (value, or None when empty; as shown)
+    cells: list[tuple[object, str, bool]]  # (value, or None when empty; as shown; the unit fills it)
 
 
-def unit_breakdown(table: Table, years: list[int], row_key: str, units: list[Unit], parts: dict[int, Part],
-                   total: Part, total_label: str = "Toàn huyện") -> tuple[list[Column], list[BreakdownRow], BreakdownRow]:
-    """One row per unit for one period (row) of a table, and the total row.
+def unit_breakdown(table: Table, years: list[int], row_key: str, units: list[tuple[Unit, frozenset[str]]],
+                   parts: dict[int, Part], total: Part,
+                   total_label: str = "Toàn huyện") -> tuple[list[Column], list[BreakdownRow], BreakdownRow]:
+    """One row per unit (with the column groups it fills) for one period of a table, and the total row.
 
-    An empty cell stays None (shown blank), distinct from 0; rates are derived per row, the total's
-    from the summed numbers; yes/no shows Có/Không per unit and the count of yes in the total.
+    An empty cell the unit fills stays None, distinct from 0; a cell it does not fill is marked so;
+    rates are derived per row, the total's from the summed numbers; yes/no shows Có/Không per unit
+    and the count of yes in the total.
     """
     columns = [c for b in table.blocks if any(s.key == row_key for s in b.row_specs(years))
                for c in b.columns if c.is_numeric]
 
-    def cells(part: Part, summed: bool) -> list[tuple[object, str]]:
+    def cells(part: Part, groups: frozenset[str] | None) -> list[tuple[object, str, bool]]:
         numbers = part.row_numbers(table.code, row_key)
         out = []
         for c in columns:
             value = derive(c, numbers) if c.is_derived else numbers.get(c.key)
-            text = format_number(value) if summed and c.type == "yesno" else show(c, value, None)
-            out.append((value, text))
+            text = format_number(value) if groups is None and c.type == "yesno" else show(c, value, None)
+            out.append((value, text, groups is None or table.group_key_of(c.key) in groups))
         return out
 
-    rows = [BreakdownRow(unit, unit.name, cells(parts.get(unit.id, Part()), False)) for unit in units]
-    return columns, rows, BreakdownRow(None, total_label, cells(total, True))
+    rows = [BreakdownRow(unit, unit.name, cells(parts.get(unit.id, Part()), groups)) for unit, groups in units]
+    return columns, rows, BreakdownRow(None, total_label, cells(total, None))
