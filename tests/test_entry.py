@@ -310,3 +310,16 @@ def test_sign_in_and_out(client):
 def test_sign_in_never_redirects_off_site(client):
     response = client.post("/login?next=//evil.example/x", data={"username": "ln-02", "password": "demo123"})
     assert response.status_code == 302 and response.headers["Location"] == "/"
+
+
+def test_a_table_the_unit_is_not_asked_for_cannot_be_posted_to(app):
+    from webapp.models import Assignment
+
+    uid = unit_id("ln-02")
+    with in_app() as session:
+        session.query(Assignment).filter_by(unit_id=uid, table_code="I").delete()
+        session.commit()
+    clerk = login(app.test_client(), "ln-02")
+    assert clerk.post(URL.format("I"), data=new_row()).status_code == 403
+    assert clerk.post(URL.format("I") + "/rows", data=new_row()).status_code == 403
+    assert list_rows("ln-02") == []

@@ -298,3 +298,57 @@ def test_who_may_download_upload_and_export(app, clerk, compiler):
     assert compiler.get("/campaigns/kl49-2024/template.xlsx?unit=ln-03").status_code == 200
     assert compiler.get("/campaigns/kl49-2024/import?unit=ln-03").status_code == 200
     assert login(app.test_client(), "admin").get("/campaigns/kl49-2024/export.xlsx").status_code == 200
+
+
+# --- odd files found in review ------------------------------------------------------------------
+
+def test_a_value_far_down_the_list_sheet_is_refused_quickly(app, template_path):
+    edit(template_path, [("I", "F1048576", "x")])
+    before = db_state()
+    result = cli(app, "import-xlsx", "kl49-2024", "ln-02", str(template_path))
+    assert result.exit_code == 1 and "I!A1048576: Danh sách có dữ liệu tới dòng 1048576" in result.stderr
+    assert db_state() == before
+
+
+def test_a_chart_sheet_in_place_of_a_table_is_refused(app, template_path):
+    from openpyxl.chart import BarChart
+
+    wb = openpyxl.load_workbook(template_path)
+    index = wb.sheetnames.index("II.1.5")
+    del wb["II.1.5"]
+    chart = wb.create_chartsheet("II.1.5", index)
+    chart.add_chart(BarChart())
+    wb.save(template_path)
+    result = cli(app, "import-xlsx", "kl49-2024", "ln-02", str(template_path))
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "II.1.5: Sheet này không phải là bảng tính của mẫu" in result.stderr
+
+
+def test_a_row_inserted_above_the_periods_is_refused(app, template_path):
+    wb = openpyxl.load_workbook(template_path)
+    ws = wb["II.1.5"]
+    ws.protection.sheet = False
+    ws.insert_rows(int(address("II.1.5", "2019", "xa_tong")[1:]))  # above "Năm 2019"
+    wb.save(template_path)
+    before = db_state()
+    result = cli(app, "import-xlsx", "kl49-2024", "ln-02", str(template_path))
+    assert result.exit_code == 1
+    assert "Ô này phải là “Năm 2019”: không chèn, xóa hay đổi thứ tự dòng trong mẫu" in result.stderr
+    assert db_state() == before
+
+
+def test_a_date_cell_out_of_range_is_refused_as_in_the_browser(app, template_path):
+    import datetime as dt
+
+    edit(template_path, [("I", "B6", "Kế hoạch"), ("I", "C6", "1-KH"), ("I", "D6", dt.datetime(2204, 5, 3)),
+                         ("I", "E6", "Trích yếu"), ("I", "F6", "Cơ quan")])
+    result = cli(app, "import-xlsx", "kl49-2024", "ln-02", str(template_path))
+    assert result.exit_code == 1 and "I!D6: Năm của ngày không hợp lệ" in result.stderr
+
+
+def test_writing_to_an_unwritable_path_is_a_message_not_a_traceback(app):
+    for args in (["template", "kl49-2024", "ln-02", "-o", "/nonexistent/x.xlsx"],
+                 ["export", "kl49-2024", "-o", "/nonexistent/x.xlsx"]):
+        result = cli(app, *args)
+        assert result.exit_code == 1 and "Không ghi được tệp /nonexistent/x.xlsx" in result.output
+        assert "Traceback" not in result.output

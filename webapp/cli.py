@@ -6,6 +6,7 @@ import sys
 
 import click
 from flask import Flask
+from xlsxwriter.exceptions import FileCreateError
 from sqlalchemy import select
 
 from .extensions import db
@@ -24,6 +25,14 @@ def find_unit(campaign: Campaign, code: str) -> Unit:
     if unit is None or unit not in campaign.units:
         raise click.ClickException(f"Đơn vị '{code}' không thuộc đợt báo cáo '{campaign.code}'.")
     return unit
+
+
+def write_file(path: str, write) -> None:
+    """Run ``write(path)``; a path that cannot be written is a clear message, not a traceback."""
+    try:
+        write(path)
+    except (OSError, FileCreateError) as exc:
+        raise click.ClickException(f"Không ghi được tệp {path}: {exc}") from None
 
 
 def register_cli(app: Flask) -> None:
@@ -55,7 +64,8 @@ def register_cli(app: Flask) -> None:
         from .exchange import write_unit_template
 
         campaign = find_campaign(campaign_code)
-        write_unit_template(db.session, campaign, find_unit(campaign, unit_code), output)
+        unit = find_unit(campaign, unit_code)
+        write_file(output, lambda path: write_unit_template(db.session, campaign, unit, path))
         click.echo(f"Đã ghi mẫu của {unit_code} vào {output}.", err=True)
 
     @app.cli.command("import-xlsx")
@@ -84,5 +94,6 @@ def register_cli(app: Flask) -> None:
         from .exchange import write_campaign_appendix
         from .templating import local_now
 
-        write_campaign_appendix(db.session, find_campaign(campaign_code), output, local_now())
+        campaign = find_campaign(campaign_code)
+        write_file(output, lambda path: write_campaign_appendix(db.session, campaign, path, local_now()))
         click.echo(f"Đã xuất phụ lục tổng hợp vào {output}.", err=True)

@@ -36,6 +36,11 @@ NOT_OWNED = "Ô này không thuộc phần đơn vị điền; phải để tr�
 OVER_DERIVED = "Ô này tính tự động bằng công thức; không được nhập giá trị"
 FIXED_ONE = "Ô này cố định là 1 (đơn vị tự tính là 1); không được sửa"
 FORMULA_INPUT = "Không nhận công thức; hãy nhập giá trị"
+NOT_A_TABLE = "Sheet này không phải là bảng tính của mẫu (có thể đã bị thay bằng biểu đồ); hãy dùng mẫu Excel tải từ ứng dụng"
+MOVED_ROW = "Ô này phải là “{label}”: không chèn, xóa hay đổi thứ tự dòng trong mẫu; sheet này chưa được đọc"
+TOO_MANY_ROWS = "Danh sách có dữ liệu tới dòng {last}; mẫu chỉ nhận tối đa {limit} văn bản"
+UNREADABLE = "Không đọc được nội dung tệp ({error}); hãy tải mẫu mới, điền lại rồi nộp"
+MAX_LIST_ROWS = 2000  # documents a unit may list in one template
 REQUIRED = REQUIRED_IN_ROW  # the same message as in the browser
 
 
@@ -63,10 +68,15 @@ def read_template(source: str | os.PathLike | IO[bytes], outline: Outline, years
                     errors.append(f"{table.sheet}: {MISSING_SHEET}")
                 continue
             ws = wb[table.sheet]
+            if not isinstance(ws, Worksheet):  # e.g. a chart sheet under the table's name
+                errors.append(f"{table.sheet}: {NOT_A_TABLE}")
+                continue
             reader = _read_list if table.is_list else _read_grid
             errors.extend(f"{table.sheet}!{where}: {message}"
                           for where, message in reader(ws, table, years, groups, part))
         return part, errors
+    except Exception as exc:  # a file odd in a way not foreseen: refused, never a crash
+        return Part(), [UNREADABLE.format(error=type(exc).__name__)]
     finally:
         wb.close()
 
@@ -175,6 +185,11 @@ def _parse(column: Column, xc: XlCell):
 def _read_grid(ws: Worksheet, table: Table, years: list[int], groups: set[str], part: Part):
     """Yield (address, message) for a grid table, storing the unit's values into ``part``."""
     layout = build_layout(table, years)
+    for lrow in layout.rows:  # rows inserted or removed would put values under the wrong period
+        label = _xl(ws, lrow, 0)
+        if str(label.value or "").strip() != lrow.label.strip():
+            yield label.coordinate, MOVED_ROW.format(label=lrow.label)
+            return
     for lrow in layout.rows:
         row_numbers: dict[str, int | None] = {}
         bad: set[str] = set()
@@ -222,7 +237,11 @@ def _read_list(ws: Worksheet, table: Table, years: list[int], groups: set[str], 
     """Yield (address, message) for a list table, appending the unit's rows to ``part``."""
     probe = build_layout(table, years, list_rows=0)
     first = probe.blocks[0].number_row + 1  # the first body row (0-based)
-    layout = build_layout(table, years, list_rows=_last_filled_row(ws, first, probe.width) - first)
+    last = _last_filled_row(ws, first, probe.width)
+    if last - first > MAX_LIST_ROWS:
+        yield f"A{last}", TOO_MANY_ROWS.format(last=last, limit=MAX_LIST_ROWS)
+        return
+    layout = build_layout(table, years, list_rows=last - first)
     editable = "rows" in groups
     rows: list[dict[str, str]] = []
     for lrow in layout.rows:
@@ -255,11 +274,15 @@ def _read_list(ws: Worksheet, table: Table, years: list[int], groups: set[str], 
 
 
 def _last_filled_row(ws: Worksheet, first: int, width: int) -> int:
-    """One past the last 0-based row holding anything (a spreadsheet may format far more rows)."""
+    """One past the last 0-based row holding anything (a spreadsheet may format far more rows).
+
+    Walks the cells the file holds (openpyxl's sparse ``_cells``), not every position up to the
+    last row: iterating rows would create a million cells for one value typed at row 1,048,576.
+    """
     last = first
-    for i, values in enumerate(ws.iter_rows(min_row=first + 1, max_col=width, values_only=True)):
-        if any(not _is_blank(v) for v in values):
-            last = first + i + 1
+    for (row, col), cell in ws._cells.items():
+        if row > first and col <= width and row > last and (cell.data_type == "f" or not _is_blank(cell.value)):
+            last = row
     return last
 
 

@@ -44,7 +44,7 @@ def parse_input(column: Column, raw: object) -> Parsed:
     if isinstance(raw, bool):
         raw = YES if raw else NO
     if isinstance(raw, (dt.datetime, dt.date)) and column.type == "date":
-        return Parsed(text=(raw.date() if isinstance(raw, dt.datetime) else raw).isoformat())
+        return Parsed(text=_checked_year(raw.date() if isinstance(raw, dt.datetime) else raw).isoformat())
     if isinstance(raw, (int, float, Decimal)) and column.type == "count":
         return Parsed(num=_whole_number(Decimal(str(raw))))
     text = str(raw).strip()
@@ -113,6 +113,10 @@ def parse_date(text: str) -> dt.date:
             raise ValueError
     except ValueError:
         raise ValueProblem("Ngày không hợp lệ; nhập theo dạng ngày/tháng/năm, ví dụ 03/05/2024") from None
+    return _checked_year(value)
+
+
+def _checked_year(value: dt.date) -> dt.date:
     if not 1930 <= value.year <= 2100:
         raise ValueProblem("Năm của ngày không hợp lệ")
     return value

@@ -70,7 +70,10 @@ def editable_part(campaign_code: str, table_code: str) -> UnitTable | UnitList:
         abort(403)
     if campaign.status != "open":
         abort(403)
-    return unit_part(db.session, campaign, current_user.unit, table)
+    part = unit_part(db.session, campaign, current_user.unit, table)
+    if not part.groups:  # a table the unit is not asked for
+        abort(403)
+    return part
 
 
 def clerk_campaigns(unit: Unit) -> list[Campaign]:
