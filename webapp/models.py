@@ -98,8 +98,12 @@ class Campaign(db.Model):
 
 
 class CampaignUnit(db.Model):
+    """A reporting unit of a campaign. ``revision`` counts the writes to the unit's part: bumping it
+    first makes concurrent writes of one unit's part wait for each other (see UnitTable.begin_write)."""
+
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), primary_key=True)
+    revision: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class Assignment(db.Model):

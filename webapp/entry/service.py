@@ -9,13 +9,25 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ..domain.layout import Cell, Layout, LayoutRow, build_layout
 from ..domain.outline import Table
 from ..domain.values import REQUIRED_IN_ROW, Parsed, ValueProblem, check_rules, derive, parse_input, show
-from ..models import Assignment, AuditEvent, Campaign, CellValue, ListRow, Unit, User
+from ..models import Assignment, AuditEvent, Campaign, CampaignUnit, CellValue, ListRow, Unit, User
+
+
+def lock_part(session: Session, campaign: Campaign, unit: Unit) -> None:
+    """Take the write lock of a unit's part for the rest of the transaction.
+
+    Checks read the unit's other values (a row's "of which ≤ total"); two saves checked at the same
+    time against the same old row could together break a rule. Bumping the unit's revision first
+    makes the second save wait (SQLite's write lock, PostgreSQL's row lock) and then re-read.
+    """
+    session.execute(update(CampaignUnit)
+                    .where(CampaignUnit.campaign_id == campaign.id, CampaignUnit.unit_id == unit.id)
+                    .values(revision=CampaignUnit.revision + 1))
 
 
 class NotOwned(PermissionError):
@@ -99,12 +111,21 @@ class UnitTable:
         self.groups = owned_groups(session, campaign, unit)[table.code] if groups is None else groups
         self.layout: Layout = build_layout(table, campaign.years)
         self.changes = 0  # values changed through this object (for import summaries)
-        self.stored: dict[tuple[str, str], CellValue] = {
+        self.stored: dict[tuple[str, str], CellValue] = {}
+        self._read()
+
+    def _read(self) -> None:
+        self.stored = {
             (v.row_key, v.col_key): v
-            for v in session.scalars(select(CellValue).where(
-                CellValue.campaign_id == campaign.id, CellValue.unit_id == unit.id,
-                CellValue.table_code == table.code))
+            for v in self.session.scalars(select(CellValue).where(
+                CellValue.campaign_id == self.campaign.id, CellValue.unit_id == self.unit.id,
+                CellValue.table_code == self.table.code).execution_options(populate_existing=True))
         }
+
+    def begin_write(self) -> None:
+        """Lock the unit's part and re-read its values, so that checks see what others just saved."""
+        lock_part(self.session, self.campaign, self.unit)
+        self._read()
 
     def owns(self, column_key: str) -> bool:
         return self.table.group_key_of(column_key) in self.groups
@@ -204,9 +225,16 @@ class UnitTable:
 
     def save(self, row_key: str, column_key: str, raw: object, user: User | None, via: str) -> None:
         """Check and store one value and commit; raises ValueProblem (nothing stored) or NotOwned."""
-        parsed = self.check(row_key, column_key, raw)
+        self.begin_write()
+        try:
+            parsed = self.check(row_key, column_key, raw)
+        except (ValueProblem, NotOwned):
+            self.session.rollback()  # release the lock
+            raise
         if self.store(row_key, column_key, parsed, user, via):
             self.session.commit()
+        else:
+            self.session.rollback()  # nothing changed: release the lock
 
     def save_many(self, raw: dict[tuple[str, str], object], user: User | None, via: str,
                   commit: bool = True) -> dict[tuple[str, str], str]:
@@ -214,6 +242,7 @@ class UnitTable:
 
         Values are checked together: a row's rules see the other new values of the same row.
         """
+        self.begin_write()
         errors: dict[tuple[str, str], str] = {}
         parsed: dict[tuple[str, str], Parsed] = {}
         for (row_key, col_key), value in raw.items():
@@ -234,12 +263,14 @@ class UnitTable:
                         if key in new and (row_key, key) not in errors:
                             errors[(row_key, key)] = breach.message
         if errors:
+            if commit:
+                self.session.rollback()  # release the lock
             return errors
         changed = False
         for (row_key, col_key), p in parsed.items():
             changed |= self.store(row_key, col_key, p, user, via)
-        if changed and commit:
-            self.session.commit()
+        if commit:
+            self.session.commit() if changed else self.session.rollback()  # either ends the lock
         return {}
 
     def progress(self) -> tuple[int, int]:
