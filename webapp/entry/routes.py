@@ -14,7 +14,8 @@ from ..extensions import db, htmx
 from ..domain.values import ValueProblem
 from ..models import ROLE_CLERK, Campaign, Unit
 from ..templating import days_left
-from .service import NotOwned, UnitList, UnitTable, list_cells, owned_groups, unit_part
+from ..review.service import completeness
+from .service import NotOwned, UnitList, UnitTable, list_cells, unit_part
 
 bp = Blueprint("entry", __name__)
 
@@ -91,12 +92,9 @@ def home():
     unit = current_user.unit
     items = []
     for campaign in clerk_campaigns(unit):
-        groups = owned_groups(db.session, campaign, unit)
-        tables = []
-        for table in campaign.outline.tables:
-            if groups.get(table.code):
-                part = unit_part(db.session, campaign, unit, table, groups[table.code])
-                tables.append((table, part.progress()))
+        (state,) = completeness(db.session, campaign, [unit]).units
+        tables = [(table, state.tables[table.code]) for table in campaign.outline.tables
+                  if state.tables[table.code].assigned]
         items.append({"campaign": campaign, "tables": tables, "days_left": days_left(campaign.deadline)})
     return render_template("entry/home.html", items=items, unit=unit)
 

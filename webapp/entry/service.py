@@ -273,12 +273,6 @@ class UnitTable:
             self.session.commit() if changed else self.session.rollback()  # either ends the lock
         return {}
 
-    def progress(self) -> tuple[int, int]:
-        """(filled, expected) over the unit's number and yes/no cells; notes are optional."""
-        filled = sum(1 for (row_key, col_key), v in self.stored.items()
-                     if v.num is not None and self.owns(col_key))
-        return filled, self.table.expected_inputs(self.groups, self.campaign.years)
-
 
 def _describe(table: Table, data: dict | None) -> str | None:
     """A list row as one line of text for the audit trail."""
@@ -374,10 +368,6 @@ class UnitList:
             user_id=user.id if user else None, campaign_id=self.campaign.id, unit_id=self.unit.id,
             action=action, via=via, table_code=self.table.code, row_key=row_key,
             old=_describe(self.table, old), new=_describe(self.table, new)))
-
-    def progress(self) -> tuple[int, int]:
-        """(rows entered, 0): a list has no expected size."""
-        return len(self.rows), 0
 
 
 def unit_part(session: Session, campaign: Campaign, unit: Unit, table: Table,

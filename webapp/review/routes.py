@@ -14,25 +14,21 @@ from flask_login import login_required
 
 from ..domain.assembly import assemble, unit_parts
 from ..domain.layout import build_layout
-from ..domain.values import derive, format_number, show
+from ..domain.values import derive, show
 from ..entry.routes import get_table, staff_campaign
 from ..extensions import db, htmx
 from ..templating import days_left
-from .service import cell_breakdown, completeness, unit_breakdown
+from .service import cell_breakdown, completeness, show_assembled, unit_breakdown
 
 bp = Blueprint("review", __name__)
 
 
 def assembled_cell_text(column, part, table_code: str, row_key: str) -> str:
     """An assembled value as shown: yes/no as the count of yes, rates recomputed, notes as lines."""
+    if not column.is_numeric:
+        return part.text(table_code, row_key, column.key) or ""
     numbers = part.row_numbers(table_code, row_key)
-    if column.is_derived:
-        return show(column, derive(column, numbers), None)
-    if column.type == "yesno":
-        return format_number(numbers.get(column.key))
-    if column.is_numeric:
-        return show(column, numbers.get(column.key), None)
-    return part.text(table_code, row_key, column.key) or ""
+    return show_assembled(column, derive(column, numbers) if column.is_derived else numbers.get(column.key))
 
 
 @bp.route("/campaigns/<code>/appendix")

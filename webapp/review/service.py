@@ -18,6 +18,11 @@ from ..domain.values import derive, format_number, show
 from ..models import Assignment, Campaign, CellValue, ListRow, Unit, User
 
 
+def show_assembled(column: Column, value) -> str:
+    """A summed value as shown: a yes/no column holds the count of yes, not Có/Không."""
+    return format_number(value) if column.type == "yesno" else show(column, value, None)
+
+
 STATE_NAMES = {"na": "Không giao", "todo": "Chưa bắt đầu", "part": "Đang nhập", "done": "Đã đủ",
                "list": "Danh sách", "notes": "Chỉ ghi chú"}
 
@@ -108,13 +113,15 @@ class Completeness:
         return [u for u in self.units if u.state == "todo"]
 
 
-def completeness(session: Session, campaign: Campaign) -> Completeness:
-    """Every reporting unit × table: expected, filled, state; with the units' clerk accounts."""
+def completeness(session: Session, campaign: Campaign, units: list[Unit] | None = None) -> Completeness:
+    """Every reporting unit (or only ``units``) × table: expected, filled, state; with the clerk accounts."""
     outline = campaign.outline
+    units = campaign.units if units is None else units
+    ids = [u.id for u in units]
     groups: dict[tuple[int, str], set[str]] = defaultdict(set)
     for unit_id, table_code, group_key in session.execute(
             select(Assignment.unit_id, Assignment.table_code, Assignment.group_key)
-            .where(Assignment.campaign_id == campaign.id)):
+            .where(Assignment.campaign_id == campaign.id, Assignment.unit_id.in_(ids))):
         groups[(unit_id, table_code)].add(group_key)
     filled = dict(((u, t), n) for u, t, n in session.execute(
         select(CellValue.unit_id, CellValue.table_code, func.count())
@@ -122,18 +129,20 @@ def completeness(session: Session, campaign: Campaign) -> Completeness:
                                Assignment.unit_id == CellValue.unit_id,
                                Assignment.table_code == CellValue.table_code,
                                Assignment.group_key == CellValue.group_key))
-        .where(CellValue.campaign_id == campaign.id, CellValue.num.is_not(None))
+        .where(CellValue.campaign_id == campaign.id, CellValue.unit_id.in_(ids), CellValue.num.is_not(None))
         .group_by(CellValue.unit_id, CellValue.table_code)))
     rows = dict(((u, t), n) for u, t, n in session.execute(
         select(ListRow.unit_id, ListRow.table_code, func.count())
-        .where(ListRow.campaign_id == campaign.id).group_by(ListRow.unit_id, ListRow.table_code)))
+        .where(ListRow.campaign_id == campaign.id, ListRow.unit_id.in_(ids))
+        .group_by(ListRow.unit_id, ListRow.table_code)))
     clerks: dict[int, list[str]] = defaultdict(list)
     for unit_id, username in session.execute(
-            select(User.unit_id, User.username).where(User.role == "clerk", User.active.is_(True))
+            select(User.unit_id, User.username)
+            .where(User.role == "clerk", User.active.is_(True), User.unit_id.in_(ids))
             .order_by(User.username)):
         clerks[unit_id].append(username)
-    units = []
-    for unit in campaign.units:
+    states = []
+    for unit in units:
         state = UnitState(unit, clerks=clerks.get(unit.id, []))
         for table in outline.tables:
             owned = groups.get((unit.id, table.code), set())
@@ -141,8 +150,8 @@ def completeness(session: Session, campaign: Campaign) -> Completeness:
                 groups=frozenset(owned), expected=table.expected_inputs(owned, campaign.years),
                 filled=filled.get((unit.id, table.code), 0), rows=rows.get((unit.id, table.code), 0),
                 assigned=bool(owned), is_list=table.is_list)
-        units.append(state)
-    return Completeness(campaign, units)
+        states.append(state)
+    return Completeness(campaign, states)
 
 
 @dataclass
@@ -220,7 +229,7 @@ def unit_breakdown(table: Table, years: list[int], row_key: str, units: list[tup
         out = []
         for c in columns:
             value = derive(c, numbers) if c.is_derived else numbers.get(c.key)
-            text = format_number(value) if groups is None and c.type == "yesno" else show(c, value, None)
+            text = show_assembled(c, value) if groups is None else show(c, value, None)
             out.append((value, text, groups is None or table.group_key_of(c.key) in groups))
         return out
 
