@@ -26,7 +26,7 @@ from xlsxwriter.worksheet import Worksheet
 from .layout import CONTEXT_ROW, FIRST_TABLE_ROW, LIST_MIN_ROWS, TITLE_ROW, Cell, HeaderCell, Layout, LayoutRow, build_layout
 from .outline import Column, Outline, Table
 from .parts import Part
-from .values import NO, YES, derive, percent
+from .values import NO, YES, derive, percent, unit_numbers
 
 FONT = "Times New Roman"
 META_SHEET = "_meta"
@@ -412,16 +412,7 @@ def write_template(target: str | os.PathLike | IO[bytes], outline: Outline, year
 
 def unit_row_numbers(table: Table, part: Part, groups: set[str], row_key: str) -> dict[str, int | None]:
     """A unit's numbers in one row: its own cells only, with the fixed 1 of the groups it fills."""
-    numbers: dict[str, int | None] = {}
-    for c in table.columns:
-        if not c.is_numeric or c.is_derived:
-            continue
-        mine = table.group_key_of(c.key) in groups
-        if c.type == "unit_count":
-            numbers[c.key] = 1 if mine else None
-        else:
-            numbers[c.key] = part.number(table.code, row_key, c.key) if mine else None
-    return numbers
+    return unit_numbers(table, groups, lambda key: part.number(table.code, row_key, key))
 
 
 def _template_grid(ws: Worksheet, st: _Styles, meta: _Meta, layout: Layout, part: Part,

@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 
 from ..domain.layout import Cell, Layout, LayoutRow, build_layout
 from ..domain.outline import Table
-from ..domain.values import REQUIRED_IN_ROW, Parsed, ValueProblem, check_rules, derive, parse_input, show
+from ..domain.values import (REQUIRED_IN_ROW, Parsed, ValueProblem, check_rules, derive, parse_input, show,
+                             unit_numbers)
 from ..models import Assignment, AuditEvent, Campaign, CampaignUnit, CellValue, ListRow, Unit, User
 
 
@@ -132,14 +133,11 @@ class UnitTable:
 
     def numbers(self, row_key: str) -> dict[str, int | None]:
         """The unit's numbers in one row, with its fixed 1 in the "Tổng số" of groups it fills."""
-        values: dict[str, int | None] = {}
-        for c in self.table.columns:
-            if c.type == "unit_count":
-                values[c.key] = 1 if self.owns(c.key) else None
-            elif c.is_numeric and not c.is_derived:
-                v = self.stored.get((row_key, c.key))
-                values[c.key] = v.num if v else None
-        return values
+        def value_of(key: str) -> int | None:
+            stored = self.stored.get((row_key, key))
+            return stored.num if stored else None
+
+        return unit_numbers(self.table, self.groups, value_of)
 
     def row_view(self, lrow: LayoutRow, typed: dict[str, str] | None = None,
                  errors: dict[str, str] | None = None) -> RowView:
