@@ -11,7 +11,7 @@ from typing import IO
 
 from sqlalchemy.orm import Session
 
-from .domain.assembly import assemble, unit_parts
+from .domain.assembly import add_parts, unit_parts
 from .domain.importer import read_template
 from .domain.parts import Part
 from .domain.workbook import write_appendix, write_template
@@ -116,10 +116,12 @@ def write_campaign_appendix(session: Session, campaign: Campaign, target: str | 
     """The assembled appendix workbook with its cover and a per-unit breakdown of each table
     listing the units that fill it."""
     outline = campaign.outline
-    assembled = assemble(session, campaign.id, outline, campaign.years)
+    # One read of every unit's part: the assembly is their sum (the same as assemble(), which the
+    # tests check), so the export does not query the values twice.
     parts = unit_parts(session, campaign.id, outline, campaign.years)
-    state = completeness(session, campaign)
     breakdowns = [(u.name, parts.get(u.id, Part())) for u in campaign.units]
+    assembled = add_parts([p for _, p in breakdowns], outline, [name for name, _ in breakdowns])
+    state = completeness(session, campaign)
     fillers = {t.code: {u.unit.name for u in state.units if u.tables[t.code].assigned} for t in outline.tables}
     write_appendix(target, outline, campaign.years, assembled, cover_info(campaign, state, now), breakdowns,
                    fillers)

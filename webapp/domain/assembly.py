@@ -77,11 +77,11 @@ def unit_parts(session, campaign_id: int, outline: Outline, years: list[int],
         query = query.where(cell_value.c.unit_id == unit_id)
         assigned = assigned.where(assignment.c.unit_id == unit_id)
     values = session.execute(query)
-    for unit_id, table_code, row_key, col_key, num, text in values:
+    for owner, table_code, row_key, col_key, num, text in values:
         if num is not None:
-            parts[unit_id].numbers[(table_code, row_key, col_key)] = int(num)
+            parts[owner].numbers[(table_code, row_key, col_key)] = int(num)
         elif text:
-            parts[unit_id].texts[(table_code, row_key, col_key)] = text
+            parts[owner].texts[(table_code, row_key, col_key)] = text
     groups: dict[int, set[tuple[str, str]]] = defaultdict(set)
     for owner, table_code, group_key in session.execute(assigned):
         groups[owner].add((table_code, group_key))

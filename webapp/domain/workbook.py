@@ -554,7 +554,7 @@ def write_appendix(target: str | os.PathLike | IO[bytes], outline: Outline, year
     for table in outline.tables:
         if not table.is_list:
             rows = breakdowns if fillers is None else [b for b in breakdowns if b[0] in fillers.get(table.code, ())]
-            _write_breakdown(wb, st, table, years, rows, cover.get("total_label") or "Toàn huyện")
+            _write_breakdown(wb, st, table, years, rows, part, cover.get("total_label") or "Toàn huyện")
     meta.write(wb)
     wb.close()
 
@@ -713,7 +713,7 @@ def _breakdown_columns(table: Table, years: list[int]) -> tuple[list[tuple[str, 
 
 
 def _write_breakdown(wb: xlsxwriter.Workbook, st: _Styles, table: Table, years: list[int],
-                     breakdowns: list[tuple[str, Part]], total_label: str) -> None:
+                     breakdowns: list[tuple[str, Part]], total: Part, total_label: str) -> None:
     """One row per unit and a total row, like the per-commune tables of the district reports."""
     ws = wb.add_worksheet(breakdown_sheet_name(table))
     groups, width = _breakdown_columns(table, years)
@@ -740,7 +740,7 @@ def _write_breakdown(wb: xlsxwriter.Workbook, st: _Styles, table: Table, years: 
                 _put(ws, row, b.col, 1, fmt, numbers[b.column.key])
             _breakdown_rates(ws, rate_fmt, row, rates, numbers)
     total_row = first + len(breakdowns)
-    _breakdown_total(ws, st, table, groups, breakdowns, first, total_row, total_label)
+    _breakdown_total(ws, st, table, groups, total if breakdowns else Part(), first, total_row, total_label)
     for col, w in enumerate(widths):
         ws.set_column(col, col, w)
     ws.freeze_panes(first, 2)
@@ -781,18 +781,20 @@ def _breakdown_header(ws: Worksheet, st: _Styles, groups, widths: list[float]) -
     return number_row
 
 
-def _breakdown_total(ws: Worksheet, st: _Styles, table: Table, groups, breakdowns: list[tuple[str, Part]],
+def _breakdown_total(ws: Worksheet, st: _Styles, table: Table, groups, total: Part,
                      first: int, total_row: int, total_label: str) -> None:
-    """The "Toàn huyện" row: SUM formulas carrying the sums, rates recomputed from the sums."""
+    """The "Toàn huyện" row: SUM formulas carrying the assembled numbers (the sums of the rows above:
+    the rows are the parts of the units that fill the table), rates recomputed from them."""
     bold = st.get(bold=True, border=1, align="center", num_format=COUNT_FORMAT)
     ws.merge_range(total_row, 0, total_row, 1, "", bold)
     ws.write_string(total_row, 0, total_label, bold)
     for _, _, cols in groups:
-        sums = {b.column.key: _sum(breakdowns, table, b) for b in cols if not b.column.is_derived}
+        sums = {b.column.key: total.number(table.code, b.row_key, b.column.key)
+                for b in cols if not b.column.is_derived}
         for b in cols:
             if b.column.is_derived:
                 continue
-            if breakdowns:  # blank, not 0, when no unit has a number there
+            if total_row > first:  # blank, not 0, when no unit has a number there
                 rng = f"{xl_rowcol_to_cell(first, b.col)}:{xl_rowcol_to_cell(total_row - 1, b.col)}"
                 ws.write_formula(total_row, b.col, f'=IF(COUNT({rng})=0,"",SUM({rng}))', bold,
                                  _carried(sums[b.column.key]))
@@ -814,12 +816,6 @@ def _breakdown_rates(ws: Worksheet, fmt: Format, row: int, rates: list[tuple[_BC
     for b, of_letter, over_letter in rates:
         formula = percent_formula(f"{of_letter}{row + 1}", f"{over_letter}{row + 1}")
         ws.write_formula(row, b.col, formula, fmt, _carried(derive(b.column, numbers)))
-
-
-def _sum(breakdowns: list[tuple[str, Part]], table: Table, b: _BCol) -> int | None:
-    values = [p.number(table.code, b.row_key, b.column.key) for _, p in breakdowns]
-    values = [v for v in values if v is not None]
-    return sum(values) if values else None
 
 
 def _breakdown_print(ws: Worksheet, groups, widths: list[float], top: int, number_row: int,
