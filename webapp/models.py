@@ -6,7 +6,8 @@ import datetime as dt
 from typing import Any
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, BigInteger, ForeignKey, String, Text, UniqueConstraint, func
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, UniqueConstraint, func
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -47,6 +48,8 @@ class User(UserMixin, db.Model):
     role: Mapped[str] = mapped_column(String(20), default=ROLE_CLERK)
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
     active: Mapped[bool] = mapped_column(default=True)
+    # set when an administrator resets the password: the next sign-in asks for a new one
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
 
     unit: Mapped[Unit] = relationship()
 
@@ -97,13 +100,45 @@ class Campaign(db.Model):
         return list(range(self.year_from, self.year_to + 1))
 
 
+PART_OPEN, PART_SUBMITTED, PART_ACCEPTED = "open", "submitted", "accepted"
+
+
 class CampaignUnit(db.Model):
-    """A reporting unit of a campaign. ``revision`` counts the writes to the unit's part: bumping it
-    first makes concurrent writes of one unit's part wait for each other (see UnitTable.begin_write)."""
+    """A reporting unit of a campaign and where its part stands (see webapp/workflow.py).
+
+    ``revision`` counts the writes to the unit's part: bumping it first makes concurrent writes of
+    one unit's part wait for each other (see UnitTable.begin_write). ``status`` is open (not started
+    or in progress: the unit edits), submitted or accepted (both locked for the unit); a return puts
+    it back to open with ``return_reason`` set until the next submission."""
 
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), primary_key=True)
     revision: Mapped[int] = mapped_column(default=0, server_default="0")
+    status: Mapped[str] = mapped_column(String(20), default=PART_OPEN, server_default=PART_OPEN)
+    submitted_at: Mapped[dt.datetime | None]
+    submitted_late: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
+    decided_at: Mapped[dt.datetime | None]  # last acceptance or return
+    return_reason: Mapped[str | None] = mapped_column(Text)
+    extended_until: Mapped[dt.date | None]  # more time granted to this unit after the deadline
+
+    campaign: Mapped[Campaign] = relationship(viewonly=True)
+    unit: Mapped[Unit] = relationship(viewonly=True)
+
+
+class ReturnNote(db.Model):
+    """Where a returned part needs work: a table, optionally a row and a column, with the reason.
+    Shown to the unit next to those cells until it submits again (``resolved_at``)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+    table_code: Mapped[str | None] = mapped_column(String(20))
+    row_key: Mapped[str | None] = mapped_column(String(40))
+    col_key: Mapped[str | None] = mapped_column(String(40))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    resolved_at: Mapped[dt.datetime | None]
 
 
 class Assignment(db.Model):
@@ -151,7 +186,16 @@ class ListRow(db.Model):
 
 
 class AuditEvent(db.Model):
-    """An append-only record of a change: who, when, how, and the old and new value."""
+    """An append-only record of a change: who, when, how, and the old and new value.
+
+    ``action``: cell, list_add/list_edit/list_delete (values); submit, accept, return, reopen,
+    extend (a unit's part; ``new`` holds the reason or the new date); close, open (a campaign);
+    login, login_failed, logout, password_reset, password_change (accounts: ``new`` holds the
+    username typed, ``ip`` the client). ``via``: web, import, compiler (a compiler's correction),
+    cli. Rows are never updated or deleted: the database refuses it (triggers of the migration)."""
+
+    __table_args__ = (Index("ix_audit_event_cell", "campaign_id", "unit_id", "table_code", "row_key", "col_key"),
+                      Index("ix_audit_event_action_at", "action", "at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[dt.datetime] = mapped_column(default=utcnow, server_default=func.current_timestamp())
@@ -165,3 +209,7 @@ class AuditEvent(db.Model):
     col_key: Mapped[str | None] = mapped_column(String(40))
     old: Mapped[str | None] = mapped_column(Text)
     new: Mapped[str | None] = mapped_column(Text)
+    ip: Mapped[str | None] = mapped_column(String(45))
+
+    user: Mapped[User | None] = relationship(viewonly=True)
+    unit: Mapped[Unit | None] = relationship(viewonly=True)
