@@ -12,8 +12,10 @@ from sqlalchemy import select
 
 from webapp import create_app
 from webapp.extensions import db
+from webapp.workflow import campaign_today
 
-DEMO_TODAY = dt.date(2024, 5, 3)
+# The demo is loaded as of today, as `flask demo` does: its deadline is 14 days ahead, entry is open.
+DEMO_TODAY = campaign_today()
 
 
 def _make_app(path, **config):

@@ -41,7 +41,7 @@ def test_a_save_waits_for_the_other_and_is_checked_against_its_value(app):
 
     with app.app_context():
         first = part_of("ln-02", "II.1.3")
-        first.begin_write()  # the first save holds the lock ...
+        first.begin_write("web")  # the first save holds the lock ...
         first.store("2019", "d35_tong", first.check("2019", "d35_tong", str(new_total)), None, "web")
         thread = threading.Thread(target=second)
         thread.start()

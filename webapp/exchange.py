@@ -16,8 +16,9 @@ from .domain.importer import read_template
 from .domain.parts import Part
 from .domain.workbook import write_appendix, write_template
 from .entry.service import UnitList, UnitTable, owned_groups
-from .models import Campaign, Unit, User
+from .models import ROLE_COMPILER, Campaign, Unit, User
 from .review.service import Completeness, completeness
+from .workflow import VIA_COMPILER_IMPORT, Refused, closed_reason, part_of
 
 
 def identity(campaign: Campaign, unit: Unit) -> dict[str, str]:
@@ -55,10 +56,13 @@ def import_unit_template(session: Session, campaign: Campaign, unit: Unit, user:
     Blank input cells clear the unit's value: the template is the unit's whole part.
     Raises ImportRefused with every error.
     """
-    if campaign.status != "open":
-        raise ImportRefused(["Đợt báo cáo đã đóng; không nhận số liệu."])
     if unit not in campaign.units:
         raise ImportRefused([f"Đơn vị {unit.code} không thuộc đợt báo cáo {campaign.code}."])
+    if via == "import" and user is not None and user.role == ROLE_COMPILER:
+        via = VIA_COMPILER_IMPORT  # a template that came by mail, uploaded by the compiler
+    reason = closed_reason(campaign, part_of(session, campaign, unit), via)
+    if reason:  # checked again under the lock when storing
+        raise ImportRefused([reason])
     outline = campaign.outline
     groups = owned_groups(session, campaign, unit)
     part, errors = read_template(source, outline, campaign.years, groups, expected_identity(campaign, unit))
@@ -84,6 +88,9 @@ def import_unit_template(session: Session, campaign: Campaign, unit: Unit, user:
                                      for (r, c), m in sorted(refused.items())])
             changed += sheet.changes
         session.commit()
+    except Refused as exc:  # locked between the first check and the write
+        session.rollback()
+        raise ImportRefused([str(exc)]) from None
     except BaseException:
         session.rollback()
         raise

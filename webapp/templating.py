@@ -25,7 +25,19 @@ def days_left(deadline: dt.date) -> int:
     return (deadline - local_today()).days
 
 
+def vn_datetime(moment: dt.datetime | None) -> str:
+    """A stored time (UTC, naive) as the clerk reads it: local time, "14:05 20/05/2024"."""
+    if moment is None:
+        return ""
+    local = moment.replace(tzinfo=dt.timezone.utc).astimezone(ZoneInfo(current_app.config["TIMEZONE"]))
+    return local.strftime("%H:%M %d/%m/%Y")
+
+
 def register_templating(app: Flask) -> None:
+    from .workflow import STATUS_NAMES
+
     app.jinja_env.filters["vn_number"] = format_number
+    app.jinja_env.filters["vn_datetime"] = vn_datetime
+    app.jinja_env.globals["status_names"] = STATUS_NAMES
     app.jinja_env.filters["vn_date"] = lambda d: d.strftime("%d/%m/%Y") if isinstance(d, dt.date) else format_date(d)
     app.jinja_env.globals["days_left"] = days_left

@@ -12,10 +12,13 @@ from sqlalchemy import select
 
 from ..extensions import db, htmx
 from ..domain.values import ValueProblem
-from ..models import ROLE_CLERK, Campaign, Unit
+from ..models import ROLE_CLERK, ROLE_COMPILER, Campaign, ListRow, Unit
 from ..templating import days_left
 from ..review.service import completeness
-from .service import NotOwned, UnitList, UnitTable, list_cells, unit_part
+from .. import workflow
+from ..workflow import VIA_COMPILER, Refused, closed_reason, open_notes, open_until, part_of, status_of
+from .forms import SubmitPartForm
+from .service import Conflict, NotOwned, UnitList, UnitTable, conflict_message, list_cells, unit_part
 
 bp = Blueprint("entry", __name__)
 
@@ -61,20 +64,47 @@ def visible_unit(campaign: Campaign, unit_code: str | None) -> Unit:
     return unit
 
 
+def writer_via() -> str | None:
+    """How the signed-in user writes values: a clerk for their unit (web), a compiler correcting a
+    unit's part (compiler); None: administrators do not enter figures."""
+    return {ROLE_CLERK: "web", ROLE_COMPILER: VIA_COMPILER}.get(current_user.role)
+
+
 def editable_part(campaign_code: str, table_code: str) -> UnitTable | UnitList:
-    """The signed-in clerk's part of a table, for a write; 403 for anyone else's."""
+    """The part of a table a write goes to: the clerk's own unit's, or for a compiler the unit named
+    by ``?unit=``; 403 for anyone else's. Whether the part is open now is checked by the write itself."""
     campaign = get_campaign(campaign_code)
     table = get_table(campaign, table_code)
-    if current_user.role != ROLE_CLERK or request.args.get("unit", current_user.unit.code) != current_user.unit.code:
+    if writer_via() is None:
         abort(403)
-    if current_user.unit not in campaign.units:
+    if current_user.role == ROLE_CLERK and current_user.unit not in campaign.units:
         abort(403)
-    if campaign.status != "open":
-        abort(403)
-    part = unit_part(db.session, campaign, current_user.unit, table)
+    unit = visible_unit(campaign, request.args.get("unit"))
+    part = unit_part(db.session, campaign, unit, table)
     if not part.groups:  # a table the unit is not asked for
         abort(403)
     return part
+
+
+def refused(part, reason: str):
+    """A write that cannot be done now (the part is submitted, accepted, past the deadline, the
+    campaign closed; a row removed meanwhile): the page is reloaded to show why."""
+    flash(reason, "error")
+    target = table_url(part)
+    if htmx:
+        return "", 200, {"HX-Redirect": target}
+    return redirect(target)
+
+
+def table_url(part) -> str:
+    unit = part.unit.code if current_user.role != ROLE_CLERK else None
+    return url_for("entry.table", code=part.campaign.code, table_code=part.table.code, unit=unit)
+
+
+def _version(name: str) -> int | None:
+    """The version of a cell or row the page was drawn with (hidden field ``v:…``); None if absent."""
+    raw = request.form.get("v:" + name, "")
+    return int(raw) if raw.isdigit() else None
 
 
 def clerk_campaigns(unit: Unit) -> list[Campaign]:
@@ -95,7 +125,12 @@ def home():
         (state,) = completeness(db.session, campaign, [unit]).units
         tables = [(table, state.tables[table.code]) for table in campaign.outline.tables
                   if state.tables[table.code].assigned]
-        items.append({"campaign": campaign, "tables": tables, "days_left": days_left(campaign.deadline)})
+        cu = part_of(db.session, campaign, unit)
+        items.append({"campaign": campaign, "tables": tables, "part": cu,
+                      "status": status_of(cu, state.state != "todo"),
+                      "closed": closed_reason(campaign, cu), "notes": open_notes(db.session, campaign, unit),
+                      "open_until": open_until(campaign, cu),
+                      "days_left": days_left(open_until(campaign, cu))})
     return render_template("entry/home.html", items=items, unit=unit)
 
 
@@ -103,12 +138,18 @@ def render_table(campaign: Campaign, unit: Unit, part, status: int = 200, **extr
     table = part.table
     tables = [t for t in campaign.outline.tables]
     index = tables.index(table)
-    can_edit = (current_user.role == ROLE_CLERK and campaign.status == "open"
-                and bool(part.groups))
-    context = dict(campaign=campaign, unit=unit, table=table, part=part, can_edit=can_edit,
+    cu = part_of(db.session, campaign, unit)
+    via = writer_via()
+    # A compiler sees a unit's table read-only unless they chose to correct it (?sua=1).
+    wants_edit = via == "web" or (via == VIA_COMPILER and request.args.get("sua") == "1")
+    closed = closed_reason(campaign, cu, via or "web")
+    can_edit = wants_edit and bool(part.groups) and closed is None
+    notes = [n for n in open_notes(db.session, campaign, unit) if n.table_code in (None, table.code)]
+    context = dict(campaign=campaign, unit=unit, table=table, part=part, can_edit=can_edit, closed=closed,
+                   cu=cu, notes=notes, correcting=can_edit and via == VIA_COMPILER,
                    prev_table=tables[index - 1] if index else None,
                    next_table=tables[index + 1] if index + 1 < len(tables) else None,
-                   days_left=days_left(campaign.deadline), **extra)
+                   days_left=days_left(open_until(campaign, cu)), **extra)
     if isinstance(part, UnitList):
         return render_template("entry/list.html", **context), status
     return render_template("entry/table.html", **context), status
@@ -136,23 +177,34 @@ def save(code: str, table_code: str):
     part = editable_part(code, table_code)
     if isinstance(part, UnitList):
         return save_list_form(part)
+    via = writer_via()
     if htmx and htmx.trigger_name and _cell_key(htmx.trigger_name):
         row_key, col_key = _cell_key(htmx.trigger_name)
         raw = request.form.get(htmx.trigger_name, "")
         try:
-            part.save(row_key, col_key, raw, current_user, via="web")
+            part.save(row_key, col_key, raw, current_user, via=via,
+                      expected_version=_version(htmx.trigger_name.removeprefix("cell:")))
         except NotOwned:
             abort(403)
+        except Refused as exc:
+            return refused(part, str(exc))
         except ValueProblem as exc:
             view = part.row_view(part.layout.find_row(row_key, col_key), {col_key: raw}, {col_key: str(exc)})
             return render_template("entry/_row.html", row=view, part=part, can_edit=True), 422
+        except Conflict as exc:  # show the value now stored, say that theirs was not saved
+            message = conflict_message(exc.shown) + (f" (Bạn đã nhập: «{raw}».)" if raw else "")
+            view = part.row_view(part.layout.find_row(row_key, col_key), errors={col_key: message})
+            return render_template("entry/_row.html", row=view, part=part, can_edit=True), 409
         return render_template("entry/_row.html", row=part.row_view(part.layout.find_row(row_key, col_key)),
                                part=part, can_edit=True)
     raw = {key: value for name, value in request.form.items() if (key := _cell_key(name))}
+    versions = {key: v for key in raw if (v := _version(f"{key[0]}:{key[1]}")) is not None}
     try:
-        errors = part.save_many(raw, current_user, via="web")
+        errors = part.save_many(raw, current_user, via=via, versions=versions)
     except NotOwned:
         abort(403)
+    except Refused as exc:
+        return refused(part, str(exc))
     if errors:
         n = len(errors)
         flash(f"Chưa lưu: {n} ô có lỗi. Sửa các ô được đánh dấu rồi lưu lại.", "error")
@@ -165,7 +217,7 @@ def save(code: str, table_code: str):
         rows = [part.row_view(r, typed.get(r.key), by_row.get(r.key)) for r in part.layout.rows]
         return render_table(part.campaign, part.unit, part, status=422, rows=rows)
     flash("Đã lưu.", "success")
-    return redirect(url_for("entry.table", code=code, table_code=table_code))
+    return redirect(table_url(part))
 
 
 # --- list tables (table I) -------------------------------------------------------------------
@@ -192,16 +244,24 @@ def save_list_form(part: UnitList):
     if errors:
         flash("Chưa lưu: có dòng bị lỗi. Sửa các ô được đánh dấu rồi lưu lại.", "error")
         return render_table(part.campaign, part.unit, part, status=422, errors=errors, form=request.form)
-    for row, data in updates:
-        if data is None:
-            part.delete(row, current_user, via="web", commit=False)
-        else:
-            part.update(row, data, current_user, via="web", commit=False)
-    if new_data:
-        part.add(new_data, current_user, via="web", commit=False)
+    via = writer_via()
+    try:
+        for row, data in updates:
+            if data is None:
+                part.delete(row, current_user, via=via, commit=False)
+            else:
+                part.update(row, data, current_user, via=via, commit=False, expected_version=_version(f"row:{row.id}"))
+        if new_data:
+            part.add(new_data, current_user, via=via, commit=False)
+    except Refused as exc:
+        return refused(part, str(exc))
+    except Conflict as exc:
+        db.session.rollback()
+        flash("Chưa lưu: " + conflict_message(exc.shown), "error")
+        return redirect(table_url(part))
     db.session.commit()
     flash("Đã lưu.", "success")
-    return redirect(url_for("entry.table", code=part.campaign.code, table_code=part.table.code))
+    return redirect(table_url(part))
 
 
 @bp.route("/campaigns/<code>/tables/<table_code>/rows", methods=["POST"])
@@ -215,15 +275,34 @@ def add_row(code: str, table_code: str):
     if errors or data is None:
         errors = errors or {"_row": "Dòng còn trống: nhập thông tin văn bản rồi bấm Thêm."}
         if htmx:
-            return render_template("entry/_list_new.html", part=part, errors={"new": errors}, form=request.form), 422
+            return render_template("entry/_list_new.html", part=part, errors={"new": errors}, form=request.form,
+                                   can_edit=True), 422
         flash("Chưa thêm: dòng mới có lỗi.", "error")
         return render_table(part.campaign, part.unit, part, status=422, errors={"new": errors}, form=request.form)
-    part.add(data, current_user, via="web")
+    try:
+        part.add(data, current_user, via=writer_via())
+    except Refused as exc:
+        return refused(part, str(exc))
     if htmx:  # a fresh blank row in place of the filled one, and the list with the new row
-        return (render_template("entry/_list_new.html", part=part)
-                + render_template("entry/_list_body.html", part=part, oob=True))
+        return (render_template("entry/_list_new.html", part=part, can_edit=True)
+                + render_template("entry/_list_body.html", part=part, oob=True, can_edit=True))
     flash("Đã thêm văn bản.", "success")
-    return redirect(url_for("entry.table", code=code, table_code=table_code))
+    return redirect(table_url(part))
+
+
+ROW_GONE = "Văn bản này không còn trong danh mục (có thể vừa bị xóa). Trang đã được tải lại."
+
+
+def _list_row_of(part, row_id: int):
+    """The unit's row ``row_id``; None when it was removed meanwhile; 403 for another unit's row."""
+    if not isinstance(part, UnitList):
+        abort(404)
+    try:
+        return part.row(row_id)
+    except NotOwned:
+        if db.session.get(ListRow, row_id) is not None:
+            abort(403)
+        return None
 
 
 @bp.route("/campaigns/<code>/tables/<table_code>/rows/<int:row_id>", methods=["POST"])
@@ -231,12 +310,9 @@ def add_row(code: str, table_code: str):
 def edit_row(code: str, table_code: str, row_id: int):
     """Save one edited row of a list table; htmx gets the row back."""
     part = editable_part(code, table_code)
-    if not isinstance(part, UnitList):
-        abort(404)
-    try:
-        row = part.row(row_id)
-    except NotOwned:
-        abort(403)
+    row = _list_row_of(part, row_id)
+    if row is None:
+        return refused(part, ROW_GONE)
     raw = _row_fields(f"row:{row.id}:")
     data, errors = part.parse(raw)
     if data is None and not errors:
@@ -245,15 +321,27 @@ def edit_row(code: str, table_code: str, row_id: int):
     if errors:
         if htmx:
             return render_template("entry/_list_row.html", part=part, row=row, number=number,
-                                   errors={str(row.id): errors}, form=request.form), 422
+                                   errors={str(row.id): errors}, form=request.form, can_edit=True), 422
         flash("Chưa lưu: dòng có lỗi.", "error")
         return render_table(part.campaign, part.unit, part, status=422, errors={str(row.id): errors},
                             form=request.form)
-    part.update(row, data, current_user, via="web")
+    try:
+        part.update(row, data, current_user, via=writer_via(), expected_version=_version(f"row:{row.id}"))
+    except Refused as exc:
+        return refused(part, str(exc))
+    except Conflict as exc:
+        db.session.rollback()
+        message = conflict_message(exc.shown)
+        if htmx:
+            db.session.refresh(row)
+            return render_template("entry/_list_row.html", part=part, row=row, number=number,
+                                   errors={str(row.id): {"_row": message}}, can_edit=True), 409
+        flash("Chưa lưu: " + message, "error")
+        return redirect(table_url(part))
     if htmx:
-        return render_template("entry/_list_row.html", part=part, row=row, number=number)
+        return render_template("entry/_list_row.html", part=part, row=row, number=number, can_edit=True)
     flash("Đã lưu.", "success")
-    return redirect(url_for("entry.table", code=code, table_code=table_code))
+    return redirect(table_url(part))
 
 
 @bp.route("/campaigns/<code>/tables/<table_code>/rows/<int:row_id>/delete", methods=["POST"])
@@ -261,14 +349,42 @@ def edit_row(code: str, table_code: str, row_id: int):
 def delete_row(code: str, table_code: str, row_id: int):
     """Remove one document from a list table."""
     part = editable_part(code, table_code)
-    if not isinstance(part, UnitList):
-        abort(404)
+    row = _list_row_of(part, row_id)
+    if row is None:
+        return refused(part, ROW_GONE)
     try:
-        row = part.row(row_id)
-    except NotOwned:
-        abort(403)
-    part.delete(row, current_user, via="web")
+        part.delete(row, current_user, via=writer_via())
+    except Refused as exc:
+        return refused(part, str(exc))
     if htmx:
-        return render_template("entry/_list_body.html", part=part)
+        return render_template("entry/_list_body.html", part=part, can_edit=True)
     flash("Đã xóa văn bản.", "success")
-    return redirect(url_for("entry.table", code=code, table_code=table_code))
+    return redirect(table_url(part))
+
+
+# --- submission ------------------------------------------------------------------------------------
+
+@bp.route("/campaigns/<code>/submit", methods=["GET", "POST"])
+@login_required
+def submit(code: str):
+    """The clerk's last check before submitting (what breaks a rule, what is still empty), and the submission."""
+    campaign = get_campaign(code)
+    if current_user.role != ROLE_CLERK or current_user.unit not in campaign.units:
+        abort(403)
+    unit = current_user.unit
+    form = SubmitPartForm()
+    if form.validate_on_submit():
+        try:
+            workflow.submit(db.session, campaign, unit, current_user, confirm_gaps=form.confirm_gaps.data)
+        except Refused as exc:
+            flash(str(exc), "error")
+        else:
+            cu = part_of(db.session, campaign, unit)
+            flash("Đã nộp báo cáo" + (" (muộn so với hạn)" if cu.submitted_late else "")
+                  + ". Bộ phận tổng hợp sẽ xem và duyệt; trong lúc chờ, số liệu không sửa được.", "success")
+            return redirect(url_for("entry.home"))
+    cu = part_of(db.session, campaign, unit)
+    problems, gaps = workflow.review_part(db.session, campaign, unit)
+    return render_template("entry/submit.html", campaign=campaign, unit=unit, cu=cu, form=form,
+                           problems=problems, gaps=gaps, closed=closed_reason(campaign, cu),
+                           status=status_of(cu, True))

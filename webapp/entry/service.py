@@ -6,33 +6,42 @@ the user. Every save writes its audit event in the same transaction.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..domain.layout import Cell, Layout, LayoutRow, build_layout
 from ..domain.outline import Table
 from ..domain.values import (REQUIRED_IN_ROW, Parsed, ValueProblem, check_rules, derive, parse_input, show,
                              unit_numbers)
-from ..models import Assignment, AuditEvent, Campaign, CampaignUnit, CellValue, ListRow, Unit, User
-
-
-def lock_part(session: Session, campaign: Campaign, unit: Unit) -> None:
-    """Take the write lock of a unit's part for the rest of the transaction.
-
-    Checks read the unit's other values (a row's "of which ≤ total"); two saves checked at the same
-    time against the same old row could together break a rule. Bumping the unit's revision first
-    makes the second save wait (SQLite's write lock, PostgreSQL's row lock) and then re-read.
-    """
-    session.execute(update(CampaignUnit)
-                    .where(CampaignUnit.campaign_id == campaign.id, CampaignUnit.unit_id == unit.id)
-                    .values(revision=CampaignUnit.revision + 1))
+from ..models import Assignment, AuditEvent, Campaign, CellValue, ListRow, ReturnNote, Unit, User
+from ..workflow import Refused, closed_reason, lock_part
 
 
 class NotOwned(PermissionError):
     """The unit does not fill this cell (another unit's, a derived or a fixed cell)."""
+
+
+class Conflict(Exception):
+    """The cell changed since the page showed it: nothing was stored. ``current`` is the stored value."""
+
+    def __init__(self, current: CellValue | None, shown: str):
+        self.current = current
+        self.shown = shown  # the current value as the page shows it
+        super().__init__("Ô này vừa được người khác sửa")
+
+
+def begin_write(session: Session, campaign: Campaign, unit: Unit, via: str) -> None:
+    """Lock the unit's part for the transaction and make sure it may be written now (status, deadline);
+    raises workflow.Refused with the reason, the lock released."""
+    cu = lock_part(session, campaign, unit)
+    reason = closed_reason(campaign, cu, via)
+    if reason:
+        session.rollback()
+        raise Refused(reason)
 
 
 def owned_groups(session: Session, campaign: Campaign, unit: Unit) -> dict[str, set[str]]:
@@ -79,6 +88,7 @@ class CellView:
     text: str = ""
     error: str | None = None
     warning: str | None = None
+    version: int = 0  # of the stored value, sent back with a change to detect lost updates
 
     @property
     def column(self):
@@ -123,9 +133,10 @@ class UnitTable:
                 CellValue.table_code == self.table.code).execution_options(populate_existing=True))
         }
 
-    def begin_write(self) -> None:
-        """Lock the unit's part and re-read its values, so that checks see what others just saved."""
-        lock_part(self.session, self.campaign, self.unit)
+    def begin_write(self, via: str) -> None:
+        """Lock the unit's part, check it may be written, and re-read its values, so that checks see
+        what others just saved."""
+        begin_write(self.session, self.campaign, self.unit, via)
         self._read()
 
     def owns(self, column_key: str) -> bool:
@@ -166,6 +177,7 @@ class UnitTable:
             else:
                 stored = self.stored.get((lrow.key, c.key))
                 cv.text = show(c, stored.num, stored.text) if stored else ""
+            cv.version = self.version(lrow.key, c.key)
             cv.error = errors.get(c.key)
             cv.warning = None if cv.error else warnings.get(c.key)
             view.cells.append(cv)
@@ -173,6 +185,22 @@ class UnitTable:
 
     def rows(self) -> list[RowView]:
         return [self.row_view(r) for r in self.layout.rows]
+
+    @functools.cached_property
+    def notes(self) -> dict[tuple[str | None, str | None], list[str]]:
+        """The compiler's open return notes on this table, by (row key, column key); None: any."""
+        out: dict[tuple[str | None, str | None], list[str]] = defaultdict(list)
+        for note in self.session.scalars(select(ReturnNote).where(
+                ReturnNote.campaign_id == self.campaign.id, ReturnNote.unit_id == self.unit.id,
+                ReturnNote.table_code == self.table.code, ReturnNote.resolved_at.is_(None))
+                .order_by(ReturnNote.id)):
+            out[(note.row_key, note.col_key)].append(note.text)
+        return out
+
+    def notes_at(self, row_key: str, column_key: str) -> list[str]:
+        """Return notes that point at this cell: at it, at its row, or at its column."""
+        return (self.notes.get((row_key, column_key), []) + self.notes.get((row_key, None), [])
+                + self.notes.get((None, column_key), []))
 
     def input_column(self, row_key: str, column_key: str):
         """The column of a cell this unit may fill; raises NotOwned for any other cell."""
@@ -221,12 +249,23 @@ class UnitTable:
             old=show(column, *old) or None, new=show(column, parsed.num, parsed.text) or None))
         return True
 
-    def save(self, row_key: str, column_key: str, raw: object, user: User | None, via: str) -> None:
-        """Check and store one value and commit; raises ValueProblem (nothing stored) or NotOwned."""
-        self.begin_write()
+    def version(self, row_key: str, column_key: str) -> int:
+        """The stored version of a cell (0: never stored), sent with the page to detect lost updates."""
+        stored = self.stored.get((row_key, column_key))
+        return stored.version if stored else 0
+
+    def save(self, row_key: str, column_key: str, raw: object, user: User | None, via: str,
+             expected_version: int | None = None) -> None:
+        """Check and store one value and commit; raises ValueProblem (nothing stored), NotOwned,
+        Refused (the part is locked) or Conflict (``expected_version`` is not the stored one)."""
+        self.begin_write(via)
         try:
+            column = self.input_column(row_key, column_key)
+            if expected_version is not None and expected_version != self.version(row_key, column_key):
+                current = self.stored.get((row_key, column_key))
+                raise Conflict(current, show(column, current.num, current.text) if current else "")
             parsed = self.check(row_key, column_key, raw)
-        except (ValueProblem, NotOwned):
+        except (ValueProblem, NotOwned, Conflict):
             self.session.rollback()  # release the lock
             raise
         if self.store(row_key, column_key, parsed, user, via):
@@ -235,12 +274,15 @@ class UnitTable:
             self.session.rollback()  # nothing changed: release the lock
 
     def save_many(self, raw: dict[tuple[str, str], object], user: User | None, via: str,
-                  commit: bool = True) -> dict[tuple[str, str], str]:
+                  commit: bool = True, versions: dict[tuple[str, str], int] | None = None
+                  ) -> dict[tuple[str, str], str]:
         """Check every value, then store all of them or none; returns the refused cells' messages.
 
-        Values are checked together: a row's rules see the other new values of the same row.
+        Values are checked together: a row's rules see the other new values of the same row. With
+        ``versions`` (the versions the page showed), a cell changed meanwhile by someone else is
+        refused unless the value sent is the one now stored. Raises Refused when the part is locked.
         """
-        self.begin_write()
+        self.begin_write(via)
         errors: dict[tuple[str, str], str] = {}
         parsed: dict[tuple[str, str], Parsed] = {}
         for (row_key, col_key), value in raw.items():
@@ -249,6 +291,12 @@ class UnitTable:
                 parsed[(row_key, col_key)] = parse_input(column, value)
             except ValueProblem as exc:
                 errors[(row_key, col_key)] = str(exc)
+                continue
+            shown = (versions or {}).get((row_key, col_key))
+            current = self.stored.get((row_key, col_key))
+            if (shown is not None and shown != self.version(row_key, col_key) and current is not None
+                    and (current.num, current.text) != (parsed[(row_key, col_key)].num, parsed[(row_key, col_key)].text)):
+                errors[(row_key, col_key)] = conflict_message(show(column, current.num, current.text))
         by_row: dict[str, dict[str, Parsed]] = defaultdict(dict)
         for (row_key, col_key), p in parsed.items():
             by_row[row_key][col_key] = p
@@ -272,6 +320,11 @@ class UnitTable:
         return {}
 
 
+def conflict_message(current: str) -> str:
+    return (f"Ô này vừa được người khác sửa thành «{current or 'trống'}»; giá trị của bạn chưa được lưu. "
+            f"Xem lại rồi nhập lại nếu vẫn muốn thay.")
+
+
 def _describe(table: Table, data: dict | None) -> str | None:
     """A list row as one line of text for the audit trail."""
     if not data:
@@ -290,6 +343,7 @@ class UnitList:
             select(ListRow).where(ListRow.campaign_id == campaign.id, ListRow.unit_id == unit.id,
                                   ListRow.table_code == table.code).order_by(ListRow.id)))
         self.changes = 0
+        self._writing = False
 
     @property
     def editable(self) -> bool:
@@ -324,23 +378,30 @@ class UnitList:
                 return r
         raise NotOwned(f"list row {row_id}")
 
-    def _require_editable(self) -> None:
+    def _require_editable(self, via: str) -> None:
         if not self.editable:
             raise NotOwned(self.table.code)
+        if not self._writing:  # once per transaction: the lock is held until commit or rollback
+            begin_write(self.session, self.campaign, self.unit, via)
+            self._writing = True
 
     def add(self, data: dict[str, str], user: User | None, via: str, commit: bool = True) -> ListRow:
-        self._require_editable()
+        self._require_editable(via)
         row = ListRow(campaign_id=self.campaign.id, unit_id=self.unit.id, table_code=self.table.code,
                       data=data, updated_by_id=user.id if user else None)
         self.session.add(row)
         self.rows.append(row)
         self._audit("list_add", None, data, user, via)
-        if commit:
-            self.session.commit()
+        self._end(commit)
         return row
 
-    def update(self, row: ListRow, data: dict[str, str], user: User | None, via: str, commit: bool = True) -> bool:
-        self._require_editable()
+    def update(self, row: ListRow, data: dict[str, str], user: User | None, via: str, commit: bool = True,
+               expected_version: int | None = None) -> bool:
+        """Replace a row's data; raises Conflict when ``expected_version`` (the page's) is not the stored one."""
+        self._require_editable(via)
+        self.session.refresh(row)  # under the lock: what others saved, not what this request first read
+        if expected_version is not None and expected_version != row.version:
+            raise Conflict(None, _describe(self.table, row.data) or "")
         if row.data == data:
             return False
         old = row.data
@@ -348,17 +409,20 @@ class UnitList:
         row.version += 1
         row.updated_by_id = user.id if user else None
         self._audit("list_edit", old, data, user, via, row_key=str(row.id))
-        if commit:
-            self.session.commit()
+        self._end(commit)
         return True
 
     def delete(self, row: ListRow, user: User | None, via: str, commit: bool = True) -> None:
-        self._require_editable()
+        self._require_editable(via)
         self._audit("list_delete", row.data, None, user, via, row_key=str(row.id))
         self.session.delete(row)
         self.rows.remove(row)
+        self._end(commit)
+
+    def _end(self, commit: bool) -> None:
         if commit:
             self.session.commit()
+            self._writing = False
 
     def _audit(self, action, old, new, user, via, row_key=None) -> None:
         self.changes += 1

@@ -1,0 +1,330 @@
+"""Where a unit's part of a campaign stands, and who may change it when.
+
+    not started → in progress → submitted → accepted
+                       ↑            │   │      │
+                       └── returned ┘   │      │ (reopened by the compiler)
+                       └────────────────┴──────┘
+
+The unit edits only an open part of an open campaign, until the end of the deadline day (or of the
+extension the compiler granted it). A submitted or accepted part is locked for the unit; the compiler
+may still correct a submitted part (recorded as such) but an accepted one only after reopening it.
+Every transition is an audit event in the same transaction.
+
+No Flask here: callers pass the session, the campaign, the unit(s) and the user; "today" is the date
+in the campaigns' time zone (Asia/Ho_Chi_Minh), which tests may pass explicitly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from .domain.values import check_rules
+from .models import (PART_ACCEPTED, PART_OPEN, PART_SUBMITTED, AuditEvent, Campaign, CampaignUnit, ReturnNote,
+                     Unit, User, utcnow)
+
+CAMPAIGN_OPEN, CAMPAIGN_CLOSED = "open", "closed"
+# How a value was written (AuditEvent.via): by the unit in the browser (web) or by a template (import,
+# also from the command line), or by the compiler correcting a unit's part in the browser (compiler)
+# or uploading a template that came by mail (compiler_import).
+VIA_COMPILER, VIA_COMPILER_IMPORT = "compiler", "compiler_import"
+
+
+def by_compiler(via: str) -> bool:
+    return via in (VIA_COMPILER, VIA_COMPILER_IMPORT)
+
+STATUS_NAMES = {"todo": "Chưa bắt đầu", "part": "Đang nhập", "returned": "Bị trả lại", PART_SUBMITTED: "Đã nộp",
+                PART_ACCEPTED: "Đã duyệt"}
+
+
+TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")  # campaign dates are local dates; a deadline is the end of its day
+
+
+def campaign_today() -> dt.date:
+    return dt.datetime.now(TIMEZONE).date()
+
+
+class Refused(Exception):
+    """A transition or a write that is not allowed now; ``str()`` is the message for the user."""
+
+
+def part_of(session: Session, campaign: Campaign, unit: Unit) -> CampaignUnit:
+    cu = session.get(CampaignUnit, (campaign.id, unit.id))
+    if cu is None:
+        raise Refused(f"{unit.name} không thuộc đợt báo cáo này.")
+    return cu
+
+
+def fmt(day: dt.date) -> str:
+    return day.strftime("%d/%m/%Y")
+
+
+def open_until(campaign: Campaign, cu: CampaignUnit) -> dt.date:
+    """The last day the unit may enter: the deadline, or its extension when later."""
+    if cu.extended_until and cu.extended_until > campaign.deadline:
+        return cu.extended_until
+    return campaign.deadline
+
+
+def status_of(cu: CampaignUnit, started: bool) -> str:
+    """todo, part, returned, submitted or accepted (the keys of STATUS_NAMES)."""
+    if cu.status != PART_OPEN:
+        return cu.status
+    if cu.return_reason:
+        return "returned"
+    return "part" if started else "todo"
+
+
+def closed_reason(campaign: Campaign, cu: CampaignUnit, via: str = "web", today: dt.date | None = None) -> str | None:
+    """Why the part cannot be written now (None: it can). ``via`` compiler: a compiler's correction,
+    which neither the deadline nor a submission stops."""
+    if campaign.status != CAMPAIGN_OPEN:
+        return "Đợt báo cáo đã kết thúc: không nhập, sửa số liệu được nữa."
+    if cu.status == PART_ACCEPTED:
+        if by_compiler(via):
+            return "Phần này đã được duyệt: mở lại (Mở lại để sửa) trước khi sửa số liệu."
+        return "Phần của đơn vị đã được duyệt: không sửa được nữa."
+    if by_compiler(via):
+        return None
+    if cu.status == PART_SUBMITTED:
+        return ("Đơn vị đã nộp báo cáo, đang chờ duyệt: không sửa được. Cần sửa thì đề nghị bộ phận "
+                "tổng hợp trả lại.")
+    last = open_until(campaign, cu)
+    if (today or campaign_today()) > last:
+        return (f"Đã quá hạn nộp ({fmt(last)}): không nhập được nữa. Liên hệ bộ phận tổng hợp để "
+                f"được gia hạn.")
+    return None
+
+
+def lock_part(session: Session, campaign: Campaign, unit: Unit) -> CampaignUnit:
+    """Take the write lock of a unit's part for the rest of the transaction, and read its state.
+
+    Checks read the unit's other values (a row's "of which ≤ total") and its status; two writes
+    checked at the same time against the same old state could together break a rule or slip past a
+    submission. Bumping the unit's revision first makes the second wait (SQLite's write lock,
+    PostgreSQL's row lock) and then re-read.
+    """
+    session.execute(update(CampaignUnit)
+                    .where(CampaignUnit.campaign_id == campaign.id, CampaignUnit.unit_id == unit.id)
+                    .values(revision=CampaignUnit.revision + 1))
+    cu = session.scalar(select(CampaignUnit).where(CampaignUnit.campaign_id == campaign.id,
+                                                   CampaignUnit.unit_id == unit.id)
+                        .execution_options(populate_existing=True))
+    if cu is None:
+        raise Refused(f"{unit.name} không thuộc đợt báo cáo này.")
+    return cu
+
+
+def _audit(session: Session, campaign: Campaign, unit: Unit | None, user: User | None, action: str,
+           old: str | None = None, new: str | None = None, via: str = "web") -> None:
+    session.add(AuditEvent(user_id=user.id if user else None, campaign_id=campaign.id,
+                           unit_id=unit.id if unit else None, action=action, via=via, old=old, new=new))
+
+
+# ------------------------------------------------------------------------------------ the unit's side
+
+@dataclass
+class Gap:
+    """An input the unit has not filled (or a list without rows), for the pre-submission list."""
+
+    table_code: str
+    table_title: str
+    where: str  # "Năm 2019 – Số xã có …", or "chưa có văn bản nào"
+
+
+@dataclass
+class Problem:
+    """A stored value that breaks a hard rule (stored before the rule, or by an older version)."""
+
+    table_code: str
+    where: str
+    message: str
+
+
+def review_part(session: Session, campaign: Campaign, unit: Unit) -> tuple[list[Problem], list[Gap]]:
+    """What stops a submission (hard-rule breaches) and what is still empty, table by table."""
+    from .entry.service import UnitList, owned_groups, unit_part  # entry builds on this module
+
+    problems: list[Problem] = []
+    gaps: list[Gap] = []
+    owned = owned_groups(session, campaign, unit)
+    for table in campaign.outline.tables:
+        groups = owned.get(table.code)
+        if not groups:
+            continue
+        part = unit_part(session, campaign, unit, table, groups)
+        if isinstance(part, UnitList):
+            if not part.rows:
+                gaps.append(Gap(table.code, table.title, "chưa có văn bản nào"))
+            continue
+        for lrow in part.layout.rows:
+            numbers = part.numbers(lrow.key)
+            block = table.blocks[lrow.block]
+            for breach in check_rules(block, numbers, level="error"):
+                problems.append(Problem(table.code, lrow.label, breach.message))
+            for cell in lrow.cells:
+                c = cell.column
+                if c.is_input and c.type != "text" and part.owns(c.key) and numbers.get(c.key) is None:
+                    gaps.append(Gap(table.code, table.title, f"{lrow.label} – {c.label}"))
+    return problems, gaps
+
+
+def submit(session: Session, campaign: Campaign, unit: Unit, user: User, confirm_gaps: bool = False,
+           today: dt.date | None = None) -> CampaignUnit:
+    """Submit the unit's part. Refused when the part is not open, a hard rule is broken, or cells
+    are empty and the clerk has not confirmed that they have no figures for them."""
+    cu = lock_part(session, campaign, unit)
+    try:
+        reason = closed_reason(campaign, cu, today=today)
+        if reason:
+            raise Refused(reason)
+        problems, gaps = review_part(session, campaign, unit)
+        if problems:
+            raise Refused(f"Chưa nộp được: {len(problems)} chỗ vi phạm điều kiện (ví dụ {problems[0].table_code}, "
+                          f"{problems[0].where}: {problems[0].message}). Sửa rồi nộp lại.")
+        if gaps and not confirm_gaps:
+            raise Refused(f"Còn {len(gaps)} ô trống. Nhập nốt, hoặc đánh dấu xác nhận là không có số liệu "
+                          f"rồi nộp.")
+    except Refused:
+        session.rollback()
+        raise
+    late = (today or campaign_today()) > campaign.deadline
+    cu.status, cu.submitted_at, cu.submitted_late = PART_SUBMITTED, utcnow(), late
+    cu.return_reason = None
+    for note in session.scalars(select(ReturnNote).where(ReturnNote.campaign_id == campaign.id,
+                                                         ReturnNote.unit_id == unit.id,
+                                                         ReturnNote.resolved_at.is_(None))):
+        note.resolved_at = cu.submitted_at
+    _audit(session, campaign, unit, user, "submit", new=("nộp muộn" if late else "đúng hạn")
+           + (f", {len(gaps)} ô trống được xác nhận" if gaps else ""))
+    session.commit()
+    return cu
+
+
+# --------------------------------------------------------------------------------- the compiler's side
+
+def accept(session: Session, campaign: Campaign, units: list[Unit], user: User) -> list[str]:
+    """Accept submitted parts (several at once); returns the names of those not submitted, left as they are."""
+    _require_open(campaign)
+    skipped = []
+    for unit in units:
+        cu = lock_part(session, campaign, unit)
+        if cu.status != PART_SUBMITTED:
+            skipped.append(unit.name)
+            continue
+        cu.status, cu.decided_at = PART_ACCEPTED, utcnow()
+        _audit(session, campaign, unit, user, "accept", old=PART_SUBMITTED, new=PART_ACCEPTED)
+    session.commit()
+    return skipped
+
+
+@dataclass
+class NotePlace:
+    """Where a return points: a table, optionally one row and one column of it."""
+
+    table_code: str | None = None
+    row_key: str | None = None
+    col_key: str | None = None
+
+
+def return_parts(session: Session, campaign: Campaign, units: list[Unit], user: User, reason: str,
+                 place: NotePlace | None = None) -> list[str]:
+    """Send submitted (or accepted) parts back to their units with a reason, optionally pointing at a
+    table, row and column; returns the names of the units whose part was not submitted."""
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise Refused("Ghi lý do trả lại để đơn vị biết cần sửa gì.")
+    if len(reason) > 2000:
+        raise Refused("Lý do trả lại dài quá 2.000 ký tự.")
+    _require_open(campaign)
+    place = place or NotePlace()
+    _check_place(campaign, place)
+    skipped = []
+    for unit in units:
+        cu = lock_part(session, campaign, unit)
+        if cu.status not in (PART_SUBMITTED, PART_ACCEPTED):
+            skipped.append(unit.name)
+            continue
+        old = cu.status
+        cu.status, cu.decided_at, cu.return_reason = PART_OPEN, utcnow(), reason
+        session.add(ReturnNote(campaign_id=campaign.id, unit_id=unit.id, table_code=place.table_code,
+                               row_key=place.row_key, col_key=place.col_key, text=reason, created_by_id=user.id))
+        _audit(session, campaign, unit, user, "return", old=old, new=reason)
+    session.commit()
+    return skipped
+
+
+def _require_open(campaign: Campaign) -> None:
+    if campaign.status != CAMPAIGN_OPEN:
+        raise Refused("Đợt báo cáo đã kết thúc: mở lại đợt trước khi duyệt, trả lại hay gia hạn.")
+
+
+def _check_place(campaign: Campaign, place: NotePlace) -> None:
+    if not place.table_code:
+        if place.row_key or place.col_key:
+            raise Refused("Chọn bảng trước khi chọn dòng, cột.")
+        return
+    try:
+        table = campaign.outline.table(place.table_code)
+    except KeyError:
+        raise Refused("Không có bảng này trong đề cương.") from None
+    if place.col_key:
+        try:
+            table.column(place.col_key)
+        except KeyError:
+            raise Refused("Không có cột này trong bảng.") from None
+    if place.row_key and not table.is_list:
+        keys = {spec.key for block in table.blocks for spec in block.row_specs(campaign.years)}
+        if place.row_key not in keys:
+            raise Refused("Không có dòng này trong bảng.")
+
+
+def reopen(session: Session, campaign: Campaign, unit: Unit, user: User) -> None:
+    """Put an accepted part back to submitted, so that it can be corrected or returned."""
+    _require_open(campaign)
+    cu = lock_part(session, campaign, unit)
+    if cu.status != PART_ACCEPTED:
+        session.rollback()
+        raise Refused(f"Phần của {unit.name} chưa được duyệt: không cần mở lại.")
+    cu.status, cu.decided_at = PART_SUBMITTED, utcnow()
+    _audit(session, campaign, unit, user, "reopen", old=PART_ACCEPTED, new=PART_SUBMITTED)
+    session.commit()
+
+
+def extend(session: Session, campaign: Campaign, unit: Unit, user: User, until: dt.date | None) -> None:
+    """Grant the unit time until ``until`` (end of that day); None withdraws the extension."""
+    _require_open(campaign)
+    cu = lock_part(session, campaign, unit)
+    if until is not None and until < campaign_today():
+        session.rollback()
+        raise Refused("Ngày gia hạn phải từ hôm nay trở đi.")
+    if until is not None and until <= campaign.deadline:
+        session.rollback()
+        raise Refused(f"Ngày gia hạn phải sau hạn chung ({fmt(campaign.deadline)}).")
+    old = cu.extended_until
+    cu.extended_until = until
+    _audit(session, campaign, unit, user, "extend", old=fmt(old) if old else None, new=fmt(until) if until else None)
+    session.commit()
+
+
+def set_campaign_status(session: Session, campaign: Campaign, user: User, status: str) -> None:
+    """Close the campaign (nothing can be entered, submitted or decided) or open it again."""
+    if status not in (CAMPAIGN_OPEN, CAMPAIGN_CLOSED):
+        raise Refused("Trạng thái không hợp lệ.")
+    if campaign.status == status:
+        return
+    old, campaign.status = campaign.status, status
+    _audit(session, campaign, None, user, "close" if status == CAMPAIGN_CLOSED else "open", old=old, new=status)
+    session.commit()
+
+
+def open_notes(session: Session, campaign: Campaign, unit: Unit) -> list[ReturnNote]:
+    """The return notes the unit has not yet answered by submitting again."""
+    return list(session.scalars(select(ReturnNote).where(
+        ReturnNote.campaign_id == campaign.id, ReturnNote.unit_id == unit.id, ReturnNote.resolved_at.is_(None))
+        .order_by(ReturnNote.id)))
+
