@@ -97,3 +97,17 @@ def register_cli(app: Flask) -> None:
         campaign = find_campaign(campaign_code)
         write_file(output, lambda path: write_campaign_appendix(db.session, campaign, path, local_now()))
         click.echo(f"Đã xuất phụ lục tổng hợp vào {output}.", err=True)
+
+    @app.cli.command("backup")
+    @click.argument("path")
+    @click.option("--force", is_flag=True, help="Overwrite FILE if it exists.")
+    def backup_command(path: str, force: bool) -> None:
+        """Write a consistent copy of the database to FILE while the app runs (SQLite file or pg_dump)."""
+        from .backup import BackupError, backup
+
+        try:
+            result = backup(db.engine.url, path, force=force)
+        except BackupError as exc:
+            raise click.ClickException(str(exc)) from None
+        version = f", phiên bản lược đồ {result.alembic_version}" if result.alembic_version else ""
+        click.echo(f"Đã sao lưu {result.source} vào {result.path} ({result.size:,} byte{version}).", err=True)

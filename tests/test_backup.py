@@ -1,0 +1,322 @@
+"""Backup and restore (`flask --app wsgi backup FILE`), and durability of acknowledged saves.
+
+- A backup taken while another thread keeps saving is a consistent, checked copy holding every value
+  saved before it started; restoring it (README procedure) brings the old values back.
+- A save answered as stored survives the server process being killed (SIGKILL) at any moment.
+- On PostgreSQL the backup is a pg_dump custom archive that pg_restore loads into a new database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import http.client
+import http.cookiejar
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from conftest import _app_on_copy, _make_app, htmx_headers, login, stored
+
+PROJECT = Path(__file__).resolve().parent.parent
+URL = "/campaigns/kl49-2024/tables/{}"
+
+
+@pytest.fixture(scope="module")
+def today_demo_db(migrated_db, tmp_path_factory):
+    """The migrated file with the demo loaded today: its deadline is ahead, so entry is open."""
+    from webapp.demo import load_demo
+    from webapp.extensions import db
+    from webapp.templating import local_today
+
+    path = tmp_path_factory.mktemp("db") / "demo-today.sqlite"
+    shutil.copy(migrated_db, path)
+    app = _make_app(path)
+    with app.app_context():
+        assert load_demo(db.session, local_today())
+        db.engine.dispose()
+    return path
+
+
+@pytest.fixture
+def app(today_demo_db, tmp_path):
+    """The app on a fresh copy of the demo loaded today."""
+    yield from _app_on_copy(today_demo_db, tmp_path)
+
+
+def save_cell(client, table, row, col, value):
+    name = f"cell:{row}:{col}"
+    return client.post(URL.format(table), data={name: value}, headers=htmx_headers(name))
+
+
+def read_cell(path, unit_code, table, row, col):
+    """A unit's stored number read straight from an SQLite file (None when there is no row)."""
+    conn = sqlite3.connect(path)
+    try:
+        found = conn.execute(
+            "SELECT cv.num FROM cell_value cv JOIN unit u ON u.id = cv.unit_id "
+            "WHERE u.code = ? AND cv.table_code = ? AND cv.row_key = ? AND cv.col_key = ?",
+            (unit_code, table, row, col)).fetchone()
+    finally:
+        conn.close()
+    return found[0] if found else None
+
+
+def integrity(path) -> list[str]:
+    conn = sqlite3.connect(path)
+    try:
+        return [row[0] for row in conn.execute("PRAGMA integrity_check")]
+    finally:
+        conn.close()
+
+
+def alembic_version(path) -> str | None:
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute("SELECT version_num FROM alembic_version").fetchone()[0]
+    finally:
+        conn.close()
+
+
+def backup(app, *args):
+    """`flask --app wsgi backup ARGS` (result.stdout and result.stderr are kept apart)."""
+    return app.test_cli_runner().invoke(args=["backup", *map(str, args)])
+
+
+# --- SQLite: a consistent copy while the app saves ---------------------------------------------
+
+def test_backup_while_another_thread_keeps_saving(app, tmp_path):
+    source = Path(app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///"))
+    assert save_cell(login(app.test_client(), "ln-02"), "II.1.5", "2019", "xa_tong", "777").status_code == 200
+    acked: list[int] = []
+    failures: list[str] = []
+    stop = threading.Event()
+
+    def keep_saving():
+        client = login(app.test_client(), "ln-16")  # Lộc Khánh: nothing filled, no rule in the way
+        value = 0
+        while not stop.is_set():
+            value += 1
+            response = save_cell(client, "II.1.3", "2020", "tong_md1", str(value))
+            if response.status_code != 200:
+                failures.append(f"{response.status_code} {response.get_data(as_text=True)[:200]}")
+                return
+            acked.append(value)
+
+    saver = threading.Thread(target=keep_saving)
+    saver.start()
+    try:
+        copies = []
+        for n in range(4):
+            while len(acked) < 5 * (n + 1) and saver.is_alive():
+                time.sleep(0.005)
+            before = acked[-1]
+            target = tmp_path / f"copy-{n}.sqlite"
+            result = backup(app, target)
+            assert result.exit_code == 0, result.output
+            assert result.stdout == ""  # a message on stderr only
+            copies.append((target, before, acked[-1] if acked else 0))
+    finally:
+        stop.set()
+        saver.join()
+    assert not failures, failures
+    assert len(acked) >= 20
+    version = alembic_version(source)
+    for target, before, after in copies:
+        assert integrity(target) == ["ok"]
+        assert alembic_version(target) == version
+        assert read_cell(target, "ln-02", "II.1.5", "2019", "xa_tong") == 777
+        # every value acknowledged before the backup started is in it; nothing from the future
+        assert before <= read_cell(target, "ln-16", "II.1.3", "2020", "tong_md1") <= after + 1
+        assert not Path(f"{target}-wal").exists() and not Path(f"{target}-journal").exists()
+        # the copy is a plain rollback-journal file: byte 18 of the header is 1 (2 would be WAL)
+        assert target.read_bytes()[18] == 1
+    assert not list(tmp_path.glob(".*.tmp*"))  # no temporary file left behind
+
+
+def test_restore_brings_the_backed_up_values_back(app, tmp_path):
+    """The README procedure: stop the app, copy the backup over the database file (removing its
+    -wal/-shm side files), `flask --app wsgi db upgrade`, start."""
+    from webapp.extensions import db
+
+    clerk = login(app.test_client(), "ln-02")
+    assert save_cell(clerk, "II.1.5", "2021", "xa_tong", "50").status_code == 200
+    copy = tmp_path / "backup.sqlite"
+    assert backup(app, copy).exit_code == 0
+    assert save_cell(clerk, "II.1.5", "2021", "xa_tong", "60").status_code == 200
+    assert stored("ln-02", "II.1.5", "2021", "xa_tong").num == 60
+
+    database = Path(app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///"))
+    with app.app_context():  # "stop the app"
+        db.engine.dispose()
+    for side in ("-wal", "-shm"):
+        Path(f"{database}{side}").unlink(missing_ok=True)
+    shutil.copyfile(copy, database)
+    result = app.test_cli_runner().invoke(args=["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+
+    assert stored("ln-02", "II.1.5", "2021", "xa_tong").num == 50
+    assert save_cell(login(app.test_client(), "ln-02"), "II.1.5", "2021", "xa_tong", "55").status_code == 200
+    assert stored("ln-02", "II.1.5", "2021", "xa_tong").num == 55
+    assert integrity(database) == ["ok"]
+
+
+def test_backup_refuses_to_overwrite_without_force(app, tmp_path):
+    target = tmp_path / "existing.sqlite"
+    target.write_text("keep me")
+    result = backup(app, target)
+    assert result.exit_code == 1
+    assert "--force" in result.output and "Traceback" not in result.output
+    assert target.read_text() == "keep me"
+
+    result = backup(app, target, "--force")
+    assert result.exit_code == 0, result.output
+    assert integrity(target) == ["ok"]
+    assert not list(tmp_path.glob(".*.tmp*"))
+
+
+@pytest.mark.parametrize("where", ["missing-directory", "directory-is-a-file", "target-is-a-directory"])
+def test_an_unwritable_target_is_a_message_and_exit_1(app, tmp_path, where):
+    (tmp_path / "file").write_text("x")
+    target = {"missing-directory": tmp_path / "nope" / "b.sqlite",
+              "directory-is-a-file": tmp_path / "file" / "b.sqlite",
+              "target-is-a-directory": tmp_path}[where]
+    result = backup(app, target)
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output and str(target) in result.output
+    assert not [p for p in tmp_path.rglob("*") if p.name.endswith(".tmp") or p.name == "b.sqlite"]
+
+
+def test_a_read_only_directory_is_a_message_and_exit_1(app, tmp_path):
+    if os.geteuid() == 0:
+        pytest.skip("root writes into read-only directories")
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        result = backup(app, locked / "b.sqlite")
+    finally:
+        locked.chmod(0o700)
+    assert result.exit_code == 1 and "Không ghi được tệp" in result.output
+    assert list(locked.iterdir()) == []
+
+
+def test_backup_of_a_missing_database_file_fails_cleanly(migrated_db, tmp_path):
+    from webapp import create_app
+
+    app = create_app({"TESTING": True, "SECRET_KEY": "test",
+                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'absent.sqlite'}"})
+    result = backup(app, tmp_path / "b.sqlite")
+    assert result.exit_code == 1 and "Không có tệp cơ sở dữ liệu" in result.output
+    assert not (tmp_path / "absent.sqlite").exists()  # the backup did not create an empty database
+
+
+# --- PostgreSQL ----------------------------------------------------------------------------------
+
+def test_without_pg_dump_the_command_to_run_is_given(tmp_path, monkeypatch):
+    from webapp import create_app
+
+    app = create_app({"TESTING": True, "SECRET_KEY": "test",
+                      "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://clerk:s3cret@db.example:5433/phuluc"})
+    monkeypatch.setenv("PATH", str(tmp_path))
+    target = tmp_path / "phuluc.dump"
+    result = backup(app, target)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert f"pg_dump --format=custom --file {target} postgresql://clerk@db.example:5433/phuluc" in result.output
+    assert "PGPASSWORD" in result.output and "s3cret" not in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture
+def pg_scratch():
+    """A factory of scratch databases on the test server (dropped afterwards); skipped without the
+    server or the client tools, except under CI."""
+    psycopg = pytest.importorskip("psycopg")
+    try:
+        admin = psycopg.connect(ADMIN_URL, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL is required under CI: {exc}")
+        pytest.skip(f"no PostgreSQL server: {exc}")
+    for tool in ("pg_dump", "pg_restore"):
+        if shutil.which(tool) is None:
+            if os.environ.get("CI"):
+                pytest.fail(f"{tool} is required under CI")
+            pytest.skip(f"{tool} is not installed")
+    made = []
+
+    def make() -> str:
+        name = f"phuluc_test_{uuid.uuid4().hex[:10]}"
+        admin.execute(f'CREATE DATABASE "{name}"')
+        made.append(name)
+        return f"{ADMIN_URL.rsplit('/', 1)[0]}/{name}"
+
+    yield make
+    for name in made:
+        admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    admin.close()
+
+
+@pytest.mark.postgres
+def test_postgresql_backup_is_a_pg_dump_that_pg_restore_loads(pg_scratch, tmp_path):
+    from flask_migrate import upgrade
+
+    from webapp import create_app
+    from webapp.extensions import db
+    from webapp.models import AuditEvent, Unit
+
+    source = pg_scratch().replace("postgresql://", "postgresql+psycopg://", 1)
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": source, "SECRET_KEY": "test"})
+    with app.app_context():
+        upgrade()  # the schema with its triggers; a few rows instead of the (slow) demo
+        district = Unit(code="ln", name="Huyện Lộc Ninh", kind="huyen")
+        db.session.add_all([district, Unit(code="ln-01", name="Thị trấn Lộc Ninh", kind="xa", parent=district),
+                            AuditEvent(action="login", via="web", new="admin", ip="127.0.0.1")])
+        db.session.commit()
+        version = db.session.execute(db.text("SELECT version_num FROM alembic_version")).scalar()
+    try:
+        target = tmp_path / "phuluc.dump"
+        result = backup(app, target)
+        assert result.exit_code == 0, result.output
+        assert target.read_bytes()[:5] == b"PGDMP"  # pg_dump's custom format
+        assert backup(app, target).exit_code == 1  # no overwrite without --force
+        assert backup(app, target, "--force").exit_code == 0
+        assert not list(tmp_path.glob(".*.tmp*"))
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+    restored = pg_scratch()
+    done = subprocess.run(["pg_restore", "--clean", "--if-exists", "--no-owner", "-d", restored, str(target)],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    import psycopg
+
+    with psycopg.connect(restored) as conn:
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchone()[0] == version
+        assert conn.execute("SELECT code FROM unit ORDER BY code").fetchall() == [("ln",), ("ln-01",)]
+        assert conn.execute("SELECT action, new FROM audit_event").fetchall() == [("login", "admin")]
+    # restoring again over the same database (--clean) works too
+    done = subprocess.run(["pg_restore", "--clean", "--if-exists", "--no-owner", "-d", restored, str(target)],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
