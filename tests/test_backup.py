@@ -320,3 +320,163 @@ def test_postgresql_backup_is_a_pg_dump_that_pg_restore_loads(pg_scratch, tmp_pa
     done = subprocess.run(["pg_restore", "--clean", "--if-exists", "--no-owner", "-d", restored, str(target)],
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+# --- durability: an acknowledged save survives the server being killed ------------------------
+
+class Browser:
+    """What the browser does, over real HTTP: a cookie jar, the sign-in form, htmx saves."""
+
+    def __init__(self, base: str):
+        self.base = base
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        self.token = ""
+
+    def get(self, path: str) -> tuple[str, str]:
+        with self.opener.open(self.base + path, timeout=10) as response:
+            return response.geturl(), response.read().decode()
+
+    def sign_in(self, username: str, password: str = "demo123") -> None:
+        _, page = self.get("/login")
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+        form = urllib.parse.urlencode({"csrf_token": html.unescape(token), "username": username,
+                                       "password": password}).encode()
+        with self.opener.open(self.base + "/login", data=form, timeout=10) as response:
+            assert "/login" not in response.geturl(), "sign-in refused"
+        _, page = self.get(URL.format("II.1.5"))  # htmx takes the token from this meta tag
+        self.token = html.unescape(re.search(r'<meta name="csrf-token" content="([^"]+)"', page).group(1))
+
+    def save(self, table: str, row: str, col: str, value: str) -> int:
+        """POST one cell as htmx does; the status, once the whole answer has arrived."""
+        name = f"cell:{row}:{col}"
+        request = urllib.request.Request(
+            self.base + URL.format(table), data=urllib.parse.urlencode({name: value}).encode(),
+            headers={"HX-Request": "true", "HX-Trigger-Name": name, "HX-Trigger": name,
+                     "HX-Current-URL": self.base + URL.format(table), "X-CSRFToken": self.token})
+        try:
+            with self.opener.open(request, timeout=10) as response:
+                response.read()
+                return response.status
+        except urllib.error.HTTPError as refused:
+            return refused.code
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(database: Path, log) -> tuple[subprocess.Popen, str]:
+    """`flask --app wsgi run` on ``database`` with the real configuration (CSRF on, production)."""
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}", "SECRET_KEY": "durability-test",
+           "APP_ENV": "production", "FLASK_DEBUG": "0"}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "run", "--host", "127.0.0.1", "--port", str(port),
+         "--no-reload", "--no-debugger", "--with-threads"],
+        cwd=PROJECT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            with urllib.request.urlopen(base + "/login", timeout=2) as response:
+                if response.status == 200:
+                    return server, base
+        except OSError:
+            pass
+        if server.poll() is not None or time.monotonic() > deadline:
+            server.kill()
+            raise AssertionError("the server did not start")
+        time.sleep(0.05)
+
+
+# Cells of Xã Lộc Khánh (ln-16, which has filled nothing) whose rules rising values never break:
+# totals whose "of which" stays empty, and the literacy totals of II.1.3 that have no rule.
+STREAMS = [
+    [("II.1.5", str(year), "xa_tong") for year in range(2019, 2024)],
+    [("II.1.3", str(year), col) for year in range(2019, 2024) for col in ("tong_md1", "tong_md2", "tai_mu_chu")],
+]
+
+
+def test_an_acknowledged_save_survives_the_server_being_killed(today_demo_db, tmp_path):
+    database = tmp_path / "live.sqlite"
+    shutil.copy(today_demo_db, database)
+    seed = int(os.environ.get("DURABILITY_SEED", time.time_ns() % 1_000_000))
+    rng = random.Random(seed)
+    acked: dict[tuple[str, str, str], int | None] = {cell: None for stream in STREAMS for cell in stream}
+    counter = 0  # every value sent is new, so a stored value tells which save it came from
+    figures = []
+
+    for round_no, (low, high) in enumerate([(0, 4), (6, 16), (18, 36)]):
+        log = (tmp_path / f"server-{round_no}.log").open("w")
+        server, base = start_server(database, log)
+        killed = False
+        try:
+            browser = Browser(base)
+            browser.sign_in("ln-16")
+            in_flight: dict[int, tuple[tuple[str, str, str], int]] = {}
+            answered = [0]
+            refused: list[str] = []
+            lock = threading.Lock()
+
+            def stream(n: int, cells) -> None:
+                nonlocal counter
+                i = 0
+                while True:
+                    cell = cells[i % len(cells)]
+                    i += 1
+                    with lock:
+                        counter += 1
+                        value = counter
+                        in_flight[n] = (cell, value)
+                    try:
+                        status = browser.save(*cell, str(value))
+                    except (OSError, http.client.HTTPException):
+                        return  # the server is gone: this save was sent, never answered
+                    with lock:
+                        if status != 200:
+                            refused.append(f"{cell}={value}: {status}")
+                            return
+                        acked[cell] = value
+                        answered[0] += 1
+                        del in_flight[n]
+
+            threads = [threading.Thread(target=stream, args=(n, cells)) for n, cells in enumerate(STREAMS)]
+            for thread in threads:
+                thread.start()
+            # a random moment: after a random number of answers, then a random part of a save
+            target, started = rng.randint(low, high), time.monotonic()
+            while answered[0] < target and any(t.is_alive() for t in threads):
+                assert time.monotonic() - started < 20, f"only {answered[0]} saves answered in 20 s"
+                time.sleep(0.001)
+            time.sleep(rng.uniform(0, 0.03))
+            delay = time.monotonic() - started
+            os.kill(server.pid, signal.SIGKILL)
+            killed = True
+            server.wait(timeout=10)
+            for thread in threads:
+                thread.join(timeout=15)
+                assert not thread.is_alive()
+        finally:
+            if not killed:
+                server.kill()
+                server.wait()
+            log.close()
+        assert not refused, f"seed {seed}: saves refused: {refused}"
+
+        # nothing restarted: open the file as the crash left it (with its -wal)
+        assert integrity(database) == ["ok"], f"seed {seed}, round {round_no}"
+        pending = {cell: value for cell, value in in_flight.values()}
+        unanswered_stored = 0
+        for cell, last in acked.items():
+            now = read_cell(database, "ln-16", *cell)
+            allowed = {last, pending[cell]} if cell in pending else {last}
+            assert now in allowed, (f"seed {seed}, round {round_no}: {cell} holds {now}, acknowledged {last}, "
+                                    f"in flight {pending.get(cell)}")
+            unanswered_stored += cell in pending and now == pending[cell] != last
+            acked[cell] = now  # a save committed but not answered is the new baseline
+        figures.append((round(delay, 2), answered[0], len(pending), unanswered_stored))
+
+    print(f"durability seed {seed}: per round (kill after s, saves acknowledged, in flight at the kill, "
+          f"of which stored without an answer): {figures}")
