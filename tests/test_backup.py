@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import html
 import http.client
 import http.cookiejar
@@ -30,7 +29,6 @@ import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
 
 from conftest import _app_on_copy, _make_app, htmx_headers, login, stored
 
@@ -387,7 +385,9 @@ def start_server(database: Path, log) -> tuple[subprocess.Popen, str]:
             pass
         if server.poll() is not None or time.monotonic() > deadline:
             server.kill()
-            raise AssertionError("the server did not start")
+            server.wait()
+            log.flush()
+            raise AssertionError("the server did not start:\n" + Path(log.name).read_text()[-2000:])
         time.sleep(0.05)
 
 
@@ -408,6 +408,7 @@ def test_an_acknowledged_save_survives_the_server_being_killed(today_demo_db, tm
     counter = 0  # every value sent is new, so a stored value tells which save it came from
     figures = []
 
+    # each round kills after between low and high answered saves
     for round_no, (low, high) in enumerate([(0, 4), (6, 16), (18, 36)]):
         log = (tmp_path / f"server-{round_no}.log").open("w")
         server, base = start_server(database, log)
