@@ -152,16 +152,19 @@ def test_a_clerk_sees_only_their_own_unit(clerk):
 def test_the_compiler_reads_and_corrects_a_unit_only_on_purpose(compiler, admin):
     page = compiler.get(URL.format("II.1.5") + "?unit=ln-03")
     assert page.status_code == 200 and "<input" not in page.get_data(as_text=True).split("<table", 1)[1]
-    page = compiler.get(URL.format("II.1.5") + "?unit=ln-03&sua=1").get_data(as_text=True)
-    assert 'name="cell:2019:xa_tong"' in page and "Bạn đang sửa số liệu thay cho Xã Lộc An" in page
-    assert save_cell(compiler, "II.1.5", "2019", "xa_tong", "300", unit="ln-03").status_code == 200
-    assert stored("ln-03", "II.1.5", "2019", "xa_tong").num == 300
+    # ln-01 has submitted (locked for its clerk); ln-03's part is accepted (locked for everyone)
+    page = compiler.get(URL.format("II.1.5") + "?unit=ln-01&sua=1").get_data(as_text=True)
+    assert 'name="cell:2019:xa_tong"' in page and "Bạn đang sửa số liệu thay cho Thị trấn Lộc Ninh" in page
+    assert save_cell(compiler, "II.1.5", "2019", "xa_tong", "300", unit="ln-01").status_code == 200
+    assert stored("ln-01", "II.1.5", "2019", "xa_tong").num == 300
     with in_app() as session:
         event = session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
-        assert (event.via, event.user.username, event.unit.code, event.new) == ("compiler", "ln-btg", "ln-03", "300")
+        assert (event.via, event.user.username, event.unit.code, event.new) == ("compiler", "ln-btg", "ln-01", "300")
+    page = compiler.get(URL.format("II.1.5") + "?unit=ln-03&sua=1").get_data(as_text=True)
+    assert 'name="cell:2019:xa_tong"' not in page and "mở lại (Mở lại để sửa)" in page
     # administrators manage accounts, they do not enter figures
-    assert save_cell(admin, "II.1.5", "2019", "xa_tong", "301", unit="ln-03").status_code == 403
-    assert stored("ln-03", "II.1.5", "2019", "xa_tong").num == 300
+    assert save_cell(admin, "II.1.5", "2019", "xa_tong", "301", unit="ln-01").status_code == 403
+    assert stored("ln-01", "II.1.5", "2019", "xa_tong").num == 300
 
 
 def test_district_clerk_fills_the_district_group(district_clerk):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import re
 
@@ -11,6 +12,7 @@ from sqlalchemy import select
 
 from conftest import htmx_headers, in_app, login
 from webapp.domain.assembly import assemble
+from webapp.workflow import campaign_today
 from webapp.models import Campaign
 from webapp.review.service import cell_breakdown, completeness
 
@@ -71,15 +73,18 @@ def test_dashboard_counts_match_the_known_state(app, compiler):
     assert state.table_counts("II.1.3") == (16, 10, 10)
     assert state.table_counts("II.1.8") == (1, 1, 1)
     assert [u.unit.code for u in state.not_started] == ["ln-16"]
-    assert sorted(u.unit.code for u in state.not_done) == ["ln-11", "ln-12", "ln-13", "ln-14", "ln-15", "ln-16", "ln-ubnd"]
+    # not handed in: the complete but unsubmitted ln-02, the returned ln-09, the partial ones, ln-16
+    assert sorted(u.unit.code for u in state.not_done) == ["ln-02", "ln-09", "ln-11", "ln-12", "ln-13", "ln-14",
+                                                            "ln-15", "ln-16", "ln-ubnd"]
+    assert (state.count("accepted"), state.count("submitted"), state.count("returned")) == (6, 5, 1)
     by_code = {u.unit.code: u for u in state.units}
+    assert [by_code[c].status for c in ("ln-03", "ln-01", "ln-09", "ln-02", "ln-11", "ln-16")] == [
+        "accepted", "submitted", "returned", "part", "part", "todo"]
     assert by_code["ln-11"].counts == (5, 3, 0) and by_code["ln-01"].counts == (5, 5, 5)
     assert by_code["ln-mttq"].state == "done"  # asked only for documents and a note
     assert by_code["ln-11"].clerks == ["ln-11"] and by_code["ln-11"].unit.phone
     html = compiler.get(f"{BASE}/dashboard").get_data(as_text=True)
-    # the test database's demo was loaded "on" 3/5/2024: the deadline 17/5/2024 has passed
-    assert "ngày quá hạn (17/05/2024)" in html and "0271 3866 016" in html
-    assert '<strong class="late">quá hạn</strong>' in html
+    assert "ngày đến hạn" in html and "0271 3866 016" in html and '<strong class="late">' not in html
     # starting to fill moves a unit out of "not started"
     clerk = login(app.test_client(), "ln-16")
     name = "cell:2019:xa_tong"
@@ -87,6 +92,15 @@ def test_dashboard_counts_match_the_known_state(app, compiler):
     with in_app() as session:
         state = completeness(session, session.scalar(select(Campaign)))
     assert state.not_started == [] and state.table_counts("II.1.5") == (17, 17, 11)
+    # past the deadline the units that have not handed in are marked late, the others not
+    with in_app() as session:
+        campaign = session.scalar(select(Campaign))
+        campaign.deadline = campaign_today() - dt.timedelta(days=2)
+        session.commit()
+        deadline = campaign.deadline
+    html = compiler.get(f"{BASE}/dashboard").get_data(as_text=True)
+    assert f"ngày quá hạn ({deadline:%d/%m/%Y})" in html
+    assert html.count('<strong class="late">quá hạn</strong>') == 9
 
 
 def test_the_list_of_units_to_call_downloads_as_csv(compiler):
@@ -97,8 +111,9 @@ def test_the_list_of_units_to_call_downloads_as_csv(compiler):
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
     assert rows[0] == ["Mã đơn vị", "Tên đơn vị", "Tình trạng", "Số ô đã nhập", "Số ô yêu cầu", "Tài khoản", "Điện thoại"]
     khanh = [r for r in rows if r[0] == "ln-16"][0]
-    assert khanh[1:] == ["Xã Lộc Khánh", "Chưa bắt đầu – quá hạn", "0", "100", "ln-16", "0271 3866 016"]
-    assert len(rows) == 1 + 7
+    assert khanh[1:] == ["Xã Lộc Khánh", "Chưa bắt đầu", "0", "100", "ln-16", "0271 3866 016"]
+    assert [r[2] for r in rows if r[0] == "ln-09"] == ["Bị trả lại"]
+    assert len(rows) == 1 + 9
 
 
 def test_before_the_deadline_nobody_is_late(app, compiler):

@@ -8,6 +8,7 @@ import random
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from . import workflow
 from .entry.service import UnitList, UnitTable, default_assignments
 from .models import ROLE_ADMIN, ROLE_CLERK, ROLE_COMPILER, Campaign, CampaignUnit, Unit, User
 
@@ -65,7 +66,7 @@ def load_demo(session: Session, today: dt.date) -> bool:
     session.flush()
     for unit in units:
         _user(session, unit.code, f"Cán bộ nhập liệu – {unit.name}", ROLE_CLERK, unit)
-    _user(session, compiler_unit.code, "Cán bộ tổng hợp – Ban Tuyên giáo", ROLE_COMPILER, compiler_unit)
+    compiler = _user(session, compiler_unit.code, "Cán bộ tổng hợp – Ban Tuyên giáo", ROLE_COMPILER, compiler_unit)
     _user(session, "admin", "Quản trị hệ thống", ROLE_ADMIN, compiler_unit)
 
     campaign = Campaign(
@@ -82,7 +83,25 @@ def load_demo(session: Session, today: dt.date) -> bool:
     session.flush()
     _fill(session, campaign, units)
     session.commit()
+    _decide(session, campaign, units, compiler, today)
     return True
+
+
+def _decide(session: Session, campaign: Campaign, units: list[Unit], compiler: User, today: dt.date) -> None:
+    """Where the parts stand, through the same workflow as in use (so the audit trail shows it):
+    six communes accepted (ln-03 … ln-08), two submitted (ln-01, ln-10), Lộc Quang (ln-09) returned
+    with a note on a cell, the district's labour federation, learning association and front
+    submitted; the rest still open, Lộc Hòa (ln-02) complete but not yet submitted."""
+    by_code = {u.code: u for u in units}
+    clerks = {u.code: session.scalar(select(User).where(User.username == u.code)) for u in units}
+    for code in ("ln-01", "ln-03", "ln-04", "ln-05", "ln-06", "ln-07", "ln-08", "ln-09", "ln-10",
+                 "ln-ldld", "ln-hkh", "ln-mttq"):
+        workflow.submit(session, campaign, by_code[code], clerks[code], confirm_gaps=True, today=today)
+    workflow.accept(session, campaign, [by_code[c] for c in ("ln-03", "ln-04", "ln-05", "ln-06", "ln-07", "ln-08")],
+                    compiler)
+    workflow.return_parts(session, campaign, [by_code["ln-09"]], compiler,
+                          "Số người được đào tạo năm 2021 cao bất thường so với các năm khác; đề nghị kiểm tra lại.",
+                          workflow.NotePlace("II.1.5", "2021", "xa_dt"))
 
 
 def _fill(session: Session, campaign: Campaign, units: list[Unit]) -> None:

@@ -18,6 +18,8 @@ from ..domain.values import derive, show
 from ..entry.routes import get_table, staff_campaign
 from ..extensions import db, htmx
 from ..templating import days_left
+from ..workflow import STATUS_NAMES, campaign_today
+from .forms import ActionForm, DecideForm
 from .service import cell_breakdown, completeness, show_assembled, unit_breakdown
 
 bp = Blueprint("review", __name__)
@@ -125,7 +127,8 @@ def dashboard(code: str):
     """Units × tables with their state and progress; who has not started or is late, with contacts."""
     campaign = staff_campaign(code)
     return render_template("review/dashboard.html", campaign=campaign, c=completeness(db.session, campaign),
-                           days_left=days_left(campaign.deadline))
+                           days_left=days_left(campaign.deadline), today=campaign_today(),
+                           decide_form=DecideForm(), action_form=ActionForm())
 
 
 @bp.route("/campaigns/<code>/dashboard/chua-xong.csv")
@@ -134,16 +137,28 @@ def not_done_csv(code: str):
     """The units that have not completed their part, with their contacts, for calling them."""
     campaign = staff_campaign(code)
     state = completeness(db.session, campaign)
-    late = days_left(campaign.deadline) < 0
+    today = campaign_today()
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["Mã đơn vị", "Tên đơn vị", "Tình trạng", "Số ô đã nhập", "Số ô yêu cầu", "Tài khoản", "Điện thoại"])
     for u in state.not_done:
-        status = {"todo": "Chưa bắt đầu", "part": "Đang nhập"}[u.state] + (" – quá hạn" if late else "")
-        writer.writerow([u.unit.code, u.unit.name, status, u.filled, u.expected, " ".join(u.clerks), u.unit.phone or ""])
+        status = STATUS_NAMES[u.status] + (" – quá hạn" if u.late(campaign, today) else "")
+        writer.writerow([csv_cell(v) for v in (u.unit.code, u.unit.name, status, u.filled, u.expected,
+                                                " ".join(u.clerks), u.unit.phone or "")])
     filename = f"chua-xong-{campaign.code}.csv"
     return Response("\ufeff" + out.getvalue(), mimetype="text/csv",  # BOM: Excel reads it as UTF-8
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value):
+    """A CSV cell that a spreadsheet program opens as text, never as a formula (OWASP's "CSV
+    injection"): text starting with = + - @, a tab or a carriage return gets a leading quote."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 def drill_url(campaign, table, row_key: str, col_key: str) -> str:
@@ -153,3 +168,6 @@ def drill_url(campaign, table, row_key: str, col_key: str) -> str:
 @bp.app_context_processor
 def review_helpers():
     return {"drill_url": drill_url, "show_value": lambda column, text: show(column, None, text)}
+
+
+from . import decisions  # noqa: E402,F401  (the compiler's decisions and the audit views join this blueprint)

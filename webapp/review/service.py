@@ -6,16 +6,18 @@ by loading every unit's tables.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from ..domain.outline import Column, Table
 from ..domain.parts import Part
 from ..domain.values import derive, format_number, show
-from ..models import Assignment, Campaign, CellValue, ListRow, Unit, User
+from ..models import PART_ACCEPTED, PART_SUBMITTED, Assignment, AuditEvent, Campaign, CampaignUnit, CellValue, ListRow, Unit, User
+from ..workflow import open_until, status_of
 
 
 def show_assembled(column: Column, value) -> str:
@@ -62,6 +64,26 @@ class UnitState:
     unit: Unit
     tables: dict[str, TableState] = field(default_factory=dict)
     clerks: list[str] = field(default_factory=list)
+    part: CampaignUnit | None = None  # where the part stands in the workflow
+
+    @property
+    def status(self) -> str:
+        """todo, part, returned, submitted or accepted (workflow.STATUS_NAMES)."""
+        if self.part is None:
+            return self.state if self.state != "done" else "part"
+        return status_of(self.part, self.state != "todo")
+
+    @property
+    def handed_in(self) -> bool:
+        return self.status in (PART_SUBMITTED, PART_ACCEPTED)
+
+    def late(self, campaign: Campaign, today: dt.date) -> bool:
+        """Not handed in and past the deadline (or its extension), or handed in after the deadline."""
+        if self.part is None:
+            return False
+        if self.handed_in:
+            return self.part.submitted_late
+        return today > open_until(campaign, self.part)
 
     def _graded(self) -> list[TableState]:
         return [t for t in self.tables.values() if t.state in ("todo", "part", "done")]
@@ -106,7 +128,11 @@ class Completeness:
 
     @property
     def not_done(self) -> list[UnitState]:
-        return [u for u in self.units if u.state != "done"]
+        """The units that have not handed in their part (submitted or accepted)."""
+        return [u for u in self.units if not u.handed_in]
+
+    def count(self, status: str) -> int:
+        return sum(u.status == status for u in self.units)
 
     @property
     def not_started(self) -> list[UnitState]:
@@ -141,9 +167,11 @@ def completeness(session: Session, campaign: Campaign, units: list[Unit] | None 
             .where(User.role == "clerk", User.active.is_(True), User.unit_id.in_(ids))
             .order_by(User.username)):
         clerks[unit_id].append(username)
+    parts = {cu.unit_id: cu for cu in session.scalars(
+        select(CampaignUnit).where(CampaignUnit.campaign_id == campaign.id, CampaignUnit.unit_id.in_(ids)))}
     states = []
     for unit in units:
-        state = UnitState(unit, clerks=clerks.get(unit.id, []))
+        state = UnitState(unit, clerks=clerks.get(unit.id, []), part=parts.get(unit.id))
         for table in outline.tables:
             owned = groups.get((unit.id, table.code), set())
             state.tables[table.code] = TableState(
@@ -235,3 +263,28 @@ def unit_breakdown(table: Table, years: list[int], row_key: str, units: list[tup
 
     rows = [BreakdownRow(unit, unit.name, cells(parts.get(unit.id, Part()), groups)) for unit, groups in units]
     return columns, rows, BreakdownRow(None, total_label, cells(total, None))
+
+
+def change_log(session: Session, campaign: Campaign, unit: Unit | None = None, table_code: str | None = None,
+               row_key: str | None = None, col_key: str | None = None, limit: int = 100,
+               offset: int = 0) -> tuple[list[AuditEvent], bool]:
+    """The campaign's audit events, newest first, narrowed to a unit or one cell; and whether more follow."""
+    query = select(AuditEvent).where(AuditEvent.campaign_id == campaign.id)
+    if unit is not None:
+        query = query.where(AuditEvent.unit_id == unit.id)
+    if table_code is not None:
+        query = query.where(AuditEvent.table_code == table_code)
+    if row_key is not None:
+        query = query.where(AuditEvent.row_key == row_key)
+    if col_key is not None:
+        query = query.where(AuditEvent.col_key == col_key)
+    events = list(session.scalars(query.options(selectinload(AuditEvent.user), selectinload(AuditEvent.unit))
+                                  .order_by(AuditEvent.id.desc()).offset(offset).limit(limit + 1)))
+    return events[:limit], len(events) > limit
+
+
+ACTION_NAMES = {"cell": "Sửa ô", "list_add": "Thêm văn bản", "list_edit": "Sửa văn bản", "list_delete": "Xóa văn bản",
+                "submit": "Nộp báo cáo", "accept": "Duyệt", "return": "Trả lại", "reopen": "Mở lại",
+                "extend": "Gia hạn", "close": "Kết thúc đợt", "open": "Mở lại đợt"}
+VIA_NAMES = {"web": "trên trình duyệt", "import": "nộp tệp Excel", "compiler": "bộ phận tổng hợp sửa",
+             "compiler_import": "tổng hợp nộp tệp Excel thay", "cli": "dòng lệnh"}

@@ -1,0 +1,207 @@
+"""The compiler's decisions on the units' parts (accept, return, reopen, extend; several at once) and
+on the campaign (close, open), and the audit trail: a unit's or the campaign's changes, a cell's history.
+
+Views only: the rules are in webapp/workflow.py, the queries in .service.
+"""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from .. import workflow
+from ..entry.routes import get_campaign, get_table, staff_campaign, visible_unit
+from ..extensions import db, htmx
+from ..models import ROLE_COMPILER, Unit
+from ..templating import days_left
+from ..workflow import NotePlace, Refused
+from .forms import ActionForm, DecideForm, ExtendForm, ReturnForm
+from .routes import bp
+from .service import change_log, completeness
+
+PAGE_SIZE = 100
+
+
+def compiler_campaign(code: str):
+    """A campaign whose parts the signed-in user may decide on: compilers only (403 otherwise)."""
+    if current_user.role != ROLE_COMPILER:
+        abort(403)
+    return get_campaign(code)
+
+
+def campaign_unit(campaign, unit_code: str) -> Unit:
+    unit = db.session.scalar(select(Unit).where(Unit.code == unit_code))
+    if unit is None or unit not in campaign.units:
+        abort(404)
+    return unit
+
+
+@bp.route("/campaigns/<code>/units/<unit_code>")
+@login_required
+def unit_page(code: str, unit_code: str):
+    """One unit's part: where it stands, its tables, the return notes, the decisions, its changes."""
+    campaign = staff_campaign(code)
+    unit = campaign_unit(campaign, unit_code)
+    (state,) = completeness(db.session, campaign, [unit]).units
+    events, more = change_log(db.session, campaign, unit=unit, limit=PAGE_SIZE)
+    return render_template("review/unit.html", campaign=campaign, unit=unit, u=state, part=state.part,
+                           notes=workflow.open_notes(db.session, campaign, unit), events=events, more=more,
+                           return_form=ReturnForm(), extend_form=ExtendForm(), action_form=ActionForm(),
+                           open_until=workflow.open_until(campaign, state.part), today=workflow.campaign_today(),
+                           days_left=days_left(campaign.deadline))
+
+
+def _done(campaign, unit=None, message: str | None = None, category: str = "success"):
+    if message:
+        flash(message, category)
+    if unit is not None and request.form.get("next") != "dashboard":
+        return redirect(url_for("review.unit_page", code=campaign.code, unit_code=unit.code))
+    return redirect(url_for("review.dashboard", code=campaign.code))
+
+
+@bp.route("/campaigns/<code>/units/<unit_code>/accept", methods=["POST"])
+@login_required
+def accept(code: str, unit_code: str):
+    """Accept a submitted part."""
+    campaign = compiler_campaign(code)
+    unit = campaign_unit(campaign, unit_code)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        skipped = workflow.accept(db.session, campaign, [unit], current_user)
+    except Refused as exc:
+        return _done(campaign, unit, str(exc), "error")
+    if skipped:
+        return _done(campaign, unit, f"{unit.name} chưa nộp báo cáo: chưa duyệt được.", "error")
+    return _done(campaign, unit, f"Đã duyệt phần báo cáo của {unit.name}.")
+
+
+@bp.route("/campaigns/<code>/units/<unit_code>/return", methods=["POST"])
+@login_required
+def return_part(code: str, unit_code: str):
+    """Send a submitted or accepted part back to the unit with a reason (and where to look)."""
+    campaign = compiler_campaign(code)
+    unit = campaign_unit(campaign, unit_code)
+    form = ReturnForm()
+    if not form.validate_on_submit():
+        errors = [e for field in form for e in field.errors]
+        return _done(campaign, unit, "Chưa trả lại: " + " ".join(errors or ["biểu mẫu đã hết hạn, tải lại trang."]),
+                     "error")
+    place = NotePlace(form.table.data or None, form.row.data.strip() or None, form.col.data.strip() or None)
+    try:
+        skipped = workflow.return_parts(db.session, campaign, [unit], current_user, form.reason.data, place)
+    except Refused as exc:
+        return _done(campaign, unit, "Chưa trả lại: " + str(exc), "error")
+    if skipped:
+        return _done(campaign, unit, f"{unit.name} chưa nộp báo cáo: không có gì để trả lại.", "error")
+    return _done(campaign, unit, f"Đã trả lại phần báo cáo của {unit.name}; đơn vị sẽ thấy lý do.")
+
+
+@bp.route("/campaigns/<code>/units/<unit_code>/reopen", methods=["POST"])
+@login_required
+def reopen(code: str, unit_code: str):
+    """Undo an acceptance: the part is submitted again, to be corrected, returned or accepted."""
+    campaign = compiler_campaign(code)
+    unit = campaign_unit(campaign, unit_code)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        workflow.reopen(db.session, campaign, unit, current_user)
+    except Refused as exc:
+        return _done(campaign, unit, str(exc), "error")
+    return _done(campaign, unit, f"Đã mở lại phần báo cáo của {unit.name} (trạng thái: đã nộp).")
+
+
+@bp.route("/campaigns/<code>/units/<unit_code>/extend", methods=["POST"])
+@login_required
+def extend(code: str, unit_code: str):
+    """Give one unit more time after the deadline (an empty date withdraws it)."""
+    campaign = compiler_campaign(code)
+    unit = campaign_unit(campaign, unit_code)
+    form = ExtendForm()
+    if not form.validate_on_submit():
+        return _done(campaign, unit, "Chưa gia hạn: ngày không hợp lệ (dạng ngày/tháng/năm).", "error")
+    try:
+        workflow.extend(db.session, campaign, unit, current_user, form.until.data)
+    except Refused as exc:
+        return _done(campaign, unit, "Chưa gia hạn: " + str(exc), "error")
+    if form.until.data:
+        return _done(campaign, unit, f"{unit.name} được nhập đến hết ngày {form.until.data:%d/%m/%Y}.")
+    return _done(campaign, unit, f"Đã bỏ gia hạn của {unit.name}.")
+
+
+@bp.route("/campaigns/<code>/decide", methods=["POST"])
+@login_required
+def decide(code: str):
+    """Accept or return the parts of the units ticked on the progress page."""
+    campaign = compiler_campaign(code)
+    form = DecideForm()
+    if not form.validate_on_submit():
+        return _done(campaign, message="Chưa thực hiện: biểu mẫu không hợp lệ, tải lại trang rồi thử lại.",
+                     category="error")
+    codes = set(request.form.getlist("units"))
+    units = [u for u in campaign.units if u.code in codes]
+    if not units:
+        return _done(campaign, message="Chưa chọn đơn vị nào.", category="error")
+    try:
+        if form.action.data == "accept":
+            skipped = workflow.accept(db.session, campaign, units, current_user)
+            done = "Đã duyệt"
+        else:
+            skipped = workflow.return_parts(db.session, campaign, units, current_user, form.reason.data)
+            done = "Đã trả lại"
+    except Refused as exc:
+        return _done(campaign, message="Chưa thực hiện: " + str(exc), category="error")
+    message = f"{done} {len(units) - len(skipped)} đơn vị."
+    if skipped:
+        message += f" Bỏ qua {len(skipped)} đơn vị chưa nộp: {', '.join(skipped)}."
+    return _done(campaign, message=message, category="success" if len(skipped) < len(units) else "error")
+
+
+@bp.route("/campaigns/<code>/status", methods=["POST"])
+@login_required
+def campaign_status(code: str):
+    """Close the whole campaign (nothing more is entered or decided), or open it again."""
+    campaign = compiler_campaign(code)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    status = request.form.get("status", "")
+    try:
+        workflow.set_campaign_status(db.session, campaign, current_user, status)
+    except Refused as exc:
+        return _done(campaign, message=str(exc), category="error")
+    return _done(campaign, message="Đã kết thúc đợt báo cáo: không nhận thêm số liệu." if status == "closed"
+                 else "Đã mở lại đợt báo cáo.")
+
+
+@bp.route("/campaigns/<code>/changes")
+@login_required
+def changes(code: str):
+    """Every recorded change of the campaign, newest first, optionally of one unit (?unit=)."""
+    campaign = staff_campaign(code)
+    unit = campaign_unit(campaign, request.args["unit"]) if request.args.get("unit") else None
+    page = max(1, request.args.get("page", 1, type=int))
+    events, more = change_log(db.session, campaign, unit=unit, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    return render_template("review/changes.html", campaign=campaign, unit=unit, events=events, more=more,
+                           page=page, days_left=days_left(campaign.deadline))
+
+
+@bp.route("/campaigns/<code>/tables/<table_code>/history")
+@login_required
+def cell_history(code: str, table_code: str):
+    """Every change of one cell of a unit (?unit= for the compiler; a clerk sees their own unit's)."""
+    campaign = get_campaign(code)
+    table = get_table(campaign, table_code)
+    unit = visible_unit(campaign, request.args.get("unit"))
+    row_key, col_key = request.args.get("row", ""), request.args.get("col", "")
+    try:
+        column = table.column(col_key)
+    except KeyError:
+        abort(404)
+    events, _ = change_log(db.session, campaign, unit=unit, table_code=table.code, row_key=row_key,
+                           col_key=col_key, limit=500)
+    context = dict(campaign=campaign, unit=unit, table=table, column=column, row_key=row_key, events=events)
+    if htmx:
+        return render_template("review/_history.html", **context)
+    return render_template("review/history.html", **context)
