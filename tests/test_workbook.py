@@ -443,7 +443,7 @@ def test_missing_sheet_is_reported(xa_template):
     assert read(xa_template)[1] == [f"II.1.3: {importer.MISSING_SHEET}"]
 
 
-@pytest.mark.parametrize("content", [b"", b"hello, not a workbook", b"PK\x03\x04broken zip", "zip"])
+@pytest.mark.parametrize("content", [b"hello, not a workbook", b"PK\x03\x04broken zip", "zip"])  # empty: test_hostile_files
 def test_not_a_workbook_is_one_clear_error(tmp_path, content):
     path = tmp_path / "upload.xlsx"
     if content == "zip":

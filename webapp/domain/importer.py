@@ -11,23 +11,24 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import zipfile
 from typing import IO, Any
 
 import openpyxl
+from defusedxml import DefusedXmlException
 from openpyxl.cell.cell import Cell as XlCell
 from openpyxl.utils.datetime import from_excel
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
+from .archive import NOT_A_WORKBOOK, archive_problem, seekable
 from .layout import Cell, LayoutRow, build_layout
 from .outline import Column, Outline, Table
 from .parts import Part
 from .values import REQUIRED_IN_ROW, ValueProblem, check_rules, parse_input
 from .workbook import APPENDIX_KIND, CAMPAIGN, KIND, META_SHEET, OUTLINE, UNIT, UNIT_NAME
 
-NOT_A_WORKBOOK = ("Tệp tải lên không phải là sổ tính Excel (.xlsx) đọc được; "
-                  "hãy lưu lại dưới dạng Excel Workbook (.xlsx) rồi thử lại")
+XML_FORBIDDEN = ("Tệp chứa khai báo thực thể XML (DTD), điều mà Excel không bao giờ ghi; có thể là tệp "
+                 "độc hại nên không được mở. Hãy tải mẫu mới, điền lại rồi nộp")
 NO_IDENTITY = ("Tệp này không phải là mẫu Excel của ứng dụng (không có thông tin nhận dạng mẫu); "
                "hãy tải mẫu Excel của đơn vị rồi điền vào đó")
 IS_APPENDIX = "Tệp này là sổ tính tổng hợp (phụ lục), không phải mẫu nhập liệu của một đơn vị"
@@ -52,10 +53,16 @@ def read_template(source: str | os.PathLike | IO[bytes], outline: Outline, years
     ``expected``: identity the template must carry, e.g. ``{"campaign": …, "unit": …, "outline":
     "kl49@1"}`` (keys as written by ``workbook.write_template``).
     The unit's own part holds the fixed 1 of the unit counts of the groups it fills.
+    A file that is too large, not an xlsx archive or a zip bomb is refused (``archive``) before
+    openpyxl parses anything; an XML bomb is stopped by defusedxml, which openpyxl uses.
     """
+    source = seekable(source)
+    problem = archive_problem(source)
+    if problem:
+        return Part(), [problem]
     wb = _load(source)
-    if wb is None:
-        return Part(), [NOT_A_WORKBOOK]
+    if isinstance(wb, str):
+        return Part(), [wb]
     try:
         problems = _identity_problems(_identity(wb), expected)
         if problems:
@@ -81,16 +88,24 @@ def read_template(source: str | os.PathLike | IO[bytes], outline: Outline, years
         wb.close()
 
 
-def _load(source: Any) -> Workbook | None:
-    """The workbook with its formulas (not cached values), or None when it is not an xlsx file."""
+def _load(source: Any) -> Workbook | str:
+    """The workbook with its formulas (not cached values), or why it cannot be read."""
     if isinstance(source, os.PathLike):
         source = os.fspath(source)
     try:
         return openpyxl.load_workbook(source, data_only=False)
-    except (zipfile.BadZipFile, OSError, KeyError, ValueError, EOFError):
-        return None
-    except Exception:  # openpyxl raises many other kinds on damaged files: a refusal, never a crash
-        return None
+    except Exception as exc:  # openpyxl raises many kinds on damaged files: a refusal, never a crash
+        return XML_FORBIDDEN if _caused_by(exc, DefusedXmlException) else NOT_A_WORKBOOK
+
+
+def _caused_by(exc: BaseException | None, kind: type) -> bool:
+    """``exc`` or an exception it was raised from (openpyxl wraps a sheet's XML error in a ValueError)."""
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, kind):
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
 
 
 # ---------------------------------------------------------------------------------------- identity
