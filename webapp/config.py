@@ -6,6 +6,8 @@ import os
 import secrets
 from pathlib import Path
 
+from .domain.archive import MAX_FILE_BYTES
+
 
 class Config:
     """Fixed settings; the ones an installation changes come from from_environment()."""
@@ -14,7 +16,9 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
     WTF_CSRF_TIME_LIMIT = None  # a clerk may keep a table open all day
-    MAX_CONTENT_LENGTH = 12 * 1024 * 1024
+    # An upload is a template of at most MAX_FILE_BYTES (10 MB) plus the form's envelope; a file
+    # just under the limit still reaches the importer, which says how large it is.
+    MAX_CONTENT_LENGTH = MAX_FILE_BYTES + 64 * 1024
     TIMEZONE = "Asia/Ho_Chi_Minh"
 
 

@@ -6,9 +6,11 @@ import io
 
 from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from ..entry.routes import get_campaign, staff_campaign, visible_unit
 from ..exchange import ImportRefused, import_unit_template, write_campaign_appendix, write_unit_template
+from ..domain.archive import MAX_FILE_BYTES, MB, TOO_LARGE, size_text
 from ..extensions import db
 from ..models import ROLE_CLERK
 from ..templating import local_now
@@ -58,6 +60,27 @@ def upload(code: str):
     elif request.method == "POST":
         status = 400
     return render_template("xlsx/upload.html", campaign=campaign, unit=unit, form=form, errors=errors), status
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def too_large(exc: RequestEntityTooLarge):
+    """A body over MAX_CONTENT_LENGTH, cut off by Werkzeug before it is read: on the upload page the
+    refusal is shown like any other import error; elsewhere the generic error page."""
+    if request.endpoint == "xlsx.upload" and current_user.is_authenticated:
+        try:
+            campaign = get_campaign(request.view_args["code"])
+            unit = visible_unit(campaign, request.args.get("unit"))
+        except HTTPException:
+            pass
+        else:
+            message = TOO_LARGE.format(size=size_text(request.content_length or 0), limit=MAX_FILE_BYTES // MB)
+            form = UploadForm(formdata=None)  # the body must not be parsed again
+            return render_template("xlsx/upload.html", campaign=campaign, unit=unit, form=form,
+                                   errors=[message]), 413
+    from .. import ERRORS
+
+    title, message = ERRORS[413]
+    return render_template("errors.html", code=413, title=title, message=message), 413
 
 
 @bp.route("/campaigns/<code>/export.xlsx")
