@@ -222,6 +222,10 @@ def test_hostile_file_on_the_command_line_is_one_line_on_stderr(app, tmp_path, k
     assert db_state() == before
 
 
+def test_a_path_that_cannot_be_read_is_not_a_workbook(tmp_path):
+    assert archive_problem(tmp_path) == archive.NOT_A_WORKBOOK
+
+
 def test_openpyxl_parses_with_defusedxml():
     import openpyxl.xml
 

@@ -67,8 +67,11 @@ ZIP64_EOCD_SIZE = 56
 def archive_problem(source: str | os.PathLike | IO[bytes]) -> str | None:
     """Why the file must not be opened as a workbook, or None. A file object is left at offset 0."""
     if isinstance(source, (str, os.PathLike)):
-        with open(source, "rb") as fp:
-            return _problem(fp)
+        try:
+            with open(source, "rb") as fp:
+                return _problem(fp)
+        except OSError:  # a directory, a file that cannot be read: as before, not a workbook
+            return NOT_A_WORKBOOK
     start = source.tell()
     try:
         return _problem(source)
