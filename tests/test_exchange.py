@@ -151,6 +151,10 @@ def test_the_appendix_has_a_cover_every_table_and_breakdowns(app, tmp_path):
     assert any(row and "Xã Lộc Khánh" in [str(v) for v in row] for row in values)
     cover = " ".join(str(v) for row in wb["Bìa"].iter_rows(values_only=True) for v in row if v)
     assert "kl49-2024" in cover and "Ban Tuyên giáo Huyện ủy Lộc Ninh" in cover and "Xã Lộc Khánh" in cover
+    # handed in: 6 accepted and 5 submitted parts of 20; complete but not submitted is not handed in
+    rows = {r[0]: r[1] for r in wb["Bìa"].iter_rows(values_only=True) if r and r[0]}
+    assert (rows["Số đơn vị phải báo cáo"], rows["Số đơn vị đã nộp"]) == (20, 11)
+    assert "Đơn vị chưa nộp (9)" in cover and "Xã Lộc Hòa" in cover and "Xã Lộc Quang" in cover
 
 
 # --- refused imports change nothing -----------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import IO
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .domain.assembly import add_parts, unit_parts
@@ -16,8 +17,7 @@ from .domain.importer import read_template
 from .domain.parts import Part
 from .domain.workbook import write_appendix, write_template
 from .entry.service import UnitList, UnitTable, owned_groups
-from .models import ROLE_COMPILER, Campaign, Unit, User
-from .review.service import Completeness, completeness
+from .models import PART_ACCEPTED, PART_SUBMITTED, ROLE_COMPILER, Assignment, Campaign, CampaignUnit, Unit, User
 from .workflow import VIA_COMPILER_IMPORT, Refused, closed_reason, part_of
 
 
@@ -109,10 +109,10 @@ def _replace_list(session, campaign, unit, user, table, rows: list[dict[str, str
     return current.changes
 
 
-def cover_info(campaign: Campaign, state: Completeness, now: dt.datetime) -> dict:
-    """The cover sheet: campaign, compiler, when, and which units have not completed their part
-    (as the compiler's completeness page counts it)."""
-    missing = [u.unit.name for u in state.not_done]
+def cover_info(campaign: Campaign, handed_in: set[int], now: dt.datetime) -> dict:
+    """The cover sheet: campaign, compiler, when, and which units have not handed in their part
+    (submitted or accepted)."""
+    missing = [u.name for u in campaign.units if u.id not in handed_in]
     return {"campaign_code": campaign.code, "campaign_name": campaign.name,
             "compiler": campaign.compiler_unit.name, "generated_at": now, "deadline": campaign.deadline,
             "units_total": len(campaign.units), "units_submitted": len(campaign.units) - len(missing),
@@ -128,7 +128,12 @@ def write_campaign_appendix(session: Session, campaign: Campaign, target: str | 
     parts = unit_parts(session, campaign.id, outline, campaign.years)
     breakdowns = [(u.name, parts.get(u.id, Part())) for u in campaign.units]
     assembled = add_parts([p for _, p in breakdowns], outline, [name for name, _ in breakdowns])
-    state = completeness(session, campaign)
-    fillers = {t.code: {u.unit.name for u in state.units if u.tables[t.code].assigned} for t in outline.tables}
-    write_appendix(target, outline, campaign.years, assembled, cover_info(campaign, state, now), breakdowns,
+    names = {u.id: u.name for u in campaign.units}
+    fillers: dict[str, set[str]] = {t.code: set() for t in outline.tables}
+    for unit_id, table_code in session.execute(
+            select(Assignment.unit_id, Assignment.table_code).where(Assignment.campaign_id == campaign.id).distinct()):
+        fillers[table_code].add(names[unit_id])
+    handed_in = set(session.scalars(select(CampaignUnit.unit_id).where(
+        CampaignUnit.campaign_id == campaign.id, CampaignUnit.status.in_((PART_SUBMITTED, PART_ACCEPTED)))))
+    write_appendix(target, outline, campaign.years, assembled, cover_info(campaign, handed_in, now), breakdowns,
                    fillers)

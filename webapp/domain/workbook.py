@@ -730,14 +730,21 @@ def _write_breakdown(wb: xlsxwriter.Workbook, st: _Styles, table: Table, years: 
     rate_fmt = st.get(border=1, align="center", num_format=PERCENT_FORMAT)
     periods = [([(b, st.body(b.column)) for b in cols if not b.column.is_derived], _rate_cells(cols))
                for _, _, cols in groups]
+    code, write_number, write_blank = table.code, ws.write_number, ws.write_blank
     for i, (name, upart) in enumerate(breakdowns):
         row = first + i
-        ws.write_number(row, 0, i + 1, serial_fmt)
+        write_number(row, 0, i + 1, serial_fmt)
         ws.write_string(row, 1, name, name_fmt)
+        stored = upart.numbers
         for plain, rates in periods:
-            numbers = {b.column.key: upart.number(table.code, b.row_key, b.column.key) for b, _ in plain}
+            # the innermost loop of a province's export (units × periods × columns): no _put dispatch
+            numbers = {}
             for b, fmt in plain:
-                _put(ws, row, b.col, 1, fmt, numbers[b.column.key])
+                value = numbers[b.column.key] = stored.get((code, b.row_key, b.column.key))
+                if value is None:
+                    write_blank(row, b.col, None, fmt)
+                else:
+                    write_number(row, b.col, value, fmt)
             _breakdown_rates(ws, rate_fmt, row, rates, numbers)
     total_row = first + len(breakdowns)
     _breakdown_total(ws, st, table, groups, total if breakdowns else Part(), first, total_row, total_label)
