@@ -46,6 +46,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .review.routes import bp as review_bp
     from .xlsx.routes import bp as xlsx_bp
     from .cli import register_cli
+    from .security import register_security
     from .templating import register_templating
 
     app.register_blueprint(auth_bp)
@@ -53,6 +54,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(admin_bp)
     app.register_blueprint(xlsx_bp)
     app.register_blueprint(review_bp)
+    register_security(app)
     register_templating(app)
     register_cli(app)
     register_error_pages(app)

@@ -15,6 +15,7 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_TIME_LIMIT = None  # a clerk may keep a table open all day
     # An upload is a template of at most MAX_FILE_BYTES (10 MB) plus the form's envelope; a file
     # just under the limit still reaches the importer, which says how large it is.
@@ -23,12 +24,15 @@ class Config:
 
 
 def from_environment(environ=os.environ) -> dict:
-    """APP_ENV, DATABASE_URL, SECRET_KEY and SESSION_COOKIE_SECURE; unset ones are left to defaults."""
+    """APP_ENV, DATABASE_URL, SECRET_KEY, SESSION_COOKIE_SECURE and TRUSTED_PROXIES; unset ones are
+    left to defaults."""
     return {
         "APP_ENV": environ.get("APP_ENV", "development"),
         "SQLALCHEMY_DATABASE_URI": environ.get("DATABASE_URL"),
         "SECRET_KEY": environ.get("SECRET_KEY"),
         "SESSION_COOKIE_SECURE": environ.get("SESSION_COOKIE_SECURE", "") == "1",
+        # how many reverse proxies in front of the app set X-Forwarded-* (0: trust none)
+        "TRUSTED_PROXIES": int(environ.get("TRUSTED_PROXIES") or 0),
     }
 
 

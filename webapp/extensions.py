@@ -1,12 +1,13 @@
 """Flask extensions, created unbound and attached in create_app()."""
 
 from flask_htmx import HTMX
-from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
+
+from .security import LoginManager  # Flask-Login, with a Secure remember cookie over HTTPS
 
 # Named constraints, so that later migrations can alter them (SQLite batch mode needs names).
 NAMING = {
