@@ -1,6 +1,6 @@
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, StringField, SubmitField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, EqualTo, Length
 
 
 class LoginForm(FlaskForm):
@@ -8,3 +8,13 @@ class LoginForm(FlaskForm):
     password = PasswordField("Mật khẩu", validators=[DataRequired("Nhập mật khẩu"), Length(max=200)])
     remember = BooleanField("Ghi nhớ trên máy này")
     submit = SubmitField("Đăng nhập")
+
+
+class ChangePasswordForm(FlaskForm):
+    current = PasswordField("Mật khẩu hiện tại", validators=[DataRequired("Nhập mật khẩu hiện tại"), Length(max=200)])
+    new = PasswordField("Mật khẩu mới", validators=[
+        DataRequired("Nhập mật khẩu mới"),
+        Length(min=8, max=200, message="Mật khẩu mới phải có từ 8 đến 200 ký tự")])
+    confirm = PasswordField("Nhập lại mật khẩu mới", validators=[
+        DataRequired("Nhập lại mật khẩu mới"), EqualTo("new", "Hai lần nhập mật khẩu mới không giống nhau")])
+    submit = SubmitField("Đổi mật khẩu")
