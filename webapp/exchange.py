@@ -58,7 +58,7 @@ def import_unit_template(session: Session, campaign: Campaign, unit: Unit, user:
     """
     if unit not in campaign.units:
         raise ImportRefused([f"Đơn vị {unit.code} không thuộc đợt báo cáo {campaign.code}."])
-    if via == "import" and user is not None and user.role == ROLE_COMPILER:
+    if user is not None and user.role == ROLE_COMPILER:
         via = VIA_COMPILER_IMPORT  # a template that came by mail, uploaded by the compiler
     reason = closed_reason(campaign, part_of(session, campaign, unit), via)
     if reason:  # checked again under the lock when storing

@@ -191,7 +191,7 @@ class AuditEvent(db.Model):
     ``action``: cell, list_add/list_edit/list_delete (values); submit, accept, return, reopen,
     extend (a unit's part; ``new`` holds the reason or the new date); close, open (a campaign);
     login, login_failed, logout, password_reset, password_change (accounts: ``new`` holds the
-    username typed, ``ip`` the client). ``via``: web, import, compiler (a compiler's correction),
+    username typed, ``ip`` the client). ``via``: web, upload, import, compiler, compiler_import (see workflow.py),
     cli. Rows are never updated or deleted: the database refuses it (triggers of the migration)."""
 
     __table_args__ = (Index("ix_audit_event_cell", "campaign_id", "unit_id", "table_code", "row_key", "col_key"),

@@ -28,8 +28,8 @@ from .models import (PART_ACCEPTED, PART_OPEN, PART_SUBMITTED, AuditEvent, Campa
                      Unit, User, utcnow)
 
 CAMPAIGN_OPEN, CAMPAIGN_CLOSED = "open", "closed"
-# How a value was written (AuditEvent.via): by the unit in the browser (web) or by a template (import,
-# also from the command line), or by the compiler correcting a unit's part in the browser (compiler)
+# How a value was written (AuditEvent.via): by the unit in the browser (web) or by a template (upload
+# in the browser, import from the command line), or by the compiler correcting a unit's part in the browser (compiler)
 # or uploading a template that came by mail (compiler_import).
 VIA_COMPILER, VIA_COMPILER_IMPORT = "compiler", "compiler_import"
 

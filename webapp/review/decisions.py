@@ -88,7 +88,7 @@ def return_part(code: str, unit_code: str):
         errors = [e for field in form for e in field.errors]
         return _done(campaign, unit, "Chưa trả lại: " + " ".join(errors or ["biểu mẫu đã hết hạn, tải lại trang."]),
                      "error")
-    place = NotePlace(form.table.data or None, form.row.data.strip() or None, form.col.data.strip() or None)
+    place = NotePlace(*((field.data or "").strip() or None for field in (form.table, form.row, form.col)))
     try:
         skipped = workflow.return_parts(db.session, campaign, [unit], current_user, form.reason.data, place)
     except Refused as exc:

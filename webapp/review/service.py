@@ -286,5 +286,5 @@ def change_log(session: Session, campaign: Campaign, unit: Unit | None = None, t
 ACTION_NAMES = {"cell": "Sửa ô", "list_add": "Thêm văn bản", "list_edit": "Sửa văn bản", "list_delete": "Xóa văn bản",
                 "submit": "Nộp báo cáo", "accept": "Duyệt", "return": "Trả lại", "reopen": "Mở lại",
                 "extend": "Gia hạn", "close": "Kết thúc đợt", "open": "Mở lại đợt"}
-VIA_NAMES = {"web": "trên trình duyệt", "import": "nộp tệp Excel", "compiler": "bộ phận tổng hợp sửa",
+VIA_NAMES = {"web": "trên trình duyệt", "upload": "nộp tệp Excel", "import": "nhập tệp Excel (dòng lệnh)", "compiler": "bộ phận tổng hợp sửa",
              "compiler_import": "tổng hợp nộp tệp Excel thay", "cli": "dòng lệnh"}

@@ -1,0 +1,308 @@
+"""Submit, review and lock: the part's states, the deadline and extensions, lost updates, the audit trail.
+
+The demo's parts: ln-02 complete and open, ln-01 and ln-10 submitted, ln-03 … ln-08 accepted,
+ln-09 returned with a note on II.1.5 / 2021 / xa_dt, ln-11 … ln-15 partly filled, ln-16 empty.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from sqlalchemy import func, select, text, update
+from sqlalchemy.exc import DBAPIError
+
+from conftest import htmx_headers, in_app, login, stored, unit_id
+from webapp.models import AuditEvent, Campaign, CampaignUnit, CellValue, ReturnNote
+from webapp.workflow import campaign_today
+
+BASE = "/campaigns/kl49-2024"
+
+
+def save_cell(client, table, row, col, value, version=None, **query):
+    name = f"cell:{row}:{col}"
+    data = {name: value}
+    if version is not None:
+        data[f"v:{row}:{col}"] = str(version)
+    return client.post(f"{BASE}/tables/{table}", data=data, headers=htmx_headers(name), query_string=query)
+
+
+def part(code: str) -> CampaignUnit:
+    with in_app() as session:
+        cu = session.scalar(select(CampaignUnit).where(CampaignUnit.unit_id == unit_id(code)))
+        session.expunge(cu)
+        return cu
+
+
+def events(action: str | None = None) -> int:
+    with in_app() as session:
+        query = select(func.count()).select_from(AuditEvent)
+        if action:
+            query = query.where(AuditEvent.action == action)
+        return session.scalar(query)
+
+
+def set_deadline(days_from_today: int) -> dt.date:
+    with in_app() as session:
+        campaign = session.scalar(select(Campaign))
+        campaign.deadline = campaign_today() + dt.timedelta(days=days_from_today)
+        session.commit()
+        return campaign.deadline
+
+
+# --- the unit's side ------------------------------------------------------------------------------
+
+def test_a_complete_part_is_submitted_and_then_locked_for_the_unit(app, clerk):
+    page = clerk.get(f"{BASE}/submit").get_data(as_text=True)
+    # every number is in; only table I has no document yet: listed, to be confirmed
+    assert "Còn 1 ô trống" in page and "chưa có văn bản nào" in page and "vi phạm" not in page
+    assert clerk.post(f"{BASE}/submit", data={}).status_code == 200
+    assert part("ln-02").status == "open"
+    response = clerk.post(f"{BASE}/submit", data={"confirm_gaps": "y"})
+    assert response.status_code == 302
+    cu = part("ln-02")
+    assert cu.status == "submitted" and cu.submitted_at is not None and not cu.submitted_late
+    assert events("submit") == 12 + 1  # the demo's twelve and this one
+    # locked: an htmx save is refused and the page reloads to say why; nothing stored
+    before = stored("ln-02", "II.1.5", "2019", "xa_tong").num
+    response = save_cell(clerk, "II.1.5", "2019", "xa_tong", str(before + 1))
+    assert response.status_code == 200 and response.headers["HX-Redirect"].endswith("/tables/II.1.5")
+    assert stored("ln-02", "II.1.5", "2019", "xa_tong").num == before
+    page = clerk.get(f"{BASE}/tables/II.1.5").get_data(as_text=True)
+    assert "đang chờ duyệt: không sửa được" in page and 'name="cell:2019:xa_tong"' not in page
+    home = clerk.get("/").get_data(as_text=True)
+    assert "Đã nộp" in home and "nộp lúc" in home
+    # a plain POST and a template upload are refused the same way
+    assert clerk.post(f"{BASE}/tables/II.1.5", data={"cell:2019:xa_tong": "1"}).status_code == 302
+    assert stored("ln-02", "II.1.5", "2019", "xa_tong").num == before
+    template = clerk.get(f"{BASE}/template.xlsx").data
+    upload = clerk.post(f"{BASE}/import", data={"workbook": (__import__("io").BytesIO(template), "mau.xlsx")},
+                        content_type="multipart/form-data")
+    assert upload.status_code == 422 and "đang chờ duyệt" in upload.get_data(as_text=True)
+
+
+def test_empty_cells_are_listed_and_must_be_confirmed(app):
+    clerk = login(app.test_client(), "ln-11")
+    page = clerk.get(f"{BASE}/submit").get_data(as_text=True)
+    gaps = int(re.search(r"Còn (\d+) ô trống", page).group(1))
+    assert gaps > 0 and "Biểu II.1.3" in page and "Năm 2022" in page
+    clerk.post(f"{BASE}/submit", data={})
+    assert part("ln-11").status == "open"
+    assert clerk.post(f"{BASE}/submit", data={"confirm_gaps": "y"}).status_code == 302
+    assert part("ln-11").status == "submitted"
+    with in_app() as session:
+        event = session.scalars(select(AuditEvent).where(AuditEvent.action == "submit")
+                                .order_by(AuditEvent.id.desc())).first()
+        assert event.new == f"đúng hạn, {gaps} ô trống được xác nhận"
+
+
+def test_a_stored_value_that_breaks_a_hard_rule_stops_the_submission(app, clerk):
+    with in_app() as session:  # stored before the rule existed: trained above the total
+        session.execute(update(CellValue).where(
+            CellValue.unit_id == unit_id("ln-02"), CellValue.table_code == "II.1.5", CellValue.row_key == "2020",
+            CellValue.col_key == "xa_dt").values(num=999))
+        session.commit()
+    page = clerk.get(f"{BASE}/submit").get_data(as_text=True)
+    assert "Chưa nộp được: 1 chỗ vi phạm điều kiện" in page and "Năm 2020" in page
+    clerk.post(f"{BASE}/submit", data={"confirm_gaps": "y"})
+    assert part("ln-02").status == "open"
+
+
+# --- the compiler's side --------------------------------------------------------------------------
+
+def test_return_with_a_note_reaches_the_unit_beside_the_cell_and_resubmission_clears_it(app, compiler):
+    response = compiler.post(f"{BASE}/units/ln-01/return", data={
+        "reason": "Số lớp năm 2019 chưa khớp báo cáo năm", "table": "II.1.5", "row": "2019", "col": "xa_tong"})
+    assert response.status_code == 302
+    cu = part("ln-01")
+    assert cu.status == "open" and cu.return_reason == "Số lớp năm 2019 chưa khớp báo cáo năm"
+    clerk = login(app.test_client(), "ln-01")
+    home = clerk.get("/").get_data(as_text=True)
+    assert "Bị trả lại" in home and "Số lớp năm 2019 chưa khớp báo cáo năm" in home
+    table = clerk.get(f"{BASE}/tables/II.1.5").get_data(as_text=True)
+    cell = table.split('id="cell-2019-xa_tong"', 1)[1].split("</td>", 1)[0]
+    assert "Cần sửa:</strong> Số lớp năm 2019 chưa khớp" in cell
+    assert save_cell(clerk, "II.1.5", "2019", "xa_tong", "30").status_code == 200  # open again
+    assert clerk.post(f"{BASE}/submit", data={"confirm_gaps": "y"}).status_code == 302
+    assert part("ln-01").status == "submitted" and part("ln-01").return_reason is None
+    with in_app() as session:
+        assert session.scalar(select(func.count()).select_from(ReturnNote).where(
+            ReturnNote.unit_id == unit_id("ln-01"), ReturnNote.resolved_at.is_(None))) == 0
+
+
+def test_a_return_needs_a_reason_and_a_real_place(app, compiler):
+    compiler.post(f"{BASE}/units/ln-01/return", data={"reason": "  "})
+    compiler.post(f"{BASE}/units/ln-01/return", data={"reason": "x", "table": "II.1.5", "row": "1999"})
+    compiler.post(f"{BASE}/units/ln-01/return", data={"reason": "x", "table": "II.9"})
+    assert part("ln-01").status == "submitted" and events("return") == 1  # the demo's only
+
+
+def test_accept_reopen_and_decide_several_at_once(app, compiler):
+    assert compiler.post(f"{BASE}/units/ln-01/accept").status_code == 302
+    assert part("ln-01").status == "accepted"
+    # accepted: locked even for the compiler's corrections until reopened
+    assert save_cell(compiler, "II.1.5", "2019", "xa_tong", "31", unit="ln-01").headers.get("HX-Redirect")
+    compiler.post(f"{BASE}/units/ln-01/reopen")
+    assert part("ln-01").status == "submitted"
+    response = compiler.post(f"{BASE}/decide", data={"action": "accept", "units": ["ln-01", "ln-10", "ln-16"]},
+                             follow_redirects=True)
+    assert "Đã duyệt 2 đơn vị. Bỏ qua 1 đơn vị chưa nộp: Xã Lộc Khánh." in response.get_data(as_text=True)
+    assert [part(c).status for c in ("ln-01", "ln-10", "ln-16")] == ["accepted", "accepted", "open"]
+    compiler.post(f"{BASE}/decide", data={"action": "return", "reason": "Thiếu chữ ký", "units": ["ln-01", "ln-03"]})
+    assert [part(c).status for c in ("ln-01", "ln-03")] == ["open", "open"]
+    assert part("ln-03").return_reason == "Thiếu chữ ký"
+
+
+def test_only_the_compiler_decides(app, clerk, admin):
+    for client in (clerk, admin):
+        assert client.post(f"{BASE}/units/ln-01/accept").status_code == 403
+        assert client.post(f"{BASE}/units/ln-01/return", data={"reason": "x"}).status_code == 403
+        assert client.post(f"{BASE}/status", data={"status": "closed"}).status_code == 403
+    assert part("ln-01").status == "submitted"
+
+
+def test_after_the_deadline_entry_closes_unless_the_unit_is_given_more_time(app, clerk, compiler):
+    deadline = set_deadline(-1)
+    response = save_cell(clerk, "II.1.5", "2019", "xa_tong", "33")
+    assert response.headers["HX-Redirect"] and stored("ln-02", "II.1.5", "2019", "xa_tong").num != 33
+    page = clerk.get(f"{BASE}/tables/II.1.5").get_data(as_text=True)
+    assert f"Đã quá hạn nộp ({deadline:%d/%m/%Y})" in page
+    # the compiler grants two more days: entry reopens for that unit only
+    until = campaign_today() + dt.timedelta(days=2)
+    compiler.post(f"{BASE}/units/ln-02/extend", data={"until": until.isoformat()})
+    assert part("ln-02").extended_until == until
+    assert save_cell(clerk, "II.1.5", "2019", "xa_tong", "33").status_code == 200
+    other = login(app.test_client(), "ln-11")
+    assert save_cell(other, "II.1.5", "2019", "xa_tong", "33").headers.get("HX-Redirect")
+    # a submission after the deadline is marked late, on the unit's page and the dashboard
+    clerk.post(f"{BASE}/submit", data={"confirm_gaps": "y"})
+    assert part("ln-02").submitted_late
+    assert "nộp muộn" in compiler.get(f"{BASE}/units/ln-02").get_data(as_text=True)
+    # an extension must lie after the deadline and not in the past
+    compiler.post(f"{BASE}/units/ln-11/extend", data={"until": (campaign_today() - dt.timedelta(days=3)).isoformat()})
+    assert part("ln-11").extended_until is None
+
+
+def test_closing_the_campaign_stops_entry_submission_and_decisions(app, clerk, compiler):
+    compiler.post(f"{BASE}/status", data={"status": "closed"})
+    assert save_cell(clerk, "II.1.5", "2019", "xa_tong", "33").headers.get("HX-Redirect")
+    clerk.post(f"{BASE}/submit", data={"confirm_gaps": "y"})
+    compiler.post(f"{BASE}/units/ln-01/accept")
+    assert (part("ln-02").status, part("ln-01").status) == ("open", "submitted")
+    assert "Đợt báo cáo đã kết thúc" in clerk.get("/").get_data(as_text=True)
+    compiler.post(f"{BASE}/status", data={"status": "open"})
+    assert save_cell(clerk, "II.1.5", "2019", "xa_tong", "33").status_code == 200
+
+
+# --- no lost update -------------------------------------------------------------------------------
+
+def version_on_page(client, table, row, col, **query) -> int:
+    html = client.get(f"{BASE}/tables/{table}", query_string=query).get_data(as_text=True)
+    return int(re.search(rf'name="v:{row}:{col}" value="(\d+)"', html).group(1))
+
+
+def test_the_second_of_two_changes_to_one_cell_is_told_and_overwrites_nothing(app):
+    first, second = login(app.test_client(), "ln-02"), login(app.test_client(), "ln-02")
+    seen_first = version_on_page(first, "II.1.5", "2019", "xa_tong")
+    seen_second = version_on_page(second, "II.1.5", "2019", "xa_tong")
+    assert seen_first == seen_second
+    assert save_cell(first, "II.1.5", "2019", "xa_tong", "41", seen_first).status_code == 200
+    response = save_cell(second, "II.1.5", "2019", "xa_tong", "42", seen_second)
+    assert response.status_code == 409
+    html = response.get_data(as_text=True)
+    assert "vừa được người khác sửa thành «41»" in html and "Bạn đã nhập: «42»" in html
+    assert 'value="41"' in html  # the current value is what the cell now shows
+    assert stored("ln-02", "II.1.5", "2019", "xa_tong").num == 41
+    # with the version the answer brought back, the second person's deliberate change goes through
+    fresh = int(re.search(r'name="v:2019:xa_tong" value="(\d+)"', html).group(1))
+    assert save_cell(second, "II.1.5", "2019", "xa_tong", "42", fresh).status_code == 200
+    assert stored("ln-02", "II.1.5", "2019", "xa_tong").num == 42
+
+
+def test_a_stale_whole_table_save_refuses_the_changed_cell(app):
+    first, second = login(app.test_client(), "ln-02"), login(app.test_client(), "ln-02")
+    seen = version_on_page(second, "II.1.5", "2020", "xa_tong")
+    assert save_cell(first, "II.1.5", "2020", "xa_tong", "50", seen).status_code == 200
+    response = second.post(f"{BASE}/tables/II.1.5", data={"cell:2020:xa_tong": "51", "v:2020:xa_tong": str(seen)})
+    assert response.status_code == 422 and "vừa được người khác sửa thành «50»" in response.get_data(as_text=True)
+    assert stored("ln-02", "II.1.5", "2020", "xa_tong").num == 50
+
+
+def test_a_stale_list_row_edit_is_refused(app):
+    clerk = login(app.test_client(), "ln-02")
+    clerk.post(f"{BASE}/tables/I/rows", data={"new:the_loai": "Kế hoạch", "new:so_hieu": "1-KH",
+                                             "new:ngay_ban_hanh": "01/02/2020", "new:trich_yeu": "A",
+                                             "new:co_quan": "Đảng ủy"})
+    with in_app() as session:
+        from webapp.models import ListRow
+        row = session.scalars(select(ListRow).where(ListRow.unit_id == unit_id("ln-02"))).first()
+        row_id, version = row.id, row.version
+    fields = {"row:%d:the_loai" % row_id: "Kế hoạch", "row:%d:so_hieu" % row_id: "1-KH",
+              "row:%d:ngay_ban_hanh" % row_id: "01/02/2020", "row:%d:co_quan" % row_id: "Đảng ủy"}
+    url = f"{BASE}/tables/I/rows/{row_id}"
+    ok = clerk.post(url, data={**fields, f"row:{row_id}:trich_yeu": "B", f"v:row:{row_id}": str(version)},
+                    headers=htmx_headers(f"row:{row_id}:trich_yeu"))
+    assert ok.status_code == 200
+    stale = clerk.post(url, data={**fields, f"row:{row_id}:trich_yeu": "C", f"v:row:{row_id}": str(version)},
+                       headers=htmx_headers(f"row:{row_id}:trich_yeu"))
+    assert stale.status_code == 409 and "vừa được người khác sửa" in stale.get_data(as_text=True)
+    with in_app() as session:
+        from webapp.models import ListRow
+        assert session.get(ListRow, row_id).data["trich_yeu"] == "B"
+
+
+# --- the audit trail ------------------------------------------------------------------------------
+
+def test_every_change_is_recorded_once_and_never_edited(app, compiler, tmp_path):
+    clerk = login(app.test_client(), "ln-02")
+    before = events()
+    expected = 0
+    for value in ("60", "61", "61", "62"):  # the repeated value changes nothing: no event
+        assert save_cell(clerk, "II.1.5", "2021", "xa_tong", value).status_code == 200
+    expected += 3
+    assert save_cell(clerk, "II.1.5", "2021", "xa_tong", "-1").status_code == 422  # refused: no event
+    clerk.post(f"{BASE}/tables/II.1.5", data={"cell:2022:xa_tong": "70", "cell:2023:xa_tong": "71"})
+    expected += 2
+    # an import that changes two values
+    from openpyxl import load_workbook
+    import io
+    from webapp.domain.layout import build_layout
+    from webapp.domain.outline import get_outline
+    wb = load_workbook(io.BytesIO(clerk.get(f"{BASE}/template.xlsx").data))
+    layout = build_layout(get_outline("kl49").table("II.1.5"), list(range(2019, 2024)))
+    wb["II.1.5"][layout.find("2019", "xa_tong").address] = 80
+    wb["II.1.5"][layout.find("2020", "xa_tong").address] = 81
+    path = tmp_path / "t.xlsx"
+    wb.save(path)
+    with open(path, "rb") as fh:
+        assert clerk.post(f"{BASE}/import", data={"workbook": (fh, "t.xlsx")},
+                          content_type="multipart/form-data").status_code == 302
+    expected += 2
+    clerk.post(f"{BASE}/submit", data={"confirm_gaps": "y"})
+    expected += 1
+    assert save_cell(compiler, "II.1.5", "2019", "xa_tong", "82", unit="ln-02").status_code == 200
+    expected += 1
+    compiler.post(f"{BASE}/units/ln-02/accept")
+    compiler.post(f"{BASE}/units/ln-02/reopen")
+    compiler.post(f"{BASE}/units/ln-02/return", data={"reason": "Kiểm tra lại"})
+    expected += 3
+    assert events() - before == expected
+    with in_app() as session:
+        cell = session.scalars(select(AuditEvent).where(
+            AuditEvent.unit_id == unit_id("ln-02"), AuditEvent.row_key == "2019", AuditEvent.col_key == "xa_tong")
+            .order_by(AuditEvent.id)).all()
+        assert [(e.via, e.old, e.new) for e in cell[-2:]] == [("upload", cell[-2].old, "80"), ("compiler", "80", "82")]
+        # append-only: the database refuses to change or remove an event
+        for statement in ("UPDATE audit_event SET new = 'x' WHERE id = :id", "DELETE FROM audit_event WHERE id = :id"):
+            with pytest.raises(DBAPIError, match="never changed or removed"):
+                session.execute(text(statement), {"id": cell[-1].id})
+            session.rollback()
+    # the history of that cell, as the clerk and the compiler see it
+    history = clerk.get(f"{BASE}/tables/II.1.5/history", query_string={"row": "2019", "col": "xa_tong"})
+    html = history.get_data(as_text=True)
+    assert history.status_code == 200 and "bộ phận tổng hợp sửa" in html and "nộp tệp Excel" in html
+    assert login(app.test_client(), "ln-03").get(f"{BASE}/tables/II.1.5/history", query_string={
+        "unit": "ln-02", "row": "2019", "col": "xa_tong"}).status_code == 403
+    log = compiler.get(f"{BASE}/changes", query_string={"unit": "ln-02"}).get_data(as_text=True)
+    assert log.count("<tr>") >= expected and "Trả lại" in log and "Kiểm tra lại" in log
