@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+import secrets
+
+from flask import Blueprint, abort, make_response, render_template, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from ..auth import throttle
 from ..extensions import db
 from ..models import ROLE_ADMIN, ROLE_COMPILER, Unit, User
+from ..templating import local_now
+
+# Lowercase letters and digits without look-alikes (0 o, 1 l i, 2 z, s): read from a
+# printed slip and typed by a clerk without mistakes. 12 of 28 characters: about 58 bits.
+PASSWORD_ALPHABET = "abcdefghjkmnpqrtuvwxy3456789"
+PASSWORD_LENGTH = 12
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -27,3 +36,34 @@ def units():
     for user in db.session.scalars(select(User).order_by(User.username)):
         users.setdefault(user.unit_id, []).append(user)
     return render_template("admin/units.html", roots=roots, users=users)
+
+
+def generate_password(length: int = PASSWORD_LENGTH) -> str:
+    """A random password that reads unambiguously, with letters and at least one digit."""
+    while True:
+        password = "".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(length))
+        if any(c.isdigit() for c in password) and any(c.isalpha() for c in password):
+            return password
+
+
+@bp.route("/users/<int:user_id>/reset-password", methods=["POST"])
+def reset_password(user_id: int):
+    """An administrator gives an account a new random password, to be changed at its next sign-in,
+    and gets the unit's sign-in slip, shown this once (the password is not stored anywhere)."""
+    if current_user.role != ROLE_ADMIN:
+        abort(403)
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    if user.id == current_user.id:
+        abort(400)  # one's own password is changed on the change-password page
+    password = generate_password()
+    user.set_password(password)
+    user.must_change_password = True
+    throttle.record(throttle.PASSWORD_RESET, user.username, user, actor=current_user)
+    db.session.commit()
+    response = make_response(render_template(
+        "admin/slip.html", user=user, password=password, issued=local_now(),
+        address=url_for("auth.login", _external=True)))
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -1,7 +1,19 @@
-// Spreadsheet-like keyboard use of the appendix tables, and CSRF for htmx requests.
+// Spreadsheet-like keyboard use of the appendix tables, CSRF for htmx requests, print and confirm buttons.
 // Tab moves to the next cell natively; Enter moves down the column (Shift+Enter up), as in Excel.
 (function () {
   "use strict";
+
+  // No inline handlers (the Content-Security-Policy forbids them): buttons and forms are wired here.
+  // <button data-print> prints the page; <form data-confirm="question"> asks before it is sent.
+  document.addEventListener("click", function (evt) {
+    var button = evt.target.closest && evt.target.closest("[data-print]");
+    if (button) { evt.preventDefault(); window.print(); }
+  });
+  document.addEventListener("submit", function (evt) {
+    var form = evt.target;
+    var question = form.getAttribute && form.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) evt.preventDefault();
+  });
 
   document.addEventListener("htmx:configRequest", function (evt) {
     var meta = document.querySelector('meta[name="csrf-token"]');
