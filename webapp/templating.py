@@ -34,10 +34,11 @@ def vn_datetime(moment: dt.datetime | None) -> str:
 
 
 def register_templating(app: Flask) -> None:
+    from .review.service import ACTION_NAMES, VIA_NAMES
     from .workflow import STATUS_NAMES
 
     app.jinja_env.filters["vn_number"] = format_number
     app.jinja_env.filters["vn_datetime"] = vn_datetime
-    app.jinja_env.globals["status_names"] = STATUS_NAMES
+    app.jinja_env.globals.update(status_names=STATUS_NAMES, action_names=ACTION_NAMES, via_names=VIA_NAMES)
     app.jinja_env.filters["vn_date"] = lambda d: d.strftime("%d/%m/%Y") if isinstance(d, dt.date) else format_date(d)
     app.jinja_env.globals["days_left"] = days_left
