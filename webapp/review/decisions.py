@@ -21,6 +21,7 @@ from .routes import bp
 from .service import change_log, completeness
 
 PAGE_SIZE = 100
+RECENT = 20  # changes shown on a unit's page; the change log pages through the rest
 
 
 def compiler_campaign(code: str):
@@ -44,7 +45,7 @@ def unit_page(code: str, unit_code: str):
     campaign = staff_campaign(code)
     unit = campaign_unit(campaign, unit_code)
     (state,) = completeness(db.session, campaign, [unit]).units
-    events, more = change_log(db.session, campaign, unit=unit, limit=PAGE_SIZE)
+    events, more = change_log(db.session, campaign, unit=unit, limit=RECENT)
     return render_template("review/unit.html", campaign=campaign, unit=unit, u=state, part=state.part,
                            notes=workflow.open_notes(db.session, campaign, unit), events=events, more=more,
                            return_form=ReturnForm(), extend_form=ExtendForm(), action_form=ActionForm(),

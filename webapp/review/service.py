@@ -287,4 +287,4 @@ ACTION_NAMES = {"cell": "Sửa ô", "list_add": "Thêm văn bản", "list_edit":
                 "submit": "Nộp báo cáo", "accept": "Duyệt", "return": "Trả lại", "reopen": "Mở lại",
                 "extend": "Gia hạn", "close": "Kết thúc đợt", "open": "Mở lại đợt"}
 VIA_NAMES = {"web": "trên trình duyệt", "upload": "nộp tệp Excel", "import": "nhập tệp Excel (dòng lệnh)", "compiler": "bộ phận tổng hợp sửa",
-             "compiler_import": "tổng hợp nộp tệp Excel thay", "cli": "dòng lệnh"}
+             "compiler_import": "tổng hợp nộp tệp Excel thay", "cli": "dòng lệnh", "demo": "dữ liệu mẫu"}
