@@ -331,3 +331,13 @@ def test_every_signed_in_user_can_change_the_password_from_the_top_bar(app, cler
 def test_the_change_password_page_needs_a_sign_in(client):
     response = client.get("/password")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_a_reset_or_a_password_change_signs_the_account_out_everywhere(app, admin):
+    stolen = login(app.test_client(), "ln-03")  # a session someone else holds
+    assert stolen.get("/").status_code == 200
+    reset(admin, "ln-03")
+    response = stolen.get("/")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    # and the administrator's own session is untouched
+    assert admin.get("/admin/units").status_code == 200

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from typing import Any
 
 from flask_login import UserMixin
@@ -58,6 +59,16 @@ class User(UserMixin, db.Model):
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
+
+    @property
+    def session_stamp(self) -> str:
+        """Part of the password hash's salt and digest: a new password changes it."""
+        return hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
+
+    def get_id(self) -> str:
+        """What the session and remember cookies hold: the id and the password stamp, so that a
+        password change or reset signs the account out everywhere (Flask-Login's alternative id)."""
+        return f"{self.id}:{self.session_stamp}"
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive accounts

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hmac
+
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
@@ -17,8 +19,13 @@ bp = Blueprint("auth", __name__)
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+def load_user(session_id: str) -> User | None:
+    """The user of a session or remember cookie; None (signed out) once the password has changed."""
+    user_id, _, stamp = session_id.partition(":")
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    if user is None or not hmac.compare_digest(stamp, user.session_stamp):
+        return None
+    return user
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -112,6 +119,7 @@ def change_password():
                 user.must_change_password = False
                 throttle.record(throttle.PASSWORD_CHANGE, user.username, user)
                 db.session.commit()
+                login_user(user)  # this session continues under the new password; all others end
                 flash("Đã đổi mật khẩu.", "info")
                 return redirect(_safe_next(request.args.get("next")) or url_for("entry.home"))
     return render_template("auth/change_password.html", form=form,

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import io
 
-from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, Blueprint, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from ..entry.routes import get_campaign, staff_campaign, visible_unit
+from ..entry.routes import get_campaign, staff_campaign, visible_unit, writer_via
 from ..exchange import ImportRefused, import_unit_template, write_campaign_appendix, write_unit_template
 from ..domain.archive import MAX_FILE_BYTES, MB, TOO_LARGE, size_text
 from ..extensions import db
@@ -42,6 +42,8 @@ def template(code: str):
 def upload(code: str):
     """Upload a filled template: stored whole, or nothing with every error listed."""
     campaign = get_campaign(code)
+    if writer_via() is None:  # administrators manage accounts; they do not enter figures
+        abort(403)
     unit = visible_unit(campaign, request.args.get("unit"))
     form = UploadForm()
     errors: list[str] = []
