@@ -94,3 +94,40 @@ def test_a_document_is_added_to_table_one_in_place(page):
     row.wait_for()
     assert "09-NQ/ĐU" in page.input_value("#list-body tr input[id$='-so_hieu']")
     assert page.input_value("#new-so_hieu") == ""
+
+
+@pytest.mark.parametrize("failure, expected", [
+    ("server error", "máy chủ gặp lỗi (mã 500)"),
+    ("expired session", "phiên làm việc đã hết hạn"),
+    ("no connection", "không kết nối được máy chủ"),
+])
+def test_a_failed_save_is_announced_and_the_cell_marked(page, failure, expected):
+    """A save that did not reach the database must never look saved: a banner says so and the cell
+    is marked; the next successful save clears the banner."""
+    page.goto(page.base + "/campaigns/kl49-2024/tables/II.1.5")
+    before = stored("ln-02", "II.1.5", "2019", "xa_tong").num
+    assert before not in (41, 42)
+
+    def fail(route):
+        if route.request.method != "POST":
+            return route.continue_()
+        if failure == "no connection":
+            return route.abort("connectionrefused")
+        return route.fulfill(status=500 if failure == "server error" else 400, body="<p>x</p>")
+
+    page.route("**/tables/II.1.5", fail)
+    page.fill("#cell-2019-xa_tong", "41")
+    page.keyboard.press("Tab")
+    banner = page.locator("#request-failed")
+    banner.wait_for(state="visible")
+    assert expected in banner.inner_text()
+    assert "unsaved" in page.get_attribute("#cell-2019-xa_tong", "class")
+    assert stored("ln-02", "II.1.5", "2019", "xa_tong").num == before
+
+    page.unroute("**/tables/II.1.5")
+    page.fill("#cell-2019-xa_tong", "42")
+    with page.expect_response(lambda r: r.request.method == "POST") as info:
+        page.keyboard.press("Tab")
+    assert info.value.status == 200
+    banner.wait_for(state="hidden")
+    assert stored("ln-02", "II.1.5", "2019", "xa_tong").num == 42

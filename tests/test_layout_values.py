@@ -67,6 +67,7 @@ COUNT = OUTLINE.table("II.1.5").column("xa_tong")
 YESNO = OUTLINE.table("II.1.1").column("xa_dat")
 DATE = OUTLINE.table("I").column("ngay_ban_hanh")
 CHOICE = OUTLINE.table("I").column("the_loai")
+TEXT = OUTLINE.table("I").column("trich_yeu")
 
 
 @pytest.mark.parametrize("raw, expected", [
@@ -111,6 +112,19 @@ def test_dates_and_choices():
     assert parse_input(CHOICE, "kế hoạch").text == "Kế hoạch"
     with pytest.raises(ValueProblem, match="Chọn một trong: Nghị quyết, Chỉ thị"):
         parse_input(CHOICE, "Thư")
+
+
+@pytest.mark.parametrize("raw", ["a\x00b", "x\x01", "\x1b[31m", "a\x7f"])
+def test_control_characters_are_refused_in_every_kind(raw):
+    for column in (TEXT, CHOICE, DATE, COUNT):
+        with pytest.raises(ValueProblem):
+            parse_input(column, raw)
+    with pytest.raises(ValueProblem, match="ký tự điều khiển"):
+        parse_input(TEXT, raw)
+
+
+def test_tabs_and_line_breaks_inside_a_note_are_kept():
+    assert parse_input(TEXT, "dòng 1\r\ndòng 2\tcột").text == "dòng 1\r\ndòng 2\tcột"
 
 
 def test_vietnamese_number_style():

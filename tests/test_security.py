@@ -120,6 +120,32 @@ def test_trusted_proxies_comes_from_the_environment(monkeypatch):
     assert from_environment({"TRUSTED_PROXIES": "1"})["TRUSTED_PROXIES"] == 1
 
 
+# ------------------------------------------------------------------------------- NUL characters
+
+def audit_count() -> int:
+    from sqlalchemy import func
+    with in_app() as session:
+        return session.scalar(select(func.count()).select_from(AuditEvent))
+
+
+@pytest.mark.parametrize("who, method, path, data", [
+    (None, "POST", "/login", {"username": "ln-02\x00", "password": "demo123"}),
+    ("clerk", "POST", "/campaigns/kl49-2024/tables/III", {"cell:2019:ghi_chu": "a\x00b"}),
+    ("clerk", "POST", "/campaigns/kl49-2024/tables/I/rows", {"new:so_hieu\x00": "1"}),
+    ("compiler", "GET", "/campaigns/kl49-2024/tables/II.1.5?unit=ln-02%00", None),
+    ("compiler", "GET", "/campaigns/kl49%00-2024/dashboard", None),
+])
+def test_a_nul_anywhere_in_the_request_is_refused_whole(client, clerk, compiler, who, method, path, data):
+    """PostgreSQL cannot hold a NUL in text: a request carrying one is refused with a message before
+    any view runs, on every database, and records nothing."""
+    browser = {"clerk": clerk, "compiler": compiler}.get(who, client)
+    before = audit_count()
+    response = browser.open(path, method=method, data=data, headers=htmx_headers("cell:2019:ghi_chu"))
+    assert response.status_code == 400
+    assert "ký tự không hợp lệ (NUL)" in response.get_data(as_text=True)
+    assert audit_count() == before
+
+
 # --------------------------------------------------------------------------------- audit, throttle
 
 class Clock:

@@ -75,6 +75,8 @@ def register_error_pages(app: Flask) -> None:
     def handler(exc):
         code = getattr(exc, "code", 500)
         title, message = ERRORS[code]
+        if exc.description != type(exc).description:  # abort(code, "…"): the view's own message
+            message = exc.description
         return render_template("errors.html", code=code, title=title, message=message), code
 
     for code in ERRORS:
@@ -83,10 +85,12 @@ def register_error_pages(app: Flask) -> None:
 
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
-    """SQLite: enforce foreign keys; WAL so readers never block the one writer."""
+    """SQLite: enforce foreign keys; WAL so readers never block the one writer; FULL sync so that a
+    commit answered as stored survives a crash or power cut."""
     if type(dbapi_connection).__module__.startswith("sqlite3"):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.close()

@@ -8,11 +8,13 @@
 - TRUSTED_PROXIES=N (the number of reverse proxies in front of the app) makes werkzeug's ProxyFix
   trust that many X-Forwarded-For/-Proto/-Host/-Port headers: the client address recorded in the
   audit and counted by the sign-in throttle, and the HTTPS scheme, are then the real ones.
+- A request with a NUL character in its path, query or form is refused (400) before any view runs:
+  no person types one, and PostgreSQL refuses it in text, so it could only end as a server error.
 """
 
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, has_request_context, request
+from flask import Flask, Response, abort, current_app, has_request_context, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager as _LoginManager
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -72,8 +74,21 @@ def add_security_headers(response: Response) -> Response:
     return response
 
 
+NUL_REFUSED = "Yêu cầu chứa ký tự không hợp lệ (NUL). Hãy tải lại trang và nhập lại."
+
+
+def refuse_nul_characters() -> None:
+    texts = [request.path, *(f"{k}{v}" for k, v in request.args.items(multi=True))]
+    if request.method == "POST":
+        texts += [f"{k}{v}" for k, v in request.form.items(multi=True)]
+        texts += [f.filename or "" for f in request.files.values()]
+    if any("\x00" in text for text in texts):
+        abort(400, NUL_REFUSED)
+
+
 def register_security(app: Flask) -> None:
     app.session_interface = SessionInterface()
+    app.before_request(refuse_nul_characters)
     app.config.setdefault("REMEMBER_COOKIE_SECURE", bool(app.config.get("SESSION_COOKIE_SECURE")))
     app.after_request(add_security_headers)
     proxies = int(app.config.get("TRUSTED_PROXIES") or 0)

@@ -22,7 +22,7 @@ bp = Blueprint("auth", __name__)
 def load_user(session_id: str) -> User | None:
     """The user of a session or remember cookie; None (signed out) once the password has changed."""
     user_id, _, stamp = session_id.partition(":")
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    user = db.session.get(User, int(user_id)) if user_id.isascii() and user_id.isdigit() else None
     if user is None or not hmac.compare_digest(stamp, user.session_stamp):
         return None
     return user

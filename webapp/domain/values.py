@@ -19,6 +19,9 @@ NO_WORDS = {"không", "khong", "k", "0", "no", "n", "false", "chưa đạt", "ch
 YES, NO = "Có", "Không"
 REQUIRED_IN_ROW = "Chưa nhập (bắt buộc khi dòng có dữ liệu)"
 _GROUPED = re.compile(r"^\d{1,3}([. ]\d{3})+$")
+# C0 control characters other than tab and line breaks, and DEL: never typed, and a NUL cannot be
+# stored in PostgreSQL text nor written to a workbook.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class ValueProblem(ValueError):
@@ -50,6 +53,8 @@ def parse_input(column: Column, raw: object) -> Parsed:
     text = str(raw).strip()
     if text == "":
         return Parsed()
+    if _CONTROL.search(text):
+        raise ValueProblem("Có ký tự điều khiển không in được; hãy gõ lại giá trị này")
     kind = column.type
     if kind == "count":
         return Parsed(num=_parse_count(text))

@@ -6,6 +6,8 @@ Each view renders the full page for an ordinary request and only the fragment ht
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -101,10 +103,18 @@ def table_url(part) -> str:
     return url_for("entry.table", code=part.campaign.code, table_code=part.table.code, unit=unit)
 
 
+VERSION = re.compile(r"[0-9]{1,9}")  # ASCII digits only: str.isdigit() also accepts "²"
+
+
 def _version(name: str) -> int | None:
-    """The version of a cell or row the page was drawn with (hidden field ``v:…``); None if absent."""
-    raw = request.form.get("v:" + name, "")
-    return int(raw) if raw.isdigit() else None
+    """The version of a cell or row the page was drawn with (hidden field ``v:…``); None if absent.
+
+    A field that is not a version (tampered with) matches no version: the save is refused as a
+    conflict and the current value shown, rather than stored unchecked."""
+    raw = request.form.get("v:" + name)
+    if raw is None or raw == "":
+        return None
+    return int(raw) if VERSION.fullmatch(raw) else -1
 
 
 def clerk_campaigns(unit: Unit) -> list[Campaign]:

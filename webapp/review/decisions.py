@@ -182,7 +182,7 @@ def changes(code: str):
     """Every recorded change of the campaign, newest first, optionally of one unit (?unit=)."""
     campaign = staff_campaign(code)
     unit = campaign_unit(campaign, request.args["unit"]) if request.args.get("unit") else None
-    page = max(1, request.args.get("page", 1, type=int))
+    page = min(max(1, request.args.get("page", 1, type=int)), 10**6)  # an offset the database can hold
     events, more = change_log(db.session, campaign, unit=unit, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     return render_template("review/changes.html", campaign=campaign, unit=unit, events=events, more=more,
                            page=page, days_left=days_left(campaign.deadline))

@@ -20,6 +20,34 @@
     if (meta) evt.detail.headers["X-CSRFToken"] = meta.content;
   });
 
+  // A request that failed (server error, expired session, no connection) stored nothing: say so
+  // at the top of the page and mark the field, so that nobody believes it was saved.
+  var FAILED = {
+    400: "Chưa lưu: phiên làm việc đã hết hạn hoặc yêu cầu không hợp lệ. Hãy tải lại trang rồi nhập lại.",
+    401: "Chưa lưu: bạn đã đăng xuất. Hãy tải lại trang và đăng nhập lại.",
+    403: "Chưa lưu: tài khoản của bạn không được sửa nội dung này.",
+    413: "Chưa lưu: dữ liệu gửi lên quá lớn.",
+    429: "Chưa lưu: quá nhiều yêu cầu, hãy thử lại sau ít phút."
+  };
+  function showFailure(evt, text) {
+    var box = document.getElementById("request-failed");
+    if (box) { box.textContent = text; box.hidden = false; box.scrollIntoView({ block: "nearest" }); }
+    var elt = evt.detail && evt.detail.elt;
+    if (elt && elt.classList) elt.classList.add("unsaved");
+  }
+  document.addEventListener("htmx:responseError", function (evt) {
+    var status = evt.detail.xhr ? evt.detail.xhr.status : 0;
+    showFailure(evt, FAILED[status] || "Chưa lưu: máy chủ gặp lỗi (mã " + status + "). Hãy thử lại; nếu vẫn lỗi, báo cho quản trị.");
+  });
+  document.addEventListener("htmx:sendError", function (evt) {
+    showFailure(evt, "Chưa lưu: không kết nối được máy chủ. Kiểm tra mạng rồi nhập lại ô này.");
+  });
+  document.addEventListener("htmx:afterRequest", function (evt) {
+    if (!evt.detail.successful) return;
+    var box = document.getElementById("request-failed");
+    if (box) box.hidden = true;
+  });
+
   function cellsOf(table) {
     return Array.prototype.slice.call(table.querySelectorAll("input.cell, select.cell"));
   }
