@@ -659,3 +659,28 @@ def test_long_choice_lists_live_on_the_meta_sheet(tmp_path):
     wb.save(path)
     part, errors = read_template(path, outline, YEARS, owned, {"unit": "XA01"})
     assert errors == [] and part.lists == {"I": [{"loai": choices[3]}]}
+
+
+@pytest.mark.parametrize("formula", [
+    '=IF(OR(C12="",D12="",D12=0),"",ROUND(C12/D12*100,2))',   # a rate: stored by the shortcut
+    '=IF(COUNT(C7:C9)=0,"",SUM(C7:C9))',                     # a total: stored by the shortcut
+    '=LOG10(C5)+SUM(C1:C2)',                                 # another function: XlsxWriter's path
+    '=FILTER(A1:A9,B1:B9>0)',                                # a dynamic array: XlsxWriter's path
+    '=CONCAT(A1,"SUM(")',                                    # a newer function: prefixed _xlfn.
+])
+def test_the_formula_shortcut_stores_what_xlsxwriter_would(formula):
+    """The app's worksheets skip XlsxWriter's formula rewriting for formulas calling only long-standing
+    functions; what they store must be the same as XlsxWriter's own worksheet stores."""
+    import io
+
+    import xlsxwriter
+
+    from webapp.domain.workbook import _open
+
+    ours, theirs = _open(io.BytesIO()).add_worksheet("a"), xlsxwriter.Workbook(io.BytesIO()).add_worksheet("a")
+    for ws in (ours, theirs):
+        assert ws.write_formula(4, 2, formula, None, 12.5) == 0
+    assert type(ours).__name__ == "_Worksheet"
+    assert ours.table[4][2] == theirs.table[4][2]
+    assert ours.dim_rowmax == theirs.dim_rowmax == 4 and ours.dim_colmax == theirs.dim_colmax == 2
+    assert ours.write_formula(1_048_576, 0, formula) == theirs.write_formula(1_048_576, 0, formula) == -1

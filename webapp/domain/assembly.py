@@ -76,7 +76,7 @@ def unit_parts(session, campaign_id: int, outline: Outline, years: list[int],
     if unit_id is not None:
         query = query.where(cell_value.c.unit_id == unit_id)
         assigned = assigned.where(assignment.c.unit_id == unit_id)
-    values = session.execute(query)
+    values = session.execute(query).all()  # one fetchall: iterating the result fetches row by row
     for owner, table_code, row_key, col_key, num, text in values:
         if num is not None:
             parts[owner].numbers[(table_code, row_key, col_key)] = int(num)

@@ -21,7 +21,7 @@ from typing import IO, Any
 import xlsxwriter
 from xlsxwriter.format import Format
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
-from xlsxwriter.worksheet import Worksheet
+from xlsxwriter.worksheet import CellFormulaTuple, Worksheet
 
 from .layout import CONTEXT_ROW, FIRST_TABLE_ROW, LIST_MIN_ROWS, TITLE_ROW, Cell, HeaderCell, Layout, LayoutRow, build_layout
 from .outline import Column, Outline, Table
@@ -107,17 +107,21 @@ PLAIN_FUNCTIONS = frozenset({"IF", "OR", "AND", "ROUND", "SUM", "COUNT"})  # the
 
 
 class _Worksheet(Worksheet):
-    """A worksheet that does not rewrite formulas calling only long-standing Excel functions.
+    """A worksheet that stores formulas calling only long-standing Excel functions as they are.
 
-    XlsxWriter runs some thirty regular expressions over every formula to prefix newer functions
-    with ``_xlfn.``; with a formula in every rate cell of every unit's breakdown row, that was the
-    bulk of the export. A formula calling anything else still goes through XlsxWriter unchanged.
+    XlsxWriter runs a large regular expression (dynamic array functions) and some thirty more (to
+    prefix newer functions with ``_xlfn.``) over every formula; with a formula in every rate cell of
+    every unit's breakdown row, that was the bulk of the export. None of them can match a formula
+    that calls only PLAIN_FUNCTIONS; any other formula goes through XlsxWriter unchanged.
     """
 
-    def _prepare_formula(self, formula: str, expand_future_functions: bool = False) -> str:
-        if formula.startswith("=") and not formula.endswith("}") and _is_plain(formula.translate(_NO_DIGITS)):
-            return formula[1:]
-        return super()._prepare_formula(formula, expand_future_functions)
+    def _write_formula(self, row, col, formula, cell_format=None, value=0):
+        if self.constant_memory or not formula.startswith("=") or not _is_plain(formula.translate(_NO_DIGITS)):
+            return super()._write_formula(row, col, formula, cell_format, value)
+        if self._check_dimensions(row, col):
+            return -1
+        self.table[row][col] = CellFormulaTuple(formula[1:], cell_format, value)
+        return 0
 
 
 _NO_DIGITS = str.maketrans("", "", "0123456789")
