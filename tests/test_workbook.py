@@ -684,3 +684,23 @@ def test_the_formula_shortcut_stores_what_xlsxwriter_would(formula):
     assert ours.table[4][2] == theirs.table[4][2]
     assert ours.dim_rowmax == theirs.dim_rowmax == 4 and ours.dim_colmax == theirs.dim_colmax == 2
     assert ours.write_formula(1_048_576, 0, formula) == theirs.write_formula(1_048_576, 0, formula) == -1
+
+
+def test_the_collector_is_paused_during_an_export_and_restored_after():
+    import gc
+
+    from webapp.domain.workbook import collector_paused
+
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError):
+        with collector_paused():
+            assert not gc.isenabled()
+            raise RuntimeError("the export failed")
+    assert gc.isenabled()  # restored even when the export fails
+    gc.disable()
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()  # left as it was found
+    finally:
+        gc.enable()

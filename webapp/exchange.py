@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from .domain.assembly import add_parts, unit_parts
 from .domain.importer import read_template
 from .domain.parts import Part
-from .domain.workbook import write_appendix, write_template
+from .domain.workbook import collector_paused, write_appendix, write_template
 from .entry.service import UnitList, UnitTable, owned_groups
 from .models import PART_ACCEPTED, PART_SUBMITTED, ROLE_COMPILER, Assignment, Campaign, CampaignUnit, Unit, User
 from .workflow import VIA_COMPILER_IMPORT, Refused, closed_reason, part_of
@@ -119,6 +119,7 @@ def cover_info(campaign: Campaign, handed_in: set[int], now: dt.datetime) -> dic
             "missing_units": missing}
 
 
+@collector_paused()
 def write_campaign_appendix(session: Session, campaign: Campaign, target: str | IO[bytes], now: dt.datetime) -> None:
     """The assembled appendix workbook with its cover and a per-unit breakdown of each table
     listing the units that fill it."""
