@@ -131,3 +131,26 @@ def test_a_failed_save_is_announced_and_the_cell_marked(page, failure, expected)
     assert info.value.status == 200
     banner.wait_for(state="hidden")
     assert stored("ln-02", "II.1.5", "2019", "xa_tong").num == 42
+
+
+def test_on_a_phone_the_breakdown_opens_over_the_appendix_and_closes(live_server):
+    """Below 900 px the panel would sit under the whole appendix: it must open on screen instead."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 360, "height": 740})
+        page.goto(live_server + "/login")
+        page.fill("#username", "ln-btg")
+        page.fill("#password", "demo123")
+        page.click("input[type=submit]")
+        page.goto(live_server + "/campaigns/kl49-2024/appendix")
+        assert page.locator(".drill-close").is_hidden()
+        page.locator("a.drill:not(.empty)").nth(5).click()
+        page.locator("#drill-content .drill-body").wait_for()
+        box = page.locator("#drill").bounding_box()
+        assert box["y"] >= 0 and box["y"] + box["height"] <= 740 + 1  # within the screen
+        assert page.locator(".drill-hint").is_hidden()
+        page.click(".drill-close")
+        assert page.locator("#drill-content .drill-body").count() == 0
+        assert page.locator("#drill").bounding_box()["y"] > 740  # back below the appendix
+        browser.close()

@@ -116,7 +116,7 @@ def test_key_pages_work_under_the_policy(browser_page):
     with page.expect_response(lambda r: "/cell" in r.url) as info:
         link.click()
     assert info.value.status == 200
-    page.locator("#drill .drill-body").wait_for()
+    page.locator("#drill-content .drill-body").wait_for()
     assert page.url.endswith("/appendix")  # swapped in place, not followed
     check(page, "appendix after a drill-down")
     page.goto(page.base + "/campaigns/kl49-2024/breakdown/II.1.1")

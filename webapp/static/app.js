@@ -8,6 +8,11 @@
   document.addEventListener("click", function (evt) {
     var button = evt.target.closest && evt.target.closest("[data-print]");
     if (button) { evt.preventDefault(); window.print(); }
+    var close = evt.target.closest && evt.target.closest("[data-drill-close]");
+    if (close) {  // the appendix's breakdown panel: back to its hint (on a phone, the sheet goes away)
+      var content = document.getElementById("drill-content");
+      if (content) content.innerHTML = "";
+    }
   });
   document.addEventListener("submit", function (evt) {
     var form = evt.target;
