@@ -156,6 +156,12 @@ def test_breakdown_sorts_by_value_with_empty_cells_last_and_distinct_from_zero(a
     assert fragment.get_data(as_text=True).lstrip().startswith('<div id="breakdown"')
 
 
+def test_the_breakdown_tab_opens_the_first_grid_table(compiler):
+    response = compiler.get(f"{BASE}/breakdown")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"{BASE}/breakdown/II.1.1")  # table I is a list
+
+
 def test_breakdown_of_an_unknown_period_or_a_list_table_is_404(compiler):
     assert compiler.get(f"{BASE}/breakdown/II.1.5?row=1999").status_code == 404
     assert compiler.get(f"{BASE}/breakdown/I").status_code == 404

@@ -67,6 +67,7 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("xlsx.export", "GET"): STAFF,
     ("review.appendix", "GET"): STAFF,
     ("review.cell", "GET"): STAFF,
+    ("review.breakdown_first", "GET"): STAFF,
     ("review.breakdown", "GET"): STAFF,
     ("review.dashboard", "GET"): STAFF,
     ("review.not_done_csv", "GET"): STAFF,
@@ -264,6 +265,8 @@ def calls_for(endpoint: str, method: str, user: str) -> list[Call]:
             return one("assembled appendix", path=f"{C}/appendix")
         case "review.cell", "GET":
             return one("drill-down", path=f"{C}/appendix/II.1.5/cell", query_string={"row": "2019", "col": "xa_tong"})
+        case "review.breakdown_first", "GET":
+            return one("breakdown tab", path=f"{C}/breakdown")
         case "review.breakdown", "GET":
             return one("breakdown", path=f"{C}/breakdown/II.1.5", query_string={"row": "2019", "sort": "xa_tong"})
         case "review.dashboard", "GET":

@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 
-from flask import Blueprint, Response, abort, render_template, request, url_for
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from flask_login import login_required
 
 from ..domain.assembly import assemble, unit_parts
@@ -67,6 +67,15 @@ def cell(code: str, table_code: str):
 
 
 SORT_ORDERS = ("asc", "desc")
+
+
+@bp.route("/campaigns/<code>/breakdown")
+@login_required
+def breakdown_first(code: str):
+    """The breakdown tab: the first table of the outline that has numbers by unit."""
+    campaign = staff_campaign(code)
+    first = next(t for t in campaign.outline.tables if not t.is_list)
+    return redirect(url_for("review.breakdown", code=campaign.code, table_code=first.code))
 
 
 @bp.route("/campaigns/<code>/breakdown/<table_code>")
