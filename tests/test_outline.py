@@ -138,3 +138,12 @@ def test_not_a_mapping_and_missing_tables():
     with pytest.raises(OutlineError) as info:
         parse_outline({"code": "x", "version": 1, "title": "T", "unit_kinds": {"xa": "Xã"}, "tables": []})
     assert info.value.problems == ["tables: không có bảng nào"]
+
+
+def test_a_place_is_labelled_in_the_printed_words():
+    table = get_outline("kl49").table("II.1.5")
+    years = [2019, 2020]
+    assert table.place_label(years) == "Biểu II.1.5"
+    assert table.place_label(years, "2020", "xa_dt") == "Biểu II.1.5 · Năm 2020 · Công chức cấp xã › Số được đào tạo, bồi dưỡng"
+    assert table.place_label(years, "1999", "gone") == "Biểu II.1.5 · 1999 · gone"  # unknown keys as they are
+    assert get_outline("kl49").table("I").place_label(years, "57") == "Biểu I · văn bản mã 57"

@@ -131,6 +131,29 @@ def test_return_with_a_note_reaches_the_unit_beside_the_cell_and_resubmission_cl
             ReturnNote.unit_id == unit_id("ln-01"), ReturnNote.resolved_at.is_(None))) == 0
 
 
+def test_the_return_form_points_at_a_column_by_its_printed_name(app, compiler):
+    page = compiler.get(f"{BASE}/units/ln-01").get_data(as_text=True)
+    assert '<option value="II.1.5|xa_tong">II.1.5: Công chức cấp xã › Tổng số</option>' in page
+    response = compiler.post(f"{BASE}/units/ln-01/return", data={
+        "reason": "Kiểm tra tổng số năm 2020", "table": "II.1.5|xa_tong", "row": "2020"})
+    assert response.status_code == 302
+    with in_app() as session:
+        note = session.scalars(select(ReturnNote).where(ReturnNote.unit_id == unit_id("ln-01"))).one()
+        assert (note.table_code, note.row_key, note.col_key) == ("II.1.5", "2020", "xa_tong")
+    # the unit's page and its change log say where and what in words, not keys and state codes
+    page = compiler.get(f"{BASE}/units/ln-01").get_data(as_text=True)
+    place = "Biểu II.1.5 · Năm 2020 · Công chức cấp xã › Tổng số"
+    assert f"{place}</a>: Kiểm tra tổng số năm 2020" in page
+    log = compiler.get(f"{BASE}/changes", query_string={"unit": "ln-01"}).get_data(as_text=True)
+    assert '<td class="old">Đã nộp</td>' in log and '<td class="old">submitted</td>' not in log
+    clerk = login(app.test_client(), "ln-01")
+    assert f"{place}</a>: Kiểm tra tổng số năm 2020" in clerk.get("/").get_data(as_text=True)
+    response = compiler.post(f"{BASE}/units/ln-10/return", data={"reason": "x", "table": "II.1.5|nope"},
+                             follow_redirects=True)
+    assert "Không có cột này trong bảng." in response.get_data(as_text=True)
+    assert part("ln-10").status == "submitted"  # a column the table has not: nothing returned
+
+
 def test_a_return_needs_a_reason_and_a_real_place(app, compiler):
     compiler.post(f"{BASE}/units/ln-01/return", data={"reason": "  "})
     compiler.post(f"{BASE}/units/ln-01/return", data={"reason": "x", "table": "II.1.5", "row": "1999"})

@@ -33,6 +33,34 @@ def vn_datetime(moment: dt.datetime | None) -> str:
     return local.strftime("%H:%M %d/%m/%Y")
 
 
+CAMPAIGN_STATUS_NAMES = {"open": "Đang mở", "closed": "Đã kết thúc"}
+
+
+def place_label(campaign, table_code: str | None, row_key: str | None = None, col_key: str | None = None) -> str:
+    """An audit event's or a return note's place in the printed words; a table the campaign's
+    outline no longer has is shown by its code."""
+    if not table_code:
+        return ""
+    try:
+        table = campaign.outline.table(table_code)
+    except KeyError:
+        return " · ".join(k for k in (f"Biểu {table_code}", row_key, col_key) if k)
+    return table.place_label(campaign.years, row_key, col_key)
+
+
+def audit_value(action: str, value: str | None) -> str:
+    """An audit event's old or new value as a person reads it: workflow states by their names."""
+    from .workflow import STATUS_NAMES
+
+    if value is None:
+        return ""
+    if action in ("accept", "return", "reopen"):
+        return STATUS_NAMES.get(value, value)
+    if action in ("close", "open"):
+        return CAMPAIGN_STATUS_NAMES.get(value, value)
+    return value
+
+
 def register_templating(app: Flask) -> None:
     from .review.service import ACTION_NAMES, VIA_NAMES
     from .workflow import STATUS_NAMES
@@ -41,4 +69,4 @@ def register_templating(app: Flask) -> None:
     app.jinja_env.filters["vn_datetime"] = vn_datetime
     app.jinja_env.globals.update(status_names=STATUS_NAMES, action_names=ACTION_NAMES, via_names=VIA_NAMES)
     app.jinja_env.filters["vn_date"] = lambda d: d.strftime("%d/%m/%Y") if isinstance(d, dt.date) else format_date(d)
-    app.jinja_env.globals["days_left"] = days_left
+    app.jinja_env.globals.update(days_left=days_left, place_label=place_label, audit_value=audit_value)

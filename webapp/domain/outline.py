@@ -179,6 +179,25 @@ class Table:
                 total += rows * sum(1 for c in group.columns if c.is_input and c.type != "text")
         return total
 
+    def place_label(self, years: list[int], row_key: str | None = None, col_key: str | None = None) -> str:
+        """Where a cell is, in the printed words: "Biểu II.1.5 · Năm 2021 · Cấp xã › Tổng số".
+        Keys the outline does not know (a list row's id, an old column) are shown as they are."""
+        parts = [f"Biểu {self.code}"]
+        if row_key:
+            if self.is_list:
+                parts.append(f"văn bản mã {row_key}")
+            else:
+                labels = {spec.key: spec.label for block in self.blocks for spec in block.row_specs(years)}
+                parts.append(labels.get(row_key, row_key))
+        if col_key:
+            try:
+                column = self.column(col_key)
+            except KeyError:
+                parts.append(col_key)
+            else:
+                parts.append(f"{column.group_label} › {column.label}" if column.group_label else column.label)
+        return " · ".join(parts)
+
     def group_key_of(self, column_key: str) -> str:
         for gkey, g in self.groups:
             if any(c.key == column_key for c in g.columns):

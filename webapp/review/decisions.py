@@ -89,7 +89,8 @@ def return_part(code: str, unit_code: str):
         errors = [e for field in form for e in field.errors]
         return _done(campaign, unit, "Chưa trả lại: " + " ".join(errors or ["biểu mẫu đã hết hạn, tải lại trang."]),
                      "error")
-    place = NotePlace(*((field.data or "").strip() or None for field in (form.table, form.row, form.col)))
+    table, _, col = (form.table.data or "").partition("|")
+    place = NotePlace(*((value or "").strip() or None for value in (table, form.row.data, col or form.col.data)))
     try:
         skipped = workflow.return_parts(db.session, campaign, [unit], current_user, form.reason.data, place)
     except Refused as exc:
