@@ -9,9 +9,10 @@ input cell they own, bulk-inserted. Then, interleaved ``--repeat`` times so that
 disturbs all three alike: GET /campaigns/<code>/appendix as a compiler (when the route exists), the
 workbook export end to end (``exchange.write_campaign_appendix``), and the raw write: XlsxWriter,
 no formats, writing the cells the export wrote, at the same places with the same kinds of value.
-Prints the figures and the ratio export / raw (best of the repetitions); exits 1 above RATIO_LIMIT.
-The export pauses Python's cyclic garbage collector while it runs (workbook.collector_paused); the
-raw write is also timed paused alike and that ratio printed for reference, so both are on record.
+Both write in memory (XlsxWriter's ``in_memory``: no temporary file per sheet). Prints the figures and
+the ratio export / raw (best of the repetitions). The export pauses Python's cyclic garbage collector
+while it runs (workbook.collector_paused), so the raw write is timed both ways, with the collector on
+and paused alike; the run exits 1 when either ratio is above RATIO_LIMIT.
 
 Run by hand, not by CI (tests/test_bench.py runs it at a tiny size to keep it working).
 """
@@ -85,6 +86,16 @@ class Figures:
     @property
     def ratio(self) -> float:
         return min(self.export) / min(self.raw)
+
+    @property
+    def ratio_paused(self) -> float:
+        return min(self.export) / min(self.raw_paused)
+
+    @property
+    def ok(self) -> bool:
+        """Judged on the stricter of the two ratios: the export pauses the collector, the plain raw
+        write does not, so both comparisons must hold."""
+        return max(self.ratio, self.ratio_paused) <= RATIO_LIMIT
 
 
 # ------------------------------------------------------------------------------------ the campaign
@@ -265,7 +276,7 @@ def raw_write(sheets: list[tuple[str, list[tuple[int, int, object]]]]) -> float:
     """Seconds XlsxWriter alone takes to write these cells (plain write_number/write_string, no formats)."""
     gc.collect()  # every timed run starts from the same heap (the collector stays on, as in production)
     start = time.perf_counter()
-    wb = xlsxwriter.Workbook(io.BytesIO())
+    wb = xlsxwriter.Workbook(io.BytesIO(), {"in_memory": True})  # as the export: no temporary file per sheet
     for name, cells in sheets:
         ws = wb.add_worksheet(name)
         for row, col, value in cells:
@@ -351,7 +362,7 @@ def report(f: Figures, repeat: int) -> list[str]:
         return f"{min(times):.3f} s (median {statistics.median(times):.3f} s)"
 
     kinds = ", ".join(f"{k} {v:,}" for k, v in f.cells.items())
-    ok = f.ratio <= RATIO_LIMIT
+    verdict = f"limit {RATIO_LIMIT:.2f} for both: {'ok' if f.ok else 'TOO SLOW'}"
     return [
         f"export benchmark: kl49, years {YEARS[0]}–{YEARS[1]}, best of {repeat} interleaved repetitions",
         f"units:            {f.units:,}",
@@ -362,9 +373,8 @@ def report(f: Figures, repeat: int) -> list[str]:
         f"appendix page:    {secs(f.page) if f.page else 'not available'}",
         f"export:           {secs(f.export)}",
         f"raw write:        {secs(f.raw)}",
-        f"ratio export/raw: {f.ratio:.2f} (limit {RATIO_LIMIT:.2f}: {'ok' if ok else 'TOO SLOW'})",
-        f"for reference:    the export pauses Python's cyclic collector while it runs; the raw write "
-        f"paused alike takes {secs(f.raw_paused)}, ratio {min(f.export) / min(f.raw_paused):.2f}",
+        f"raw write paused: {secs(f.raw_paused)} (Python's cyclic collector paused, as the export runs)",
+        f"ratio export/raw: {f.ratio:.2f}; against the paused raw write {f.ratio_paused:.2f} ({verdict})",
         f"peak memory:      {f.maxrss_mb:.0f} MB max RSS of the process; {f.export_peak_mb:.1f} MB "
         f"Python peak during one export (tracemalloc)",
     ]
@@ -380,7 +390,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--repeat: at least 1")
     figures = run(args.units, args.repeat, args.db)
     print("\n".join(report(figures, args.repeat)), flush=True)
-    return 0 if figures.ratio <= RATIO_LIMIT else 1
+    return 0 if figures.ok else 1
 
 
 if __name__ == "__main__":

@@ -686,6 +686,82 @@ def test_the_formula_shortcut_stores_what_xlsxwriter_would(formula):
     assert ours.write_formula(1_048_576, 0, formula) == theirs.write_formula(1_048_576, 0, formula) == -1
 
 
+def _sheet_xml(workbook_bytes: bytes) -> dict[str, bytes]:
+    import io
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(workbook_bytes)) as z:
+        return {n: z.read(n) for n in z.namelist() if n.startswith("xl/worksheets/") or n == "xl/sharedStrings.xml"}
+
+
+def test_the_cell_writer_writes_what_xlsxwriter_writes(monkeypatch):
+    """The app's worksheets write the XML of their cells without XlsxWriter's per-cell escaping; every
+    kind of cell, with a format and without, must come out byte for byte as XlsxWriter writes it."""
+    import io
+
+    from xlsxwriter.worksheet import Worksheet
+
+    from webapp.domain.workbook import _open, _Worksheet
+
+    def build() -> bytes:
+        out = io.BytesIO()
+        wb = _open(out)
+        fmt, bold = wb.add_format({"border": 1, "num_format": "0.00"}), wb.add_format({"bold": True})
+        ws = wb.add_worksheet("Cells & <kinds>")
+        ws.set_row(40, None, bold)  # a row format, and a column format, under unformatted cells
+        ws.set_column(9, 9, 12, fmt)
+        for row, f in enumerate((fmt, None)):
+            base = row * 20
+            ws.write_number(base, 0, 1234567.125, f)
+            ws.write_number(base, 1, 1e-20, f)
+            ws.write_number(base, 2, -0.0, f)
+            ws.write_string(base, 3, 'Số "xã" & <huyện>', f)
+            ws.write_string(base, 4, "=A1+1", f)  # text that looks like a formula stays a string
+            ws.write_blank(base, 5, None, f)
+            ws.write_datetime(base, 6, dt.datetime(2024, 5, 15, 8, 30), f)
+            ws.write_formula(base + 1, 0, '=IF(OR(C12="",D12=0),"",ROUND(C12/D12*100,2))', f, 95.24)
+            ws.write_formula(base + 1, 1, '=IF(COUNT(C7:C9)=0,"",SUM(C7:C9))', f, "")
+            ws.write_formula(base + 1, 2, "=A1>2", f, True)  # a boolean result
+            ws.write_formula(base + 1, 3, "=1/0", f, "#DIV/0!")  # an error result
+            ws.write_formula(base + 1, 4, '=A1&"x"', f, "1x")  # a text result
+            ws.write_formula(base + 1, 5, "=A1*2", f, 7)  # an integer result
+            ws.write_boolean(base + 2, 0, False, f)
+            ws.write_rich_string(base + 2, 1, "a ", bold, "b", *([f] if f else []))
+            ws.write_array_formula(base + 3, 0, base + 3, 1, "{=A1:B1*2}", f, 4)
+            ws.merge_range(base + 4, 0, base + 4, 3, "gộp", f)
+        ws.write_number(40, 1, 5)  # takes the row's format
+        ws.write_number(41, 9, 6)  # takes the column's format
+        wb.close()
+        return out.getvalue()
+
+    ours = _sheet_xml(build())
+    monkeypatch.setattr(_Worksheet, "_write_cell", Worksheet._write_cell)
+    assert _sheet_xml(build()) == ours
+
+
+def test_the_whole_appendix_is_written_as_xlsxwriter_would(app, monkeypatch):
+    import io
+
+    from xlsxwriter.worksheet import Worksheet
+
+    from conftest import in_app
+    from webapp.domain.workbook import _Worksheet
+    from webapp.exchange import write_campaign_appendix
+    from webapp.models import Campaign
+
+    def export() -> dict[str, bytes]:
+        out = io.BytesIO()
+        with in_app() as session:
+            campaign = session.query(Campaign).filter_by(code="kl49-2024").one()
+            write_campaign_appendix(session, campaign, out, dt.datetime(2024, 5, 20, 8, 30))
+        return _sheet_xml(out.getvalue())
+
+    ours = export()
+    assert len(ours) > 20  # every sheet, and the shared strings
+    monkeypatch.setattr(_Worksheet, "_write_cell", Worksheet._write_cell)
+    assert export() == ours
+
+
 def test_the_collector_is_paused_during_an_export_and_restored_after():
     import gc
 

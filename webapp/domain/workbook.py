@@ -22,8 +22,9 @@ from typing import IO, Any
 
 import xlsxwriter
 from xlsxwriter.format import Format
-from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
-from xlsxwriter.worksheet import CellFormulaTuple, Worksheet
+from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell, xl_rowcol_to_cell_fast
+from xlsxwriter.worksheet import (CellBlankTuple, CellDatetimeTuple, CellFormulaTuple, CellNumberTuple,
+                                  CellStringTuple, Worksheet)
 
 from .layout import CONTEXT_ROW, FIRST_TABLE_ROW, LIST_MIN_ROWS, TITLE_ROW, Cell, HeaderCell, Layout, LayoutRow, build_layout
 from .outline import Column, Outline, Table
@@ -124,6 +125,29 @@ class _Worksheet(Worksheet):
             return -1
         self.table[row][col] = CellFormulaTuple(formula[1:], cell_format, value)
         return 0
+
+    def _write_cell(self, row, col, cell):
+        """Write one cell's XML when the sheet is saved: the innermost loop of the export.
+
+        For the cells this app writes (a cell with its own format holding a number, a date, a shared
+        string, a blank, or a formula carrying a number or nothing) this writes exactly what
+        XlsxWriter writes, without passing the address and the format index through its escaping
+        (a regular expression, and an exception for the integer index) on every cell: neither can
+        hold a character to escape. Any other cell goes through XlsxWriter."""
+        fmt, kind = cell.format, cell.__class__
+        if fmt is None or self.constant_memory:
+            return super()._write_cell(row, col, cell)
+        head = f'<c r="{xl_rowcol_to_cell_fast(row, col)}" s="{fmt._get_xf_index()}"'
+        if kind is CellNumberTuple or kind is CellDatetimeTuple:
+            self.fh.write(f"{head}><v>{cell.number:.16G}</v></c>")
+        elif kind is CellBlankTuple:
+            self.fh.write(head + "/>")
+        elif kind is CellStringTuple:
+            self.fh.write(f'{head} t="s"><v>{cell.string}</v></c>')
+        elif kind is CellFormulaTuple and (cell.value == "" or type(cell.value) in (int, float)):
+            self.fh.write(f"{head}><f>{self._escape_data(cell.formula)}</f><v>{cell.value}</v></c>")
+        else:
+            super()._write_cell(row, col, cell)
 
 
 _NO_DIGITS = str.maketrans("", "", "0123456789")
