@@ -252,6 +252,65 @@ def test_a_stale_whole_table_save_refuses_the_changed_cell(app):
     assert stored("ln-02", "II.1.5", "2020", "xa_tong").num == 50
 
 
+def form_fields(html: str) -> dict[str, str]:
+    """What the page's form sends without JavaScript: every named input with its value (the table
+    pages' inputs and hidden versions; II.1.5 has no drop-downs)."""
+    fields = {}
+    for tag in re.findall(r"<input\b[^>]*>", html):
+        name, value = re.search(r'name="([^"]+)"', tag), re.search(r'value="([^"]*)"', tag)
+        if name and name.group(1).startswith(("cell:", "v:")):
+            fields[name.group(1)] = value.group(1) if value else ""
+    return fields
+
+
+def test_saving_again_after_a_stale_whole_table_save_does_not_revert_the_other_change(app):
+    """Without JavaScript the refused form is drawn again: the changed cell must come back with the
+    value now stored (and its new version), or pressing Lưu again would put the old value back."""
+    first, second = login(app.test_client(), "ln-02"), login(app.test_client(), "ln-02")
+    html = second.get(f"{BASE}/tables/II.1.5").get_data(as_text=True)
+    form = form_fields(html)  # the whole page, as it stands in the second browser
+    assert save_cell(first, "II.1.5", "2019", "xa_tong", "30", int(form["v:2019:xa_tong"])).status_code == 200
+    form["cell:2021:xa_tong"] = "44"  # the second person changes another cell only
+    refused = second.post(f"{BASE}/tables/II.1.5", data=form)
+    assert refused.status_code == 422
+    page = refused.get_data(as_text=True)
+    assert "vừa được người khác sửa thành «30»" in page
+    again = form_fields(page)
+    assert again["cell:2019:xa_tong"] == "30" and again["cell:2021:xa_tong"] == "44"  # theirs, and mine kept
+    assert second.post(f"{BASE}/tables/II.1.5", data=again).status_code == 302
+    assert stored("ln-02", "II.1.5", "2019", "xa_tong").num == 30  # not reverted
+    assert stored("ln-02", "II.1.5", "2021", "xa_tong").num == 44
+
+
+def test_a_stale_list_row_delete_is_refused(app):
+    clerk, other = login(app.test_client(), "ln-02"), login(app.test_client(), "ln-02")
+    clerk.post(f"{BASE}/tables/I/rows", data={"new:the_loai": "Kế hoạch", "new:so_hieu": "2-KH",
+                                             "new:ngay_ban_hanh": "01/03/2020", "new:trich_yeu": "A",
+                                             "new:co_quan": "Đảng ủy"})
+    with in_app() as session:
+        from webapp.models import ListRow
+        row = session.scalars(select(ListRow).where(ListRow.unit_id == unit_id("ln-02"))).first()
+        row_id, version = row.id, row.version
+    fields = {f"row:{row_id}:{k}": v for k, v in (("the_loai", "Kế hoạch"), ("so_hieu", "2-KH"),
+                                                  ("ngay_ban_hanh", "01/03/2020"), ("co_quan", "Đảng ủy"))}
+    edited = other.post(f"{BASE}/tables/I/rows/{row_id}", headers=htmx_headers(f"row:{row_id}:trich_yeu"),
+                        data={**fields, f"row:{row_id}:trich_yeu": "Sửa lại", f"v:row:{row_id}": str(version)})
+    assert edited.status_code == 200
+    for headers in (htmx_headers(f"row:{row_id}"), {}):  # with htmx and without
+        stale = clerk.post(f"{BASE}/tables/I/rows/{row_id}/delete", data={f"v:row:{row_id}": str(version)},
+                           headers=headers, follow_redirects=True)
+        assert stale.status_code in (200, 409)
+        assert "Chưa xóa: Ô này vừa được người khác sửa" in stale.get_data(as_text=True)
+    with in_app() as session:
+        from webapp.models import ListRow
+        assert session.get(ListRow, row_id).data["trich_yeu"] == "Sửa lại"  # still there, corrected
+    fresh = clerk.post(f"{BASE}/tables/I/rows/{row_id}/delete", data={f"v:row:{row_id}": str(version + 1)})
+    assert fresh.status_code == 302
+    with in_app() as session:
+        from webapp.models import ListRow
+        assert session.get(ListRow, row_id) is None
+
+
 def test_a_stale_list_row_edit_is_refused(app):
     clerk = login(app.test_client(), "ln-02")
     clerk.post(f"{BASE}/tables/I/rows", data={"new:the_loai": "Kế hoạch", "new:so_hieu": "1-KH",

@@ -220,9 +220,12 @@ def save(code: str, table_code: str):
         flash(f"Chưa lưu: {n} ô có lỗi. Sửa các ô được đánh dấu rồi lưu lại.", "error")
         typed = {}
         for (row_key, col_key), value in raw.items():
-            typed.setdefault(row_key, {})[col_key] = value
+            if (row_key, col_key) not in part.conflicts:  # a cell changed meanwhile shows what is stored:
+                typed.setdefault(row_key, {})[col_key] = value  # saving again must not put the old one back
         by_row = {}
         for (row_key, col_key), message in errors.items():
+            if (row_key, col_key) in part.conflicts and raw[(row_key, col_key)]:
+                message += f" (Bạn đã nhập: «{raw[(row_key, col_key)]}».)"
             by_row.setdefault(row_key, {})[col_key] = message
         rows = [part.row_view(r, typed.get(r.key), by_row.get(r.key)) for r in part.layout.rows]
         return render_table(part.campaign, part.unit, part, status=422, rows=rows)
@@ -258,7 +261,7 @@ def save_list_form(part: UnitList):
     try:
         for row, data in updates:
             if data is None:
-                part.delete(row, current_user, via=via, commit=False)
+                part.delete(row, current_user, via=via, commit=False, expected_version=_version(f"row:{row.id}"))
             else:
                 part.update(row, data, current_user, via=via, commit=False, expected_version=_version(f"row:{row.id}"))
         if new_data:
@@ -363,9 +366,18 @@ def delete_row(code: str, table_code: str, row_id: int):
     if row is None:
         return refused(part, ROW_GONE)
     try:
-        part.delete(row, current_user, via=writer_via())
+        part.delete(row, current_user, via=writer_via(), expected_version=_version(f"row:{row.id}"))
     except Refused as exc:
         return refused(part, str(exc))
+    except Conflict as exc:
+        db.session.rollback()
+        message = "Chưa xóa: " + conflict_message(exc.shown)
+        if htmx:
+            db.session.refresh(row)
+            return render_template("entry/_list_body.html", part=part, can_edit=True,
+                                   errors={str(row.id): {"_row": message}}), 409
+        flash(message, "error")
+        return redirect(table_url(part))
     if htmx:
         return render_template("entry/_list_body.html", part=part, can_edit=True)
     flash("Đã xóa văn bản.", "success")

@@ -284,6 +284,7 @@ class UnitTable:
         """
         self.begin_write(via)
         errors: dict[tuple[str, str], str] = {}
+        self.conflicts: set[tuple[str, str]] = set()  # refused because changed meanwhile: redrawn as stored
         parsed: dict[tuple[str, str], Parsed] = {}
         for (row_key, col_key), value in raw.items():
             column = self.input_column(row_key, col_key)
@@ -297,6 +298,7 @@ class UnitTable:
             if (shown is not None and shown != self.version(row_key, col_key) and current is not None
                     and (current.num, current.text) != (parsed[(row_key, col_key)].num, parsed[(row_key, col_key)].text)):
                 errors[(row_key, col_key)] = conflict_message(show(column, current.num, current.text))
+                self.conflicts.add((row_key, col_key))
         by_row: dict[str, dict[str, Parsed]] = defaultdict(dict)
         for (row_key, col_key), p in parsed.items():
             by_row[row_key][col_key] = p
@@ -412,8 +414,14 @@ class UnitList:
         self._end(commit)
         return True
 
-    def delete(self, row: ListRow, user: User | None, via: str, commit: bool = True) -> None:
+    def delete(self, row: ListRow, user: User | None, via: str, commit: bool = True,
+               expected_version: int | None = None) -> None:
+        """Remove a row; raises Conflict when ``expected_version`` (the page's) is not the stored one:
+        nobody removes a document someone else has just corrected without seeing the correction."""
         self._require_editable(via)
+        self.session.refresh(row)  # under the lock, as update()
+        if expected_version is not None and expected_version != row.version:
+            raise Conflict(None, _describe(self.table, row.data) or "")
         self._audit("list_delete", row.data, None, user, via, row_key=str(row.id))
         self.session.delete(row)
         self.rows.remove(row)
