@@ -35,12 +35,14 @@ CAMPAIGN = "kl49-2024"
 C = f"/campaigns/{CAMPAIGN}"
 
 ANON, CLERK, COMPILER, ADMIN = "anonymous", "clerk", "compiler", "admin"
-EVERYONE = frozenset({ANON, CLERK, COMPILER, ADMIN})
-SIGNED_IN = frozenset({CLERK, COMPILER, ADMIN})
+OUTSIDER = "compiler of another unit"  # a compiler account, but not of the campaign's compiling unit
+EVERYONE = frozenset({ANON, CLERK, COMPILER, ADMIN, OUTSIDER})
+SIGNED_IN = frozenset({CLERK, COMPILER, ADMIN, OUTSIDER})
 STAFF = frozenset({COMPILER, ADMIN})
 
 # username → role; the two clerks are of two different communes
-USERS = {"anonymous": ANON, "ln-02": CLERK, "ln-03": CLERK, "ln-btg": COMPILER, "admin": ADMIN}
+USERS = {"anonymous": ANON, "ln-02": CLERK, "ln-03": CLERK, "ln-btg": COMPILER, "admin": ADMIN,
+         "btg-khac": OUTSIDER}
 UNITS = ("ln-02", "ln-03")  # the units whose parts the unit-specific routes are called for
 
 # (endpoint, method) → the roles that get through. "clerk": only for the clerk's own unit.
@@ -73,7 +75,7 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("review.not_done_csv", "GET"): STAFF,
     ("review.unit_page", "GET"): STAFF,
     ("review.changes", "GET"): STAFF,
-    ("admin.units", "GET"): STAFF,
+    ("admin.units", "GET"): STAFF | {OUTSIDER},  # units and accounts: not a campaign's
     # the compiler's decisions
     ("review.accept", "POST"): frozenset({COMPILER}),
     ("review.return_part", "POST"): frozenset({COMPILER}),
@@ -362,7 +364,18 @@ def is_login_redirect(response) -> bool:
     return response.status_code == 302 and urlsplit(response.headers["Location"]).path == "/login"
 
 
+def add_outsider() -> None:
+    """A compiler of another district's committee, on the same installation."""
+    with in_app() as session:
+        unit = Unit(code="btg-khac", name="Ban Tuyên giáo Huyện ủy Bù Đốp", kind="huyen_uy", sort_order=99)
+        user = User(username="btg-khac", full_name="Cán bộ tổng hợp huyện khác", role="compiler", unit=unit)
+        user.set_password("demo123")
+        session.add_all([unit, user])
+        session.commit()
+
+
 def test_every_route_with_every_role(app):
+    add_outsider()
     with in_app() as session:  # only the access rules may stop a write to the other commune's part
         session.execute(update(CampaignUnit).where(CampaignUnit.unit_id == unit_id("ln-03"))
                         .values(status=PART_OPEN))
@@ -419,6 +432,15 @@ def test_every_route_with_every_role(app):
 
 
 # --- bugs this walk found (fixed since; kept as regression tests) -------------------------------
+
+def test_a_compiler_of_another_unit_sees_no_campaign_of_this_one(app):
+    add_outsider()
+    outsider = login(app.test_client(), "btg-khac")
+    home = outsider.get("/").get_data(as_text=True)
+    assert CAMPAIGN not in home and "Sơ kết 5 năm" not in home
+    assert CAMPAIGN in login(app.test_client(), "ln-btg").get("/").get_data(as_text=True)
+    assert CAMPAIGN in login(app.test_client(), "admin").get("/").get_data(as_text=True)
+
 
 def test_the_administrator_cannot_upload_a_units_values(admin):
     """The upload route once let the administrator store a unit's values (recorded as the unit's own

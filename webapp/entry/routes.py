@@ -31,9 +31,13 @@ def fragment_helpers():
 
 
 def get_campaign(code: str) -> Campaign:
+    """The campaign named in the URL; 403 for a compiler of another unit than the campaign's
+    compiling unit (on one installation, each district's committee compiles only its own)."""
     campaign = db.session.scalar(select(Campaign).where(Campaign.code == code))
     if campaign is None:
         abort(404)
+    if current_user.role == ROLE_COMPILER and current_user.unit_id != campaign.compiler_unit_id:
+        abort(403)
     return campaign
 
 
@@ -125,9 +129,13 @@ def clerk_campaigns(unit: Unit) -> list[Campaign]:
 @bp.route("/")
 @login_required
 def home():
-    """A clerk's open campaigns with their tables and progress; for compilers and admins, all campaigns."""
+    """A clerk's open campaigns with their tables and progress; a compiler's the campaigns their unit
+    compiles; an administrator's all."""
     if current_user.role != ROLE_CLERK:
-        campaigns = list(db.session.scalars(select(Campaign).order_by(Campaign.deadline.desc())))
+        query = select(Campaign).order_by(Campaign.deadline.desc())
+        if current_user.role == ROLE_COMPILER:
+            query = query.where(Campaign.compiler_unit_id == current_user.unit_id)
+        campaigns = list(db.session.scalars(query))
         return render_template("entry/campaigns.html", campaigns=campaigns)
     unit = current_user.unit
     items = []
