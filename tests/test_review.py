@@ -48,6 +48,19 @@ def test_missing_owners_are_listed(app):
     assert counted.total == 16 and counted.missing == []
 
 
+def test_a_cell_nobody_fills_or_has_entered_is_blank_not_zero(app, compiler):
+    unowned = breakdown_of("II.1.5", "2019", "tinh_tong")  # the province's group: no unit of a district
+    assert (unowned.owners, unowned.total, unowned.entered, unowned.missing) == (0, None, [], [])
+    page = compiler.get(f"{BASE}/appendix/II.1.5/cell?row=2019&col=tinh_tong").get_data(as_text=True)
+    assert "Không đơn vị nào được giao nhập ô này" in page and "Tất cả đơn vị phụ trách đã nhập" not in page
+    waiting = breakdown_of("II.1.7", "2019", "htld_dt")  # owned by the district, not entered yet
+    assert waiting.owners == 1 and waiting.total is None and len(waiting.missing) == 1
+    page = compiler.get(f"{BASE}/appendix/II.1.7/cell?row=2019&col=htld_dt").get_data(as_text=True)
+    assert "Chưa có số liệu" in page and "Tổng:" not in page and "Chưa nhập (1)" in page
+    # a rate is recomputed from the sums, nobody enters it: no breakdown
+    assert compiler.get(f"{BASE}/appendix/II.1.5/cell?row=2019&col=xa_tyle").status_code == 404
+
+
 def test_drill_down_is_a_fragment_for_htmx_and_a_page_without(compiler):
     url = f"{BASE}/appendix/II.1.5/cell?row=2022&col=xa_tong"
     fragment = compiler.get(url, headers={"HX-Request": "true"}).get_data(as_text=True)

@@ -61,6 +61,8 @@ def cell(code: str, table_code: str):
         lrow = layout.find_row(row_key, col_key)
     except KeyError:
         abort(404)
+    if table.column(col_key).is_derived:  # a rate is recomputed from the sums, not entered by anyone
+        abort(404)
     breakdown = cell_breakdown(db.session, campaign, table, row_key, lrow.label, col_key)
     template = "review/_drill.html" if htmx else "review/drill.html"
     return render_template(template, campaign=campaign, b=breakdown)

@@ -200,7 +200,8 @@ class CellBreakdown:
     column_key: str
     entered: list[Contribution]
     missing: list[Unit]
-    total: int | None
+    total: int | None  # None when no unit has a number here (the appendix shows the cell blank)
+    owners: int = 0  # the units asked for this cell
 
     @property
     def column(self):
@@ -229,8 +230,9 @@ def cell_breakdown(session: Session, campaign: Campaign, table: Table, row_key: 
             entered.append(Contribution(unit, v.num, v.text, show(column, v.num, v.text)))
         else:
             missing.append(unit)
-    total = sum(c.num for c in entered if c.num is not None) if column.is_numeric else None
-    return CellBreakdown(table, row_key, row_label, column_key, entered, missing, total)
+    numbers = [c.num for c in entered if c.num is not None]
+    total = sum(numbers) if column.is_numeric and numbers else None  # nothing entered: blank, as the appendix
+    return CellBreakdown(table, row_key, row_label, column_key, entered, missing, total, owners=len(owners))
 
 
 @dataclass
