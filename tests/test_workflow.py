@@ -109,6 +109,20 @@ def test_a_stored_value_that_breaks_a_hard_rule_stops_the_submission(app, clerk)
     assert part("ln-02").status == "open"
 
 
+def test_a_part_with_an_of_which_but_no_total_cannot_be_submitted(app, clerk):
+    """'Of which' 18 with the total cleared breaks no rule while entering (the total may come next),
+    but a submitted part must let every rule be checked: the gap cannot be confirmed away."""
+    assert save_cell(clerk, "II.1.5", "2021", "xa_tong", "").status_code == 200
+    assert stored("ln-02", "II.1.5", "2021", "xa_dt").num
+    page = clerk.get(f"{BASE}/submit").get_data(as_text=True)
+    assert "Chưa nộp được: 1 chỗ vi phạm điều kiện" in page and "«Tổng số» còn trống" in page
+    clerk.post(f"{BASE}/submit", data={"confirm_gaps": "y"})
+    assert part("ln-02").status == "open"
+    assert save_cell(clerk, "II.1.5", "2021", "xa_dt", "0").status_code == 200  # nothing trained: no whole needed
+    clerk.post(f"{BASE}/submit", data={"confirm_gaps": "y"})
+    assert part("ln-02").status == "submitted"
+
+
 # --- the compiler's side --------------------------------------------------------------------------
 
 def test_return_with_a_note_reaches_the_unit_beside_the_cell_and_resubmission_clears_it(app, compiler):

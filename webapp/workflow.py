@@ -166,11 +166,29 @@ def review_part(session: Session, campaign: Campaign, unit: Unit) -> tuple[list[
             block = table.blocks[lrow.block]
             for breach in check_rules(block, numbers, level="error"):
                 problems.append(Problem(table.code, lrow.label, breach.message))
+            problems.extend(Problem(table.code, lrow.label, message)
+                            for message in _unjudged_rules(table, block, numbers, part.owns))
             for cell in lrow.cells:
                 c = cell.column
                 if c.is_input and c.type != "text" and part.owns(c.key) and numbers.get(c.key) is None:
                     gaps.append(Gap(table.code, table.title, f"{lrow.label} – {c.label}"))
     return problems, gaps
+
+
+def _unjudged_rules(table, block, numbers: dict, owns) -> list[str]:
+    """Hard rules that cannot be judged because the whole is empty while its part has a number
+    ("of which" 18, the total blank): a submitted part must let every rule be checked. While
+    entering, such a row is fine (the total may come next); at submission it is not."""
+    out = []
+    for rule in block.rules:
+        if rule.level != "error":
+            continue
+        part_key, whole_key = (rule.left, rule.right) if rule.op in ("<", "<=") else (rule.right, rule.left)
+        if numbers.get(whole_key) is None and numbers.get(part_key) and owns(whole_key):
+            whole, piece = table.column(whole_key), table.column(part_key)
+            out.append(f"«{whole.label}» còn trống trong khi «{piece.label}» là {numbers[part_key]}: "
+                       f"nhập «{whole.label}» hoặc xóa số kia")
+    return out
 
 
 def submit(session: Session, campaign: Campaign, unit: Unit, user: User, confirm_gaps: bool = False,
