@@ -251,6 +251,13 @@ def test_a_clean_import_stores_changes_with_audit(app, template_path):
                                                                  AuditEvent.row_key == "2019",
                                                                  AuditEvent.table_code == "II.1.5")))
     assert "cli" in vias
+    # who: the command line and the server's account that ran it, shown so in the change log
+    import getpass
+    with in_app() as session:
+        origins = set(session.scalars(select(AuditEvent.ip).where(AuditEvent.via == "cli")))
+    assert origins == {f"cli:{getpass.getuser()}"}
+    log = login(app.test_client(), "ln-btg").get("/campaigns/kl49-2024/changes", query_string={"unit": "ln-02"})
+    assert f"dòng lệnh <small class=\"muted\">tài khoản máy {getpass.getuser()}</small>" in log.get_data(as_text=True)
     # importing the same file again changes nothing
     before = db_state()
     assert cli(app, "import-xlsx", "kl49-2024", "ln-02", str(template_path)).exit_code == 0

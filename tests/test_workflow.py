@@ -353,6 +353,8 @@ def test_a_stale_list_row_edit_is_refused(app):
 def test_every_change_is_recorded_once_and_never_edited(app, compiler, tmp_path):
     clerk = login(app.test_client(), "ln-02")
     before = events()
+    with in_app() as session:
+        before_id = session.scalar(select(func.max(AuditEvent.id)))
     expected = 0
     for value in ("60", "61", "61", "62"):  # the repeated value changes nothing: no event
         assert save_cell(clerk, "II.1.5", "2021", "xa_tong", value).status_code == 200
@@ -383,7 +385,28 @@ def test_every_change_is_recorded_once_and_never_edited(app, compiler, tmp_path)
     compiler.post(f"{BASE}/units/ln-02/reopen")
     compiler.post(f"{BASE}/units/ln-02/return", data={"reason": "Kiểm tra lại"})
     expected += 3
+    # table I: a document added, corrected and removed (the part is open again after the return)
+    assert clerk.post(f"{BASE}/tables/I/rows", data={
+        "new:the_loai": "Kế hoạch", "new:so_hieu": "9-KH", "new:ngay_ban_hanh": "01/02/2020",
+        "new:trich_yeu": "A", "new:co_quan": "Đảng ủy"}).status_code == 302
+    with in_app() as session:
+        from webapp.models import ListRow
+        row_id = session.scalars(select(ListRow.id).where(ListRow.unit_id == unit_id("ln-02"))
+                                 .order_by(ListRow.id.desc())).first()
+    fields = {f"row:{row_id}:{k}": v for k, v in (("the_loai", "Kế hoạch"), ("so_hieu", "9-KH"),
+                                                  ("ngay_ban_hanh", "01/02/2020"), ("co_quan", "Đảng ủy"))}
+    assert clerk.post(f"{BASE}/tables/I/rows/{row_id}", data={**fields, f"row:{row_id}:trich_yeu": "B"}).status_code == 302
+    assert clerk.post(f"{BASE}/tables/I/rows/{row_id}/delete").status_code == 302
+    expected += 3
+    # an extension, closing and reopening the campaign
+    compiler.post(f"{BASE}/units/ln-02/extend", data={"until": (campaign_today() + dt.timedelta(days=30)).isoformat()})
+    compiler.post(f"{BASE}/status", data={"status": "closed"})
+    compiler.post(f"{BASE}/status", data={"status": "open"})
+    expected += 3
     assert events() - before == expected
+    with in_app() as session:  # each recorded from where it came: the test client's address
+        origins = set(session.scalars(select(AuditEvent.ip).where(AuditEvent.id > before_id)))
+    assert origins == {"127.0.0.1"}
     with in_app() as session:
         cell = session.scalars(select(AuditEvent).where(
             AuditEvent.unit_id == unit_id("ln-02"), AuditEvent.row_key == "2019", AuditEvent.col_key == "xa_tong")

@@ -31,6 +31,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 
     db.init_app(app)
+    from . import audit_origin  # noqa: F401  (stamps every audit event with where it came from)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     htmx.init_app(app)
