@@ -80,7 +80,8 @@ def assert_part_is_valid() -> None:
     with in_app() as session:
         campaign, unit = part_objects(session)
         problems, _ = review_part(session, campaign, unit)
-        assert problems == [], problems
+        breaches = [p for p in problems if not p.unjudged]  # an empty total is fine until submission
+        assert breaches == [], breaches
         outline, owned = campaign.outline, owned_groups(session, campaign, unit)
         for v in session.scalars(select(CellValue).where(CellValue.campaign_id == campaign.id,
                                                          CellValue.unit_id == unit.id)):

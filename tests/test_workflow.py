@@ -396,6 +396,12 @@ def test_every_change_is_recorded_once_and_never_edited(app, compiler, tmp_path)
     fields = {f"row:{row_id}:{k}": v for k, v in (("the_loai", "Kế hoạch"), ("so_hieu", "9-KH"),
                                                   ("ngay_ban_hanh", "01/02/2020"), ("co_quan", "Đảng ủy"))}
     assert clerk.post(f"{BASE}/tables/I/rows/{row_id}", data={**fields, f"row:{row_id}:trich_yeu": "B"}).status_code == 302
+    history = clerk.get(f"{BASE}/tables/I/history", query_string={"row": row_id})
+    assert history.status_code == 200
+    page = history.get_data(as_text=True)
+    assert f"Lịch sử văn bản: Biểu I · văn bản mã {row_id}" in page
+    assert page.count("<tr>") - 1 == 2 and "Thêm văn bản" in page and "Sửa văn bản" in page  # newest first
+    assert f'href="/campaigns/kl49-2024/tables/I/history?row={row_id}"' in clerk.get(f"{BASE}/tables/I").get_data(as_text=True)
     assert clerk.post(f"{BASE}/tables/I/rows/{row_id}/delete").status_code == 302
     expected += 3
     # an extension, closing and reopening the campaign

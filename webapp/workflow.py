@@ -138,11 +138,13 @@ class Gap:
 
 @dataclass
 class Problem:
-    """A stored value that breaks a hard rule (stored before the rule, or by an older version)."""
+    """What stops a submission: a stored value that breaks a hard rule (stored before the rule, or by
+    an older version), or a rule that cannot be judged yet (``unjudged``: its whole is empty)."""
 
     table_code: str
     where: str
     message: str
+    unjudged: bool = False
 
 
 def review_part(session: Session, campaign: Campaign, unit: Unit) -> tuple[list[Problem], list[Gap]]:
@@ -166,7 +168,7 @@ def review_part(session: Session, campaign: Campaign, unit: Unit) -> tuple[list[
             block = table.blocks[lrow.block]
             for breach in check_rules(block, numbers, level="error"):
                 problems.append(Problem(table.code, lrow.label, breach.message))
-            problems.extend(Problem(table.code, lrow.label, message)
+            problems.extend(Problem(table.code, lrow.label, message, unjudged=True)
                             for message in _unjudged_rules(table, block, numbers, part.owns))
             for cell in lrow.cells:
                 c = cell.column

@@ -392,8 +392,9 @@ class UnitList:
         row = ListRow(campaign_id=self.campaign.id, unit_id=self.unit.id, table_code=self.table.code,
                       data=data, updated_by_id=user.id if user else None)
         self.session.add(row)
+        self.session.flush()  # the row's id, so that its history starts with its addition
         self.rows.append(row)
-        self._audit("list_add", None, data, user, via)
+        self._audit("list_add", None, data, user, via, row_key=str(row.id))
         self._end(commit)
         return row
 

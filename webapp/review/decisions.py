@@ -197,10 +197,15 @@ def cell_history(code: str, table_code: str):
     table = get_table(campaign, table_code)
     unit = visible_unit(campaign, request.args.get("unit"))
     row_key, col_key = request.args.get("row", ""), request.args.get("col", "")
-    try:
-        column = table.column(col_key)
-    except KeyError:
-        abort(404)
+    if table.is_list:  # a document of table I: the row's whole history (row = its id), no column
+        column, col_key = None, None
+        if not row_key.isdigit():
+            abort(404)
+    else:
+        try:
+            column = table.column(col_key)
+        except KeyError:
+            abort(404)
     events, _ = change_log(db.session, campaign, unit=unit, table_code=table.code, row_key=row_key,
                            col_key=col_key, limit=500)
     context = dict(campaign=campaign, unit=unit, table=table, column=column, row_key=row_key, events=events)
