@@ -85,6 +85,12 @@ def test_dashboard_counts_match_the_known_state(app, compiler):
     assert state.table_counts("II.1.5") == (17, 16, 11)   # 16 communes + the district
     assert state.table_counts("II.1.3") == (16, 10, 10)
     assert state.table_counts("II.1.8") == (1, 1, 1)
+    with in_app() as session:  # table I: the units asked for documents, those that entered one, no "complete"
+        from webapp.models import Assignment, ListRow
+        asked = set(session.scalars(select(Assignment.unit_id).where(Assignment.table_code == "I")))
+        with_rows = set(session.scalars(select(ListRow.unit_id).where(ListRow.table_code == "I"))) & asked
+    assert len(asked) > len(with_rows) > 0
+    assert state.table_counts("I") == (len(asked), len(with_rows), None)
     assert [u.unit.code for u in state.not_started] == ["ln-16"]
     # not handed in: the complete but unsubmitted ln-02, the returned ln-09, the partial ones, ln-16
     assert sorted(u.unit.code for u in state.not_done) == ["ln-02", "ln-09", "ln-11", "ln-12", "ln-13", "ln-14",

@@ -120,9 +120,14 @@ class Completeness:
     campaign: Campaign
     units: list[UnitState]
 
-    def table_counts(self, table_code: str) -> tuple[int, int, int]:
-        """(units expected, started, complete) for one table."""
+    def table_counts(self, table_code: str) -> tuple[int, int, int | None]:
+        """(units expected, started, complete) for one table; a list (table I) has no "complete":
+        (units asked for documents, units that entered at least one, None)."""
         states = [u.tables[table_code] for u in self.units if u.tables[table_code].state in ("todo", "part", "done")]
+        if not states:
+            lists = [u.tables[table_code] for u in self.units if u.tables[table_code].state == "list"]
+            if lists:
+                return len(lists), sum(s.rows > 0 for s in lists), None
         return (len(states), sum(s.state in ("part", "done") for s in states),
                 sum(s.state == "done" for s in states))
 
