@@ -6,6 +6,8 @@ is stored and nothing crashes.
     value leaves the cell as it was, an accepted one is stored as the app's parser reads it; and
     after every example the whole stored part obeys every hard rule (workflow.review_part finds no
     problem), every number is a whole number from 0 to MAX_COUNT, every yes/no is 0 or 1.
+    The plain whole-table form (no JavaScript) gets many such values at once: all stored as the
+    parser reads them, or none.
 (b) Arbitrary values (numbers, floats, text, booleans, dates, blanks, formulas) written into the
     cells of ln-02's Excel template, then imported with import_unit_template: only ImportRefused
     may be raised; a refused import changes nothing; an accepted one leaves the part obeying every
@@ -185,6 +187,43 @@ def test_any_text_typed_in_a_cell(clerk):
         assert_part_is_valid()
 
     typed()
+
+
+def table_state(table: str) -> dict[tuple[str, str], tuple]:
+    with in_app() as session:
+        campaign, unit = part_objects(session)
+        return {(v.row_key, v.col_key): (v.num, v.text, v.version) for v in session.scalars(select(CellValue).where(
+            CellValue.campaign_id == campaign.id, CellValue.unit_id == unit.id, CellValue.table_code == table))}
+
+
+def test_any_whole_table_saved_without_javascript(clerk):
+    """The no-JavaScript form posts many cells at once: all of them are stored, or none."""
+    cells = own_cells()
+    with in_app() as session:
+        outline = part_objects(session)[0].outline
+
+    @settings(max_examples=80, deadline=None, suppress_health_check=HEALTH)
+    @given(table=st.sampled_from(GRID_TABLES), picks=st.lists(st.tuples(st.integers(min_value=0), RAW_TEXT),
+                                                              min_size=1, max_size=8))
+    def posted(table, picks):
+        mine = [(r, c) for t, r, c in cells if t == table]
+        values = {mine[i % len(mine)]: raw for i, raw in picks}  # a cell picked twice: the last value
+        before = table_state(table)
+        response = clerk.post(f"{C}/tables/{table}", data={f"cell:{r}:{c}": raw for (r, c), raw in values.items()})
+        status = response.status_code
+        event(f"whole table: {status}")
+        assert status in (302, 422) or (status == 400 and any("\x00" in v for v in values.values())), (status, values)
+        after = table_state(table)
+        if status == 302:  # stored: each cell as the parser reads it
+            for (row, col), raw in values.items():
+                parsed = expected_parse(outline.table(table).column(col), raw)
+                assert parsed is not None, ("stored a value the parser refuses", row, col, raw)
+                assert after.get((row, col), (None, None))[:2] == (parsed.num, parsed.text), (row, col, raw)
+        else:
+            assert after == before, (status, values)
+        assert_part_is_valid()
+
+    posted()
 
 
 LIST_COLUMNS = ("the_loai", "so_hieu", "ngay_ban_hanh", "trich_yeu", "co_quan")
