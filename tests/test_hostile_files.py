@@ -13,8 +13,10 @@ import functools
 import io
 import os
 import random
+import re
 import struct
 import subprocess
+import time
 import tracemalloc
 import zipfile
 
@@ -26,7 +28,8 @@ from sqlalchemy import func, select
 from conftest import in_app, login
 from test_workbook import identity, owned_for, with_unit_counts
 from webapp.domain import archive
-from webapp.domain.archive import MAX_ENTRIES, MAX_FILE_BYTES, MAX_RATIO, MAX_UNPACKED_BYTES, archive_problem
+from webapp.domain.archive import (MAX_ENTRIES, MAX_FILE_BYTES, MAX_PART_BYTES, MAX_RATIO, MAX_UNPACKED_BYTES,
+                                   archive_problem)
 from webapp.domain.importer import FORMULA_INPUT, XML_FORBIDDEN, read_template
 from webapp.domain.layout import build_layout
 from webapp.domain.outline import get_outline
@@ -42,6 +45,7 @@ BASE = f"/campaigns/{CAMPAIGN}"
 SOFFICE = "/usr/bin/soffice"
 UNIT, UNIT_NAME = "ln-16", "Xã Lộc Khánh"  # a commune the demo leaves open and empty
 SHEET = "xl/worksheets/sheet1.xml"  # table I
+INFLATED = "xl/worksheets/sheet9.xml"  # table II.1.8, which a commune does not fill
 FORMULA_LIKE = ['=HYPERLINK("http://x","y")', "+1", "-2+3", "@SUM(A1)"]
 
 
@@ -79,6 +83,51 @@ def rebuilt(replace: dict[str, bytes | None] = {}, add: dict[str, bytes] = {}, s
                     entry.write(spaces)
                 entry.write(b"</sheetData></worksheet>")
     return out.getvalue()
+
+
+def sheet_parts(data: bytes) -> dict[str, str]:
+    """Sheet name → its part in the archive, as workbook.xml and its relationships say."""
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        targets = dict(re.findall(r'<Relationship [^>]*?Id="([^"]+)"[^>]*?Target="([^"]+)"',
+                                  z.read("xl/_rels/workbook.xml.rels").decode()))
+        sheets = re.findall(r'<sheet [^>]*?name="([^"]+)"[^>]*?r:id="([^"]+)"', z.read("xl/workbook.xml").decode())
+    return {name: "xl/" + targets[rid].removeprefix("/xl/") for name, rid in sheets}
+
+
+def inflated(data: bytes, parts: dict[str, tuple[float, int | None]]) -> bytes:
+    """``data`` with about that many MB of empty cells ``<c r=".." s="0"/>`` added to sheets,
+    deflated (about 12:1): part → (MB, where). Where None: in new rows of 26 cells (A to Z) after
+    the sheet's last row; a row number: inside that row, right of every column of the layout."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            xml = src.read(info)
+            if info.filename in parts:
+                mb, row = parts[info.filename]
+                xml = _with_empty_cells(xml, int(mb * 1024 * 1024), row)
+            dst.writestr(info, xml)
+    return out.getvalue()
+
+
+def _with_empty_cells(xml: bytes, budget: int, row: int | None) -> bytes:
+    junk = []
+    if row is None:
+        last = max(int(r) for r in re.findall(rb'<row r="(\d+)"', xml))
+        for r in range(last + 1, 1_048_577):
+            junk.append(f'<row r="{r}">'.encode() + b"".join(b'<c r="%s%d" s="0"/>' % (bytes([65 + c]), r)
+                                                              for c in range(26)) + b"</row>")
+            budget -= len(junk[-1])
+            if budget <= 0:
+                break
+        return xml.replace(b"</sheetData>", b"".join(junk) + b"</sheetData>", 1)
+    letters = [openpyxl.utils.get_column_letter(c).encode() for c in range(41, 16385)]  # AO to XFD
+    while budget > 0:  # across the row, and again (the same addresses) until the MB are used up
+        junk.append(b"".join(b'<c r="%s%d" s="0"/>' % (col, row) for col in letters))
+        budget -= len(junk[-1])
+    cells = b"".join(junk)
+    cells = cells[:cells.rfind(b"<c ", 0, len(cells) + budget + 1)]  # whole cells, to the MB asked
+    at = re.search(rb'<row r="%d"[^>]*>.*?(</row>)' % row, xml, flags=re.S).start(1)
+    return xml[:at] + cells + xml[at:]
 
 
 def plain_zip(entries: dict[str, bytes]) -> bytes:
@@ -126,7 +175,20 @@ def hostile(kind: str) -> bytes:
         return rebuilt(add={f"xl/media/x{i}.xml": b"" for i in range(MAX_ENTRIES)})
     if kind == "xml_bomb":
         return rebuilt(replace={SHEET: BILLION_LAUGHS})
+    if kind == "inflated_sheet":  # a sheet of 98 MB of empty cells: 8 MB compressed, 12:1, inside every global limit
+        return inflated(genuine(), {INFLATED: (98, None)})
+    if kind == "many_sheets":  # 5,000 sheets listed, all the same part: 200 KB that openpyxl would open 5,000 times
+        return rebuilt(replace={"xl/workbook.xml": _listing_many_sheets(5000)})
     raise ValueError(kind)
+
+
+def _listing_many_sheets(n: int) -> bytes:
+    with zipfile.ZipFile(io.BytesIO(genuine())) as z:
+        xml = z.read("xl/workbook.xml")
+    one = re.search(rb"<sheet [^>]*/>", xml).group(0)
+    copies = b"".join(re.sub(rb'name="[^"]*"', b'name="S%d"' % i, one).replace(b'sheetId="', b'sheetId="9%d' % i, 1)
+                      for i in range(n))
+    return xml.replace(b"</sheets>", copies + b"</sheets>", 1)
 
 
 MESSAGES = {
@@ -143,12 +205,21 @@ MESSAGES = {
                                                                                limit=100)),
     "bomb_entries": archive.SUSPICIOUS.format(what=archive.TOO_MANY_ENTRIES.format(limit=MAX_ENTRIES)),
     "xml_bomb": XML_FORBIDDEN,
+    "many_sheets": archive.SUSPICIOUS.format(what=archive.TOO_MANY_SHEETS.format(count="{count}",
+                                                                                limit=archive.MAX_SHEETS)),
+    "inflated_sheet": archive.SUSPICIOUS.format(what=archive.TOO_BIG_PART.format(name=INFLATED, size="{size}",
+                                                                                 limit=MAX_PART_BYTES // (1024 * 1024))),
 }
 KINDS = list(MESSAGES)
 
 
 def message(kind: str) -> str:
     """The refusal expected for a hostile file (a bomb's figures as its archive declares them)."""
+    if kind == "many_sheets":
+        return MESSAGES[kind].format(count=5000 + len(sheet_parts(genuine())))
+    if kind == "inflated_sheet":
+        with zipfile.ZipFile(io.BytesIO(hostile(kind))) as z:
+            return MESSAGES[kind].format(size=archive.size_text(z.getinfo(INFLATED).file_size))
     if not kind.startswith("bomb_"):
         return MESSAGES[kind]
     with zipfile.ZipFile(io.BytesIO(hostile(kind))) as z:
@@ -282,6 +353,79 @@ def test_a_body_over_the_limit_is_a_message_on_the_upload_page(app, clerk, compi
     assert response.status_code == 413 and "Tệp quá lớn" in response.get_data(as_text=True)
 
 
+def test_a_sheet_inflated_with_empty_cells_inside_the_global_limits_is_refused_quickly():
+    """The audit's file: a genuine template whose sheet II.1.8 (a commune does not fill it) holds
+    98 MB of empty cells, 8 MB compressed (12:1): under 10 MB, 100 MB and 100:1. openpyxl took
+    40 s and 1.8 GB to load it; the part's declared size refuses it from the central directory."""
+    data = hostile("inflated_sheet")
+    assert sheet_parts(data)["II.1.8"] == INFLATED
+    size, entries, total, ratio = archive_stats(data)
+    assert size < MAX_FILE_BYTES and entries < MAX_ENTRIES and total < MAX_UNPACKED_BYTES and ratio < MAX_RATIO / 4
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        assert z.getinfo(INFLATED).file_size > 90 * 1024 * 1024
+    owned = owned_for("xa")
+    expected = {"campaign": "kl49-2024", "unit": "XA01", "outline": OUTLINE.ident}
+    read_template(io.BytesIO(data), OUTLINE, YEARS, owned, expected)  # imports warmed up
+    tracemalloc.start()
+    try:
+        started = time.perf_counter()
+        _, errors = read_template(io.BytesIO(data), OUTLINE, YEARS, owned, expected)
+        seconds = time.perf_counter() - started
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert errors == [message("inflated_sheet")]
+    assert "II.1.8" not in errors[0] and "98,0 MB" in errors[0] and "tối đa 4 MB" in errors[0]
+    assert peak < 1024 * 1024, peak  # the directory, as for a zip bomb
+    assert seconds < 10, seconds  # about 10 ms; generous, the machine is shared
+
+
+def test_a_sheet_inflated_up_to_the_part_limit_is_read_in_bounded_memory():
+    """Just under every limit, the costliest place for empty cells: inside a row the layout reads
+    (right of its columns), where the reader cannot stop before them. The file is an ordinary
+    template: read, with nothing to complain about, while openpyxl streams the sheet row by row
+    (read-only) and never loads the sheets of other tables at all."""
+    data = genuine()
+    table = OUTLINE.table("II.1.3")  # the largest grid sheet
+    part = sheet_parts(data)[table.sheet]
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        room = (MAX_PART_BYTES - z.getinfo(part).file_size) / (1024 * 1024) - 0.01
+    row = build_layout(table, YEARS).rows[0].row + 1
+    worst = inflated(data, {part: (room, row)})
+    with zipfile.ZipFile(io.BytesIO(worst)) as z:
+        assert MAX_PART_BYTES - 32 * 1024 < z.getinfo(part).file_size <= MAX_PART_BYTES
+    assert archive_problem(io.BytesIO(worst)) is None
+    owned = owned_for("xa")
+    expected = {"campaign": "kl49-2024", "unit": "XA01", "outline": OUTLINE.ident}
+    read, errors = read_template(io.BytesIO(data), OUTLINE, YEARS, owned, expected)
+    assert errors == []
+    tracemalloc.start()
+    try:
+        started = time.perf_counter()
+        again, errors = read_template(io.BytesIO(worst), OUTLINE, YEARS, owned, expected)
+        seconds = time.perf_counter() - started
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert errors == [] and again == read
+    assert peak < 256 * 1024 * 1024, peak  # about 120 MB: one row of 250,000 cells in the parser
+    assert seconds < 60, seconds  # about 3 s under tracemalloc, 1 s without; generous
+
+
+def test_empty_cells_below_a_grid_are_never_parsed():
+    """Rows below a grid's layout cost nothing: openpyxl stops reading the sheet after the layout's
+    last row (here 3.9 MB of rows below II.1.8, read in well under a second)."""
+    data = genuine()
+    parts = sheet_parts(data)
+    worst = inflated(data, {parts["II.1.8"]: (3.9, None)})
+    owned = owned_for("xa")
+    expected = {"campaign": "kl49-2024", "unit": "XA01", "outline": OUTLINE.ident}
+    started = time.perf_counter()
+    read, errors = read_template(io.BytesIO(worst), OUTLINE, YEARS, owned, expected)
+    assert errors == [] and read == read_template(io.BytesIO(data), OUTLINE, YEARS, owned, expected)[0]
+    assert time.perf_counter() - started < 30
+
+
 # --- the archive checks themselves -----------------------------------------------------------------
 
 def archive_stats(data: bytes) -> tuple[int, int, int, float]:
@@ -317,6 +461,15 @@ def test_a_template_saved_again_by_libreoffice_is_far_within_the_limits(tmp_path
                     "--convert-to", "xlsx", "--outdir", str(tmp_path / "lo"), str(path)],
                    check=True, capture_output=True, timeout=180)
     assert_comfortably_within_limits((tmp_path / "lo" / "mau.xlsx").read_bytes())
+
+
+def test_a_part_over_the_limit_is_refused_whatever_its_name():
+    """openpyxl finds a sheet through relationships, so any entry may be one: the limit holds for all."""
+    just_under = rebuilt(add={"xl/media/image1.png": random.Random(1).randbytes(MAX_PART_BYTES)})
+    assert archive_problem(io.BytesIO(just_under)) is None
+    over = rebuilt(add={"xl/media/image1.png": random.Random(1).randbytes(MAX_PART_BYTES + 1)})
+    assert archive_problem(io.BytesIO(over)) == archive.SUSPICIOUS.format(
+        what=archive.TOO_BIG_PART.format(name="xl/media/image1.png", size="4,0 MB", limit=4))
 
 
 def test_small_entries_may_compress_beyond_the_ratio():

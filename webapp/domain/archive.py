@@ -13,6 +13,7 @@ No Flask here: ``archive_problem`` returns a Vietnamese message, or None when th
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import struct
 import tempfile
@@ -36,6 +37,15 @@ RATIO_FLOOR = 1 * MB
 # before zipfile parses it, since its entry count (in the end record) could be a lie. A genuine
 # entry takes well under 256 bytes (46 bytes, a short name, a small extra field).
 MAX_DIRECTORY_BYTES = MAX_ENTRIES * 256
+# Every part, whatever its name, unpacks to at most MAX_PART_BYTES: what one part may cost the XML
+# parser is bounded by what a template can hold, not only by the 100 MB total. The app's templates
+# and appendix have no part over 50 KB (70 KB re-saved by LibreOffice); a list of 2000 documents
+# with long summaries (the most a template takes) makes a sheet or sharedStrings.xml of about
+# 2.5 MB. Without it, one sheet of 99 MB of empty cells (8 MB compressed, 12:1) took openpyxl
+# 40 s and 1.8 GB of memory. Names prove nothing (openpyxl follows relationships, so a worksheet
+# may be called image.png), hence every entry.
+MAX_PART_BYTES = 4 * MB
+MAX_SHEETS = 100  # the app's templates have 12 sheets, its appendix 22
 
 EMPTY = "Tệp tải lên rỗng (0 byte); hãy chọn lại tệp Excel đã điền"
 TOO_LARGE = ("Tệp quá lớn ({size}); chỉ nhận tệp tối đa {limit} MB, trong khi mẫu Excel của ứng dụng "
@@ -53,6 +63,8 @@ SUSPICIOUS = "Tệp có cấu trúc bất thường ({what}); có thể là tệ
 TOO_MANY_ENTRIES = "chứa quá nhiều thành phần nén, tối đa {limit}"
 TOO_BIG_UNPACKED = "khi giải nén lên tới {size}, tối đa {limit} MB"
 TOO_COMPRESSED = "thành phần {name} nén với tỷ lệ {ratio}:1, tối đa {limit}:1"
+TOO_MANY_SHEETS = "sổ tính liệt kê {count} trang tính, tối đa {limit}"
+TOO_BIG_PART = "thành phần {name} khi giải nén lên tới {size}, tối đa {limit} MB mỗi thành phần"
 
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls, and any password-encrypted .xlsx
 EOCD = b"PK\x05\x06"  # end of central directory record
@@ -124,9 +136,36 @@ def _problem(fp: IO[bytes]) -> str | None:
         with zipfile.ZipFile(fp) as archive:
             infos = archive.infolist()
             mimetype = _small_entry(archive, "mimetype")
+            problem = _bomb_problem(infos) or _kind_problem({i.filename for i in infos}, mimetype)
+            return problem or _sheet_count_problem(archive)
     except Exception:  # zipfile raises many kinds on a damaged archive: a refusal, never a crash
         return NOT_A_WORKBOOK
-    return _bomb_problem(infos) or _kind_problem({i.filename for i in infos}, mimetype)
+
+
+_OVERRIDE = re.compile(rb"<(?:\w+:)?Override\b[^>]*>")
+_WORKBOOK_TYPE = re.compile(rb'ContentType="application/vnd\.(?:ms-excel\.(?:sheet|template)\.macroEnabled\.main'
+                            rb'|openxmlformats-officedocument\.spreadsheetml\.(?:sheet|template)\.main)\+xml"')
+_PART_NAME = re.compile(rb'PartName="/?([^"]+)"')
+_SHEET_ELEMENT = re.compile(rb"<(?:\w+:)?sheet[\s/>]")
+
+
+def _sheet_count_problem(archive: zipfile.ZipFile) -> str | None:
+    """A workbook part listing more sheets than a template could have. openpyxl looks into every
+    sheet the workbook lists when it opens the file, so thousands of entries pointing at one sheet
+    would cost as much as thousands of sheets. Both parts read here are at most MAX_PART_BYTES."""
+    types = archive.read("[Content_Types].xml")
+    overrides = [o for o in _OVERRIDE.findall(types) if _WORKBOOK_TYPE.search(o)]
+    found = _PART_NAME.search(overrides[0]) if overrides else None
+    if found is None:
+        return None  # openpyxl will say it is no workbook
+    try:
+        workbook = archive.read(found.group(1).decode("utf-8", "replace"))
+    except KeyError:
+        return None
+    count = len(_SHEET_ELEMENT.findall(workbook))
+    if count > MAX_SHEETS:
+        return SUSPICIOUS.format(what=TOO_MANY_SHEETS.format(count=count, limit=MAX_SHEETS))
+    return None
 
 
 def _directory_bounds(fp: IO[bytes], size: int) -> tuple[int, int] | None:
@@ -174,6 +213,10 @@ def _bomb_problem(infos: list[zipfile.ZipInfo]) -> str | None:
             ratio = info.file_size // max(info.compress_size, 1)
             return SUSPICIOUS.format(what=TOO_COMPRESSED.format(name=info.filename, ratio=f"{ratio:,}".replace(",", "."),
                                                                 limit=MAX_RATIO))
+    for info in infos:
+        if info.file_size > MAX_PART_BYTES:
+            return SUSPICIOUS.format(what=TOO_BIG_PART.format(name=info.filename, size=size_text(info.file_size),
+                                                              limit=MAX_PART_BYTES // MB))
     return None
 
 

@@ -4,6 +4,10 @@ The template is read through the same layout that wrote it (``layout.build_layou
 found at the address it was written to. Values go through ``values.parse_input`` and the row's hard
 rules through ``values.check_rules``, so a message is the one the browser shows. The file is opened
 with formulas, never with cached results: spreadsheet programs drop or change cached values.
+It is opened read-only (streaming): only the sheets of the outline and _meta are read, each once,
+a grid only down to its layout's last row, into a dict of the cells that hold something (openpyxl
+looks at the start of every sheet for its size when opening; no other sheet is read further).
+Each part is at most ``archive.MAX_PART_BYTES``, which bounds what reading a sheet costs.
 Nothing here raises on a bad file; problems come back as ``Sheet!Cell: message`` lines.
 """
 
@@ -11,14 +15,13 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 import openpyxl
 from defusedxml import DefusedXmlException
-from openpyxl.cell.cell import Cell as XlCell
 from openpyxl.utils.datetime import from_excel
 from openpyxl.workbook.workbook import Workbook
-from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
 from .archive import NOT_A_WORKBOOK, archive_problem, seekable
 from .layout import Cell, LayoutRow, build_layout
@@ -54,7 +57,8 @@ def read_template(source: str | os.PathLike | IO[bytes], outline: Outline, years
     "kl49@1"}`` (keys as written by ``workbook.write_template``).
     The unit's own part holds the fixed 1 of the unit counts of the groups it fills.
     A file that is too large, not an xlsx archive or a zip bomb is refused (``archive``) before
-    openpyxl parses anything; an XML bomb is stopped by defusedxml, which openpyxl uses.
+    openpyxl parses anything; an XML bomb is stopped by defusedxml, which openpyxl uses. A sheet
+    that cannot be parsed refuses the whole file with one message, as when opening it fails.
     """
     source = seekable(source)
     problem = archive_problem(source)
@@ -75,13 +79,15 @@ def read_template(source: str | os.PathLike | IO[bytes], outline: Outline, years
                     errors.append(f"{table.sheet}: {MISSING_SHEET}")
                 continue
             ws = wb[table.sheet]
-            if not isinstance(ws, Worksheet):  # e.g. a chart sheet under the table's name
+            if not isinstance(ws, ReadOnlyWorksheet):  # e.g. a chart sheet under the table's name
                 errors.append(f"{table.sheet}: {NOT_A_TABLE}")
                 continue
             reader = _read_list if table.is_list else _read_grid
             errors.extend(f"{table.sheet}!{where}: {message}"
                           for where, message in reader(ws, table, years, groups, part))
         return part, errors
+    except _Unparsable as exc:
+        return Part(), [exc.message]
     except Exception as exc:  # a file odd in a way not foreseen: refused, never a crash
         return Part(), [UNREADABLE.format(error=type(exc).__name__)]
     finally:
@@ -89,13 +95,27 @@ def read_template(source: str | os.PathLike | IO[bytes], outline: Outline, years
 
 
 def _load(source: Any) -> Workbook | str:
-    """The workbook with its formulas (not cached values), or why it cannot be read."""
+    """The workbook, read-only, with its formulas (not cached values), or why it cannot be read.
+
+    Read-only, openpyxl parses a sheet only when its rows are asked for (``_rows``)."""
     if isinstance(source, os.PathLike):
         source = os.fspath(source)
     try:
-        return openpyxl.load_workbook(source, data_only=False)
+        return openpyxl.load_workbook(source, read_only=True, data_only=False)
     except Exception as exc:  # openpyxl raises many kinds on damaged files: a refusal, never a crash
-        return XML_FORBIDDEN if _caused_by(exc, DefusedXmlException) else NOT_A_WORKBOOK
+        return _refusal(exc)
+
+
+def _refusal(exc: BaseException) -> str:
+    return XML_FORBIDDEN if _caused_by(exc, DefusedXmlException) else NOT_A_WORKBOOK
+
+
+class _Unparsable(Exception):
+    """A sheet's XML could not be parsed: the file is refused as if it could not be opened."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
 
 
 def _caused_by(exc: BaseException | None, kind: type) -> bool:
@@ -113,8 +133,8 @@ def _caused_by(exc: BaseException | None, kind: type) -> bool:
 def _identity(wb: Workbook) -> dict[str, str]:
     """Key/value pairs of the hidden _meta sheet, else of the custom document properties."""
     found: dict[str, str] = {}
-    if META_SHEET in wb.sheetnames:
-        for key, value, *_ in wb[META_SHEET].iter_rows(min_col=1, max_col=2, values_only=True):
+    if META_SHEET in wb.sheetnames and isinstance(wb[META_SHEET], ReadOnlyWorksheet):
+        for key, value in _rows(wb[META_SHEET], width=2, values_only=True):
             if isinstance(key, str) and key and value is not None:
                 found[key] = _as_text(value)
     if not found:
@@ -158,9 +178,48 @@ def _identity_problems(found: dict[str, str], expected: dict[str, str]) -> list[
 
 # -------------------------------------------------------------------------------------------- cells
 
-def _xl(ws: Worksheet, cell: Cell | LayoutRow, col: int | None = None) -> XlCell:
-    """The openpyxl cell at a layout position (layout is 0-based, openpyxl 1-based)."""
-    return ws.cell(row=cell.row + 1, column=(cell.col if col is None else col) + 1)
+MAX_ROW = 1_048_576  # a spreadsheet's last row
+
+
+class XlCell(NamedTuple):
+    """What the reader needs of a spreadsheet cell: its value (a formula as "=…") and data type."""
+    value: Any
+    data_type: str
+
+
+BLANK = XlCell(None, "n")
+Cells = dict[tuple[int, int], XlCell]  # 0-based (row, column) → a cell holding something
+
+
+def _rows(ws: ReadOnlyWorksheet, width: int, max_row: int = MAX_ROW, values_only: bool = False):
+    """The sheet's rows from the first, cut to ``width`` columns and ``max_row`` rows, parsed as they
+    stream from the file (openpyxl stops reading after ``max_row``). A sheet whose XML cannot be
+    parsed raises ``_Unparsable``, whose message is the one for a file that cannot be opened."""
+    try:
+        yield from ws.iter_rows(min_row=1, max_row=max_row, min_col=1, max_col=width, values_only=values_only)
+    except Exception as exc:  # openpyxl raises many kinds on a damaged sheet: a refusal, never a crash
+        raise _Unparsable(_refusal(exc)) from exc
+
+
+def _cells(ws: ReadOnlyWorksheet, width: int, max_row: int = MAX_ROW, keep_rows: int = MAX_ROW) -> tuple[Cells, int]:
+    """The cells holding something in the first ``width`` columns (in memory: only the first
+    ``keep_rows`` rows), and one past the last 0-based row that holds a value or formula."""
+    cells: Cells = {}
+    last = 0
+    for r, row in enumerate(_rows(ws, width, max_row)):
+        for c, xc in enumerate(row):
+            if xc.value is None:
+                continue
+            if xc.data_type == "f" or not _is_blank(xc.value):
+                last = r + 1
+            if r < keep_rows:
+                cells[(r, c)] = XlCell(xc.value, xc.data_type)
+    return cells, last
+
+
+def _xl(cells: Cells, cell: Cell | LayoutRow, col: int | None = None) -> XlCell:
+    """The cell at a layout position (both 0-based)."""
+    return cells.get((cell.row, cell.col if col is None else col), BLANK)
 
 
 def _is_formula(xc: XlCell) -> bool:
@@ -197,13 +256,16 @@ def _parse(column: Column, xc: XlCell):
 
 # --------------------------------------------------------------------------------------------- grid
 
-def _read_grid(ws: Worksheet, table: Table, years: list[int], groups: set[str], part: Part):
-    """Yield (address, message) for a grid table, storing the unit's values into ``part``."""
+def _read_grid(ws: ReadOnlyWorksheet, table: Table, years: list[int], groups: set[str], part: Part):
+    """Yield (address, message) for a grid table, storing the unit's values into ``part``.
+
+    The sheet is parsed once, down to the layout's last row and across its width only."""
     layout = build_layout(table, years)
+    cells, _ = _cells(ws, layout.width, max_row=layout.last_row + 1)
     for lrow in layout.rows:  # rows inserted or removed would put values under the wrong period
-        label = _xl(ws, lrow, 0)
+        label = _xl(cells, lrow, 0)
         if str(label.value or "").strip() != lrow.label.strip():
-            yield label.coordinate, MOVED_ROW.format(label=lrow.label)
+            yield f"A{lrow.row + 1}", MOVED_ROW.format(label=lrow.label)
             return
     for lrow in layout.rows:
         row_numbers: dict[str, int | None] = {}
@@ -211,7 +273,7 @@ def _read_grid(ws: Worksheet, table: Table, years: list[int], groups: set[str], 
         for cell in lrow.cells:
             c = cell.column
             mine = table.group_key_of(c.key) in groups
-            xc = _xl(ws, cell)
+            xc = _xl(cells, cell)
             if c.is_derived:
                 if not (_is_formula(xc) or _is_blank(xc.value)):
                     yield cell.address, OVER_DERIVED
@@ -248,11 +310,15 @@ def _rule_errors(table: Table, lrow: LayoutRow, numbers: dict[str, int | None], 
 
 # --------------------------------------------------------------------------------------------- list
 
-def _read_list(ws: Worksheet, table: Table, years: list[int], groups: set[str], part: Part):
-    """Yield (address, message) for a list table, appending the unit's rows to ``part``."""
+def _read_list(ws: ReadOnlyWorksheet, table: Table, years: list[int], groups: set[str], part: Part):
+    """Yield (address, message) for a list table, appending the unit's rows to ``part``.
+
+    The whole sheet is parsed once, across the layout's width only (a value typed far below the
+    list must be found), keeping in memory no more rows than a list may have."""
     probe = build_layout(table, years, list_rows=0)
     first = probe.blocks[0].number_row + 1  # the first body row (0-based)
-    last = _last_filled_row(ws, first, probe.width)
+    cells, last = _cells(ws, probe.width, keep_rows=first + MAX_LIST_ROWS + 1)
+    last = max(last, first)  # one past the last body row holding anything (at least the first)
     if last - first > MAX_LIST_ROWS:
         yield f"A{last}", TOO_MANY_ROWS.format(last=last, limit=MAX_LIST_ROWS)
         return
@@ -260,8 +326,8 @@ def _read_list(ws: Worksheet, table: Table, years: list[int], groups: set[str], 
     editable = "rows" in groups
     rows: list[dict[str, str]] = []
     for lrow in layout.rows:
-        cells = [c for c in lrow.cells if c.column.is_input]  # TT (serial) is the app's: ignored
-        filled = [c for c in cells if _is_formula(_xl(ws, c)) or not _is_blank(_xl(ws, c).value)]
+        inputs = [c for c in lrow.cells if c.column.is_input]  # TT (serial) is the app's: ignored
+        filled = [c for c in inputs if _is_formula(_xl(cells, c)) or not _is_blank(_xl(cells, c).value)]
         if not filled:
             continue  # an entirely blank row is no document
         if not editable:
@@ -270,13 +336,13 @@ def _read_list(ws: Worksheet, table: Table, years: list[int], groups: set[str], 
             continue
         data: dict[str, str] = {}
         problems: list[tuple[str, str]] = []
-        for cell in cells:
-            parsed, message = _parse(cell.column, _xl(ws, cell))
+        for cell in inputs:
+            parsed, message = _parse(cell.column, _xl(cells, cell))
             if message:
                 problems.append((cell.address, message))
             elif parsed.text is not None:
                 data[cell.column.key] = parsed.text
-        for cell in cells:
+        for cell in inputs:
             c = cell.column
             if c.required and c.key not in data and not any(a == cell.address for a, _ in problems):
                 problems.append((cell.address, REQUIRED))
@@ -286,19 +352,6 @@ def _read_list(ws: Worksheet, table: Table, years: list[int], groups: set[str], 
             rows.append(data)
     if rows:
         part.lists[table.code] = rows
-
-
-def _last_filled_row(ws: Worksheet, first: int, width: int) -> int:
-    """One past the last 0-based row holding anything (a spreadsheet may format far more rows).
-
-    Walks the cells the file holds (openpyxl's sparse ``_cells``), not every position up to the
-    last row: iterating rows would create a million cells for one value typed at row 1,048,576.
-    """
-    last = first
-    for (row, col), cell in ws._cells.items():
-        if row > first and col <= width and row > last and (cell.data_type == "f" or not _is_blank(cell.value)):
-            last = row
-    return last
 
 
 def _column_order(lrow: LayoutRow, address: str) -> int:
