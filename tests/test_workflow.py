@@ -296,6 +296,29 @@ def test_saving_again_after_a_stale_whole_table_save_does_not_revert_the_other_c
     assert stored("ln-02", "II.1.5", "2021", "xa_tong").num == 44
 
 
+def test_a_typing_mistake_in_a_stale_cell_still_reports_the_change_under_it(app):
+    """A cell changed meanwhile and mistyped must come back as a conflict showing the stored value,
+    not as a typing error carrying the new version (the corrected save would then overwrite)."""
+    first, second = login(app.test_client(), "ln-02"), login(app.test_client(), "ln-02")
+    form = form_fields(second.get(f"{BASE}/tables/II.1.5").get_data(as_text=True))
+    assert save_cell(first, "II.1.5", "2019", "xa_tong", "30", int(form["v:2019:xa_tong"])).status_code == 200
+    form["cell:2019:xa_tong"] = "abc"
+    refused = second.post(f"{BASE}/tables/II.1.5", data=form)
+    assert refused.status_code == 422
+    page = refused.get_data(as_text=True)
+    assert "vừa được người khác sửa thành «30»" in page and "Bạn đã nhập: «abc»" in page
+    again = form_fields(page)
+    assert again["cell:2019:xa_tong"] == "30"
+    again["cell:2019:xa_tong"] = "500"  # the person corrects their mistake, now seeing 30: deliberate
+    assert second.post(f"{BASE}/tables/II.1.5", data=again).status_code == 302
+    assert stored("ln-02", "II.1.5", "2019", "xa_tong").num == 500
+    # and a stale page whose mistake is corrected without seeing the new value is refused again
+    assert save_cell(first, "II.1.5", "2019", "xa_tong", "31", int(again["v:2019:xa_tong"]) + 1).status_code == 200
+    form["cell:2019:xa_tong"] = "500"
+    assert second.post(f"{BASE}/tables/II.1.5", data=form).status_code == 422
+    assert stored("ln-02", "II.1.5", "2019", "xa_tong").num == 31
+
+
 def test_a_stale_list_row_delete_is_refused(app):
     clerk, other = login(app.test_client(), "ln-02"), login(app.test_client(), "ln-02")
     clerk.post(f"{BASE}/tables/I/rows", data={"new:the_loai": "Kế hoạch", "new:so_hieu": "2-KH",

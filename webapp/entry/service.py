@@ -286,19 +286,23 @@ class UnitTable:
         errors: dict[tuple[str, str], str] = {}
         self.conflicts: set[tuple[str, str]] = set()  # refused because changed meanwhile: redrawn as stored
         parsed: dict[tuple[str, str], Parsed] = {}
-        for (row_key, col_key), value in raw.items():
-            column = self.input_column(row_key, col_key)
+        for key, value in raw.items():
+            column = self.input_column(*key)
+            shown, current = (versions or {}).get(key), self.stored.get(key)
+            stale = shown is not None and shown != self.version(*key)
             try:
-                parsed[(row_key, col_key)] = parse_input(column, value)
+                parsed[key] = parse_input(column, value)
             except ValueProblem as exc:
-                errors[(row_key, col_key)] = str(exc)
-                continue
-            shown = (versions or {}).get((row_key, col_key))
-            current = self.stored.get((row_key, col_key))
-            if (shown is not None and shown != self.version(row_key, col_key) and current is not None
-                    and (current.num, current.text) != (parsed[(row_key, col_key)].num, parsed[(row_key, col_key)].text)):
-                errors[(row_key, col_key)] = conflict_message(show(column, current.num, current.text))
-                self.conflicts.add((row_key, col_key))
+                problem = str(exc)
+            else:
+                problem = None
+                if not stale or current is None or (current.num, current.text) == (parsed[key].num, parsed[key].text):
+                    continue  # to store: unchanged meanwhile, or what is stored now
+            if stale:  # changed meanwhile (a typing mistake too: the redrawn cell must not carry the new version)
+                errors[key] = conflict_message(show(column, current.num, current.text) if current else "")
+                self.conflicts.add(key)
+            else:
+                errors[key] = problem
         by_row: dict[str, dict[str, Parsed]] = defaultdict(dict)
         for (row_key, col_key), p in parsed.items():
             by_row[row_key][col_key] = p
