@@ -191,6 +191,27 @@ def _listing_many_sheets(n: int) -> bytes:
     return xml.replace(b"</sheets>", copies + b"</sheets>", 1)
 
 
+def _evading(variant: str) -> bytes:
+    """The many-sheets file with its parts written the ways a regular expression would miss."""
+    with zipfile.ZipFile(io.BytesIO(genuine())) as z:
+        types = z.read("[Content_Types].xml")
+    workbook = _listing_many_sheets(5000)
+    if variant == "escaped content type":
+        types = types.replace(b"sheet.main+xml", b"sheet.main&#43;xml")
+    elif variant == "single quotes":
+        types = re.sub(rb'<Override PartName="/xl/workbook.xml" ContentType="([^"]+)"',
+                       rb"<Override ContentType='\1' PartName='/xl/workbook.xml'", types)
+    elif variant == "default content type only":
+        types = re.sub(rb'<Override PartName="/xl/workbook.xml"[^>]*/>', b"", types).replace(
+            b'<Default Extension="xml" ContentType="application/xml"/>',
+            b'<Default Extension="xml" ContentType="application/vnd.openxmlformats-officedocument.'
+            b'spreadsheetml.sheet.main+xml"/>')
+    elif variant == "prefixed elements":
+        workbook = re.sub(rb"<(/?)(sheets?)\b", rb"<\1a-b:\2", workbook).replace(
+            b"<workbook ", b'<workbook xmlns:a-b="http://schemas.openxmlformats.org/spreadsheetml/2006/main" ', 1)
+    return rebuilt(replace={"xl/workbook.xml": workbook, "[Content_Types].xml": types})
+
+
 MESSAGES = {
     "empty": archive.EMPTY,
     "random": archive.NOT_A_WORKBOOK,
@@ -713,3 +734,12 @@ def test_the_csv_of_late_units_neutralises_formula_like_cells(app, compiler):
         assert rows[code][1] == "'" + name and rows[code][6] == "'+84 271 3866 016"
     untouched = rows[codes[len(names)]]
     assert not untouched[1].startswith("'") and untouched[3].isdigit() and untouched[4].isdigit()
+
+
+@pytest.mark.parametrize("variant", ["escaped content type", "single quotes", "default content type only",
+                                     "prefixed elements"])
+def test_many_sheets_are_counted_however_the_parts_are_written(variant):
+    """The sheets are counted where openpyxl would find them, parsed as XML, not matched as text."""
+    data = _evading(variant)
+    assert archive.archive_problem(io.BytesIO(data)) == archive.SUSPICIOUS.format(
+        what=archive.TOO_MANY_SHEETS.format(count=5000 + len(sheet_parts(genuine())), limit=archive.MAX_SHEETS))

@@ -13,12 +13,15 @@ No Flask here: ``archive_problem`` returns a Vietnamese message, or None when th
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import struct
 import tempfile
 import zipfile
 from typing import IO, Any
+
+from defusedxml.ElementTree import fromstring
+from openpyxl.packaging.manifest import Manifest
+from openpyxl.reader.excel import _find_workbook_part  # openpyxl's own way to the workbook part
 
 MB = 1024 * 1024
 MAX_FILE_BYTES = 10 * MB  # compressed, as uploaded; the app's templates are about 25 KB
@@ -142,27 +145,19 @@ def _problem(fp: IO[bytes]) -> str | None:
         return NOT_A_WORKBOOK
 
 
-_OVERRIDE = re.compile(rb"<(?:\w+:)?Override\b[^>]*>")
-_WORKBOOK_TYPE = re.compile(rb'ContentType="application/vnd\.(?:ms-excel\.(?:sheet|template)\.macroEnabled\.main'
-                            rb'|openxmlformats-officedocument\.spreadsheetml\.(?:sheet|template)\.main)\+xml"')
-_PART_NAME = re.compile(rb'PartName="/?([^"]+)"')
-_SHEET_ELEMENT = re.compile(rb"<(?:\w+:)?sheet[\s/>]")
-
-
 def _sheet_count_problem(archive: zipfile.ZipFile) -> str | None:
     """A workbook part listing more sheets than a template could have. openpyxl looks into every
     sheet the workbook lists when it opens the file, so thousands of entries pointing at one sheet
-    would cost as much as thousands of sheets. Both parts read here are at most MAX_PART_BYTES."""
-    types = archive.read("[Content_Types].xml")
-    overrides = [o for o in _OVERRIDE.findall(types) if _WORKBOOK_TYPE.search(o)]
-    found = _PART_NAME.search(overrides[0]) if overrides else None
-    if found is None:
-        return None  # openpyxl will say it is no workbook
+    would cost as much as thousands of sheets. The workbook part is found as openpyxl finds it
+    (its own manifest reader), both parts are parsed with defusedxml (each at most MAX_PART_BYTES),
+    and every element named ``sheet``, in any namespace, counts."""
     try:
-        workbook = archive.read(found.group(1).decode("utf-8", "replace"))
-    except KeyError:
+        manifest = Manifest.from_tree(fromstring(archive.read("[Content_Types].xml")))
+        part = _find_workbook_part(manifest).PartName.lstrip("/")
+        root = fromstring(archive.read(part))
+    except Exception:  # what openpyxl cannot read either: refused when it tries (not a workbook, XML bomb)
         return None
-    count = len(_SHEET_ELEMENT.findall(workbook))
+    count = sum(1 for element in root.iter() if isinstance(element.tag, str) and element.tag.rpartition("}")[2] == "sheet")
     if count > MAX_SHEETS:
         return SUSPICIOUS.format(what=TOO_MANY_SHEETS.format(count=count, limit=MAX_SHEETS))
     return None
