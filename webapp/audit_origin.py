@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import getpass
 
+from flask import has_request_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -21,9 +22,10 @@ _ORIGIN_LENGTH = 45  # AuditEvent.ip
 
 
 def current_origin() -> str | None:
-    ip = client_ip()
-    if ip:
-        return ip
+    """The client's address in a request (None when the server was not told one, e.g. behind a
+    unix socket); outside any request, the command line and the account running it."""
+    if has_request_context():
+        return client_ip()
     try:
         account = getpass.getuser()
     except Exception:  # no account name to be had (some containers): the command line all the same
@@ -33,8 +35,8 @@ def current_origin() -> str | None:
 
 @event.listens_for(Session, "before_flush")
 def _stamp_origin(session: Session, flush_context, instances) -> None:
-    origin = None
-    for obj in session.new:
-        if isinstance(obj, AuditEvent) and obj.ip is None:
-            origin = origin or current_origin()
+    events = [obj for obj in session.new if isinstance(obj, AuditEvent) and obj.ip is None]
+    if events:
+        origin = current_origin()
+        for obj in events:
             obj.ip = origin

@@ -69,4 +69,7 @@ def register_templating(app: Flask) -> None:
     app.jinja_env.filters["vn_datetime"] = vn_datetime
     app.jinja_env.globals.update(status_names=STATUS_NAMES, action_names=ACTION_NAMES, via_names=VIA_NAMES)
     app.jinja_env.filters["vn_date"] = lambda d: d.strftime("%d/%m/%Y") if isinstance(d, dt.date) else format_date(d)
-    app.jinja_env.globals.update(days_left=days_left, place_label=place_label, audit_value=audit_value)
+    from .audit_origin import CLI_PREFIX
+
+    app.jinja_env.globals.update(days_left=days_left, place_label=place_label, audit_value=audit_value,
+                                 cli_prefix=CLI_PREFIX)

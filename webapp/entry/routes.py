@@ -20,7 +20,7 @@ from ..review.service import completeness
 from .. import workflow
 from ..workflow import VIA_COMPILER, Refused, closed_reason, open_notes, open_until, part_of, status_of
 from .forms import SubmitPartForm
-from .service import Conflict, NotOwned, UnitList, UnitTable, conflict_message, list_cells, unit_part
+from .service import ROW_GONE, Conflict, NotOwned, UnitList, UnitTable, conflict_message, list_cells, unit_part
 
 bp = Blueprint("entry", __name__)
 
@@ -311,7 +311,6 @@ def add_row(code: str, table_code: str):
     return redirect(table_url(part))
 
 
-ROW_GONE = "Văn bản này không còn trong danh mục (có thể vừa bị xóa). Trang đã được tải lại."
 
 
 def _list_row_of(part, row_id: int):

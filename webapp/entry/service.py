@@ -11,6 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
+from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.orm import Session
 
 from ..domain.layout import Cell, Layout, LayoutRow, build_layout
@@ -326,6 +327,9 @@ class UnitTable:
         return {}
 
 
+ROW_GONE = "Văn bản này không còn trong danh mục (có thể vừa bị xóa). Trang đã được tải lại."
+
+
 def conflict_message(current: str) -> str:
     return (f"Ô này vừa được người khác sửa thành «{current or 'trống'}»; giá trị của bạn chưa được lưu. "
             f"Xem lại rồi nhập lại nếu vẫn muốn thay.")
@@ -406,7 +410,7 @@ class UnitList:
                expected_version: int | None = None) -> bool:
         """Replace a row's data; raises Conflict when ``expected_version`` (the page's) is not the stored one."""
         self._require_editable(via)
-        self.session.refresh(row)  # under the lock: what others saved, not what this request first read
+        self._reread(row)
         if expected_version is not None and expected_version != row.version:
             raise Conflict(None, _describe(self.table, row.data) or "")
         if row.data == data:
@@ -424,13 +428,22 @@ class UnitList:
         """Remove a row; raises Conflict when ``expected_version`` (the page's) is not the stored one:
         nobody removes a document someone else has just corrected without seeing the correction."""
         self._require_editable(via)
-        self.session.refresh(row)  # under the lock, as update()
+        self._reread(row)
         if expected_version is not None and expected_version != row.version:
             raise Conflict(None, _describe(self.table, row.data) or "")
         self._audit("list_delete", row.data, None, user, via, row_key=str(row.id))
         self.session.delete(row)
         self.rows.remove(row)
         self._end(commit)
+
+    def _reread(self, row: ListRow) -> None:
+        """The row as stored now, under the part's lock: what others saved, not what this request
+        first read; Refused when someone removed it meanwhile."""
+        try:
+            self.session.refresh(row)
+        except InvalidRequestError:  # no longer in the database
+            self.session.rollback()
+            raise Refused(ROW_GONE) from None
 
     def _end(self, commit: bool) -> None:
         if commit:

@@ -6,6 +6,8 @@ Views only: the rules are in webapp/workflow.py, the queries in .service.
 
 from __future__ import annotations
 
+import re
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -18,7 +20,9 @@ from ..templating import days_left
 from ..workflow import NotePlace, Refused
 from .forms import ActionForm, DecideForm, ExtendForm, ReturnForm
 from .routes import bp
-from .service import change_log, completeness
+from .service import change_log, completeness, document_history
+
+ROW_ID = re.compile(r"[0-9]{1,18}")  # ASCII digits only: str.isdigit() takes "²"
 
 PAGE_SIZE = 100
 RECENT = 20  # changes shown on a unit's page; the change log pages through the rest
@@ -198,16 +202,16 @@ def cell_history(code: str, table_code: str):
     unit = visible_unit(campaign, request.args.get("unit"))
     row_key, col_key = request.args.get("row", ""), request.args.get("col", "")
     if table.is_list:  # a document of table I: the row's whole history (row = its id), no column
-        column, col_key = None, None
-        if not row_key.isdigit():
+        if not ROW_ID.fullmatch(row_key):
             abort(404)
+        column, events = None, document_history(db.session, campaign, unit, table.code, int(row_key))
     else:
         try:
             column = table.column(col_key)
         except KeyError:
             abort(404)
-    events, _ = change_log(db.session, campaign, unit=unit, table_code=table.code, row_key=row_key,
-                           col_key=col_key, limit=500)
+        events, _ = change_log(db.session, campaign, unit=unit, table_code=table.code, row_key=row_key,
+                               col_key=col_key, limit=500)
     context = dict(campaign=campaign, unit=unit, table=table, column=column, row_key=row_key, events=events)
     if htmx:
         return render_template("review/_history.html", **context)

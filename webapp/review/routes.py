@@ -76,7 +76,9 @@ SORT_ORDERS = ("asc", "desc")
 def breakdown_first(code: str):
     """The breakdown tab: the first table of the outline that has numbers by unit."""
     campaign = staff_campaign(code)
-    first = next(t for t in campaign.outline.tables if not t.is_list)
+    first = next((t for t in campaign.outline.tables if not t.is_list), None)
+    if first is None:  # an outline of lists only: nothing to break down by unit
+        abort(404)
     return redirect(url_for("review.breakdown", code=campaign.code, table_code=first.code))
 
 

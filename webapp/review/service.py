@@ -274,9 +274,12 @@ def unit_breakdown(table: Table, years: list[int], row_key: str, units: list[tup
 
 def change_log(session: Session, campaign: Campaign, unit: Unit | None = None, table_code: str | None = None,
                row_key: str | None = None, col_key: str | None = None, limit: int = 100,
-               offset: int = 0) -> tuple[list[AuditEvent], bool]:
-    """The campaign's audit events, newest first, narrowed to a unit or one cell; and whether more follow."""
+               offset: int = 0, after_id: int | None = None) -> tuple[list[AuditEvent], bool]:
+    """The campaign's audit events, newest first, narrowed to a unit or one cell (and to those
+    after event ``after_id``); and whether more follow."""
     query = select(AuditEvent).where(AuditEvent.campaign_id == campaign.id)
+    if after_id is not None:
+        query = query.where(AuditEvent.id > after_id)
     if unit is not None:
         query = query.where(AuditEvent.unit_id == unit.id)
     if table_code is not None:
@@ -288,6 +291,18 @@ def change_log(session: Session, campaign: Campaign, unit: Unit | None = None, t
     events = list(session.scalars(query.options(selectinload(AuditEvent.user), selectinload(AuditEvent.unit))
                                   .order_by(AuditEvent.id.desc()).offset(offset).limit(limit + 1)))
     return events[:limit], len(events) > limit
+
+
+def document_history(session: Session, campaign: Campaign, unit: Unit, table_code: str, row_id: int,
+                     limit: int = 500) -> list[AuditEvent]:
+    """Every change of one document of a list table since it was added. SQLite may give a new row
+    the id of a removed one: the removed document's events (up to its removal) are not this one's."""
+    row_key = str(row_id)
+    removed = session.scalar(select(func.max(AuditEvent.id)).where(
+        AuditEvent.campaign_id == campaign.id, AuditEvent.unit_id == unit.id, AuditEvent.table_code == table_code,
+        AuditEvent.row_key == row_key, AuditEvent.action == "list_delete"))
+    return change_log(session, campaign, unit=unit, table_code=table_code, row_key=row_key, limit=limit,
+                      after_id=removed)[0]
 
 
 ACTION_NAMES = {"cell": "Sửa ô", "list_add": "Thêm văn bản", "list_edit": "Sửa văn bản", "list_delete": "Xóa văn bản",
