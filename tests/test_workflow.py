@@ -350,7 +350,7 @@ def test_a_stale_list_row_delete_is_refused(app):
         stale = clerk.post(f"{BASE}/tables/I/rows/{row_id}/delete", data={f"v:row:{row_id}": str(version)},
                            headers=headers, follow_redirects=True)
         assert stale.status_code in (200, 409)
-        assert "Chưa xóa: Ô này vừa được người khác sửa" in stale.get_data(as_text=True)
+        assert "Chưa xóa: Văn bản này vừa được người khác sửa" in stale.get_data(as_text=True)
     with in_app() as session:
         from webapp.models import ListRow
         assert session.get(ListRow, row_id).data["trich_yeu"] == "Sửa lại"  # still there, corrected
@@ -359,6 +359,43 @@ def test_a_stale_list_row_delete_is_refused(app):
     with in_app() as session:
         from webapp.models import ListRow
         assert session.get(ListRow, row_id) is None
+
+
+def test_a_stale_list_page_saved_without_javascript_keeps_the_other_change_and_what_was_typed(app):
+    clerk, other = login(app.test_client(), "ln-02"), login(app.test_client(), "ln-02")
+    for number in ("4-KH", "5-KH"):
+        clerk.post(f"{BASE}/tables/I/rows", data={"new:the_loai": "Kế hoạch", "new:so_hieu": number,
+                                                 "new:ngay_ban_hanh": "01/03/2020", "new:trich_yeu": "A",
+                                                 "new:co_quan": "Đảng ủy"})
+    html = clerk.get(f"{BASE}/tables/I").get_data(as_text=True)
+    form = {}
+    for tag in re.findall(r"<input\b[^>]*>|<select\b[^>]*>.*?</select>", html, flags=re.S):
+        name = re.search(r'name="([^"]+)"', tag)
+        if not name or not name.group(1).startswith(("row:", "v:row:")):
+            continue
+        value = re.search(r'<option(?: value="([^"]*)")? selected>([^<]*)', tag) if tag.startswith("<select") \
+            else re.search(r'value="([^"]*)"', tag)
+        form[name.group(1)] = (value.group(1) or value.group(2)) if tag.startswith("<select") else (value.group(1) if value else "")
+    with in_app() as session:
+        from webapp.models import ListRow
+        first, second = session.scalars(select(ListRow.id).where(ListRow.unit_id == unit_id("ln-02"))
+                                        .order_by(ListRow.id.desc()).limit(2)).all()[::-1]
+    # someone else corrects the first document; the stale page changes both
+    fields = {k.replace(f"row:{first}:", ""): v for k, v in form.items() if k.startswith(f"row:{first}:")}
+    assert other.post(f"{BASE}/tables/I/rows/{first}", headers=htmx_headers(f"row:{first}:trich_yeu"),
+                      data={**{f"row:{first}:{k}": v for k, v in fields.items()}, f"row:{first}:trich_yeu": "Của người khác",
+                            f"v:row:{first}": form[f"v:row:{first}"]}).status_code == 200
+    form[f"row:{first}:trich_yeu"] = "Cũ của tôi"
+    form[f"row:{second}:trich_yeu"] = "Mới của tôi"
+    refused = clerk.post(f"{BASE}/tables/I", data=form)
+    assert refused.status_code == 409
+    page = refused.get_data(as_text=True)
+    assert "Văn bản này vừa được người khác sửa thành" in page and "Của người khác" in page
+    assert 'value="Mới của tôi"' in page and 'value="Cũ của tôi"' not in page  # mine kept, theirs shown
+    with in_app() as session:
+        from webapp.models import ListRow
+        assert session.get(ListRow, first).data["trich_yeu"] == "Của người khác"
+        assert session.get(ListRow, second).data["trich_yeu"] == "A"  # all or nothing
 
 
 def test_a_document_removed_while_another_save_waits_is_a_message_not_an_error(app, clerk):

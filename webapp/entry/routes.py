@@ -20,7 +20,7 @@ from ..review.service import completeness
 from .. import workflow
 from ..workflow import VIA_COMPILER, Refused, closed_reason, open_notes, open_until, part_of, status_of
 from .forms import SubmitPartForm
-from .service import ROW_GONE, Conflict, NotOwned, UnitList, UnitTable, conflict_message, list_cells, unit_part
+from .service import DOCUMENT, ROW_GONE, Conflict, NotOwned, UnitList, UnitTable, conflict_message, list_cells, unit_part
 
 bp = Blueprint("entry", __name__)
 
@@ -276,13 +276,25 @@ def save_list_form(part: UnitList):
             part.add(new_data, current_user, via=via, commit=False)
     except Refused as exc:
         return refused(part, str(exc))
-    except Conflict as exc:
+    except Conflict:
         db.session.rollback()
-        flash("Chưa lưu: " + conflict_message(exc.shown), "error")
-        return redirect(table_url(part))
+        return _list_conflict(part)
     db.session.commit()
     flash("Đã lưu.", "success")
     return redirect(table_url(part))
+
+
+def _list_conflict(part: UnitList):
+    """The list page again after a save refused because documents changed meanwhile: those drawn as
+    they are stored now, with the message (saving again cannot put the old text back); what was
+    typed in the others kept."""
+    part = unit_part(db.session, part.campaign, part.unit, part.table)  # as stored now
+    stale = [r for r in part.rows if (v := _version(f"row:{r.id}")) is not None and v != r.version]
+    prefixes = tuple(f"row:{r.id}:" for r in stale)
+    kept = {k: v for k, v in request.form.items() if not k.startswith(prefixes)}
+    errors = {str(r.id): {"_row": conflict_message(part.shown(r), DOCUMENT)} for r in stale}
+    flash("Chưa lưu: có văn bản vừa được người khác sửa. Xem lại các dòng được đánh dấu rồi lưu lại.", "error")
+    return render_table(part.campaign, part.unit, part, status=409, errors=errors, form=kept)
 
 
 @bp.route("/campaigns/<code>/tables/<table_code>/rows", methods=["POST"])
@@ -351,7 +363,7 @@ def edit_row(code: str, table_code: str, row_id: int):
         return refused(part, str(exc))
     except Conflict as exc:
         db.session.rollback()
-        message = conflict_message(exc.shown)
+        message = conflict_message(exc.shown, DOCUMENT)
         if htmx:
             db.session.refresh(row)
             return render_template("entry/_list_row.html", part=part, row=row, number=number,
@@ -378,7 +390,7 @@ def delete_row(code: str, table_code: str, row_id: int):
         return refused(part, str(exc))
     except Conflict as exc:
         db.session.rollback()
-        message = "Chưa xóa: " + conflict_message(exc.shown)
+        message = "Chưa xóa: " + conflict_message(exc.shown, DOCUMENT)
         if htmx:
             db.session.refresh(row)
             return render_template("entry/_list_body.html", part=part, can_edit=True,

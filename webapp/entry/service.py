@@ -330,9 +330,13 @@ class UnitTable:
 ROW_GONE = "Văn bản này không còn trong danh mục (có thể vừa bị xóa). Trang đã được tải lại."
 
 
-def conflict_message(current: str) -> str:
-    return (f"Ô này vừa được người khác sửa thành «{current or 'trống'}»; giá trị của bạn chưa được lưu. "
+def conflict_message(current: str, what: str = "Ô này") -> str:
+    """Why a change was not stored: ``what`` ("Ô này", "Văn bản này") changed meanwhile to ``current``."""
+    return (f"{what} vừa được người khác sửa thành «{current or 'trống'}»; giá trị của bạn chưa được lưu. "
             f"Xem lại rồi nhập lại nếu vẫn muốn thay.")
+
+
+DOCUMENT = "Văn bản này"
 
 
 def _describe(table: Table, data: dict | None) -> str | None:
@@ -412,7 +416,7 @@ class UnitList:
         self._require_editable(via)
         self._reread(row)
         if expected_version is not None and expected_version != row.version:
-            raise Conflict(None, _describe(self.table, row.data) or "")
+            raise Conflict(None, self.shown(row))
         if row.data == data:
             return False
         old = row.data
@@ -430,11 +434,15 @@ class UnitList:
         self._require_editable(via)
         self._reread(row)
         if expected_version is not None and expected_version != row.version:
-            raise Conflict(None, _describe(self.table, row.data) or "")
+            raise Conflict(None, self.shown(row))
         self._audit("list_delete", row.data, None, user, via, row_key=str(row.id))
         self.session.delete(row)
         self.rows.remove(row)
         self._end(commit)
+
+    def shown(self, row: ListRow) -> str:
+        """A row as one line, as the audit trail and conflict messages show it."""
+        return _describe(self.table, row.data) or ""
 
     def _reread(self, row: ListRow) -> None:
         """The row as stored now, under the part's lock: what others saved, not what this request
