@@ -36,19 +36,24 @@ def live_server(demo_db, tmp_path):
     server.shutdown()
 
 
+def signed_in(browser, base: str, username: str, width: int = 1366, height: int = 900):
+    """A new page of ``browser`` signed in as ``username`` (password demo123), on the home page."""
+    page = browser.new_page(viewport={"width": width, "height": height})
+    page.goto(base + "/login")
+    page.fill("#username", username)
+    page.fill("#password", "demo123")
+    page.click("input[type=submit]")
+    page.wait_for_url(base + "/")
+    page.base = base
+    return page
+
+
 @pytest.fixture
 def page(live_server):
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page(viewport={"width": 1366, "height": 900})
-        page.goto(live_server + "/login")
-        page.fill("#username", "ln-02")
-        page.fill("#password", "demo123")
-        page.click("input[type=submit]")
-        page.wait_for_url(live_server + "/")
-        page.base = live_server
-        yield page
+        yield signed_in(browser, live_server, "ln-02")
         browser.close()
 
 
@@ -138,11 +143,7 @@ def test_on_a_phone_the_breakdown_opens_over_the_appendix_and_closes(live_server
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page(viewport={"width": 360, "height": 740})
-        page.goto(live_server + "/login")
-        page.fill("#username", "ln-btg")
-        page.fill("#password", "demo123")
-        page.click("input[type=submit]")
+        page = signed_in(browser, live_server, "ln-btg", width=360, height=740)
         page.goto(live_server + "/campaigns/kl49-2024/appendix")
         assert page.locator(".drill-close").is_hidden()
         page.locator("a.drill:not(.empty)").nth(5).click()

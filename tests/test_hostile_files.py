@@ -374,6 +374,17 @@ def test_a_body_over_the_limit_is_a_message_on_the_upload_page(app, clerk, compi
     assert response.status_code == 413 and "Tệp quá lớn" in response.get_data(as_text=True)
 
 
+def timed_read(data: bytes, owned, expected):
+    """read_template of ``data``: (part, errors, seconds, Python's peak allocation in bytes)."""
+    tracemalloc.start()
+    try:
+        started = time.perf_counter()
+        part, errors = read_template(io.BytesIO(data), OUTLINE, YEARS, owned, expected)
+        return part, errors, time.perf_counter() - started, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
 def test_a_sheet_inflated_with_empty_cells_inside_the_global_limits_is_refused_quickly():
     """The audit's file: a genuine template whose sheet II.1.8 (a commune does not fill it) holds
     98 MB of empty cells, 8 MB compressed (12:1): under 10 MB, 100 MB and 100:1. openpyxl took
@@ -387,14 +398,7 @@ def test_a_sheet_inflated_with_empty_cells_inside_the_global_limits_is_refused_q
     owned = owned_for("xa")
     expected = {"campaign": "kl49-2024", "unit": "XA01", "outline": OUTLINE.ident}
     read_template(io.BytesIO(data), OUTLINE, YEARS, owned, expected)  # imports warmed up
-    tracemalloc.start()
-    try:
-        started = time.perf_counter()
-        _, errors = read_template(io.BytesIO(data), OUTLINE, YEARS, owned, expected)
-        seconds = time.perf_counter() - started
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    _, errors, seconds, peak = timed_read(data, owned, expected)
     assert errors == [message("inflated_sheet")]
     assert "II.1.8" not in errors[0] and "98,0 MB" in errors[0] and "tối đa 4 MB" in errors[0]
     assert peak < 1024 * 1024, peak  # the directory, as for a zip bomb
@@ -420,14 +424,7 @@ def test_a_sheet_inflated_up_to_the_part_limit_is_read_in_bounded_memory():
     expected = {"campaign": "kl49-2024", "unit": "XA01", "outline": OUTLINE.ident}
     read, errors = read_template(io.BytesIO(data), OUTLINE, YEARS, owned, expected)
     assert errors == []
-    tracemalloc.start()
-    try:
-        started = time.perf_counter()
-        again, errors = read_template(io.BytesIO(worst), OUTLINE, YEARS, owned, expected)
-        seconds = time.perf_counter() - started
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    again, errors, seconds, peak = timed_read(worst, owned, expected)
     assert errors == [] and again == read
     assert peak < 256 * 1024 * 1024, peak  # about 120 MB: one row of 250,000 cells in the parser
     assert seconds < 60, seconds  # about 3 s under tracemalloc, 1 s without; generous

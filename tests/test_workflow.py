@@ -332,17 +332,26 @@ def test_a_typing_mistake_in_a_stale_cell_still_reports_the_change_under_it(app)
     assert stored("ln-02", "II.1.5", "2019", "xa_tong").num == 31
 
 
-def test_a_stale_list_row_delete_is_refused(app):
-    clerk, other = login(app.test_client(), "ln-02"), login(app.test_client(), "ln-02")
-    clerk.post(f"{BASE}/tables/I/rows", data={"new:the_loai": "Kế hoạch", "new:so_hieu": "2-KH",
-                                             "new:ngay_ban_hanh": "01/03/2020", "new:trich_yeu": "A",
-                                             "new:co_quan": "Đảng ủy"})
+DOCUMENT = {"the_loai": "Kế hoạch", "ngay_ban_hanh": "01/03/2020", "co_quan": "Đảng ủy"}
+
+
+def add_document(client, so_hieu: str, trich_yeu: str = "A") -> tuple[int, int, dict[str, str]]:
+    """Add a document to ln-02's table I: its id, its version, and its fields but the summary
+    (trich_yeu) as an edit posts them."""
+    assert client.post(f"{BASE}/tables/I/rows", data={f"new:{k}": v for k, v in
+                                                     {**DOCUMENT, "so_hieu": so_hieu, "trich_yeu": trich_yeu}.items()}
+                       ).status_code == 302
     with in_app() as session:
         from webapp.models import ListRow
-        row = session.scalars(select(ListRow).where(ListRow.unit_id == unit_id("ln-02"))).first()
-        row_id, version = row.id, row.version
-    fields = {f"row:{row_id}:{k}": v for k, v in (("the_loai", "Kế hoạch"), ("so_hieu", "2-KH"),
-                                                  ("ngay_ban_hanh", "01/03/2020"), ("co_quan", "Đảng ủy"))}
+        row = session.scalars(select(ListRow).where(ListRow.unit_id == unit_id("ln-02"))
+                              .order_by(ListRow.id.desc())).first()
+        fields = {f"row:{row.id}:{k}": v for k, v in {**DOCUMENT, "so_hieu": so_hieu}.items()}
+        return row.id, row.version, fields
+
+
+def test_a_stale_list_row_delete_is_refused(app):
+    clerk, other = login(app.test_client(), "ln-02"), login(app.test_client(), "ln-02")
+    row_id, version, fields = add_document(clerk, "2-KH")
     edited = other.post(f"{BASE}/tables/I/rows/{row_id}", headers=htmx_headers(f"row:{row_id}:trich_yeu"),
                         data={**fields, f"row:{row_id}:trich_yeu": "Sửa lại", f"v:row:{row_id}": str(version)})
     assert edited.status_code == 200
@@ -363,10 +372,7 @@ def test_a_stale_list_row_delete_is_refused(app):
 
 def test_a_stale_list_page_saved_without_javascript_keeps_the_other_change_and_what_was_typed(app):
     clerk, other = login(app.test_client(), "ln-02"), login(app.test_client(), "ln-02")
-    for number in ("4-KH", "5-KH"):
-        clerk.post(f"{BASE}/tables/I/rows", data={"new:the_loai": "Kế hoạch", "new:so_hieu": number,
-                                                 "new:ngay_ban_hanh": "01/03/2020", "new:trich_yeu": "A",
-                                                 "new:co_quan": "Đảng ủy"})
+    (first, version, fields), (second, _, _) = add_document(clerk, "4-KH"), add_document(clerk, "5-KH")
     html = clerk.get(f"{BASE}/tables/I").get_data(as_text=True)
     form = {}
     for tag in re.findall(r"<input\b[^>]*>|<select\b[^>]*>.*?</select>", html, flags=re.S):
@@ -376,15 +382,10 @@ def test_a_stale_list_page_saved_without_javascript_keeps_the_other_change_and_w
         value = re.search(r'<option(?: value="([^"]*)")? selected>([^<]*)', tag) if tag.startswith("<select") \
             else re.search(r'value="([^"]*)"', tag)
         form[name.group(1)] = (value.group(1) or value.group(2)) if tag.startswith("<select") else (value.group(1) if value else "")
-    with in_app() as session:
-        from webapp.models import ListRow
-        first, second = session.scalars(select(ListRow.id).where(ListRow.unit_id == unit_id("ln-02"))
-                                        .order_by(ListRow.id.desc()).limit(2)).all()[::-1]
     # someone else corrects the first document; the stale page changes both
-    fields = {k.replace(f"row:{first}:", ""): v for k, v in form.items() if k.startswith(f"row:{first}:")}
     assert other.post(f"{BASE}/tables/I/rows/{first}", headers=htmx_headers(f"row:{first}:trich_yeu"),
-                      data={**{f"row:{first}:{k}": v for k, v in fields.items()}, f"row:{first}:trich_yeu": "Của người khác",
-                            f"v:row:{first}": form[f"v:row:{first}"]}).status_code == 200
+                      data={**fields, f"row:{first}:trich_yeu": "Của người khác",
+                            f"v:row:{first}": str(version)}).status_code == 200
     form[f"row:{first}:trich_yeu"] = "Cũ của tôi"
     form[f"row:{second}:trich_yeu"] = "Mới của tôi"
     refused = clerk.post(f"{BASE}/tables/I", data=form)
@@ -404,9 +405,7 @@ def test_a_document_removed_while_another_save_waits_is_a_message_not_an_error(a
     from webapp.entry.service import ROW_GONE, UnitList
     from webapp.workflow import Refused
 
-    clerk.post(f"{BASE}/tables/I/rows", data={"new:the_loai": "Kế hoạch", "new:so_hieu": "3-KH",
-                                             "new:ngay_ban_hanh": "01/03/2020", "new:trich_yeu": "A",
-                                             "new:co_quan": "Đảng ủy"})
+    add_document(clerk, "3-KH")
     with in_app() as session:
         campaign = session.scalar(select(Campaign))
         from webapp.models import ListRow, Unit
@@ -431,15 +430,7 @@ def test_a_document_removed_while_another_save_waits_is_a_message_not_an_error(a
 
 def test_a_stale_list_row_edit_is_refused(app):
     clerk = login(app.test_client(), "ln-02")
-    clerk.post(f"{BASE}/tables/I/rows", data={"new:the_loai": "Kế hoạch", "new:so_hieu": "1-KH",
-                                             "new:ngay_ban_hanh": "01/02/2020", "new:trich_yeu": "A",
-                                             "new:co_quan": "Đảng ủy"})
-    with in_app() as session:
-        from webapp.models import ListRow
-        row = session.scalars(select(ListRow).where(ListRow.unit_id == unit_id("ln-02"))).first()
-        row_id, version = row.id, row.version
-    fields = {"row:%d:the_loai" % row_id: "Kế hoạch", "row:%d:so_hieu" % row_id: "1-KH",
-              "row:%d:ngay_ban_hanh" % row_id: "01/02/2020", "row:%d:co_quan" % row_id: "Đảng ủy"}
+    row_id, version, fields = add_document(clerk, "1-KH")
     url = f"{BASE}/tables/I/rows/{row_id}"
     ok = clerk.post(url, data={**fields, f"row:{row_id}:trich_yeu": "B", f"v:row:{row_id}": str(version)},
                     headers=htmx_headers(f"row:{row_id}:trich_yeu"))
