@@ -323,8 +323,6 @@ def add_row(code: str, table_code: str):
     return redirect(table_url(part))
 
 
-
-
 def _list_row_of(part, row_id: int):
     """The unit's row ``row_id``; None when it was removed meanwhile; 403 for another unit's row."""
     if not isinstance(part, UnitList):

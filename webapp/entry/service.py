@@ -414,9 +414,7 @@ class UnitList:
                expected_version: int | None = None) -> bool:
         """Replace a row's data; raises Conflict when ``expected_version`` (the page's) is not the stored one."""
         self._require_editable(via)
-        self._reread(row)
-        if expected_version is not None and expected_version != row.version:
-            raise Conflict(None, self.shown(row))
+        self._reread(row, expected_version)
         if row.data == data:
             return False
         old = row.data
@@ -432,9 +430,7 @@ class UnitList:
         """Remove a row; raises Conflict when ``expected_version`` (the page's) is not the stored one:
         nobody removes a document someone else has just corrected without seeing the correction."""
         self._require_editable(via)
-        self._reread(row)
-        if expected_version is not None and expected_version != row.version:
-            raise Conflict(None, self.shown(row))
+        self._reread(row, expected_version)
         self._audit("list_delete", row.data, None, user, via, row_key=str(row.id))
         self.session.delete(row)
         self.rows.remove(row)
@@ -444,14 +440,17 @@ class UnitList:
         """A row as one line, as the audit trail and conflict messages show it."""
         return _describe(self.table, row.data) or ""
 
-    def _reread(self, row: ListRow) -> None:
+    def _reread(self, row: ListRow, expected_version: int | None) -> None:
         """The row as stored now, under the part's lock: what others saved, not what this request
-        first read; Refused when someone removed it meanwhile."""
+        first read. Refused when someone removed it meanwhile; Conflict when ``expected_version``
+        (the page's) is not the stored one."""
         try:
             self.session.refresh(row)
         except InvalidRequestError:  # no longer in the database
             self.session.rollback()
             raise Refused(ROW_GONE) from None
+        if expected_version is not None and expected_version != row.version:
+            raise Conflict(None, self.shown(row))
 
     def _end(self, commit: bool) -> None:
         if commit:
