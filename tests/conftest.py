@@ -1,9 +1,12 @@
-"""Fixtures: a fresh database for every test, copied from one migrated (and one demo-loaded) file."""
+"""Fixtures: a fresh database for every test, copied from one migrated (and one demo-loaded) file;
+the browser (Debian's Chromium through Playwright) and a live server for the browser tests."""
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
+import threading
 from contextlib import contextmanager
 
 import pytest
@@ -134,3 +137,73 @@ def stored(unit_code: str, table: str, row: str, col: str):
 
 def htmx_headers(trigger_name: str) -> dict[str, str]:
     return {"HX-Request": "true", "HX-Trigger-Name": trigger_name, "HX-Trigger": trigger_name}
+
+
+# --- the browser ----------------------------------------------------------------------------------
+# Every browser test gets Chromium from the `browser` fixture: the one place that decides whether the
+# browser tests can run. Without /usr/bin/chromium they are skipped, except under CI (CI=true),
+# where .ci/run installs it and a missing browser is a failure, as for the PostgreSQL tests.
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def under_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def require_chromium() -> None:
+    """Skip the calling test without Debian's Chromium (or Playwright); fail it under CI."""
+    missing = None
+    if not os.path.exists(CHROMIUM):
+        missing = f"needs Debian's chromium at {CHROMIUM} (apt-get install -y chromium)"
+    else:
+        try:
+            import playwright.sync_api  # noqa: F401
+        except ImportError:
+            missing = "needs Playwright for Python (pip install -e '.[dev]')"
+    if missing and under_ci():
+        pytest.fail(f"{missing}: required under CI", pytrace=False)
+    if missing:
+        pytest.skip(missing)
+
+
+@pytest.fixture
+def browser():
+    """Headless Chromium (Playwright), closed after the test; skipped or failed by require_chromium."""
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def live_server(demo_db, tmp_path):
+    """The app on a copy of the demo database, served over HTTP in a thread; yields its base URL."""
+    from werkzeug.serving import make_server
+
+    path = tmp_path / "live.sqlite"
+    shutil.copy(demo_db, path)
+    app = _make_app(path, WTF_CSRF_ENABLED=True)  # as in production: htmx must send the token
+    CURRENT["app"] = app
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+def signed_in(browser, base: str, username: str, width: int = 1366, height: int = 900):
+    """A new page of ``browser`` signed in as ``username`` (password demo123), on the home page."""
+    page = browser.new_page(viewport={"width": width, "height": height})
+    page.goto(base + "/login")
+    page.fill("#username", username)
+    page.fill("#password", "demo123")
+    page.click("input[type=submit]")
+    page.wait_for_url(base + "/")
+    page.base = base
+    return page

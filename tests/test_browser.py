@@ -1,60 +1,22 @@
 """The table page in a real browser: htmx saves on leaving a cell, Tab and Enter move like a spreadsheet.
 
-Needs Debian's Chromium at /usr/bin/chromium (`apt-get install chromium`); skipped without it.
+Needs Debian's Chromium at /usr/bin/chromium (`apt-get install chromium`): skipped without it, a
+failure under CI=true (the `browser` fixture of conftest.py decides).
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-import threading
-
 import pytest
-from werkzeug.serving import make_server
 
-from conftest import _make_app, stored
+from conftest import CHROMIUM, live_server, signed_in, stored  # noqa: F401  (re-exported for other modules)
+from conftest import CHROMIUM_ARGS as ARGS  # noqa: F401
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-pytestmark = [pytest.mark.browser,
-              pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Debian's chromium")]
+pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def live_server(demo_db, tmp_path):
-    from conftest import CURRENT
-
-    path = tmp_path / "live.sqlite"
-    shutil.copy(demo_db, path)
-    app = _make_app(path, WTF_CSRF_ENABLED=True)  # as in production: htmx must send the token
-    CURRENT["app"] = app
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-
-
-def signed_in(browser, base: str, username: str, width: int = 1366, height: int = 900):
-    """A new page of ``browser`` signed in as ``username`` (password demo123), on the home page."""
-    page = browser.new_page(viewport={"width": width, "height": height})
-    page.goto(base + "/login")
-    page.fill("#username", username)
-    page.fill("#password", "demo123")
-    page.click("input[type=submit]")
-    page.wait_for_url(base + "/")
-    page.base = base
-    return page
-
-
-@pytest.fixture
-def page(live_server):
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield signed_in(browser, live_server, "ln-02")
-        browser.close()
+def page(browser, live_server):  # noqa: F811
+    yield signed_in(browser, live_server, "ln-02")
 
 
 def test_typing_and_tab_saves_the_cell_and_updates_the_rate(page):
@@ -138,20 +100,16 @@ def test_a_failed_save_is_announced_and_the_cell_marked(page, failure, expected)
     assert stored("ln-02", "II.1.5", "2019", "xa_tong").num == 42
 
 
-def test_on_a_phone_the_breakdown_opens_over_the_appendix_and_closes(live_server):
+def test_on_a_phone_the_breakdown_opens_over_the_appendix_and_closes(browser, live_server):  # noqa: F811
     """Below 900 px the panel would sit under the whole appendix: it must open on screen instead."""
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = signed_in(browser, live_server, "ln-btg", width=360, height=740)
-        page.goto(live_server + "/campaigns/kl49-2024/appendix")
-        assert page.locator(".drill-close").is_hidden()
-        page.locator("a.drill:not(.empty)").nth(5).click()
-        page.locator("#drill-content .drill-body").wait_for()
-        box = page.locator("#drill").bounding_box()
-        assert box["y"] >= 0 and box["y"] + box["height"] <= 740 + 1  # within the screen
-        assert page.locator(".drill-hint").is_hidden()
-        page.click(".drill-close")
-        assert page.locator("#drill-content .drill-body").count() == 0
-        assert page.locator("#drill").bounding_box()["y"] > 740  # back below the appendix
-        browser.close()
+    page = signed_in(browser, live_server, "ln-btg", width=360, height=740)
+    page.goto(live_server + "/campaigns/kl49-2024/appendix")
+    assert page.locator(".drill-close").is_hidden()
+    page.locator("a.drill:not(.empty)").nth(5).click()
+    page.locator("#drill-content .drill-body").wait_for()
+    box = page.locator("#drill").bounding_box()
+    assert box["y"] >= 0 and box["y"] + box["height"] <= 740 + 1  # within the screen
+    assert page.locator(".drill-hint").is_hidden()
+    page.click(".drill-close")
+    assert page.locator("#drill-content .drill-body").count() == 0
+    assert page.locator("#drill").bounding_box()["y"] > 740  # back below the appendix

@@ -1,21 +1,19 @@
 """The pages under the Content-Security-Policy in a real browser: no violation is reported and htmx
 still saves cells and opens breakdowns; the administrator's slip prints through app.js.
 
-Needs Debian's Chromium at /usr/bin/chromium; skipped without it (see test_browser.py).
+Needs Debian's Chromium at /usr/bin/chromium: skipped without it, a failure under CI=true (the
+`browser` fixture of conftest.py decides).
 """
 
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
 
 from conftest import stored
-from test_browser import ARGS, CHROMIUM, live_server  # noqa: F401  (the live_server fixture)
 
-pytestmark = [pytest.mark.browser,
-              pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Debian's chromium")]
+pytestmark = pytest.mark.browser
 
 # Reported to the test through an exposed function; the listener is installed before any page script.
 LISTEN = """
@@ -27,22 +25,18 @@ document.addEventListener("securitypolicyviolation", function (e) {
 
 
 @pytest.fixture
-def browser_page(live_server):  # noqa: F811
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page(viewport={"width": 1366, "height": 900})
-        page.violations = []
-        page.errors = []
-        page.expose_function("__cspViolation", lambda text: page.violations.append(text))
-        page.add_init_script(LISTEN)
-        page.on("console", lambda m: page.violations.append("console: " + m.text)
-                if "Content Security Policy" in m.text else None)
-        page.on("pageerror", lambda e: page.errors.append(str(e)))
-        page.on("dialog", lambda d: d.accept())
-        page.base = live_server
-        yield page
-        browser.close()
+def browser_page(browser, live_server):
+    page = browser.new_page(viewport={"width": 1366, "height": 900})
+    page.violations = []
+    page.errors = []
+    page.expose_function("__cspViolation", lambda text: page.violations.append(text))
+    page.add_init_script(LISTEN)
+    page.on("console", lambda m: page.violations.append("console: " + m.text)
+            if "Content Security Policy" in m.text else None)
+    page.on("pageerror", lambda e: page.errors.append(str(e)))
+    page.on("dialog", lambda d: d.accept())
+    page.base = live_server
+    yield page
 
 
 def settle(page):
