@@ -30,7 +30,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import _app_on_copy, _make_app, htmx_headers, login, stored
+from conftest import _app_on_copy, _make_app, login, stored
 
 PROJECT = Path(__file__).resolve().parent.parent
 URL = "/campaigns/kl49-2024/tables/{}"
@@ -59,8 +59,8 @@ def app(today_demo_db, tmp_path):
 
 
 def save_cell(client, table, row, col, value):
-    name = f"cell:{row}:{col}"
-    return client.post(URL.format(table), data={name: value}, headers=htmx_headers(name))
+    """One cell as the page's script saves it (entry.save_cell)."""
+    return client.post(URL.format(table) + f"/cells/{row}/{col}", data={"value": value})
 
 
 def read_cell(path, unit_code, table, row, col):
@@ -341,16 +341,14 @@ class Browser:
                                        "password": password}).encode()
         with self.opener.open(self.base + "/login", data=form, timeout=10) as response:
             assert "/login" not in response.geturl(), "sign-in refused"
-        _, page = self.get(URL.format("II.1.5"))  # htmx takes the token from this meta tag
+        _, page = self.get(URL.format("II.1.5"))  # the page's script takes the token from this meta tag
         self.token = html.unescape(re.search(r'<meta name="csrf-token" content="([^"]+)"', page).group(1))
 
     def save(self, table: str, row: str, col: str, value: str) -> int:
-        """POST one cell as htmx does; the status, once the whole answer has arrived."""
-        name = f"cell:{row}:{col}"
+        """POST one cell as the page's script does; the status, once the whole answer has arrived."""
         request = urllib.request.Request(
-            self.base + URL.format(table), data=urllib.parse.urlencode({name: value}).encode(),
-            headers={"HX-Request": "true", "HX-Trigger-Name": name, "HX-Trigger": name,
-                     "HX-Current-URL": self.base + URL.format(table), "X-CSRFToken": self.token})
+            self.base + URL.format(table) + f"/cells/{row}/{col}", data=urllib.parse.urlencode({"value": value}).encode(),
+            headers={"X-CSRFToken": self.token})
         try:
             with self.opener.open(request, timeout=10) as response:
                 response.read()

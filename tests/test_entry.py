@@ -1,11 +1,11 @@
-"""Entering a unit's cells in the browser: htmx saves, plain POSTs, refusals, ownership, roles."""
+"""Entering a unit's cells in the browser: one-cell saves, plain POSTs, refusals, ownership, roles."""
 
 from __future__ import annotations
 
 import pytest
 from sqlalchemy import func, select
 
-from conftest import htmx_headers, in_app, login, stored, unit_id
+from conftest import in_app, login, stored, unit_id
 from webapp.models import AuditEvent, Campaign, CellValue, ListRow
 
 URL = "/campaigns/kl49-2024/tables/{}"
@@ -17,18 +17,18 @@ def count(model) -> int:
 
 
 def save_cell(client, table, row, col, value, **query):
-    name = f"cell:{row}:{col}"
-    return client.post(URL.format(table), data={name: value}, headers=htmx_headers(name), query_string=query)
+    """One cell as the page's script saves it (entry.save_cell; see test_cell_save.py)."""
+    return client.post(URL.format(table) + f"/cells/{row}/{col}", data={"value": value}, query_string=query)
 
 
-# --- saving one cell (htmx) ---------------------------------------------------------------------
+# --- saving one cell (the page's script) --------------------------------------------------------
 
-def test_htmx_save_stores_the_value_and_returns_the_row_with_its_rate(clerk):
+def test_a_cell_save_stores_the_value_and_returns_the_cell_with_its_rate(clerk):
     # Lộc Thành (ln-11) filled 2019-2021 only; ln-02 has every row: use ln-02's 2019 row.
     response = save_cell(clerk, "II.1.5", "2019", "xa_tong", "40")
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    assert html.lstrip().startswith('<tr id="row-0-2019"') and "<html" not in html
+    assert html.lstrip().startswith('<td id="td-2019-xa_tong"') and "<html" not in html
     assert stored("ln-02", "II.1.5", "2019", "xa_tong").num == 40
     trained = stored("ln-02", "II.1.5", "2019", "xa_dt").num
     expected = f"{trained * 100 / 40:.2f}".replace(".", ",")
@@ -121,16 +121,16 @@ def test_plain_post_with_one_bad_value_stores_nothing(clerk):
 
 # --- ownership ----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("table, row, col", [
-    ("II.1.1", "2019", "huyen_dat"),   # the district's group
-    ("II.1.1", "2019", "xa_tyle"),     # a derived rate
-    ("II.1.1", "2019", "xa_tong"),     # the fixed "Tổng số xã"
-    ("II.1.8", "2019", "cn_tong"),     # a table of the labour confederation
-    ("II.1.5", "2030", "xa_tong"),     # a row outside the campaign's years
+@pytest.mark.parametrize("table, row, col, one_cell", [
+    ("II.1.1", "2019", "huyen_dat", 403),   # the district's group
+    ("II.1.1", "2019", "xa_tyle", 403),     # a derived rate
+    ("II.1.1", "2019", "xa_tong", 403),     # the fixed "Tổng số xã"
+    ("II.1.8", "2019", "cn_tong", 403),     # a table of the labour confederation
+    ("II.1.5", "2030", "xa_tong", 404),     # a row outside the campaign's years (no such cell to save)
 ])
-def test_a_clerk_cannot_write_a_cell_the_unit_does_not_own(clerk, table, row, col):
+def test_a_clerk_cannot_write_a_cell_the_unit_does_not_own(clerk, table, row, col, one_cell):
     cells = count(CellValue)
-    assert save_cell(clerk, table, row, col, "1").status_code == 403
+    assert save_cell(clerk, table, row, col, "1").status_code == one_cell
     assert clerk.post(URL.format(table), data={f"cell:{row}:{col}": "1"}).status_code == 403
     assert count(CellValue) == cells
 

@@ -130,7 +130,7 @@ def audit_count() -> int:
 
 @pytest.mark.parametrize("who, method, path, data", [
     (None, "POST", "/login", {"username": "ln-02\x00", "password": "demo123"}),
-    ("clerk", "POST", "/campaigns/kl49-2024/tables/III", {"cell:2019:ghi_chu": "a\x00b"}),
+    ("clerk", "POST", "/campaigns/kl49-2024/tables/III/cells/2019/ghi_chu", {"value": "a\x00b"}),
     ("clerk", "POST", "/campaigns/kl49-2024/tables/I/rows", {"new:so_hieu\x00": "1"}),
     ("compiler", "GET", "/campaigns/kl49-2024/tables/II.1.5?unit=ln-02%00", None),
     ("compiler", "GET", "/campaigns/kl49%00-2024/dashboard", None),

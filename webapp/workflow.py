@@ -59,6 +59,12 @@ def part_of(session: Session, campaign: Campaign, unit: Unit) -> CampaignUnit:
     return cu
 
 
+def in_campaign(session: Session, campaign: Campaign, unit: Unit) -> bool:
+    """Whether ``unit`` reports in ``campaign``: one lookup of its part by key (never the campaign's
+    list of units, which may hold thousands; a part already read costs nothing)."""
+    return session.get(CampaignUnit, (campaign.id, unit.id)) is not None
+
+
 def fmt(day: dt.date) -> str:
     return day.strftime("%d/%m/%Y")
 

@@ -14,11 +14,12 @@ from sqlalchemy import select
 
 from ..extensions import db, htmx
 from ..domain.values import ValueProblem
-from ..models import ROLE_CLERK, ROLE_COMPILER, Campaign, ListRow, Unit
+from ..models import ROLE_CLERK, ROLE_COMPILER, Campaign, CampaignUnit, ListRow, Unit
 from ..templating import days_left
 from ..review.service import completeness
 from .. import workflow
-from ..workflow import VIA_COMPILER, Refused, closed_reason, open_notes, open_until, part_of, status_of
+from ..workflow import (VIA_COMPILER, Refused, closed_reason, in_campaign, open_notes, open_until, part_of,
+                        status_of)
 from .forms import SubmitPartForm
 from .service import DOCUMENT, ROW_GONE, Conflict, NotOwned, UnitList, UnitTable, conflict_message, list_cells, unit_part
 
@@ -55,17 +56,20 @@ def staff_campaign(code: str) -> Campaign:
     return get_campaign(code)
 
 
-def visible_unit(campaign: Campaign, unit_code: str | None) -> Unit:
-    """The unit whose part is shown: a clerk sees only their own; compiler and admin any of the campaign."""
+def visible_unit(campaign: Campaign, unit_code: str | None, clerk_outside: int = 404) -> Unit:
+    """The unit whose part is shown: a clerk sees only their own; compiler and admin any of the
+    campaign. ``clerk_outside``: the answer to a clerk whose unit is not in the campaign."""
     if current_user.role == ROLE_CLERK:
         if unit_code and unit_code != current_user.unit.code:
             abort(403)
         unit = current_user.unit
-    else:
-        if not unit_code:
-            abort(404)
-        unit = db.session.scalar(select(Unit).where(Unit.code == unit_code))
-    if unit is None or unit not in campaign.units:
+        if not in_campaign(db.session, campaign, unit):
+            abort(clerk_outside)
+        return unit
+    if not unit_code:
+        abort(404)
+    unit = db.session.scalar(select(Unit).where(Unit.code == unit_code))
+    if unit is None or not in_campaign(db.session, campaign, unit):
         abort(404)
     return unit
 
@@ -76,30 +80,37 @@ def writer_via() -> str | None:
     return {ROLE_CLERK: "web", ROLE_COMPILER: VIA_COMPILER}.get(current_user.role)
 
 
-def editable_part(campaign_code: str, table_code: str) -> UnitTable | UnitList:
+def editable_part(campaign_code: str, table_code: str, row_key: str | None = None) -> UnitTable | UnitList:
     """The part of a table a write goes to: the clerk's own unit's, or for a compiler the unit named
-    by ``?unit=``; 403 for anyone else's. Whether the part is open now is checked by the write itself."""
+    by ``?unit=``; 403 for anyone else's. Whether the part is open now is checked by the write itself.
+    ``row_key``: of a grid table, only that row is read (a one-cell save)."""
     campaign = get_campaign(campaign_code)
     table = get_table(campaign, table_code)
     if writer_via() is None:
         abort(403)
-    if current_user.role == ROLE_CLERK and current_user.unit not in campaign.units:
-        abort(403)
-    unit = visible_unit(campaign, request.args.get("unit"))
-    part = unit_part(db.session, campaign, unit, table)
+    unit = visible_unit(campaign, request.args.get("unit"), clerk_outside=403)
+    part = unit_part(db.session, campaign, unit, table, row_key=row_key)
     if not part.groups:  # a table the unit is not asked for
         abort(403)
     return part
 
 
+LOCKED = 423
+
+
+def locked(reason: str):
+    """The answer to a script's write that cannot be done now: 423 with the reason as plain text."""
+    return reason, LOCKED, {"Content-Type": "text/plain; charset=utf-8"}
+
+
 def refused(part, reason: str):
     """A write that cannot be done now (the part is submitted, accepted, past the deadline, the
-    campaign closed; a row removed meanwhile): the page is reloaded to show why."""
-    flash(reason, "error")
-    target = table_url(part)
+    campaign closed; a row removed meanwhile): htmx gets 423 with the reason as text; a plain form
+    the page again, with the reason."""
     if htmx:
-        return "", 200, {"HX-Redirect": target}
-    return redirect(target)
+        return locked(reason)
+    flash(reason, "error")
+    return redirect(table_url(part))
 
 
 def table_url(part) -> str:
@@ -111,19 +122,21 @@ VERSION = re.compile(r"[0-9]{1,9}")  # ASCII digits only: str.isdigit() also acc
 
 
 def _version(name: str) -> int | None:
-    """The version of a cell or row the page was drawn with (hidden field ``v:…``); None if absent.
+    """The version of a cell or row the page was drawn with (form field ``name``: ``v:…`` of a
+    page, ``version`` of a one-cell save); None if absent.
 
     A field that is not a version (tampered with) matches no version: the save is refused as a
     conflict and the current value shown, rather than stored unchecked."""
-    raw = request.form.get("v:" + name)
+    raw = request.form.get(name)
     if raw is None or raw == "":
         return None
     return int(raw) if VERSION.fullmatch(raw) else -1
 
 
 def clerk_campaigns(unit: Unit) -> list[Campaign]:
-    return [c for c in db.session.scalars(select(Campaign).order_by(Campaign.deadline))
-            if unit in c.units]
+    return list(db.session.scalars(
+        select(Campaign).join(CampaignUnit, CampaignUnit.campaign_id == Campaign.id)
+        .where(CampaignUnit.unit_id == unit.id).order_by(Campaign.deadline)))
 
 
 @bp.route("/")
@@ -188,35 +201,54 @@ def _cell_key(name: str) -> tuple[str, str] | None:
     return (parts[1], parts[2]) if len(parts) == 3 and parts[0] == "cell" else None
 
 
+@bp.route("/campaigns/<code>/tables/<table_code>/cells/<row_key>/<col_key>", methods=["POST"])
+@login_required
+def save_cell(code: str, table_code: str, row_key: str, col_key: str):
+    """Save one cell (the page's script sends ``value`` and the ``version`` it showed when the clerk
+    leaves a cell). The answer is ``<td>`` fragments: the saved cell, then the cells of its row whose
+    view the save changed (rates, messages); 422 a refused value (typed value and message), 409 the
+    cell changed meanwhile (the value now stored and the message); 423 the part cannot be written
+    now (the reason, as text). Reads only what one cell needs: its row, never the whole table."""
+    part = editable_part(code, table_code, row_key=row_key)
+    if isinstance(part, UnitList):
+        abort(404)
+    try:
+        lrow = part.layout.find_row(row_key, col_key)
+        part.input_column(row_key, col_key)
+    except KeyError:
+        abort(404)
+    except NotOwned:  # derived, fixed or another unit's cell
+        abort(403)
+    raw = request.form.get("value", "")
+    status, changed = 200, False
+    try:
+        saved = part.save(row_key, col_key, raw, current_user, via=writer_via(),
+                          expected_version=_version("version"), commit=False)
+        cells, changed = saved.cells, saved.changed
+    except Refused as exc:
+        return locked(str(exc))
+    except ValueProblem as exc:  # the typed value stays, with why it was refused
+        status, cells = 422, [part.row_view(lrow, {col_key: raw}, {col_key: str(exc)}).cell(col_key)]
+    except Conflict as exc:  # the value now stored, and that theirs was not saved
+        message = conflict_message(exc.shown) + (f" (Bạn đã nhập: «{raw}».)" if raw else "")
+        status, cells = 409, [part.row_view(lrow, errors={col_key: message}).cell(col_key)]
+    # Drawn before the transaction ends: afterwards every object read would be read again.
+    html = render_template("entry/_cells.html", cells=cells, part=part, lrow=lrow)
+    db.session.commit() if changed else db.session.rollback()  # either ends the part's lock
+    return html, status
+
+
 @bp.route("/campaigns/<code>/tables/<table_code>", methods=["POST"])
 @login_required
 def save(code: str, table_code: str):
-    """Save cells. htmx sends one changed cell and gets its row back; a plain POST saves the form."""
+    """Save the whole table form (the page without JavaScript); the script saves one cell at a time
+    (save_cell)."""
     part = editable_part(code, table_code)
     if isinstance(part, UnitList):
         return save_list_form(part)
     via = writer_via()
-    if htmx and htmx.trigger_name and _cell_key(htmx.trigger_name):
-        row_key, col_key = _cell_key(htmx.trigger_name)
-        raw = request.form.get(htmx.trigger_name, "")
-        try:
-            part.save(row_key, col_key, raw, current_user, via=via,
-                      expected_version=_version(htmx.trigger_name.removeprefix("cell:")))
-        except NotOwned:
-            abort(403)
-        except Refused as exc:
-            return refused(part, str(exc))
-        except ValueProblem as exc:
-            view = part.row_view(part.layout.find_row(row_key, col_key), {col_key: raw}, {col_key: str(exc)})
-            return render_template("entry/_row.html", row=view, part=part, can_edit=True), 422
-        except Conflict as exc:  # show the value now stored, say that theirs was not saved
-            message = conflict_message(exc.shown) + (f" (Bạn đã nhập: «{raw}».)" if raw else "")
-            view = part.row_view(part.layout.find_row(row_key, col_key), errors={col_key: message})
-            return render_template("entry/_row.html", row=view, part=part, can_edit=True), 409
-        return render_template("entry/_row.html", row=part.row_view(part.layout.find_row(row_key, col_key)),
-                               part=part, can_edit=True)
     raw = {key: value for name, value in request.form.items() if (key := _cell_key(name))}
-    versions = {key: v for key in raw if (v := _version(f"{key[0]}:{key[1]}")) is not None}
+    versions = {key: v for key in raw if (v := _version(f"v:{key[0]}:{key[1]}")) is not None}
     try:
         errors = part.save_many(raw, current_user, via=via, versions=versions)
     except NotOwned:
@@ -269,9 +301,9 @@ def save_list_form(part: UnitList):
     try:
         for row, data in updates:
             if data is None:
-                part.delete(row, current_user, via=via, commit=False, expected_version=_version(f"row:{row.id}"))
+                part.delete(row, current_user, via=via, commit=False, expected_version=_version(f"v:row:{row.id}"))
             else:
-                part.update(row, data, current_user, via=via, commit=False, expected_version=_version(f"row:{row.id}"))
+                part.update(row, data, current_user, via=via, commit=False, expected_version=_version(f"v:row:{row.id}"))
         if new_data:
             part.add(new_data, current_user, via=via, commit=False)
     except Refused as exc:
@@ -289,7 +321,7 @@ def _list_conflict(part: UnitList):
     they are stored now, with the message (saving again cannot put the old text back); what was
     typed in the others kept."""
     part = unit_part(db.session, part.campaign, part.unit, part.table)  # as stored now
-    stale = [r for r in part.rows if (v := _version(f"row:{r.id}")) is not None and v != r.version]
+    stale = [r for r in part.rows if (v := _version(f"v:row:{r.id}")) is not None and v != r.version]
     prefixes = tuple(f"row:{r.id}:" for r in stale)
     kept = {k: v for k, v in request.form.items() if not k.startswith(prefixes)}
     errors = {str(r.id): {"_row": conflict_message(part.shown(r), DOCUMENT)} for r in stale}
@@ -356,7 +388,7 @@ def edit_row(code: str, table_code: str, row_id: int):
         return render_table(part.campaign, part.unit, part, status=422, errors={str(row.id): errors},
                             form=request.form)
     try:
-        part.update(row, data, current_user, via=writer_via(), expected_version=_version(f"row:{row.id}"))
+        part.update(row, data, current_user, via=writer_via(), expected_version=_version(f"v:row:{row.id}"))
     except Refused as exc:
         return refused(part, str(exc))
     except Conflict as exc:
@@ -383,7 +415,7 @@ def delete_row(code: str, table_code: str, row_id: int):
     if row is None:
         return refused(part, ROW_GONE)
     try:
-        part.delete(row, current_user, via=writer_via(), expected_version=_version(f"row:{row.id}"))
+        part.delete(row, current_user, via=writer_via(), expected_version=_version(f"v:row:{row.id}"))
     except Refused as exc:
         return refused(part, str(exc))
     except Conflict as exc:
@@ -408,7 +440,7 @@ def delete_row(code: str, table_code: str, row_id: int):
 def submit(code: str):
     """The clerk's last check before submitting (what breaks a rule, what is still empty), and the submission."""
     campaign = get_campaign(code)
-    if current_user.role != ROLE_CLERK or current_user.unit not in campaign.units:
+    if current_user.role != ROLE_CLERK or not in_campaign(db.session, campaign, current_user.unit):
         abort(403)
     unit = current_user.unit
     form = SubmitPartForm()

@@ -10,7 +10,7 @@ import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.orm import Session
 
@@ -45,14 +45,16 @@ def begin_write(session: Session, campaign: Campaign, unit: Unit, via: str) -> N
         raise Refused(reason)
 
 
-def owned_groups(session: Session, campaign: Campaign, unit: Unit) -> dict[str, set[str]]:
-    """table code → the column groups (``b0g1``, or ``rows`` for a list) that ``unit`` fills."""
+def owned_groups(session: Session, campaign: Campaign, unit: Unit,
+                 table_code: str | None = None) -> dict[str, set[str]]:
+    """table code → the column groups (``b0g1``, or ``rows`` for a list) that ``unit`` fills; with
+    ``table_code``, that table's only."""
     owned: dict[str, set[str]] = defaultdict(set)
-    rows = session.execute(
-        select(Assignment.table_code, Assignment.group_key)
-        .where(Assignment.campaign_id == campaign.id, Assignment.unit_id == unit.id)
-    )
-    for table_code, group_key in rows:
+    query = (select(Assignment.table_code, Assignment.group_key)
+             .where(Assignment.campaign_id == campaign.id, Assignment.unit_id == unit.id))
+    if table_code is not None:
+        query = query.where(Assignment.table_code == table_code)
+    for table_code, group_key in session.execute(query):
         owned[table_code].add(group_key)
     return owned
 
@@ -103,6 +105,11 @@ class CellView:
     def name(self) -> str:
         return f"cell:{self.cell.row_key}:{self.column.key}"
 
+    @property
+    def shown(self) -> tuple:
+        """What the page draws of the cell that a value can change (its css class follows from these)."""
+        return self.text, self.error, self.warning, self.version
+
 
 @dataclass
 class RowView:
@@ -113,26 +120,55 @@ class RowView:
     def dom_id(self) -> str:
         return f"row-{self.row.block}-{self.row.key}"
 
+    def cell(self, column_key: str) -> CellView:
+        return next(cv for cv in self.cells if cv.column.key == column_key)
+
+
+@dataclass
+class Saved:
+    """The outcome of a one-cell save."""
+
+    changed: bool  # a value was stored (with its audit event); False: it was already the stored one
+    cells: list[CellView]  # the saved cell, then the cells of its layout row whose view the save changed
+
 
 class UnitTable:
-    """A unit's part of one grid table: its stored values laid out, with derived cells and flags."""
+    """A unit's part of one grid table: its stored values laid out, with derived cells and flags.
+
+    With ``row_key`` only that row is read (its values in every block, which its rules read): what
+    a one-cell save needs. Such a part knows nothing of the other rows and refuses to answer for them.
+    """
 
     def __init__(self, session: Session, campaign: Campaign, unit: Unit, table: Table,
-                 groups: set[str] | None = None):
+                 groups: set[str] | None = None, row_key: str | None = None):
         self.session, self.campaign, self.unit, self.table = session, campaign, unit, table
-        self.groups = owned_groups(session, campaign, unit)[table.code] if groups is None else groups
+        self.row_key = row_key
+        self.groups = owned_groups(session, campaign, unit, table.code)[table.code] if groups is None else groups
         self.layout: Layout = build_layout(table, campaign.years)
         self.changes = 0  # values changed through this object (for import summaries)
-        self.stored: dict[tuple[str, str], CellValue] = {}
-        self._read()
+        self._stored: dict[tuple[str, str], CellValue] | None = None
+
+    @property
+    def stored(self) -> dict[tuple[str, str], CellValue]:
+        """The stored values by (row key, column key), read when first needed and again under the
+        write lock (a save reads them once, after taking the lock)."""
+        if self._stored is None:
+            self._read()
+        return self._stored
 
     def _read(self) -> None:
-        self.stored = {
-            (v.row_key, v.col_key): v
-            for v in self.session.scalars(select(CellValue).where(
-                CellValue.campaign_id == self.campaign.id, CellValue.unit_id == self.unit.id,
-                CellValue.table_code == self.table.code).execution_options(populate_existing=True))
-        }
+        query = select(CellValue).where(
+            CellValue.campaign_id == self.campaign.id, CellValue.unit_id == self.unit.id,
+            CellValue.table_code == self.table.code)
+        if self.row_key is not None:
+            query = query.where(CellValue.row_key == self.row_key)
+        self._stored = {(v.row_key, v.col_key): v
+                       for v in self.session.scalars(query.execution_options(populate_existing=True))}
+
+    def _require_read(self, row_key: str) -> None:
+        """A part read for one row answers for that row only (the others would look empty)."""
+        if self.row_key is not None and row_key != self.row_key:
+            raise LookupError(f"row {row_key} of {self.table.code} was not read (this part holds row {self.row_key})")
 
     def begin_write(self, via: str) -> None:
         """Lock the unit's part, check it may be written, and re-read its values, so that checks see
@@ -145,6 +181,8 @@ class UnitTable:
 
     def numbers(self, row_key: str) -> dict[str, int | None]:
         """The unit's numbers in one row, with its fixed 1 in the "Tổng số" of groups it fills."""
+        self._require_read(row_key)
+
         def value_of(key: str) -> int | None:
             stored = self.stored.get((row_key, key))
             return stored.num if stored else None
@@ -185,16 +223,18 @@ class UnitTable:
         return view
 
     def rows(self) -> list[RowView]:
-        return [self.row_view(r) for r in self.layout.rows]
+        return [self.row_view(r) for r in self.layout.rows if self.row_key in (None, r.key)]
 
     @functools.cached_property
     def notes(self) -> dict[tuple[str | None, str | None], list[str]]:
         """The compiler's open return notes on this table, by (row key, column key); None: any."""
         out: dict[tuple[str | None, str | None], list[str]] = defaultdict(list)
-        for note in self.session.scalars(select(ReturnNote).where(
-                ReturnNote.campaign_id == self.campaign.id, ReturnNote.unit_id == self.unit.id,
-                ReturnNote.table_code == self.table.code, ReturnNote.resolved_at.is_(None))
-                .order_by(ReturnNote.id)):
+        query = select(ReturnNote).where(
+            ReturnNote.campaign_id == self.campaign.id, ReturnNote.unit_id == self.unit.id,
+            ReturnNote.table_code == self.table.code, ReturnNote.resolved_at.is_(None))
+        if self.row_key is not None:  # the notes at this row, or at a whole column
+            query = query.where(or_(ReturnNote.row_key == self.row_key, ReturnNote.row_key.is_(None)))
+        for note in self.session.scalars(query.order_by(ReturnNote.id)):
             out[(note.row_key, note.col_key)].append(note.text)
         return out
 
@@ -205,6 +245,7 @@ class UnitTable:
 
     def input_column(self, row_key: str, column_key: str):
         """The column of a cell this unit may fill; raises NotOwned for any other cell."""
+        self._require_read(row_key)
         try:
             column = self.table.column(column_key)
             self.layout.find(row_key, column_key)
@@ -230,8 +271,8 @@ class UnitTable:
     def store(self, row_key: str, column_key: str, parsed: Parsed, user: User | None, via: str) -> bool:
         """Write a checked value (and its audit event); False when nothing changed."""
         current = self.stored.get((row_key, column_key))
-        old = (current.num, current.text) if current else (None, None)
-        if old == (parsed.num, parsed.text):
+        old = _value_of(current)
+        if old == _value_of(parsed):
             return False
         column = self.table.column(column_key)
         if current is None:
@@ -256,23 +297,42 @@ class UnitTable:
         return stored.version if stored else 0
 
     def save(self, row_key: str, column_key: str, raw: object, user: User | None, via: str,
-             expected_version: int | None = None) -> None:
-        """Check and store one value and commit; raises ValueProblem (nothing stored), NotOwned,
-        Refused (the part is locked) or Conflict (``expected_version`` is not the stored one)."""
+             expected_version: int | None = None, commit: bool = True) -> Saved:
+        """Check and store one value; raises ValueProblem (nothing stored), NotOwned, Refused (the
+        part is locked; rolled back) or Conflict (``expected_version`` is not the stored one and the
+        value sent is not the one stored now: a retry of a save that went through is no conflict).
+
+        Returns the saved cell's view and those of its row that the save changed (derived rates,
+        rule messages), computed before the transaction ends. ``commit``: commit if something
+        changed, else roll back (either ends the lock), also on ValueProblem, NotOwned and Conflict;
+        without it the caller ends the transaction (and may still draw the part's cells before).
+        """
         self.begin_write(via)
         try:
             column = self.input_column(row_key, column_key)
-            if expected_version is not None and expected_version != self.version(row_key, column_key):
-                current = self.stored.get((row_key, column_key))
-                raise Conflict(current, show(column, current.num, current.text) if current else "")
-            parsed = self.check(row_key, column_key, raw)
+            current = self.stored.get((row_key, column_key))
+            try:
+                same = _value_of(current) == _value_of(parsed := parse_input(column, raw))
+            except ValueProblem:
+                same = False
+            if not same and expected_version is not None and expected_version != self.version(row_key, column_key):
+                # changed meanwhile (a typing mistake too: the redrawn cell must not carry the new version)
+                raise Conflict(current, show(column, *_value_of(current)))
+            if not same:  # the value stored already (a retry) is not checked again
+                parsed = self.check(row_key, column_key, raw)  # ValueProblem: a typing mistake, a broken rule
         except (ValueProblem, NotOwned, Conflict):
-            self.session.rollback()  # release the lock
+            if commit:
+                self.session.rollback()  # release the lock
             raise
-        if self.store(row_key, column_key, parsed, user, via):
-            self.session.commit()
-        else:
-            self.session.rollback()  # nothing changed: release the lock
+        lrow = self.layout.find_row(row_key, column_key)
+        before = self.row_view(lrow)
+        changed = self.store(row_key, column_key, parsed, user, via)
+        after = self.row_view(lrow)
+        cells = [after.cell(column_key)] + [
+            cv for old, cv in zip(before.cells, after.cells) if cv.column.key != column_key and cv.shown != old.shown]
+        if commit:
+            self.session.commit() if changed else self.session.rollback()  # either ends the lock
+        return Saved(changed, cells)
 
     def save_many(self, raw: dict[tuple[str, str], object], user: User | None, via: str,
                   commit: bool = True, versions: dict[tuple[str, str], int] | None = None
@@ -297,10 +357,10 @@ class UnitTable:
                 problem = str(exc)
             else:
                 problem = None
-                if not stale or current is None or (current.num, current.text) == (parsed[key].num, parsed[key].text):
+                if not stale or current is None or _value_of(current) == _value_of(parsed[key]):
                     continue  # to store: unchanged meanwhile, or what is stored now
             if stale:  # changed meanwhile (a typing mistake too: the redrawn cell must not carry the new version)
-                errors[key] = conflict_message(show(column, current.num, current.text) if current else "")
+                errors[key] = conflict_message(show(column, *_value_of(current)))
                 self.conflicts.add(key)
             else:
                 errors[key] = problem
@@ -327,7 +387,12 @@ class UnitTable:
         return {}
 
 
-ROW_GONE = "Văn bản này không còn trong danh mục (có thể vừa bị xóa). Trang đã được tải lại."
+def _value_of(value: CellValue | Parsed | None) -> tuple[int | None, str | None]:
+    """(number, text) of a stored or parsed value; (None, None) for a cell never stored."""
+    return (value.num, value.text) if value is not None else (None, None)
+
+
+ROW_GONE = "Văn bản này không còn trong danh mục (có thể vừa bị xóa)."
 
 
 def conflict_message(current: str, what: str = "Ô này") -> str:
@@ -466,9 +531,11 @@ class UnitList:
 
 
 def unit_part(session: Session, campaign: Campaign, unit: Unit, table: Table,
-              groups: set[str] | None = None) -> UnitTable | UnitList:
-    cls = UnitList if table.is_list else UnitTable
-    return cls(session, campaign, unit, table, groups)
+              groups: set[str] | None = None, row_key: str | None = None) -> UnitTable | UnitList:
+    """A unit's part of a table; ``row_key``: of a grid table, that row only (see UnitTable)."""
+    if table.is_list:
+        return UnitList(session, campaign, unit, table, groups)
+    return UnitTable(session, campaign, unit, table, groups, row_key)
 
 
 def list_cells(part: UnitList, row: ListRow | None, form=None, errors=None) -> list[CellView]:
