@@ -1,4 +1,4 @@
-"""The table page in a real browser: htmx saves on leaving a cell, Tab and Enter move like a spreadsheet.
+"""The table page in a real browser: a cell is saved on leaving it, Tab and Enter move like a spreadsheet.
 
 Needs Debian's Chromium at /usr/bin/chromium (`apt-get install chromium`): skipped without it, a
 failure under CI=true (the `browser` fixture of conftest.py decides).
@@ -22,21 +22,28 @@ def page(browser, live_server):  # noqa: F811
 def test_typing_and_tab_saves_the_cell_and_updates_the_rate(page):
     page.goto(page.base + "/campaigns/kl49-2024/tables/II.1.5")
     trained = stored("ln-02", "II.1.5", "2019", "xa_dt").num
-    page.fill("#cell-2019-xa_tong", "40")
+    page.click("#cell-2019-xa_tong")
+    page.keyboard.press("Control+A")
+    page.keyboard.type("40")
     with page.expect_response(lambda r: r.request.method == "POST") as info:
         page.keyboard.press("Tab")
     assert info.value.status == 200
+    assert "/cells/2019/xa_tong" in info.value.url
     rate = page.locator("#row-0-2019 td.derived").first
-    assert rate.inner_text().strip() == f"{trained * 100 / 40:.2f}".replace(".", ",")
+    expected = f"{trained * 100 / 40:.2f}".replace(".", ",")
+    page.wait_for_function(f"() => document.querySelector('#row-0-2019 td.derived').innerText.trim() === '{expected}'")
+    assert rate.inner_text().strip() == expected
     assert stored("ln-02", "II.1.5", "2019", "xa_tong").num == 40
-    # the swap kept the focus on the next cell of the row
+    # the answer left the focus on the next cell of the row, its text selected for typing over
     assert page.evaluate("document.activeElement.id") == "cell-2019-xa_dt"
 
 
 def test_enter_moves_down_and_an_invalid_value_is_shown_not_stored(page):
     page.goto(page.base + "/campaigns/kl49-2024/tables/II.1.5")
     before = stored("ln-02", "II.1.5", "2019", "xa_dt").num
-    page.fill("#cell-2019-xa_dt", "-4")
+    page.click("#cell-2019-xa_dt")
+    page.keyboard.press("Control+A")
+    page.keyboard.type("-4")
     with page.expect_response(lambda r: r.request.method == "POST") as info:
         page.keyboard.press("Enter")
     assert info.value.status == 422
@@ -46,58 +53,83 @@ def test_enter_moves_down_and_an_invalid_value_is_shown_not_stored(page):
     assert page.input_value("#cell-2019-xa_dt") == "-4"
     assert page.evaluate("document.activeElement.id") == "cell-2020-xa_dt"
     assert stored("ln-02", "II.1.5", "2019", "xa_dt").num == before
+    assert "bị từ chối" in page.inner_text("#save-status")
 
 
 def test_a_document_is_added_to_table_one_in_place(page):
     page.goto(page.base + "/campaigns/kl49-2024/tables/I")
+    rows = page.locator("#list-body tr[id^='lrow-']").count()
     page.select_option("#new-the_loai", "Nghị quyết")
-    page.fill("#new-so_hieu", "09-NQ/ĐU")
-    page.fill("#new-ngay_ban_hanh", "05/07/2020")
-    page.fill("#new-trich_yeu", "Về xây dựng xã hội học tập")
-    page.fill("#new-co_quan", "Đảng ủy xã Lộc Hòa")
+    for field, text in [("so_hieu", "09-NQ/ĐU"), ("ngay_ban_hanh", "05/07/2020"),
+                        ("trich_yeu", "Về xây dựng xã hội học tập"), ("co_quan", "Đảng ủy xã Lộc Hòa")]:
+        page.click(f"#new-{field}")
+        page.keyboard.type(text)
     with page.expect_response(lambda r: r.request.method == "POST" and r.url.endswith("/rows")):
-        page.click("#list-new button")
-    row = page.locator("#list-body tr").first
-    row.wait_for()
-    assert "09-NQ/ĐU" in page.input_value("#list-body tr input[id$='-so_hieu']")
+        page.click("#list-new button[data-add]")
+    page.wait_for_function(f"() => document.querySelectorAll('#list-body tr[id^=lrow-]').length === {rows + 1}")
+    last = page.locator("#list-body tr[id^='lrow-']").last
+    assert last.locator("input[id$='-so_hieu']").input_value() == "09-NQ/ĐU"
+    assert last.locator("input[id$='-ngay_ban_hanh']").input_value() == "05/07/2020"
     assert page.input_value("#new-so_hieu") == ""
 
 
 @pytest.mark.parametrize("failure, expected", [
     ("server error", "máy chủ gặp lỗi (mã 500)"),
-    ("expired session", "phiên làm việc đã hết hạn"),
     ("no connection", "không kết nối được máy chủ"),
 ])
-def test_a_failed_save_is_announced_and_the_cell_marked(page, failure, expected):
-    """A save that did not reach the database must never look saved: a banner says so and the cell
-    is marked; the next successful save clears the banner."""
+def test_a_failed_save_is_announced_marked_and_sent_again(page, failure, expected):
+    """A save that did not reach the database never looks saved: a banner says so and the cell is
+    marked; it is sent again by itself, and once it is stored the banner goes."""
     page.goto(page.base + "/campaigns/kl49-2024/tables/II.1.5")
     before = stored("ln-02", "II.1.5", "2019", "xa_tong").num
-    assert before not in (41, 42)
+    assert before != 41
 
     def fail(route):
-        if route.request.method != "POST":
-            return route.continue_()
         if failure == "no connection":
             return route.abort("connectionrefused")
-        return route.fulfill(status=500 if failure == "server error" else 400, body="<p>x</p>")
+        return route.fulfill(status=500, body="<p>x</p>")
 
-    page.route("**/tables/II.1.5", fail)
-    page.fill("#cell-2019-xa_tong", "41")
+    page.route("**/cells/**", fail)
+    page.click("#cell-2019-xa_tong")
+    page.keyboard.press("Control+A")
+    page.keyboard.type("41")
     page.keyboard.press("Tab")
     banner = page.locator("#request-failed")
     banner.wait_for(state="visible")
     assert expected in banner.inner_text()
-    assert "unsaved" in page.get_attribute("#cell-2019-xa_tong", "class")
+    assert page.get_attribute("#cell-2019-xa_tong", "data-state") == "failed"
     assert stored("ln-02", "II.1.5", "2019", "xa_tong").num == before
+    assert "1 ô chưa lưu" in page.inner_text("#save-status")
 
-    page.unroute("**/tables/II.1.5")
-    page.fill("#cell-2019-xa_tong", "42")
-    with page.expect_response(lambda r: r.request.method == "POST") as info:
-        page.keyboard.press("Tab")
-    assert info.value.status == 200
-    banner.wait_for(state="hidden")
-    assert stored("ln-02", "II.1.5", "2019", "xa_tong").num == 42
+    page.unroute("**/cells/**")
+    banner.wait_for(state="hidden", timeout=20000)
+    assert stored("ln-02", "II.1.5", "2019", "xa_tong").num == 41
+    assert page.get_attribute("#cell-2019-xa_tong", "data-state") is None
+
+
+def test_an_expired_session_stops_saving_and_says_to_reload(page):
+    """A refused token (400) will not pass by being sent again: the page says what to do, and the
+    cell stays marked as not saved."""
+    page.goto(page.base + "/campaigns/kl49-2024/tables/II.1.5")
+    sent = []
+
+    def expired(route):
+        sent.append(route.request.url)
+        return route.fulfill(status=400, body="x")
+
+    page.route("**/cells/**", expired)
+    page.click("#cell-2019-xa_tong")
+    page.keyboard.press("Control+A")
+    page.keyboard.type("41")
+    page.keyboard.press("Tab")
+    page.locator("#request-failed").wait_for(state="visible")
+    assert "phiên làm việc đã hết hạn" in page.inner_text("#request-failed")
+    page.keyboard.type("7")
+    page.keyboard.press("Tab")
+    page.wait_for_timeout(1500)
+    assert len(sent) == 1
+    assert page.get_attribute("#cell-2019-xa_tong", "data-state") == "failed"
+    assert page.get_attribute("#cell-2019-xa_dt", "data-state") == "failed"
 
 
 def test_on_a_phone_the_breakdown_opens_over_the_appendix_and_closes(browser, live_server):  # noqa: F811

@@ -1,5 +1,5 @@
-// Spreadsheet-like keyboard use of the appendix tables, CSRF for htmx requests, print and confirm buttons.
-// Tab moves to the next cell natively; Enter moves down the column (Shift+Enter up), as in Excel.
+// CSRF and failures of htmx requests, print and confirm buttons. Entry of the tables (saving cells,
+// the keyboard as in Excel) is static/cells.js.
 (function () {
   "use strict";
 
@@ -42,6 +42,7 @@
   }
   document.addEventListener("htmx:responseError", function (evt) {
     var status = evt.detail.xhr ? evt.detail.xhr.status : 0;
+    if (status === 423) return showFailure(evt, "Chưa lưu: " + evt.detail.xhr.responseText);  // the reason
     showFailure(evt, FAILED[status] || "Chưa lưu: máy chủ gặp lỗi (mã " + status + "). Hãy thử lại; nếu vẫn lỗi, báo cho quản trị.");
   });
   document.addEventListener("htmx:sendError", function (evt) {
@@ -53,61 +54,4 @@
     if (box) box.hidden = true;
   });
 
-  function cellsOf(table) {
-    return Array.prototype.slice.call(table.querySelectorAll("input.cell, select.cell"));
-  }
-
-  function move(from, step) {
-    var table = from.closest("table");
-    if (!table) return;
-    var cells = cellsOf(table);
-    var col = from.getAttribute("data-col");
-    var i = cells.indexOf(from);
-    for (var j = i + step; j >= 0 && j < cells.length; j += step) {
-      if (cells[j].getAttribute("data-col") === col) { cells[j].focus(); select(cells[j]); return; }
-    }
-    var next = cells[i + step];  // past the last row: on to the next column
-    if (next) { next.focus(); select(next); }
-  }
-
-  function select(el) { if (el.select) el.select(); }
-
-  document.addEventListener("keydown", function (evt) {
-    var el = evt.target;
-    if (evt.key !== "Enter" || !el.classList || !el.classList.contains("cell")) return;
-    if (el.closest("tr.new-row")) return;  // Enter in the new list row adds it
-    evt.preventDefault();
-    move(el, evt.shiftKey ? -1 : 1);
-  });
-
-  // A row comes back from the server after each save. Keep what the clerk is typing meanwhile in
-  // the other cells of that row, and send it when they leave the cell.
-  var pending = {};
-  document.addEventListener("htmx:beforeSwap", function (evt) {
-    var old = evt.detail.target;
-    var trigger = evt.detail.requestConfig && evt.detail.requestConfig.elt;
-    pending = {};
-    // only a row coming back after one of its own cells was saved (not the "add" row being reset)
-    if (!old || !old.querySelectorAll || !trigger || !trigger.classList.contains("cell")) return;
-    old.querySelectorAll("input.cell").forEach(function (input) {
-      if (input !== evt.detail.requestConfig.elt && input.value !== input.defaultValue) pending[input.id] = input.value;
-    });
-  });
-  document.addEventListener("htmx:afterSwap", function () {
-    Object.keys(pending).forEach(function (id) {
-      var input = document.getElementById(id);
-      if (input) { input.value = pending[id]; input.setAttribute("data-unsent", "1"); }
-    });
-    pending = {};
-  });
-  document.addEventListener("change", function (evt) {
-    if (evt.target.removeAttribute) evt.target.removeAttribute("data-unsent");
-  }, true);
-  document.addEventListener("focusout", function (evt) {
-    var el = evt.target;
-    if (el.getAttribute && el.getAttribute("data-unsent")) {
-      el.removeAttribute("data-unsent");
-      el.dispatchEvent(new Event("change", { bubbles: true }));
-    }
-  });
 })();

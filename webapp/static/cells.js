@@ -1,0 +1,483 @@
+// Entry of a unit's tables as a clerk types from paper: every change is saved one at a time, in the
+// order it was made, and the server's answers never touch what is being typed.
+//
+// An input with data-save="URL" is saved when the clerk leaves it (Tab, Enter, mouse) if its value
+// differs from the stored one, or if its last save did not go through. Saves wait in one queue and
+// go out one at a time, so that a row's rules see its cells in the order they were typed; a change
+// to a cell still waiting replaces the waiting one. A save that cannot reach the server stays in the
+// queue and is sent again with back-off, and at once when the browser says the link is back. The
+// answer is a few <td> (the saved cell, and the cells of its row whose computed value or message
+// changed): each is merged into the page around the live input, whose value is changed only when
+// the clerk is elsewhere and has not typed in it since it was sent.
+//
+// Grid cells post `value` and `version` to their own URL; a document of a list table (table I)
+// posts its whole row (`row:ID:col` fields and `v:row:ID`). The blank last row of a list adds a
+// document with Enter or its button; a removed document goes with its Xóa button (after a question).
+(function () {
+  "use strict";
+
+  var queue = [];          // saves waiting, oldest first
+  var inFlight = null;     // the save on its way
+  var blocked = null;      // why saving stopped for good on this page (signed out, part locked…)
+  var retries = 0, retryTimer = null;
+  var pendingRows = 0;     // provisional documents of a list, numbered for their ids
+  var RETRY_MAX_MS = 30000, TIMEOUT_MS = 20000;
+
+  function $(sel, root) { return (root || document).querySelector(sel); }
+  function $$(sel, root) { return Array.prototype.slice.call((root || document).querySelectorAll(sel)); }
+  function csrfToken() { var m = $('meta[name="csrf-token"]'); return m ? m.content : ""; }
+
+  // --- what a cell or a document is ----------------------------------------------------------
+
+  function isSaveInput(el) { return el && el.classList && el.classList.contains("cell") && el.hasAttribute("data-save"); }
+
+  // The key of the thing a field belongs to: one grid cell, or one document (all its fields).
+  function keyOf(el) { return el.getAttribute("data-row") ? "row:" + el.getAttribute("data-row") : el.name; }
+
+  function fieldsOf(el) {
+    if (!el.getAttribute("data-row")) return [el];
+    return $$("[data-save][data-row='" + el.getAttribute("data-row") + "']", el.closest("tr"));
+  }
+
+  function savedValue(el) {
+    if (el._saved === undefined) el._saved = initialValue(el);
+    return el._saved;
+  }
+
+  function initialValue(el) {
+    if (el.tagName === "SELECT") {
+      var sel = $$("option", el).filter(function (o) { return o.defaultSelected; })[0];
+      return sel ? sel.value : "";
+    }
+    return el.defaultValue;
+  }
+
+  // A field needs saving when it differs from what is stored, or when its last save failed or was
+  // refused (typing the same value again sends it again).
+  function needsSave(el) {
+    var st = el.getAttribute("data-state");
+    return el.value !== savedValue(el) || st === "failed" || st === "refused";
+  }
+
+  function setState(el, state) {
+    if (state) el.setAttribute("data-state", state); else el.removeAttribute("data-state");
+  }
+
+  // --- the queue ------------------------------------------------------------------------------
+
+  function enqueue(el) {
+    var key = keyOf(el), fields = fieldsOf(el);
+    queue = queue.filter(function (item) { return item.key !== key; });
+    var item = { key: key, url: el.getAttribute("data-save"), fields: fields, sent: {}, row: el.closest("tr") };
+    fields.forEach(function (f) { item.sent[f.id] = f.value; setState(f, "queued"); });
+    queue.push(item);
+    if (blocked) fields.forEach(function (f) { setState(f, "failed"); });  // it cannot go from this page
+    pump();
+  }
+
+  function body(item) {
+    var data = new URLSearchParams();
+    if (item.add) {
+      Object.keys(item.add).forEach(function (name) { data.append(name, item.add[name]); });
+      return data;
+    }
+    if (item.key.indexOf("row:") === 0) {
+      item.fields.forEach(function (f) { data.append(f.name, item.sent[f.id]); });
+      var v = $("input[name='v:" + item.key + "']", item.row);
+      if (v) data.append(v.name, v.value);
+    } else if (!item.remove) {
+      var field = item.fields[0];
+      data.append("value", item.sent[field.id]);
+      var version = $("input[name^='v:']", field.closest("td"));  // read now: an earlier answer may have moved it on
+      if (version) data.append("version", version.value);
+    } else {
+      var rv = $("input[name='v:" + item.key + "']", item.row);
+      if (rv) data.append(rv.name, rv.value);
+    }
+    return data;
+  }
+
+  function pump() {
+    render();
+    if (inFlight || blocked || retryTimer || !queue.length) return;
+    inFlight = queue.shift();
+    inFlight.fields.forEach(function (f) { if (f.getAttribute("data-state") === "queued") setState(f, "saving"); });
+    var item = inFlight;
+    var abort = window.AbortController ? new AbortController() : null;
+    var timer = setTimeout(function () { if (abort) abort.abort(); }, TIMEOUT_MS);
+    fetch(item.url, {
+      method: "POST", body: body(item), credentials: "same-origin", signal: abort ? abort.signal : undefined,
+      headers: { "X-CSRFToken": csrfToken(), "HX-Request": "true" }
+    }).then(function (resp) {
+      return resp.text().then(function (text) { return { resp: resp, text: text }; });
+    }).then(function (r) {
+      clearTimeout(timer);
+      answered(item, r.resp, r.text);
+    }, function () {
+      clearTimeout(timer);
+      unreachable(item, "Chưa lưu: không kết nối được máy chủ. Các ô chưa lưu sẽ được gửi lại khi có mạng.");
+    });
+  }
+
+  function finish() { inFlight = null; pump(); }
+
+  // The save could not be made now but may be later: back at the head of the queue, tried again.
+  function unreachable(item, message) {
+    item.fields.forEach(function (f) { setState(f, "failed"); });
+    if (!item.superseded) queue.unshift(item);
+    inFlight = null;
+    retries += 1;
+    var delay = Math.min(RETRY_MAX_MS, 1000 * Math.pow(2, retries - 1));
+    showProblem(message);
+    retryTimer = setTimeout(function () { retryTimer = null; pump(); }, delay);
+    render();
+  }
+
+  // Saving cannot go on from this page (the session ended, the part was locked): every change
+  // waiting is marked not saved, and the reason stays at the top.
+  function stop(item, message) {
+    blocked = message;
+    [item].concat(queue).forEach(function (it) { it.fields.forEach(function (f) { setState(f, "failed"); }); });
+    queue.unshift(item);
+    inFlight = null;
+    showProblem(message);
+    render();
+  }
+
+  var STOPPED = {
+    400: "Chưa lưu: phiên làm việc đã hết hạn hoặc yêu cầu không hợp lệ. Chép lại các ô được đánh dấu, tải lại trang rồi nhập lại.",
+    401: "Chưa lưu: bạn đã đăng xuất. Đăng nhập lại ở một thẻ khác rồi nhập lại các ô được đánh dấu.",
+    403: "Chưa lưu: tài khoản của bạn không được sửa nội dung này."
+  };
+
+  function answered(item, resp, text) {
+    var status = resp.status;
+    if (resp.redirected && /\/login/.test(resp.url)) return stop(item, STOPPED[401]);
+    if (status === 423) return stop(item, "Chưa lưu: " + text);
+    if (STOPPED[status]) return stop(item, STOPPED[status]);
+    if (status !== 200 && status !== 409 && status !== 422) {
+      return unreachable(item, "Chưa lưu: máy chủ gặp lỗi (mã " + status + "). Đang thử gửi lại; nếu vẫn lỗi, báo cho quản trị.");
+    }
+    retries = 0;
+    hideProblem();
+    if (item.add) addAnswered(item, status, text);
+    else if (item.remove) removeAnswered(item, status, text);
+    else {
+      merge(text, item, status);
+      var state = status === 200 ? null : (status === 422 ? "refused" : "conflict");
+      item.fields.forEach(function (f) {
+        if (!isWaiting(f)) setState(f, state);  // typed again since: saved when the clerk leaves it
+        if (status === 422) f._refused = item.sent[f.id];
+      });
+      if (status === 200 && item.key.indexOf("row:") !== 0) retryRefusedSiblings(item);
+    }
+    finish();
+  }
+
+  function isWaiting(el) {
+    var key = keyOf(el);
+    return queue.some(function (it) { return it.key === key; });
+  }
+
+  // A row's refused value may have been refused because of another cell (an "of which" above its
+  // total): once a cell of the row is saved, the refused ones are tried again.
+  function retryRefusedSiblings(item) {
+    var saved = item.fields[0];
+    $$("[data-save][data-state='refused']", item.row).forEach(function (el) {
+      // the value refused, still as it was (the clerk may be in the cell, but has not typed over it)
+      if (el !== saved && el.value === el._refused && !isWaiting(el)) enqueue(el);
+    });
+  }
+
+  // --- merging an answer ----------------------------------------------------------------------
+
+  function fragment(html) {
+    var t = document.createElement("template");
+    t.innerHTML = html;
+    return t.content;
+  }
+
+  function merge(html, item, status) {
+    var frag = fragment(html);
+    $$("td[id]", frag).forEach(function (fresh) {
+      var old = document.getElementById(fresh.id);
+      if (!old) return;
+      var live = $(".cell", old);
+      if (!live) { old.replaceWith(fresh); return; }  // a computed or read-only cell
+      var mine = item && item.sent.hasOwnProperty(live.id);
+      // a cell with a change of its own waiting, or refused and not corrected, keeps what it shows
+      if (!mine && (isWaiting(live) || live.getAttribute("data-state") === "refused" ||
+                    live.getAttribute("data-state") === "failed")) return;
+      mergeCell(old, fresh, live, mine ? item : null, status);
+    });
+  }
+
+  function mergeCell(old, fresh, live, item, status) {
+    var twin = $(".cell", fresh);
+    old.className = fresh.className;
+    ["aria-invalid", "aria-describedby", "aria-label", "title", "name", "data-save"].forEach(function (name) {
+      if (twin.hasAttribute(name)) live.setAttribute(name, twin.getAttribute(name)); else live.removeAttribute(name);
+    });
+    // everything around the input is the answer's (messages, version, history link); the input stays
+    $$(":scope > *", old).forEach(function (n) { if (n !== live) n.remove(); });
+    Array.prototype.slice.call(old.childNodes).forEach(function (n) { if (n !== live && n.nodeType === 3) n.remove(); });
+    var before = true;
+    Array.prototype.slice.call(fresh.childNodes).forEach(function (n) {
+      if (n === twin) { before = false; return; }
+      if (before) old.insertBefore(n, live); else old.appendChild(n);
+    });
+    if (status === 422) return;  // what was typed stays, with the message, until it is corrected
+    var stored = twin.tagName === "SELECT" ? selectedValue(twin) : twin.value;
+    if (twin.tagName === "SELECT") syncOptions(live, twin);
+    live._saved = stored;
+    var untouched = !item || live.value === item.sent[live.id];
+    if (untouched && live !== document.activeElement && live.value !== stored) live.value = stored;
+  }
+
+  function selectedValue(select) {
+    var opt = $$("option", select).filter(function (o) { return o.hasAttribute("selected"); })[0];
+    return opt ? opt.value : "";
+  }
+
+  function syncOptions(live, twin) {  // an extra option (a value outside the list) comes and goes
+    var values = $$("option", twin).map(function (o) { return o.value; });
+    $$("option", live).forEach(function (o) { if (values.indexOf(o.value) < 0 && o.value !== live.value) o.remove(); });
+    $$("option", twin).forEach(function (o) {
+      if (!$$("option", live).some(function (l) { return l.value === o.value; })) live.appendChild(o.cloneNode(true));
+    });
+  }
+
+  // --- list tables: adding and removing documents -------------------------------------------
+
+  function newRowFields(tr) { return $$("input.cell, select.cell", tr); }
+
+  function addDocument(tr) {
+    var button = $("button[data-add]", tr);
+    if (!button) return;
+    var fields = newRowFields(tr);
+    if (!fields.some(function (f) { return f.value.trim() !== ""; })) {  // nothing typed: nothing to add
+      if (tr.id !== "list-new") { tr.remove(); render(); }  // a refused document emptied: dropped
+      var first = $("#list-new .cell");
+      if (first) first.focus();
+      return;
+    }
+    var pending = tr;
+    if (tr.id === "list-new") {  // the blank row empties at once for the next document
+      pendingRows += 1;
+      pending = tr.cloneNode(true);
+      pending.id = "list-pending-" + pendingRows;
+      pending.classList.add("pending-row");
+      $$("[id]", pending).forEach(function (n) { n.id = n.id.replace(/^new-/, "pending" + pendingRows + "-"); });
+      $$("input.cell, select.cell", pending).forEach(function (f, i) { f.value = fields[i].value; f.readOnly = true; });
+      $("td.serial", pending).textContent = "…";
+      $$(".msg", pending).forEach(function (m) { m.remove(); });
+      var body = document.getElementById("list-body");
+      var empty = $("tr.empty-row", body);
+      if (empty) empty.remove();
+      body.appendChild(pending);
+      fields.forEach(function (f) { f.value = ""; if (f.tagName === "SELECT") f.selectedIndex = 0; });
+      fields[0].focus();
+    }
+    var data = {};
+    $$("input.cell, select.cell", pending).forEach(function (f) { data["new:" + f.getAttribute("data-col")] = f.value; });
+    var item = { key: pending.id, url: button.getAttribute("data-add"), add: data, row: pending,
+                 fields: newRowFields(pending), sent: {} };
+    item.fields.forEach(function (f) { item.sent[f.id] = f.value; setState(f, "queued"); });
+    queue = queue.filter(function (it) { return it.key !== item.key; });
+    queue.push(item);
+    pump();
+  }
+
+  function addAnswered(item, status, text) {
+    var row = item.row;
+    if (status === 200) {
+      var tr = $("tr[id^='lrow-']", fragment(text));
+      var focused = row.contains(document.activeElement);
+      row.replaceWith(tr);
+      renumber();
+      if (focused) { var first = $("#list-new .cell"); if (first) first.focus(); }
+      return;
+    }
+    // refused: the document stays as a row of its own with the messages, to correct and add again
+    row.classList.add("refused-row");
+    $("td.serial", row).textContent = "!";
+    $$("input.cell, select.cell", row).forEach(function (f) { f.readOnly = false; setState(f, "refused"); });
+    var answer = fragment(text);
+    $$(".msg", row).forEach(function (m) { m.remove(); });
+    $$("td", answer.querySelector("tr") || answer).forEach(function (td, i) {
+      var target = row.children[i];
+      if (!target) return;
+      $$(".msg", td).forEach(function (m) { target.appendChild(m); });
+    });
+  }
+
+  function removeDocument(button) {
+    var question = button.getAttribute("data-question");
+    if (question && !window.confirm(question)) return;
+    var tr = button.closest("tr");
+    var key = "remove:" + tr.id;
+    var item = { key: key, url: button.getAttribute("data-remove"), remove: true, row: tr, fields: [], sent: {} };
+    item.key = "row:" + tr.id.replace("lrow-", "");
+    queue = queue.filter(function (it) { return it.key !== item.key; });  // its edits no longer matter
+    item.key = key;
+    tr.classList.add("removing");
+    queue.push(item);
+    pump();
+  }
+
+  function removeAnswered(item, status, text) {
+    if (status === 200) { item.row.remove(); renumber(); return; }
+    item.row.classList.remove("removing");
+    merge(text, null, status);
+    var answer = fragment(text);
+    var message = $(".msg", answer);
+    if (message) $("td.actions", item.row).appendChild(message);
+  }
+
+  function renumber() {
+    $$("#list-body tr[id^='lrow-'] td.serial").forEach(function (td, i) {
+      var hidden = $("input", td);
+      td.textContent = String(i + 1);
+      if (hidden) td.appendChild(hidden);
+    });
+  }
+
+  // --- the page's word on what is saved ------------------------------------------------------
+
+  function unsaved() {
+    return $$("[data-save]").filter(function (el) {
+      var st = el.getAttribute("data-state");
+      return st && st !== "conflict";
+    });
+  }
+
+  function render() {
+    var box = document.getElementById("save-status");
+    if (!box) return;
+    var waiting = unsaved();  // queued, saving, failed or refused
+    var refused = waiting.filter(function (el) { return el.getAttribute("data-state") === "refused"; }).length;
+    var failed = waiting.filter(function (el) { return el.getAttribute("data-state") === "failed"; }).length;
+    var moving = waiting.length - refused - failed;
+    var docs = $$("tr.pending-row, tr.refused-row").length;
+    var parts = [];
+    if (moving) parts.push("đang lưu " + moving + " ô");
+    if (failed) parts.push(failed + " ô chưa lưu được" + (blocked ? "" : " (sẽ tự gửi lại)"));
+    if (refused) parts.push(refused + " ô bị từ chối, xem lời nhắn bên cạnh");
+    if (docs) parts.push(docs + " văn bản chưa thêm xong");
+    box.textContent = parts.length ? "Chưa lưu hết: " + parts.join("; ") + "." : "Đã lưu tất cả.";
+    box.className = "save-status" + (failed || refused ? " problem" : (moving ? " busy" : ""));
+    box.setAttribute("data-unsaved", String(waiting.length + docs));
+    box.hidden = false;
+  }
+
+  function showProblem(text) {
+    var box = document.getElementById("request-failed");
+    if (box) { box.textContent = text; box.hidden = false; }
+  }
+
+  function hideProblem() {
+    var box = document.getElementById("request-failed");
+    if (box && !blocked) box.hidden = true;
+  }
+
+  // --- keyboard as in Excel ------------------------------------------------------------------
+
+  function editable(table) {
+    return $$("input.cell[data-save], select.cell[data-save]", table).filter(function (el) { return !el.readOnly; });
+  }
+
+  // Enter goes down the column and, past its last row, to the top of the next column; Shift+Enter
+  // goes up and, past the first row, to the bottom of the previous column.
+  function move(from, step) {
+    var cells = editable(from.closest("table"));
+    var columns = [];
+    cells.forEach(function (c) { var k = c.getAttribute("data-col"); if (columns.indexOf(k) < 0) columns.push(k); });
+    var col = from.getAttribute("data-col");
+    var same = cells.filter(function (c) { return c.getAttribute("data-col") === col; });
+    var target = same[same.indexOf(from) + step];
+    if (!target) {
+      var next = columns[columns.indexOf(col) + step];
+      var those = cells.filter(function (c) { return c.getAttribute("data-col") === next; });
+      target = step > 0 ? those[0] : those[those.length - 1];
+    }
+    if (target) { target.focus(); if (target.select) target.select(); }
+    else if (fieldsOf(from).some(needsSave)) enqueue(from);  // the last cell: Enter saves it where it is
+  }
+
+  document.addEventListener("keydown", function (evt) {
+    var el = evt.target;
+    if (!el.classList || !el.classList.contains("cell")) return;
+    var newRow = el.closest("tr.new-row");
+    if (evt.key === "Enter" && newRow && !evt.isComposing) {
+      evt.preventDefault();
+      addDocument(newRow);
+    } else if (evt.key === "Enter" && isSaveInput(el) && !evt.isComposing) {
+      evt.preventDefault();
+      move(el, evt.shiftKey ? -1 : 1);
+    } else if (evt.key === "Escape" && isSaveInput(el)) {  // back to the stored value
+      evt.preventDefault();
+      var key = keyOf(el);
+      queue = queue.filter(function (it) { return it.key !== key; });
+      fieldsOf(el).forEach(function (f) {
+        f.value = savedValue(f);
+        if (f.getAttribute("data-state") === "refused") {
+          var td = f.closest("td");
+          $$(".msg.error", td).forEach(function (m) { m.remove(); });
+          td.classList.remove("has-error");
+          f.removeAttribute("aria-invalid");
+        }
+        setState(f, null);
+      });
+      if (el.select) el.select();
+      render();
+    }
+  });
+
+  document.addEventListener("click", function (evt) {
+    var add = evt.target.closest && evt.target.closest("button[data-add]");
+    if (add) { evt.preventDefault(); addDocument(add.closest("tr")); return; }
+    var remove = evt.target.closest && evt.target.closest("button[data-remove]");
+    if (remove) { evt.preventDefault(); removeDocument(remove); }
+  });
+
+  // Leaving a field (or choosing in a list) saves it when it needs saving. For a document, leaving
+  // one of its fields for another of the same row waits: the row is sent when the clerk leaves it.
+  document.addEventListener("focusout", function (evt) {
+    var el = evt.target;
+    var tr = el.closest && el.closest("tr[id^='lrow-']");
+    if (tr) {  // anything of a document's row (its fields, its Xóa): saved once the focus leaves the row
+      var to = evt.relatedTarget;
+      if (to && to.closest && to.closest("tr") === tr) return;
+      var first = $("[data-save][data-row]", tr);
+      if (first && fieldsOf(first).some(needsSave)) enqueue(first);
+      return;
+    }
+    if (isSaveInput(el) && needsSave(el)) enqueue(el);
+  });
+  document.addEventListener("change", function (evt) {
+    var el = evt.target;
+    if (isSaveInput(el) && el.tagName === "SELECT" && !el.getAttribute("data-row") && needsSave(el)) enqueue(el);
+  });
+
+  window.addEventListener("online", function () {
+    if (retryTimer) { clearTimeout(retryTimer); retryTimer = null; }
+    retries = 0;
+    pump();
+  });
+
+  window.addEventListener("beforeunload", function (evt) {
+    var active = document.activeElement;
+    var typing = isSaveInput(active) && needsSave(active);
+    if (unsaved().length || inFlight || queue.length || typing || $$("tr.pending-row, tr.refused-row").length) {
+      evt.preventDefault();
+      evt.returnValue = "";
+    }
+  });
+
+  // Inputs with data-save are the script's: the whole-table button is for pages without it.
+  document.addEventListener("DOMContentLoaded", function () {
+    if (!document.getElementById("save-status")) return;
+    document.documentElement.classList.add("saves-by-cell");
+    render();
+  });
+})();
