@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
@@ -34,6 +35,26 @@ def vn_datetime(moment: dt.datetime | None) -> str:
 
 
 CAMPAIGN_STATUS_NAMES = {"open": "Đang mở", "closed": "Đã kết thúc"}
+
+# The kinds of unit that are not an outline's reporting kinds: the district itself and the party
+# committee's office that compiles. The reporting kinds (xa, ubnd_huyen, …) are named by the outline's
+# `unit_kinds`; unit_kind_name() is the one place a kind becomes words.
+OTHER_UNIT_KINDS = {"huyen": "Huyện", "huyen_uy": "Huyện ủy"}
+
+
+@functools.cache
+def _unit_kind_names() -> dict[str, str]:
+    from .domain.outline import OUTLINE_DIR, get_outline
+
+    names = dict(OTHER_UNIT_KINDS)
+    for path in sorted(OUTLINE_DIR.glob("*.yaml")):
+        names.update(get_outline(path.stem).unit_kinds)
+    return names
+
+
+def unit_kind_name(kind: str | None) -> str:
+    """A unit's kind as people say it ("Xã, phường, thị trấn" for ``xa``); an unknown kind as its code."""
+    return _unit_kind_names().get(kind or "", kind or "")
 
 
 def place_label(campaign, table_code: str | None, row_key: str | None = None, col_key: str | None = None) -> str:
@@ -67,6 +88,7 @@ def register_templating(app: Flask) -> None:
 
     app.jinja_env.filters["vn_number"] = format_number
     app.jinja_env.filters["vn_datetime"] = vn_datetime
+    app.jinja_env.filters["unit_kind"] = unit_kind_name
     app.jinja_env.globals.update(status_names=STATUS_NAMES, action_names=ACTION_NAMES, via_names=VIA_NAMES)
     app.jinja_env.filters["vn_date"] = lambda d: d.strftime("%d/%m/%Y") if isinstance(d, dt.date) else format_date(d)
     from .audit_origin import CLI_PREFIX

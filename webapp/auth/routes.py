@@ -6,7 +6,7 @@ import hmac
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
@@ -38,6 +38,15 @@ def _safe_next(target: str | None) -> str | None:
     return target
 
 
+def _drop_login_prompt() -> None:
+    """Flask-Login flashes "Vui lòng đăng nhập…" whenever it sends a signed-out visitor here. From a
+    page deep in the app that explains the detour; on the very first visit to the home page there is
+    nothing to explain, and a banner before anything was asked looks like an error."""
+    flashes = session.get("_flashes")
+    if flashes and any(message == login_manager.login_message for _, message in flashes):
+        session["_flashes"] = [(c, m) for c, m in flashes if m != login_manager.login_message]
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     """Show the sign-in form; sign the user in when the name and password match.
@@ -48,6 +57,8 @@ def login():
         return redirect(url_for("entry.home"))
     form = LoginForm()
     status = 200
+    if request.method == "GET" and (_safe_next(request.args.get("next")) or "/") == url_for("entry.home"):
+        _drop_login_prompt()
     headers = {}
     if request.method == "POST":
         status = 400

@@ -166,9 +166,14 @@ def home():
 
 
 def render_table(campaign: Campaign, unit: Unit, part, status: int = 200, **extra):
+    from .service import owned_groups
+
     table = part.table
-    tables = [t for t in campaign.outline.tables]
-    index = tables.index(table)
+    # ‹ Biểu / Biểu › go through the unit's own tables only (one query for all of them), for its clerk
+    # and for a compiler viewing it; the table shown stays in the sequence even when not the unit's.
+    owned = owned_groups(db.session, campaign, unit)
+    tables = [t for t in campaign.outline.tables if t.code in owned or t.code == table.code]
+    index = [t.code for t in tables].index(table.code)
     cu = part_of(db.session, campaign, unit)
     via = writer_via()
     # A compiler sees a unit's table read-only unless they chose to correct it (?sua=1).
