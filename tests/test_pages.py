@@ -9,8 +9,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-import conftest
-from conftest import in_app, login, unit_id
+from conftest import in_app, login, signed_in, unit_id
 
 CAMPAIGN = "/campaigns/kl49-2024"
 KIND_CODES = ("xa", "ubnd_huyen", "ldld_huyen", "hkh_huyen", "doan_the", "huyen", "huyen_uy")
@@ -192,40 +191,6 @@ def test_the_banner_says_why_when_a_deeper_page_sent_one_to_sign_in(client):
 
 # --- no page wider than a phone ------------------------------------------------------------------
 
-# The browser and live server come from conftest.py; a minimal copy here while they are not there yet.
-if not hasattr(conftest, "require_chromium"):
-    import os
-    import shutil
-    import threading
-
-    _CHROMIUM = "/usr/bin/chromium"
-    _ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-    @pytest.fixture
-    def browser():
-        if not os.path.exists(_CHROMIUM):
-            pytest.skip("needs Debian's chromium")
-        sync_api = pytest.importorskip("playwright.sync_api")
-        with sync_api.sync_playwright() as p:
-            launched = p.chromium.launch(executable_path=_CHROMIUM, args=_ARGS)
-            yield launched
-            launched.close()
-
-    @pytest.fixture
-    def live_server(demo_db, tmp_path):
-        from werkzeug.serving import make_server
-
-        path = tmp_path / "live.sqlite"
-        shutil.copy(demo_db, path)
-        app = conftest._make_app(path, WTF_CSRF_ENABLED=True)
-        conftest.CURRENT["app"] = app
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        yield f"http://127.0.0.1:{server.server_port}"
-        server.shutdown()
-
-
 PHONE_PAGES = {  # who: the pages they open
     None: ["/login"],
     "ln-02": ["/", f"{CAMPAIGN}/tables/II.1.3", f"{CAMPAIGN}/tables/I", f"{CAMPAIGN}/submit", "/password"],
@@ -241,14 +206,10 @@ PHONE_PAGES = {  # who: the pages they open
 def test_no_page_is_wider_than_a_360_px_phone(browser, live_server):
     too_wide = []
     for username, urls in PHONE_PAGES.items():
-        context = browser.new_context(viewport={"width": 360, "height": 740})
-        page = context.new_page()
         if username:
-            page.goto(live_server + "/login")
-            page.fill("#username", username)
-            page.fill("#password", "demo123")
-            page.click("input[type=submit]")
-            page.wait_for_url(live_server + "/")
+            page = signed_in(browser, live_server, username, width=360, height=740)
+        else:
+            page = browser.new_page(viewport={"width": 360, "height": 740})
         for url in urls:
             response = page.goto(live_server + url)
             assert response.status == 200, url
@@ -257,5 +218,5 @@ def test_no_page_is_wider_than_a_360_px_phone(browser, live_server):
                 too_wide.append(f"{username or '-'} {url}: {scroll_width} px")
             if username and url == f"{CAMPAIGN}/tables/II.1.3":  # the fields have 16 px text (no iOS zoom)
                 assert page.evaluate("getComputedStyle(document.querySelector('input.cell')).fontSize") == "16px"
-        context.close()
+        page.close()
     assert not too_wide, too_wide
