@@ -67,6 +67,13 @@
 
   function enqueue(el) {
     var key = keyOf(el), fields = fieldsOf(el);
+    var same = function (it) { return it.key === key && fields.every(function (f) { return it.sent[f.id] === f.value; }); };
+    if (inFlight && same(inFlight)) return;  // already on its way
+    if (queue.some(same)) {  // waiting to be sent again: the clerk typed it again, so try now
+      if (retryTimer) { clearTimeout(retryTimer); retryTimer = null; }
+      pump();
+      return;
+    }
     queue = queue.filter(function (item) { return item.key !== key; });
     var item = { key: key, url: el.getAttribute("data-save"), fields: fields, sent: {}, row: el.closest("tr") };
     fields.forEach(function (f) { item.sent[f.id] = f.value; setState(f, "queued"); });
