@@ -42,6 +42,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from . import models  # noqa: F401  (models must be known to Alembic and the login loader)
     from .admin.routes import bp as admin_bp
+    from .assets import register_assets
     from .auth.routes import bp as auth_bp
     from .entry.routes import bp as entry_bp
     from .review.routes import bp as review_bp
@@ -56,6 +57,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(xlsx_bp)
     app.register_blueprint(review_bp)
     register_security(app)
+    register_assets(app)
     register_templating(app)
     register_cli(app)
     register_error_pages(app)
@@ -63,25 +65,70 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 
 ERRORS = {
-    400: ("Yêu cầu không hợp lệ", "Biểu mẫu đã hết hạn hoặc thiếu mã bảo vệ. Hãy tải lại trang rồi thử lại."),
+    400: ("Yêu cầu không hợp lệ", "Máy chủ không hiểu yêu cầu này. Hãy tải lại trang rồi thử lại."),
     403: ("Không có quyền", "Tài khoản của bạn không được xem hoặc sửa nội dung này."),
     404: ("Không tìm thấy", "Trang hoặc dữ liệu này không tồn tại."),
+    405: ("Không thực hiện được", "Trang này không nhận yêu cầu theo cách vừa gửi. Hãy quay lại trang "
+                                  "trước và dùng các nút trên trang."),
     413: ("Tệp quá lớn", "Tệp tải lên vượt quá dung lượng cho phép."),
+    500: ("Lỗi máy chủ", "Máy chủ gặp lỗi khi xử lý yêu cầu; những gì vừa gửi có thể chưa được lưu. "
+                         "Hãy thử lại; nếu vẫn lỗi, báo cho quản trị."),
 }
+CSRF_ERROR = ("Biểu mẫu đã hết hạn", "Biểu mẫu đã hết hạn hoặc thiếu mã bảo vệ, nên chưa có gì được lưu. "
+                                     "Hãy tải lại trang rồi nhập lại.")
+
+
+def wants_text() -> bool:
+    """A request made by a script (htmx or fetch) rather than a page the browser navigates to: its
+    error gets one plain line for the page to show, not a whole page."""
+    from flask import request
+
+    return (request.headers.get("HX-Request") == "true"
+            or request.headers.get("X-Requested-With") == "XMLHttpRequest"
+            or request.headers.get("Sec-Fetch-Mode") in ("cors", "same-origin")
+            or "text/html" not in request.headers.get("Accept", "text/html"))
+
+
+def error_response(code: int, title: str, message: str, headers=None):
+    from flask import make_response, render_template
+
+    response = None
+    if not wants_text():
+        try:
+            response = make_response(render_template("errors.html", code=code, title=title,
+                                                     message=message), code)
+        except Exception:  # a 500 whose page cannot be drawn (e.g. the database is down): plain text
+            if code != 500:
+                raise
+    if response is None:
+        response = make_response(message, code)
+        response.mimetype = "text/plain"
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
 
 
 def register_error_pages(app: Flask) -> None:
-    from flask import render_template
+    from flask_wtf.csrf import CSRFError
 
     def handler(exc):
-        code = getattr(exc, "code", 500)
+        code = getattr(exc, "code", None) or 500
         title, message = ERRORS[code]
-        if exc.description != type(exc).description:  # abort(code, "…"): the view's own message
+        if code == 500:
+            db.session.rollback()  # the page below may read the signed-in user
+        elif exc.description != type(exc).description:  # abort(code, "…"): the view's own message
             message = exc.description
-        return render_template("errors.html", code=code, title=title, message=message), code
+        headers = {}
+        if code == 405 and getattr(exc, "valid_methods", None):
+            headers["Allow"] = ", ".join(exc.valid_methods)
+        return error_response(code, title, message, headers)
+
+    def csrf_handler(exc):  # Flask-WTF has logged its reason (in English)
+        return error_response(400, *CSRF_ERROR)
 
     for code in ERRORS:
         app.register_error_handler(code, handler)
+    app.register_error_handler(CSRFError, csrf_handler)
 
 
 @event.listens_for(Engine, "connect")
