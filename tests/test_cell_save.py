@@ -30,11 +30,11 @@ def tds(html: str) -> list[str]:
     return re.findall(r'<td id="td-([^"]+)"', html)
 
 
-def cell_events(unit: str, row: str, col: str) -> list[AuditEvent]:
+def cell_events(unit: str, table: str, row: str, col: str) -> list[AuditEvent]:
     with in_app() as session:
         events = session.scalars(select(AuditEvent).where(
-            AuditEvent.unit_id == unit_id(unit), AuditEvent.action == "cell", AuditEvent.row_key == row,
-            AuditEvent.col_key == col).order_by(AuditEvent.id)).all()
+            AuditEvent.unit_id == unit_id(unit), AuditEvent.action == "cell", AuditEvent.table_code == table,
+            AuditEvent.row_key == row, AuditEvent.col_key == col).order_by(AuditEvent.id)).all()
         session.expunge_all()
         return events
 
@@ -62,7 +62,7 @@ def test_a_save_stores_the_value_and_answers_the_cell_and_the_rate_it_changed(cl
     assert f'<span class="value">{trained * 100 / 40:.2f}</span>'.replace(".", ",") in html
     after = stored("ln-02", "II.1.5", "2019", "xa_tong")
     assert (after.num, after.version) == (40, before.version + 1)
-    (last,) = cell_events("ln-02", "2019", "xa_tong")[-1:]
+    (last,) = cell_events("ln-02", "II.1.5", "2019", "xa_tong")[-1:]
     assert (last.via, last.old, last.new, last.table_code) == ("web", str(before.num), "40", "II.1.5")
 
 
@@ -89,9 +89,9 @@ def test_a_value_that_changes_nothing_answers_the_cell_alone_without_an_event(cl
 
 def test_a_retry_after_a_lost_answer_is_a_success_not_a_conflict(clerk):
     version = stored("ln-02", "II.1.5", "2020", "xa_tong").version
+    events = len(cell_events("ln-02", "II.1.5", "2020", "xa_tong"))
     first = save(clerk, "II.1.5", "2020", "xa_tong", "55", version=version)
     assert first.status_code == 200
-    events = len(cell_events("ln-02", "2020", "xa_tong"))
     # the client never saw the answer and sends the same value with the version it had
     retry = save(clerk, "II.1.5", "2020", "xa_tong", "55", version=version)
     assert retry.status_code == 200
@@ -99,7 +99,7 @@ def test_a_retry_after_a_lost_answer_is_a_success_not_a_conflict(clerk):
     assert tds(html) == ["2020-xa_tong"] and "vừa được người khác sửa" not in html
     assert f'name="v:2020:xa_tong" value="{version + 1}"' in html  # the version now stored
     assert stored("ln-02", "II.1.5", "2020", "xa_tong").version == version + 1
-    assert len(cell_events("ln-02", "2020", "xa_tong")) == events
+    assert len(cell_events("ln-02", "II.1.5", "2020", "xa_tong")) == events + 1  # the first save's only
 
 
 def test_a_cell_never_stored_is_saved_with_version_0(clerk):
@@ -133,7 +133,7 @@ def test_a_stale_version_is_a_conflict_showing_the_value_now_stored(app, clerk, 
     version = stored("ln-02", "II.1.5", "2019", "xa_tong").version
     other = login(app.test_client(), "ln-02")  # the same unit in another window
     assert save(other, "II.1.5", "2019", "xa_tong", "40", version=version).status_code == 200
-    events = len(cell_events("ln-02", "2019", "xa_tong"))
+    events = len(cell_events("ln-02", "II.1.5", "2019", "xa_tong"))
     response = save(clerk, "II.1.5", "2019", "xa_tong", sent, version=version)
     assert response.status_code == 409
     html = response.get_data(as_text=True)
@@ -143,7 +143,7 @@ def test_a_stale_version_is_a_conflict_showing_the_value_now_stored(app, clerk, 
             f"Xem lại rồi nhập lại nếu vẫn muốn thay. (Bạn đã nhập: «{sent}».)") in html
     after = stored("ln-02", "II.1.5", "2019", "xa_tong")
     assert (after.num, after.version) == (40, version + 1)
-    assert len(cell_events("ln-02", "2019", "xa_tong")) == events
+    assert len(cell_events("ln-02", "II.1.5", "2019", "xa_tong")) == events
 
 
 @pytest.mark.parametrize("version", ["x", "²", "-1", "1" * 10])
@@ -188,7 +188,7 @@ def test_the_compiler_corrects_a_submitted_part_with_the_unit_named(compiler):
     html = response.get_data(as_text=True)
     assert f"{C}/tables/II.1.5/cells/2019/xa_tong?unit=ln-01" in html  # the cell's next save names it too
     assert stored("ln-01", "II.1.5", "2019", "xa_tong").num == 300
-    (last,) = cell_events("ln-01", "2019", "xa_tong")[-1:]
+    (last,) = cell_events("ln-01", "II.1.5", "2019", "xa_tong")[-1:]
     assert (last.via, last.new, last.user_id is not None) == ("compiler", "300", True)
     assert save(compiler, "II.1.5", "2019", "xa_tong", "301").status_code == 404  # which unit?
     assert save(compiler, "II.1.5", "2019", "xa_tong", "301", unit="nowhere").status_code == 404
@@ -226,8 +226,11 @@ def test_unknown_cells_are_not_found(clerk, path):
     assert clerk.post(path, data={"value": "1"}).status_code == 404
 
 
-def test_a_get_is_not_allowed(clerk):
+def test_a_get_is_not_allowed_and_a_post_without_a_value_clears_nothing(clerk):
     assert clerk.get(f"{C}/tables/II.1.5/cells/2019/xa_tong").status_code == 405
+    before = stored("ln-02", "II.1.5", "2019", "xa_tong").num
+    assert clerk.post(f"{C}/tables/II.1.5/cells/2019/xa_tong", data={"version": "1"}).status_code == 400
+    assert stored("ln-02", "II.1.5", "2019", "xa_tong").num == before is not None
 
 
 # --- the work of one save ---------------------------------------------------------------------------

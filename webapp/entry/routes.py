@@ -1,7 +1,8 @@
 """A unit's tables: the home page, the table pages, saving cells and list rows.
 
-Each view renders the full page for an ordinary request and only the fragment htmx asked for
-(a row) for an htmx request; the same POST works with and without JavaScript.
+Each view renders the full page for an ordinary request and only the fragment the page's script
+asked for (a list row; a grid cell's <td>s) for a script's request; the table page's form also
+saves without JavaScript (the whole table at once).
 """
 
 from __future__ import annotations
@@ -224,7 +225,9 @@ def save_cell(code: str, table_code: str, row_key: str, col_key: str):
         abort(404)
     except NotOwned:  # derived, fixed or another unit's cell
         abort(403)
-    raw = request.form.get("value", "")
+    raw = request.form.get("value")
+    if raw is None:  # a request without the value is no request to clear the cell
+        abort(400)
     status, changed = 200, False
     try:
         saved = part.save(row_key, col_key, raw, current_user, via=writer_via(),
