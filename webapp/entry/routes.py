@@ -353,12 +353,11 @@ def add_row(code: str, table_code: str):
         flash("Chưa thêm: dòng mới có lỗi.", "error")
         return render_table(part.campaign, part.unit, part, status=422, errors={"new": errors}, form=request.form)
     try:
-        part.add(data, current_user, via=writer_via())
+        row = part.add(data, current_user, via=writer_via())
     except Refused as exc:
         return refused(part, str(exc))
-    if htmx:  # a fresh blank row in place of the filled one, and the list with the new row
-        return (render_template("entry/_list_new.html", part=part, can_edit=True)
-                + render_template("entry/_list_body.html", part=part, oob=True, can_edit=True))
+    if htmx:  # the new document's row: the page's script puts it in place of what was typed
+        return render_template("entry/_list_row.html", part=part, row=row, number=len(part.rows), can_edit=True)
     flash("Đã thêm văn bản.", "success")
     return redirect(table_url(part))
 
@@ -429,14 +428,14 @@ def delete_row(code: str, table_code: str, row_id: int):
     except Conflict as exc:
         db.session.rollback()
         message = "Chưa xóa: " + conflict_message(exc.shown, DOCUMENT)
-        if htmx:
+        if htmx:  # the document as it is now, with why it was not removed
             db.session.refresh(row)
-            return render_template("entry/_list_body.html", part=part, can_edit=True,
-                                   errors={str(row.id): {"_row": message}}), 409
+            return render_template("entry/_list_row.html", part=part, row=row, number=part.rows.index(row) + 1,
+                                   errors={str(row.id): {"_row": message}}, can_edit=True), 409
         flash(message, "error")
         return redirect(table_url(part))
-    if htmx:
-        return render_template("entry/_list_body.html", part=part, can_edit=True)
+    if htmx:  # the page's script removes the row and numbers the others again
+        return ""
     flash("Đã xóa văn bản.", "success")
     return redirect(table_url(part))
 

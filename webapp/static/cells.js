@@ -308,13 +308,16 @@
     // refused: the document stays as a row of its own with the messages, to correct and add again
     row.classList.add("refused-row");
     $("td.serial", row).textContent = "!";
-    $$("input.cell, select.cell", row).forEach(function (f) { f.readOnly = false; setState(f, "refused"); });
     var answer = fragment(text);
     $$(".msg", row).forEach(function (m) { m.remove(); });
     $$("td", answer.querySelector("tr") || answer).forEach(function (td, i) {
       var target = row.children[i];
       if (!target) return;
       $$(".msg", td).forEach(function (m) { target.appendChild(m); });
+    });
+    $$("input.cell, select.cell", row).forEach(function (f) {  // the fields with a message are marked
+      f.readOnly = false;
+      setState(f, $(".msg", f.closest("td")) ? "refused" : null);
     });
   }
 
@@ -372,7 +375,8 @@
     if (refused) parts.push(refused + " ô bị từ chối, xem lời nhắn bên cạnh");
     if (docs) parts.push(docs + " văn bản chưa thêm xong");
     box.textContent = parts.length ? "Chưa lưu hết: " + parts.join("; ") + "." : "Đã lưu tất cả.";
-    box.className = "save-status" + (failed || refused ? " problem" : (moving ? " busy" : ""));
+    var docsRefused = $$("tr.refused-row").length;
+    box.className = "save-status" + (failed || refused || docsRefused ? " problem" : (moving || docs ? " busy" : ""));
     box.setAttribute("data-unsaved", String(waiting.length + docs));
     box.hidden = false;
   }
