@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from .extensions import db
 from .models import Campaign, Unit
+from .workflow import in_campaign
 
 
 def find_campaign(code: str) -> Campaign:
@@ -22,7 +23,7 @@ def find_campaign(code: str) -> Campaign:
 
 def find_unit(campaign: Campaign, code: str) -> Unit:
     unit = db.session.scalar(select(Unit).where(Unit.code == code))
-    if unit is None or unit not in campaign.units:
+    if unit is None or not in_campaign(db.session, campaign, unit):
         raise click.ClickException(f"Đơn vị '{code}' không thuộc đợt báo cáo '{campaign.code}'.")
     return unit
 

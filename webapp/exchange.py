@@ -18,7 +18,7 @@ from .domain.parts import Part
 from .domain.workbook import collector_paused, write_appendix, write_template
 from .entry.service import UnitList, UnitTable, owned_groups
 from .models import PART_ACCEPTED, PART_SUBMITTED, ROLE_COMPILER, Assignment, Campaign, CampaignUnit, Unit, User
-from .workflow import VIA_COMPILER_IMPORT, Refused, closed_reason, part_of
+from .workflow import VIA_COMPILER_IMPORT, Refused, closed_reason, in_campaign, part_of
 
 
 def identity(campaign: Campaign, unit: Unit) -> dict[str, str]:
@@ -56,7 +56,7 @@ def import_unit_template(session: Session, campaign: Campaign, unit: Unit, user:
     Blank input cells clear the unit's value: the template is the unit's whole part.
     Raises ImportRefused with every error.
     """
-    if unit not in campaign.units:
+    if not in_campaign(session, campaign, unit):
         raise ImportRefused([f"Đơn vị {unit.code} không thuộc đợt báo cáo {campaign.code}."])
     if user is not None and user.role == ROLE_COMPILER:
         via = VIA_COMPILER_IMPORT  # a template that came by mail, uploaded by the compiler

@@ -17,7 +17,7 @@ from ..entry.routes import get_campaign, get_table, staff_campaign, visible_unit
 from ..extensions import db, htmx
 from ..models import ROLE_COMPILER, Unit
 from ..templating import days_left
-from ..workflow import NotePlace, Refused
+from ..workflow import NotePlace, Refused, in_campaign
 from .forms import ActionForm, DecideForm, ExtendForm, ReturnForm
 from .routes import bp
 from .service import change_log, completeness, document_history
@@ -37,7 +37,7 @@ def compiler_campaign(code: str):
 
 def campaign_unit(campaign, unit_code: str) -> Unit:
     unit = db.session.scalar(select(Unit).where(Unit.code == unit_code))
-    if unit is None or unit not in campaign.units:
+    if unit is None or not in_campaign(db.session, campaign, unit):
         abort(404)
     return unit
 
