@@ -207,3 +207,11 @@ def signed_in(browser, base: str, username: str, width: int = 1366, height: int 
     page.wait_for_url(base + "/")
     page.base = base
     return page
+
+
+def retype(page, selector: str, text: str, key: str = "Tab"):
+    """What a clerk does to change a cell: click it, select what is there, type, leave with ``key``."""
+    page.click(selector)
+    page.keyboard.press("Control+A")
+    page.keyboard.type(text)
+    page.keyboard.press(key)

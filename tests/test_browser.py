@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import CHROMIUM, live_server, signed_in, stored  # noqa: F401  (re-exported for other modules)
+from conftest import CHROMIUM, live_server, retype, signed_in, stored  # noqa: F401  (re-exported for other modules)
 from conftest import CHROMIUM_ARGS as ARGS  # noqa: F401
 
 pytestmark = pytest.mark.browser
@@ -90,10 +90,7 @@ def test_a_failed_save_is_announced_marked_and_sent_again(page, failure, expecte
         return route.fulfill(status=500, body="<p>x</p>")
 
     page.route("**/cells/**", fail)
-    page.click("#cell-2019-xa_tong")
-    page.keyboard.press("Control+A")
-    page.keyboard.type("41")
-    page.keyboard.press("Tab")
+    retype(page, "#cell-2019-xa_tong", "41")
     banner = page.locator("#request-failed")
     banner.wait_for(state="visible")
     assert expected in banner.inner_text()
@@ -118,10 +115,7 @@ def test_an_expired_session_stops_saving_and_says_to_reload(page):
         return route.fulfill(status=400, body="x")
 
     page.route("**/cells/**", expired)
-    page.click("#cell-2019-xa_tong")
-    page.keyboard.press("Control+A")
-    page.keyboard.type("41")
-    page.keyboard.press("Tab")
+    retype(page, "#cell-2019-xa_tong", "41")
     page.locator("#request-failed").wait_for(state="visible")
     assert "phiên làm việc đã hết hạn" in page.inner_text("#request-failed")
     page.keyboard.type("7")

@@ -13,7 +13,7 @@ import zlib
 
 import pytest
 
-from conftest import in_app, signed_in, stored
+from conftest import in_app, retype, signed_in, stored
 
 pytestmark = pytest.mark.browser
 
@@ -231,10 +231,7 @@ def test_a_cut_link_keeps_the_values_and_sends_them_when_it_comes_back(browser, 
 def test_typing_over_a_filled_row_after_a_pause_does_not_join_digits(browser, live_server):
     """Issue 11, seen 1: 30, Tab, wait 1 s, 25, Tab showed 2518."""
     page = open_table(browser, live_server, "ln-02", SHORT)
-    page.click("#cell-2019-xa_tong")
-    page.keyboard.press("Control+A")
-    page.keyboard.type("30")
-    page.keyboard.press("Tab")
+    retype(page, "#cell-2019-xa_tong", "30")
     page.wait_for_timeout(1000)
     page.keyboard.type("25")
     page.keyboard.press("Tab")
@@ -250,10 +247,7 @@ def test_a_failed_save_is_retried_and_the_same_value_can_be_sent_again(browser, 
     typing the same value again after a refusal by the server sends it again."""
     page = open_table(browser, live_server, "ln-02", SHORT)
     network(page, offline=True)
-    page.click("#cell-2019-xa_tong")
-    page.keyboard.press("Control+A")
-    page.keyboard.type("31")
-    page.keyboard.press("Tab")
+    retype(page, "#cell-2019-xa_tong", "31")
     page.wait_for_function("() => document.getElementById('cell-2019-xa_tong').dataset.state === 'failed'")
     assert "1 ô chưa lưu" in page.inner_text("#save-status")
     assert stored("ln-02", SHORT, "2019", "xa_tong").num != 31
@@ -271,10 +265,7 @@ def test_a_failed_save_is_retried_and_the_same_value_can_be_sent_again(browser, 
         return route.continue_()
 
     page.route("**/cells/2020/xa_tong", once)
-    page.click("#cell-2020-xa_tong")
-    page.keyboard.press("Control+A")
-    page.keyboard.type("44")
-    page.keyboard.press("Tab")
+    retype(page, "#cell-2020-xa_tong", "44")
     all_saved(page, timeout_s=40)  # retried by itself after the back-off
     assert stored("ln-02", SHORT, "2020", "xa_tong").num == 44
 
@@ -282,10 +273,7 @@ def test_a_failed_save_is_retried_and_the_same_value_can_be_sent_again(browser, 
 def test_leaving_with_unsaved_values_asks_first(browser, live_server):
     page = open_table(browser, live_server, "ln-02", SHORT)
     network(page, offline=True)
-    page.click("#cell-2019-xa_tong")
-    page.keyboard.press("Control+A")
-    page.keyboard.type("77")
-    page.keyboard.press("Tab")
+    retype(page, "#cell-2019-xa_tong", "77")
     page.wait_for_function("() => document.getElementById('cell-2019-xa_tong').dataset.state === 'failed'")
     asked = []
     page.on("dialog", lambda d: (asked.append(d.type), d.dismiss()))
@@ -314,10 +302,7 @@ def test_a_refused_value_stays_with_its_message_when_the_row_is_saved(browser, l
     assert "âm" in page.inner_text("#td-2019-xa_tong")
     assert page.get_attribute("#cell-2019-xa_tong", "aria-invalid") == "true"
     # corrected, it is saved and the message goes
-    page.click("#cell-2019-xa_tong")
-    page.keyboard.press("Control+A")
-    page.keyboard.type("9")
-    page.keyboard.press("Tab")
+    retype(page, "#cell-2019-xa_tong", "9")
     all_saved(page)
     assert stored("ln-16", SHORT, "2019", "xa_tong").num == 9
     assert page.locator("#td-2019-xa_tong .msg").count() == 0
@@ -331,10 +316,7 @@ def test_an_of_which_refused_for_its_total_goes_in_once_the_total_is_raised(brow
     page.keyboard.type("12")  # above its total: refused
     page.keyboard.press("Tab")
     page.wait_for_function("() => document.getElementById('cell-2019-xa_dt').dataset.state === 'refused'")
-    page.click("#cell-2019-xa_tong")
-    page.keyboard.press("Control+A")
-    page.keyboard.type("20")
-    page.keyboard.press("Tab")
+    retype(page, "#cell-2019-xa_tong", "20")
     all_saved(page)
     assert stored("ln-16", SHORT, "2019", "xa_dt").num == 12
 
@@ -342,10 +324,7 @@ def test_an_of_which_refused_for_its_total_goes_in_once_the_total_is_raised(brow
 def test_escape_puts_back_the_stored_value(browser, live_server):
     page = open_table(browser, live_server, "ln-02", SHORT)
     before = page.input_value("#cell-2019-xa_tong")
-    page.click("#cell-2019-xa_tong")
-    page.keyboard.press("Control+A")
-    page.keyboard.type("999999")
-    page.keyboard.press("Escape")
+    retype(page, "#cell-2019-xa_tong", "999999", "Escape")
     assert page.input_value("#cell-2019-xa_tong") == before
     page.keyboard.press("Tab")
     page.wait_for_timeout(300)
@@ -394,10 +373,7 @@ def test_a_cell_changed_meanwhile_shows_the_new_value_and_saves_nothing(browser,
     assert second.input_value("#cell-2019-xa_tong") == "61"
     assert "vừa được người khác sửa thành «61»" in second.inner_text("#td-2019-xa_tong")
     assert "«62»" in second.inner_text("#td-2019-xa_tong")
-    second.click("#cell-2019-xa_tong")
-    second.keyboard.press("Control+A")
-    second.keyboard.type("62")
-    second.keyboard.press("Tab")
+    retype(second, "#cell-2019-xa_tong", "62")
     all_saved(second)
     assert stored("ln-02", SHORT, "2019", "xa_tong").num == 62
     assert second.locator("#td-2019-xa_tong .msg").count() == 0
@@ -475,10 +451,7 @@ def test_table_one_edit_in_place_and_remove_with_its_button(browser, live_server
     all_saved(page)
     first = page.locator("#list-body tr[id^='lrow-']").first
     row_id = first.get_attribute("id").removeprefix("lrow-")
-    page.click(f"#lrow-{row_id}-so_hieu")
-    page.keyboard.press("Control+A")
-    page.keyboard.type("99-NQ/ĐU")
-    page.keyboard.press("Tab")
+    retype(page, f"#lrow-{row_id}-so_hieu", "99-NQ/ĐU")
     page.keyboard.press("Control+A")
     page.keyboard.type("01/02/2022")
     page.keyboard.press("Enter")  # moves down: the row is saved when it is left
@@ -489,10 +462,7 @@ def test_table_one_edit_in_place_and_remove_with_its_button(browser, live_server
         data = session.get(ListRow, int(row_id)).data
     assert (data["so_hieu"], data["ngay_ban_hanh"]) == ("99-NQ/ĐU", "2022-02-01")
     # the last field of a row, then Tab past its Xóa button into the next row: saved, nothing removed
-    page.click(f"#lrow-{row_id}-co_quan")
-    page.keyboard.press("Control+A")
-    page.keyboard.type("Ban Thường vụ Đảng ủy")
-    page.keyboard.press("Tab")
+    retype(page, f"#lrow-{row_id}-co_quan", "Ban Thường vụ Đảng ủy")
     page.keyboard.press("Tab")
     all_saved(page)
     with in_app() as session:
