@@ -277,6 +277,57 @@ def test_list_rows_are_added_edited_and_removed_in_place(clerk):
     assert actions == ["list_add", "list_edit", "list_delete"]
 
 
+def _list_events() -> list[str]:
+    with in_app() as session:
+        return [e.action for e in session.scalars(select(AuditEvent).where(
+            AuditEvent.table_code == "I", AuditEvent.unit_id == unit_id("ln-02")).order_by(AuditEvent.id))]
+
+
+def test_a_document_sent_twice_is_added_once(clerk):
+    """A page that sends its addition again after a lost answer gets the same row back: a second
+    identical row would be the same document (the assembly merges them) and one the page never shows."""
+    first = clerk.post(URL.format("I") + "/rows", data=new_row(), headers={"HX-Request": "true"})
+    again = clerk.post(URL.format("I") + "/rows", data=new_row(), headers={"HX-Request": "true"})
+    assert first.status_code == again.status_code == 200
+    (row,) = list_rows("ln-02")
+    assert first.get_data(as_text=True) == again.get_data(as_text=True)
+    assert _list_events() == ["list_add"]
+    other = clerk.post(URL.format("I") + "/rows", data=new_row(so_hieu="08-NQ/ĐU"), headers={"HX-Request": "true"})
+    assert other.status_code == 200 and len(list_rows("ln-02")) == 2
+
+
+def test_a_document_edit_sent_again_after_a_lost_answer_is_no_conflict(clerk):
+    clerk.post(URL.format("I") + "/rows", data=new_row(), headers={"HX-Request": "true"})
+    (row,) = list_rows("ln-02")
+    edit = {f"row:{row.id}:{k[4:]}": v for k, v in new_row(so_hieu="07-KH/ĐU").items()}
+    edit[f"v:row:{row.id}"] = str(row.version)
+    for _ in range(2):  # the second carries the version the page had before the first was stored
+        response = clerk.post(URL.format("I") + f"/rows/{row.id}", data=edit, headers={"HX-Request": "true"})
+        assert response.status_code == 200
+        assert "người khác" not in response.get_data(as_text=True)
+    assert list_rows("ln-02")[0].data["so_hieu"] == "07-KH/ĐU"
+    assert _list_events() == ["list_add", "list_edit"]
+    # a different edit on that stale version is still a conflict
+    edit[f"row:{row.id}:so_hieu"] = "07-CT/ĐU"
+    response = clerk.post(URL.format("I") + f"/rows/{row.id}", data=edit, headers={"HX-Request": "true"})
+    assert response.status_code == 409 and list_rows("ln-02")[0].data["so_hieu"] == "07-KH/ĐU"
+
+
+def test_a_document_removed_meanwhile_is_410_for_the_script_not_a_locked_part(clerk):
+    """Only that row is concerned: the page's script must not stop saving everything else (423)."""
+    clerk.post(URL.format("I") + "/rows", data=new_row(), headers={"HX-Request": "true"})
+    (row,) = list_rows("ln-02")
+    fields = {f"row:{row.id}:{k[4:]}": v for k, v in new_row().items()}
+    assert clerk.post(URL.format("I") + f"/rows/{row.id}/delete", headers={"HX-Request": "true"}).status_code == 200
+    for path, data in ((f"/rows/{row.id}", fields), (f"/rows/{row.id}/delete", {})):
+        response = clerk.post(URL.format("I") + path, data=data, headers={"HX-Request": "true"})
+        assert response.status_code == 410
+        assert response.get_data(as_text=True).startswith("Văn bản này không còn trong danh mục")
+        plain = clerk.post(URL.format("I") + path, data=data)  # without the script: the page, with why
+        assert plain.status_code == 302
+    assert list_rows("ln-02") == []
+
+
 def test_list_row_errors_store_nothing(clerk):
     response = clerk.post(URL.format("I") + "/rows", data=new_row(ngay_ban_hanh="31/02/2019", co_quan=""),
                           headers={"HX-Request": "true"})

@@ -22,7 +22,8 @@ from .. import workflow
 from ..workflow import (VIA_COMPILER, Refused, closed_reason, in_campaign, open_notes, open_until, part_of,
                         status_of)
 from .forms import SubmitPartForm
-from .service import DOCUMENT, ROW_GONE, Conflict, NotOwned, UnitList, UnitTable, conflict_message, list_cells, unit_part
+from .service import (DOCUMENT, ROW_GONE, Conflict, NotOwned, RowGone, UnitList, UnitTable, conflict_message,
+                      list_cells, unit_part)
 
 bp = Blueprint("entry", __name__)
 
@@ -112,6 +113,14 @@ def refused(part, reason: str):
         return locked(reason)
     flash(reason, "error")
     return redirect(table_url(part))
+
+
+def gone(part):
+    """A document edited or removed after someone else removed it: for a script 410 with the reason
+    as text (only that row is concerned, the part stays open); a plain form the page again."""
+    if htmx:
+        return ROW_GONE, 410, {"Content-Type": "text/plain; charset=utf-8"}
+    return refused(part, ROW_GONE)
 
 
 def table_url(part) -> str:
@@ -381,7 +390,7 @@ def edit_row(code: str, table_code: str, row_id: int):
     part = editable_part(code, table_code)
     row = _list_row_of(part, row_id)
     if row is None:
-        return refused(part, ROW_GONE)
+        return gone(part)
     raw = _row_fields(f"row:{row.id}:")
     data, errors = part.parse(raw)
     if data is None and not errors:
@@ -396,6 +405,8 @@ def edit_row(code: str, table_code: str, row_id: int):
                             form=request.form)
     try:
         part.update(row, data, current_user, via=writer_via(), expected_version=_version(f"v:row:{row.id}"))
+    except RowGone:
+        return gone(part)
     except Refused as exc:
         return refused(part, str(exc))
     except Conflict as exc:
@@ -420,9 +431,11 @@ def delete_row(code: str, table_code: str, row_id: int):
     part = editable_part(code, table_code)
     row = _list_row_of(part, row_id)
     if row is None:
-        return refused(part, ROW_GONE)
+        return gone(part)
     try:
         part.delete(row, current_user, via=writer_via(), expected_version=_version(f"v:row:{row.id}"))
+    except RowGone:
+        return gone(part)
     except Refused as exc:
         return refused(part, str(exc))
     except Conflict as exc:

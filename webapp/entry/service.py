@@ -395,6 +395,11 @@ def _value_of(value: CellValue | Parsed | None) -> tuple[int | None, str | None]
 ROW_GONE = "Văn bản này không còn trong danh mục (có thể vừa bị xóa)."
 
 
+class RowGone(Refused):
+    """The document was removed meanwhile: nothing to edit or remove (only this row is refused,
+    not the whole part)."""
+
+
 def conflict_message(current: str, what: str = "Ô này") -> str:
     """Why a change was not stored: ``what`` ("Ô này", "Văn bản này") changed meanwhile to ``current``."""
     return (f"{what} vừa được người khác sửa thành «{current or 'trống'}»; giá trị của bạn chưa được lưu. "
@@ -465,7 +470,16 @@ class UnitList:
             self._writing = True
 
     def add(self, data: dict[str, str], user: User | None, via: str, commit: bool = True) -> ListRow:
+        """Add a document; one already listed with exactly these fields is returned instead of
+        added twice (a page sending its addition again after a lost answer must not duplicate it:
+        the assembly counts such rows as one document anyway)."""
         self._require_editable(via)
+        for existing in self.session.scalars(select(ListRow).where(  # under the lock: what is stored now
+                ListRow.campaign_id == self.campaign.id, ListRow.unit_id == self.unit.id,
+                ListRow.table_code == self.table.code)):
+            if existing.data == data:
+                self._end(commit)
+                return existing
         row = ListRow(campaign_id=self.campaign.id, unit_id=self.unit.id, table_code=self.table.code,
                       data=data, updated_by_id=user.id if user else None)
         self.session.add(row)
@@ -479,7 +493,7 @@ class UnitList:
                expected_version: int | None = None) -> bool:
         """Replace a row's data; raises Conflict when ``expected_version`` (the page's) is not the stored one."""
         self._require_editable(via)
-        self._reread(row, expected_version)
+        self._reread(row, expected_version, data)
         if row.data == data:
             return False
         old = row.data
@@ -505,16 +519,17 @@ class UnitList:
         """A row as one line, as the audit trail and conflict messages show it."""
         return _describe(self.table, row.data) or ""
 
-    def _reread(self, row: ListRow, expected_version: int | None) -> None:
+    def _reread(self, row: ListRow, expected_version: int | None, data: dict[str, str] | None = None) -> None:
         """The row as stored now, under the part's lock: what others saved, not what this request
-        first read. Refused when someone removed it meanwhile; Conflict when ``expected_version``
-        (the page's) is not the stored one."""
+        first read. RowGone when someone removed it meanwhile; Conflict when ``expected_version``
+        (the page's) is not the stored one, unless what is stored is already ``data`` (an edit sent
+        again after its answer was lost is no conflict with itself)."""
         try:
             self.session.refresh(row)
         except InvalidRequestError:  # no longer in the database
             self.session.rollback()
-            raise Refused(ROW_GONE) from None
-        if expected_version is not None and expected_version != row.version:
+            raise RowGone(ROW_GONE) from None
+        if expected_version is not None and expected_version != row.version and row.data != data:
             raise Conflict(None, self.shown(row))
 
     def _end(self, commit: bool) -> None:

@@ -52,11 +52,26 @@
     return el.defaultValue;
   }
 
-  // A field needs saving when it differs from what is stored, or when its last save failed or was
-  // refused (typing the same value again sends it again).
+  // The newest save of a cell or document not yet answered: the last one waiting, else the one on
+  // its way. Its values are what the server will hold once it is answered.
+  function latest(key) {
+    for (var i = queue.length - 1; i >= 0; i--) if (queue[i].key === key) return queue[i];
+    return inFlight && inFlight.key === key ? inFlight : null;
+  }
+
+  // A field needs saving when it differs from what the server will hold (the value of its newest
+  // save not yet answered, else the stored one), or when its last save was refused or failed.
   function needsSave(el) {
+    var last = latest(keyOf(el));
+    if (last) return el.value !== last.sent[el.id];
     var st = el.getAttribute("data-state");
-    return el.value !== savedValue(el) || st === "failed" || st === "refused";
+    return (el.value !== savedValue(el) && el.value !== el._acked) || st === "failed" || st === "refused";
+  }
+
+  // What Esc puts back: the value on its way or waiting to be sent again, else the stored one.
+  function target(el) {
+    var last = latest(keyOf(el));
+    return last ? last.sent[el.id] : savedValue(el);
   }
 
   function setState(el, state) {
@@ -65,20 +80,28 @@
 
   // --- the queue ------------------------------------------------------------------------------
 
+  // A change to save. One waiting and never sent for the same cell or document is replaced; one
+  // already sent (on its way, or waiting to be sent again after a failure) is kept and answered
+  // first, so that its version moves on before the newer value goes (the server may have stored it).
   function enqueue(el) {
     var key = keyOf(el), fields = fieldsOf(el);
-    var same = function (it) { return it.key === key && fields.every(function (f) { return it.sent[f.id] === f.value; }); };
-    if (inFlight && same(inFlight)) return;  // already on its way
-    if (queue.some(same)) {  // waiting to be sent again: the clerk typed it again, so try now
-      if (retryTimer) { clearTimeout(retryTimer); retryTimer = null; }
-      pump();
+    queue = queue.filter(function (it) { return it.key !== key || it.attempted; });
+    var last = latest(key);
+    if (last && fields.every(function (f) { return last.sent[f.id] === f.value; })) {
+      fields.forEach(function (f) { setState(f, last === inFlight ? "saving" : "failed"); });
+      retryNow();  // typed again while waiting to be sent again: try now
       return;
     }
-    queue = queue.filter(function (item) { return item.key !== key; });
     var item = { key: key, url: el.getAttribute("data-save"), fields: fields, sent: {}, row: el.closest("tr") };
-    fields.forEach(function (f) { item.sent[f.id] = f.value; setState(f, "queued"); });
+    // waiting behind a failure (or for a page that cannot save) is not "on its way"
+    fields.forEach(function (f) { item.sent[f.id] = f.value; setState(f, blocked || retryTimer ? "failed" : "queued"); });
     queue.push(item);
-    if (blocked) fields.forEach(function (f) { setState(f, "failed"); });  // it cannot go from this page
+    pump();
+  }
+
+  function retryNow() {
+    if (retryTimer) { clearTimeout(retryTimer); retryTimer = null; }
+    retries = 0;
     pump();
   }
 
@@ -108,7 +131,8 @@
     render();
     if (inFlight || blocked || retryTimer || !queue.length) return;
     inFlight = queue.shift();
-    inFlight.fields.forEach(function (f) { if (f.getAttribute("data-state") === "queued") setState(f, "saving"); });
+    inFlight.attempted = true;
+    inFlight.fields.forEach(function (f) { if (latest(keyOf(f)) === inFlight) setState(f, "saving"); });
     var item = inFlight;
     var abort = window.AbortController ? new AbortController() : null;
     var timer = setTimeout(function () { if (abort) abort.abort(); }, TIMEOUT_MS);
@@ -130,9 +154,10 @@
 
   // The save could not be made now but may be later: back at the head of the queue, tried again.
   function unreachable(item, message) {
-    item.fields.forEach(function (f) { setState(f, "failed"); });
-    if (!item.superseded) queue.unshift(item);
     inFlight = null;
+    queue.unshift(item);
+    // everything waiting is now waiting for the link, not on its way
+    queue.forEach(function (it) { it.fields.forEach(function (f) { setState(f, "failed"); }); });
     retries += 1;
     var delay = Math.min(RETRY_MAX_MS, 1000 * Math.pow(2, retries - 1));
     showProblem(message);
@@ -162,23 +187,56 @@
     if (resp.redirected && /\/login/.test(resp.url)) return stop(item, STOPPED[401]);
     if (status === 423) return stop(item, "Chưa lưu: " + text);
     if (STOPPED[status]) return stop(item, STOPPED[status]);
-    if (status !== 200 && status !== 409 && status !== 422) {
+    if (status !== 200 && status !== 409 && status !== 422 && status !== 410) {
       return unreachable(item, "Chưa lưu: máy chủ gặp lỗi (mã " + status + "). Đang thử gửi lại; nếu vẫn lỗi, báo cho quản trị.");
     }
     retries = 0;
     hideProblem();
+    if (status === 410) { rowGone(item, text); return finish(); }
     if (item.add) addAnswered(item, status, text);
     else if (item.remove) removeAnswered(item, status, text);
     else {
+      // changed meanwhile by someone else: nothing of the clerk's goes over it before they have seen it
+      if (status === 409) queue = queue.filter(function (it) { return it.key !== item.key; });
       merge(text, item, status);
-      var state = status === 200 ? null : (status === 422 ? "refused" : "conflict");
       item.fields.forEach(function (f) {
-        if (!isWaiting(f)) setState(f, state);  // typed again since: saved when the clerk leaves it
-        if (status === 422) f._refused = item.sent[f.id];
+        if (status === 200) f._acked = item.sent[f.id];
+        f._refused = status === 422 ? item.sent[f.id] : undefined;
+        if (isWaiting(f)) return;  // a newer value waits: its state stands
+        if (status === 200) setState(f, null);
+        else if (status === 422) setState(f, "refused");
+        else setState(f, f.value === savedValue(f) ? "conflict" : "refused");  // typed since: not saved
       });
-      if (status === 200 && item.key.indexOf("row:") !== 0) retryRefusedSiblings(item);
+      if (status === 200) {
+        if (item.key.indexOf("row:") !== 0) retryRefusedSiblings(item);
+        resendChangedSince(item);
+      }
     }
     finish();
+  }
+
+  // Typed over while its save was on its way, and already left: the newer value goes too.
+  function resendChangedSince(item) {
+    var active = document.activeElement;
+    var field = item.fields.filter(function (f) {
+      return !isWaiting(f) && f.value !== f._saved && f.value !== f._acked;
+    })[0];
+    if (field && !(item.row && item.row.contains(active) && item.key.indexOf("row:") === 0) && field !== active) enqueue(field);
+  }
+
+  // A document removed by someone else meanwhile: its removal is done; an edit of it is refused
+  // with the reason, and its fields stop counting as waiting.
+  function rowGone(item, text) {
+    if (item.remove) { item.row.remove(); renumber(); return; }
+    queue = queue.filter(function (it) { return it.row !== item.row; });
+    item.row.classList.add("refused-row");
+    item.fields.forEach(function (f) { setState(f, null); f.removeAttribute("data-save"); f.readOnly = true; });
+    var actions = $("td.actions", item.row);
+    $$(".msg", actions).forEach(function (m) { m.remove(); });
+    var message = document.createElement("p");
+    message.className = "msg error";
+    message.textContent = text;
+    if (actions) actions.appendChild(message);
   }
 
   function isWaiting(el) {
@@ -234,6 +292,7 @@
       if (before) old.insertBefore(n, live); else old.appendChild(n);
     });
     if (status === 422) return;  // what was typed stays, with the message, until it is corrected
+    if (status === 409) live._refused = undefined;
     var stored = twin.tagName === "SELECT" ? selectedValue(twin) : twin.value;
     if (twin.tagName === "SELECT") syncOptions(live, twin);
     live._saved = stored;
@@ -258,9 +317,13 @@
 
   function newRowFields(tr) { return $$("input.cell, select.cell", tr); }
 
+  function lockFields(tr, locked) {  // a document being added cannot be changed meanwhile
+    newRowFields(tr).forEach(function (f) { if (f.tagName === "SELECT") f.disabled = locked; else f.readOnly = locked; });
+  }
+
   function addDocument(tr) {
     var button = $("button[data-add]", tr);
-    if (!button) return;
+    if (!button || latest(tr.id)) return;  // already being added
     var fields = newRowFields(tr);
     if (!fields.some(function (f) { return f.value.trim() !== ""; })) {  // nothing typed: nothing to add
       if (tr.id !== "list-new") { tr.remove(); render(); }  // a refused document emptied: dropped
@@ -275,7 +338,7 @@
       pending.id = "list-pending-" + pendingRows;
       pending.classList.add("pending-row");
       $$("[id]", pending).forEach(function (n) { n.id = n.id.replace(/^new-/, "pending" + pendingRows + "-"); });
-      $$("input.cell, select.cell", pending).forEach(function (f, i) { f.value = fields[i].value; f.readOnly = true; });
+      $$("input.cell, select.cell", pending).forEach(function (f, i) { f.value = fields[i].value; });
       $("td.serial", pending).textContent = "…";
       $$(".msg", pending).forEach(function (m) { m.remove(); });
       var body = document.getElementById("list-body");
@@ -285,6 +348,9 @@
       fields.forEach(function (f) { f.value = ""; if (f.tagName === "SELECT") f.selectedIndex = 0; });
       fields[0].focus();
     }
+    lockFields(pending, true);
+    pending.classList.add("pending-row");
+    pending.classList.remove("refused-row");
     var data = {};
     $$("input.cell, select.cell", pending).forEach(function (f) { data["new:" + f.getAttribute("data-col")] = f.value; });
     var item = { key: pending.id, url: button.getAttribute("data-add"), add: data, row: pending,
@@ -300,13 +366,16 @@
     if (status === 200) {
       var tr = $("tr[id^='lrow-']", fragment(text));
       var focused = row.contains(document.activeElement);
-      row.replaceWith(tr);
+      if (document.getElementById(tr.id)) row.remove();  // sent twice, stored once: it is listed already
+      else row.replaceWith(tr);
       renumber();
       if (focused) { var first = $("#list-new .cell"); if (first) first.focus(); }
       return;
     }
     // refused: the document stays as a row of its own with the messages, to correct and add again
     row.classList.add("refused-row");
+    row.classList.remove("pending-row");
+    lockFields(row, false);
     $("td.serial", row).textContent = "!";
     var answer = fragment(text);
     $$(".msg", row).forEach(function (m) { m.remove(); });
@@ -316,7 +385,6 @@
       $$(".msg", td).forEach(function (m) { target.appendChild(m); });
     });
     $$("input.cell, select.cell", row).forEach(function (f) {  // the fields with a message are marked
-      f.readOnly = false;
       setState(f, $(".msg", f.closest("td")) ? "refused" : null);
     });
   }
@@ -325,11 +393,10 @@
     var question = button.getAttribute("data-question");
     if (question && !window.confirm(question)) return;
     var tr = button.closest("tr");
-    var key = "remove:" + tr.id;
-    var item = { key: key, url: button.getAttribute("data-remove"), remove: true, row: tr, fields: [], sent: {} };
-    item.key = "row:" + tr.id.replace("lrow-", "");
-    queue = queue.filter(function (it) { return it.key !== item.key; });  // its edits no longer matter
-    item.key = key;
+    var item = { key: "remove:" + tr.id, url: button.getAttribute("data-remove"), remove: true, row: tr, fields: [], sent: {} };
+    // its edits not yet sent no longer matter (one on its way is answered first)
+    queue = queue.filter(function (it) { return it.row !== tr || it.attempted; });
+    $$("[data-save]", tr).forEach(function (f) { setState(f, null); });
     tr.classList.add("removing");
     queue.push(item);
     pump();
@@ -354,25 +421,31 @@
 
   // --- the page's word on what is saved ------------------------------------------------------
 
+  // What is not saved, one state per cell or document (a document's fields count once): the worst
+  // of its fields' states, refused before failed before on its way.
+  var RANK = { refused: 3, failed: 2, saving: 1, queued: 1 };
   function unsaved() {
-    return $$("[data-save]").filter(function (el) {
-      var st = el.getAttribute("data-state");
-      return st && st !== "conflict";
+    var by = {};
+    $$("[data-save][data-state]").forEach(function (el) {
+      var st = el.getAttribute("data-state"), key = keyOf(el);
+      if (RANK[st] && (!by[key] || RANK[st] > RANK[by[key]])) by[key] = st;
     });
+    return Object.keys(by).map(function (k) { return by[k]; });
   }
 
   function render() {
     var box = document.getElementById("save-status");
     if (!box) return;
     var waiting = unsaved();  // queued, saving, failed or refused
-    var refused = waiting.filter(function (el) { return el.getAttribute("data-state") === "refused"; }).length;
-    var failed = waiting.filter(function (el) { return el.getAttribute("data-state") === "failed"; }).length;
+    var count = function (st) { return waiting.filter(function (w) { return w === st; }).length; };
+    var refused = count("refused"), failed = count("failed");
     var moving = waiting.length - refused - failed;
     var docs = $$("tr.pending-row, tr.refused-row").length;
+    var what = $("[data-row]") || $("tr.new-row") ? " văn bản" : " ô";
     var parts = [];
-    if (moving) parts.push("đang lưu " + moving + " ô");
-    if (failed) parts.push(failed + " ô chưa lưu được" + (blocked ? "" : " (sẽ tự gửi lại)"));
-    if (refused) parts.push(refused + " ô bị từ chối, xem lời nhắn bên cạnh");
+    if (moving) parts.push("đang lưu " + moving + what);
+    if (failed) parts.push(failed + what + " chưa lưu được" + (blocked ? "" : " (sẽ tự gửi lại)"));
+    if (refused) parts.push(refused + what + " bị từ chối, xem lời nhắn bên cạnh");
     if (docs) parts.push(docs + " văn bản chưa thêm xong");
     box.textContent = parts.length ? "Chưa lưu hết: " + parts.join("; ") + "." : "Đã lưu tất cả.";
     var docsRefused = $$("tr.refused-row").length;
@@ -412,7 +485,10 @@
       target = step > 0 ? those[0] : those[those.length - 1];
     }
     if (target) { target.focus(); if (target.select) target.select(); }
-    else if (fieldsOf(from).some(needsSave)) enqueue(from);  // the last cell: Enter saves it where it is
+    else {  // the last cell: Enter saves it where it is, ready to be typed over
+      if (fieldsOf(from).some(needsSave)) enqueue(from);
+      if (from.select) from.select();
+    }
   }
 
   document.addEventListener("keydown", function (evt) {
@@ -425,20 +501,19 @@
     } else if (evt.key === "Enter" && isSaveInput(el) && !evt.isComposing) {
       evt.preventDefault();
       move(el, evt.shiftKey ? -1 : 1);
-    } else if (evt.key === "Escape" && isSaveInput(el)) {  // back to the stored value
+    } else if (evt.key === "Escape" && isSaveInput(el)) {  // back to the stored value (this field only)
       evt.preventDefault();
       var key = keyOf(el);
-      queue = queue.filter(function (it) { return it.key !== key; });
-      fieldsOf(el).forEach(function (f) {
-        f.value = savedValue(f);
-        if (f.getAttribute("data-state") === "refused") {
-          var td = f.closest("td");
-          $$(".msg.error", td).forEach(function (m) { m.remove(); });
-          td.classList.remove("has-error");
-          f.removeAttribute("aria-invalid");
-        }
-        setState(f, null);
-      });
+      if (!el.getAttribute("data-row")) queue = queue.filter(function (it) { return it.key !== key || it.attempted; });
+      el.value = target(el);
+      var last = latest(key);
+      if (!last && el.getAttribute("data-state") === "refused") {
+        var td = el.closest("td");
+        $$(".msg.error", td).forEach(function (m) { m.remove(); });
+        td.classList.remove("has-error");
+        el.removeAttribute("aria-invalid");
+      }
+      if (!el.getAttribute("data-row")) setState(el, last ? (last === inFlight ? "saving" : "failed") : null);
       if (el.select) el.select();
       render();
     }
@@ -456,6 +531,7 @@
   document.addEventListener("focusout", function (evt) {
     var el = evt.target;
     var tr = el.closest && el.closest("tr[id^='lrow-']");
+    if (tr && (tr.classList.contains("removing") || !document.contains(tr))) return;  // going: nothing to save
     if (tr) {  // anything of a document's row (its fields, its Xóa): saved once the focus leaves the row
       var to = evt.relatedTarget;
       if (to && to.closest && to.closest("tr") === tr) return;
@@ -464,6 +540,7 @@
       return;
     }
     if (isSaveInput(el) && needsSave(el)) enqueue(el);
+    else if (isSaveInput(el) && el.getAttribute("data-state") === "failed") retryNow();  // typed again: try now
   });
   document.addEventListener("change", function (evt) {
     var el = evt.target;
@@ -478,7 +555,7 @@
 
   window.addEventListener("beforeunload", function (evt) {
     var active = document.activeElement;
-    var typing = isSaveInput(active) && needsSave(active);
+    var typing = isSaveInput(active) && fieldsOf(active).some(needsSave);
     if (unsaved().length || inFlight || queue.length || typing || $$("tr.pending-row, tr.refused-row").length) {
       evt.preventDefault();
       evt.returnValue = "";
