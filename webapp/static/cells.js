@@ -203,7 +203,7 @@
         if (status === 200) f._acked = item.sent[f.id];
         f._refused = status === 422 ? item.sent[f.id] : undefined;
         if (isWaiting(f)) return;  // a newer value waits: its state stands
-        if (status === 200) setState(f, null);
+        if (status === 200) showSaved(f);
         else if (status === 422) setState(f, "refused");
         else setState(f, f.value === savedValue(f) ? "conflict" : "refused");  // typed since: not saved
       });
@@ -213,6 +213,12 @@
       }
     }
     finish();
+  }
+
+  // A cell just stored says so for a moment (its state then goes back to none: saved).
+  function showSaved(el) {
+    setState(el, "saved");
+    setTimeout(function () { if (el.getAttribute("data-state") === "saved") setState(el, null); }, 1500);
   }
 
   // Typed over while its save was on its way, and already left: the newer value goes too.
