@@ -285,7 +285,10 @@ def test_any_text_typed_in_a_list_row(clerk):
                 assert [r[0] for r in after] == [r[0] for r in rows]
                 assert next(r for r in after if r[0] == row_id)[1] == data
             else:
-                assert len(after) == len(rows) + 1 and after[-1][1] == data
+                if any(r[1] == data for r in rows):  # a document already listed is not added twice
+                    assert after == rows
+                else:
+                    assert len(after) == len(rows) + 1 and after[-1][1] == data
         else:
             assert after == rows, (status, fields)
         assert_part_is_valid()
