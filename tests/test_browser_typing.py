@@ -469,7 +469,12 @@ def test_table_one_edit_in_place_and_remove_with_its_button(browser, live_server
         assert session.get(ListRow, int(row_id)).data["co_quan"] == "Ban Thường vụ Đảng ủy"
     count = page.locator("#list-body tr[id^='lrow-']").count()
     page.on("dialog", lambda d: d.accept())
-    page.click(f"#lrow-{row_id} button[data-remove]")
+    with in_app() as session:
+        version = session.get(ListRow, int(row_id)).version
+    with page.expect_request(lambda r: r.url.endswith("/delete")) as removal:
+        page.click(f"#lrow-{row_id} button[data-remove]")
+    # sent with the version the page shows: a page drawn before someone's correction cannot remove it
+    assert f"v%3Arow%3A{row_id}={version}" in (removal.value.post_data or "")
     page.wait_for_function(f"() => !document.getElementById('lrow-{row_id}')")
     with in_app() as session:
         assert session.get(ListRow, int(row_id)) is None

@@ -111,18 +111,16 @@
       Object.keys(item.add).forEach(function (name) { data.append(name, item.add[name]); });
       return data;
     }
-    if (item.key.indexOf("row:") === 0) {
+    // versions are read now: an earlier answer may have moved them on
+    if (item.remove || item.key.indexOf("row:") === 0) {  // a document: its fields (an edit), its version
       item.fields.forEach(function (f) { data.append(f.name, item.sent[f.id]); });
-      var v = $("input[name='v:" + item.key + "']", item.row);
+      var v = $("input[name^='v:row:']", item.row);
       if (v) data.append(v.name, v.value);
-    } else if (!item.remove) {
+    } else {
       var field = item.fields[0];
       data.append("value", item.sent[field.id]);
-      var version = $("input[name^='v:']", field.closest("td"));  // read now: an earlier answer may have moved it on
+      var version = $("input[name^='v:']", field.closest("td"));
       if (version) data.append("version", version.value);
-    } else {
-      var rv = $("input[name='v:" + item.key + "']", item.row);
-      if (rv) data.append(rv.name, rv.value);
     }
     return data;
   }
