@@ -23,7 +23,7 @@ from ..workflow import (VIA_COMPILER, Refused, closed_reason, in_campaign, open_
                         status_of)
 from .forms import SubmitPartForm
 from .service import (DOCUMENT, ROW_GONE, Conflict, NotOwned, RowGone, UnitList, UnitTable, conflict_message,
-                      list_cells, unit_part)
+                      list_cells, owned_groups, unit_part)
 
 bp = Blueprint("entry", __name__)
 
@@ -97,12 +97,14 @@ def editable_part(campaign_code: str, table_code: str, row_key: str | None = Non
     return part
 
 
-LOCKED = 423
+def plain_reason(reason: str, status: int):
+    """A script's write refused as a whole, with the reason as plain text: 423 the part cannot be
+    written now, 410 the document is gone."""
+    return reason, status, {"Content-Type": "text/plain; charset=utf-8"}
 
 
 def locked(reason: str):
-    """The answer to a script's write that cannot be done now: 423 with the reason as plain text."""
-    return reason, LOCKED, {"Content-Type": "text/plain; charset=utf-8"}
+    return plain_reason(reason, 423)
 
 
 def refused(part, reason: str):
@@ -119,7 +121,7 @@ def gone(part):
     """A document edited or removed after someone else removed it: for a script 410 with the reason
     as text (only that row is concerned, the part stays open); a plain form the page again."""
     if htmx:
-        return ROW_GONE, 410, {"Content-Type": "text/plain; charset=utf-8"}
+        return plain_reason(ROW_GONE, 410)
     return refused(part, ROW_GONE)
 
 
@@ -176,8 +178,6 @@ def home():
 
 
 def render_table(campaign: Campaign, unit: Unit, part, status: int = 200, **extra):
-    from .service import owned_groups
-
     table = part.table
     # ‹ Biểu / Biểu › go through the unit's own tables only (one query for all of them), for its clerk
     # and for a compiler viewing it; the table shown stays in the sequence even when not the unit's.
