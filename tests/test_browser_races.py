@@ -16,7 +16,7 @@ import time
 import pytest
 from sqlalchemy import select
 
-from conftest import in_app, stored, unit_id
+from conftest import in_app, retype, stored, unit_id
 from test_browser_typing import DOCS, all_saved, network, open_table, type_document
 
 pytestmark = pytest.mark.browser
@@ -131,10 +131,7 @@ def test_escape_while_the_cells_save_is_on_its_way(browser, live_server):
     page = open_table(browser, live_server, "ln-02", SHORT)
     before = shown(page, "#cell-2019-xa_tong")
     network(page, latency_ms=SLOW)
-    page.click("#cell-2019-xa_tong")
-    page.keyboard.press("Control+A")
-    page.keyboard.type("30")
-    page.keyboard.press("Tab")
+    retype(page, "#cell-2019-xa_tong", "30")
     page.keyboard.press("Shift+Tab")
     page.keyboard.press("Escape")
     page.keyboard.press("Tab")
@@ -271,10 +268,7 @@ def correct_refused_document(page):
     type_document(page, (DOCS[0][0], DOCS[0][1], "31/02/2020", *DOCS[0][3:]), 0)
     page.wait_for_selector("tr.refused-row")
     network(page, latency_ms=SLOW)
-    page.click("#pending1-ngay_ban_hanh")
-    page.keyboard.press("Control+A")
-    page.keyboard.type(DOCS[0][2])
-    page.keyboard.press("Enter")
+    retype(page, "#pending1-ngay_ban_hanh", DOCS[0][2], "Enter")
 
 
 def test_refused_document_corrected_and_enter_pressed_twice_is_added_once(browser, live_server):
@@ -331,17 +325,12 @@ def test_leaving_the_page_with_a_document_edited_asks_first(browser, live_server
     typed address: nothing asks, and the change is lost (only the focused field is looked at)."""
     page = with_two_documents(browser, live_server)
     row_id = on_page(page)[0].removeprefix("lrow-")
-    page.click(f"#lrow-{row_id}-so_hieu")
-    page.keyboard.press("Control+A")
-    page.keyboard.type("55-NQ/ĐU")
-    page.keyboard.press("Tab")
+    retype(page, f"#lrow-{row_id}-so_hieu", "55-NQ/ĐU")
     asked = []
     page.on("dialog", lambda d: (asked.append(d.type), d.dismiss()))
     page.evaluate("() => { window.location.href = '/'; }")
     page.wait_for_timeout(500)
     assert asked == ["beforeunload"]
-
-
 
 
 def test_enter_in_a_document_being_added_does_not_add_it_twice(browser, live_server):
@@ -364,10 +353,7 @@ def test_escape_in_one_field_of_a_document_keeps_the_others(browser, live_server
     back that cell): the number typed a moment ago goes back too, and nothing says so."""
     page = with_two_documents(browser, live_server)
     row_id = on_page(page)[0].removeprefix("lrow-")
-    page.click(f"#lrow-{row_id}-so_hieu")
-    page.keyboard.press("Control+A")
-    page.keyboard.type("66-NQ/ĐU")
-    page.keyboard.press("Tab")
+    retype(page, f"#lrow-{row_id}-so_hieu", "66-NQ/ĐU")
     page.keyboard.type("9")
     page.keyboard.press("Escape")
     assert shown(page, f"#lrow-{row_id}-ngay_ban_hanh") == "05/03/2020"
