@@ -215,3 +215,38 @@ def retype(page, selector: str, text: str, key: str = "Tab"):
     page.keyboard.press("Control+A")
     page.keyboard.type(text)
     page.keyboard.press(key)
+
+
+# --- PostgreSQL: a scratch database per module (TEST_POSTGRES_URL names the server) ---------------
+
+PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def scratch_pg_database():
+    """Create a fresh PostgreSQL database; returns (SQLAlchemy URL, drop()). Skips without a server,
+    except under CI, where PostgreSQL is required."""
+    import uuid
+
+    psycopg = pytest.importorskip("psycopg")
+    try:
+        admin = psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as exc:
+        if under_ci():
+            pytest.fail(f"PostgreSQL is required under CI: {exc}")
+        pytest.skip(f"no PostgreSQL server: {exc}")
+    name = f"phuluc_test_{uuid.uuid4().hex[:10]}"
+    admin.execute(f'CREATE DATABASE "{name}"')
+    base = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
+
+    def drop():
+        admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        admin.close()
+    return f"{base}/{name}", drop
+
+
+@pytest.fixture(scope="module")
+def pg_url():
+    """A fresh, empty PostgreSQL database for the module, dropped after it."""
+    url, drop = scratch_pg_database()
+    yield url
+    drop()

@@ -6,8 +6,6 @@ only to create the scratch database). Without a server the tests are skipped, ex
 
 from __future__ import annotations
 
-import os
-import uuid
 
 import pytest
 from sqlalchemy import func, select
@@ -16,24 +14,7 @@ from conftest import DEMO_TODAY, login
 
 psycopg = pytest.importorskip("psycopg")
 
-ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture(scope="module")
-def pg_url():
-    try:
-        admin = psycopg.connect(ADMIN_URL, autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError as exc:
-        if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL is required under CI: {exc}")
-        pytest.skip(f"no PostgreSQL server: {exc}")
-    name = f"phuluc_test_{uuid.uuid4().hex[:10]}"
-    admin.execute(f'CREATE DATABASE "{name}"')
-    base = ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
-    yield f"{base}/{name}"
-    admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-    admin.close()
 
 
 @pytest.fixture(scope="module")
