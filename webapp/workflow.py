@@ -107,16 +107,23 @@ def closed_reason(campaign: Campaign, cu: CampaignUnit, via: str = "web", today:
 
 
 def lock_part(session: Session, campaign: Campaign, unit: Unit) -> CampaignUnit:
-    """Take the write lock of a unit's part for the rest of the transaction, and read its state.
+    """Take the write lock of a unit's part for the rest of the transaction, and read its state and
+    the campaign's as they stand under that lock (``campaign`` is refreshed in place).
 
     Checks read the unit's other values (a row's "of which ≤ total") and its status; two writes
     checked at the same time against the same old state could together break a rule or slip past a
     submission. Bumping the unit's revision first makes the second wait (SQLite's write lock,
-    PostgreSQL's row lock) and then re-read.
+    PostgreSQL's row lock) and then re-read. The campaign row is read again under a shared lock:
+    a close committed since the request began is seen, and a close asked for now waits until this
+    write ends (PostgreSQL; on SQLite the write lock already covers the whole database).
     """
     session.execute(update(CampaignUnit)
                     .where(CampaignUnit.campaign_id == campaign.id, CampaignUnit.unit_id == unit.id)
                     .values(revision=CampaignUnit.revision + 1))
+    fresh = session.scalar(select(Campaign).where(Campaign.id == campaign.id).with_for_update(read=True)
+                           .execution_options(populate_existing=True))
+    if fresh is not campaign:  # every caller passes the campaign of this session
+        raise RuntimeError("lock_part needs the campaign read in the same session")
     cu = session.scalar(select(CampaignUnit).where(CampaignUnit.campaign_id == campaign.id,
                                                    CampaignUnit.unit_id == unit.id)
                         .execution_options(populate_existing=True))
@@ -235,10 +242,9 @@ def submit(session: Session, campaign: Campaign, unit: Unit, user: User, confirm
 
 def accept(session: Session, campaign: Campaign, units: list[Unit], user: User) -> list[str]:
     """Accept submitted parts (several at once); returns the names of those not submitted, left as they are."""
-    _require_open(campaign)
     skipped = []
     for unit in units:
-        cu = lock_part(session, campaign, unit)
+        cu = _lock_open(session, campaign, unit)
         if cu.status != PART_SUBMITTED:
             skipped.append(unit.name)
             continue
@@ -266,12 +272,11 @@ def return_parts(session: Session, campaign: Campaign, units: list[Unit], user: 
         raise Refused("Ghi lý do trả lại để đơn vị biết cần sửa gì.")
     if len(reason) > 2000:
         raise Refused("Lý do trả lại dài quá 2.000 ký tự.")
-    _require_open(campaign)
     place = place or NotePlace()
     _check_place(campaign, place)
     skipped = []
     for unit in units:
-        cu = lock_part(session, campaign, unit)
+        cu = _lock_open(session, campaign, unit)
         if cu.status not in (PART_SUBMITTED, PART_ACCEPTED):
             skipped.append(unit.name)
             continue
@@ -284,9 +289,13 @@ def return_parts(session: Session, campaign: Campaign, units: list[Unit], user: 
     return skipped
 
 
-def _require_open(campaign: Campaign) -> None:
+def _lock_open(session: Session, campaign: Campaign, unit: Unit) -> CampaignUnit:
+    """lock_part for a compiler's decision, which only an open campaign takes (judged under the lock)."""
+    cu = lock_part(session, campaign, unit)
     if campaign.status != CAMPAIGN_OPEN:
+        session.rollback()
         raise Refused("Đợt báo cáo đã kết thúc: mở lại đợt trước khi duyệt, trả lại hay gia hạn.")
+    return cu
 
 
 def _check_place(campaign: Campaign, place: NotePlace) -> None:
@@ -311,8 +320,7 @@ def _check_place(campaign: Campaign, place: NotePlace) -> None:
 
 def reopen(session: Session, campaign: Campaign, unit: Unit, user: User) -> None:
     """Put an accepted part back to submitted, so that it can be corrected or returned."""
-    _require_open(campaign)
-    cu = lock_part(session, campaign, unit)
+    cu = _lock_open(session, campaign, unit)
     if cu.status != PART_ACCEPTED:
         session.rollback()
         raise Refused(f"Phần của {unit.name} chưa được duyệt: không cần mở lại.")
@@ -323,8 +331,7 @@ def reopen(session: Session, campaign: Campaign, unit: Unit, user: User) -> None
 
 def extend(session: Session, campaign: Campaign, unit: Unit, user: User, until: dt.date | None) -> None:
     """Grant the unit time until ``until`` (end of that day); None withdraws the extension."""
-    _require_open(campaign)
-    cu = lock_part(session, campaign, unit)
+    cu = _lock_open(session, campaign, unit)
     if until is not None and until < campaign_today():
         session.rollback()
         raise Refused("Ngày gia hạn phải từ hôm nay trở đi.")
@@ -332,6 +339,9 @@ def extend(session: Session, campaign: Campaign, unit: Unit, user: User, until: 
         session.rollback()
         raise Refused(f"Ngày gia hạn phải sau hạn chung ({fmt(campaign.deadline)}).")
     old = cu.extended_until
+    if old == until:  # granted already (a second click, another tab): nothing changes, nothing recorded
+        session.rollback()
+        return
     cu.extended_until = until
     _audit(session, campaign, unit, user, "extend", old=fmt(old) if old else None, new=fmt(until) if until else None)
     session.commit()
@@ -341,11 +351,16 @@ def set_campaign_status(session: Session, campaign: Campaign, user: User, status
     """Close the campaign (nothing can be entered, submitted or decided) or open it again."""
     if status not in (CAMPAIGN_OPEN, CAMPAIGN_CLOSED):
         raise Refused("Trạng thái không hợp lệ.")
-    if campaign.status == status:
-        return
-    old, campaign.status = campaign.status, status
-    _audit(session, campaign, None, user, "close" if status == CAMPAIGN_CLOSED else "open", old=old, new=status)
+    # One conditional UPDATE decides and changes at once: of two requests asking for the same
+    # state, the second finds it done (it waits for the first's row lock, then matches no row).
+    # On PostgreSQL it also waits for the writes under way, which hold the campaign's shared lock.
+    changed = session.execute(update(Campaign).where(Campaign.id == campaign.id, Campaign.status != status)
+                              .values(status=status)).rowcount
+    if changed:
+        _audit(session, campaign, None, user, "close" if status == CAMPAIGN_CLOSED else "open",
+               old=CAMPAIGN_OPEN if status == CAMPAIGN_CLOSED else CAMPAIGN_CLOSED, new=status)
     session.commit()
+    session.refresh(campaign)
 
 
 def open_notes(session: Session, campaign: Campaign, unit: Unit) -> list[ReturnNote]:
