@@ -30,7 +30,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import _app_on_copy, _make_app, login, stored
+from conftest import PG_ADMIN_URL, _app_on_copy, _make_app, login, stored, under_ci
 
 PROJECT = Path(__file__).resolve().parent.parent
 URL = "/campaigns/kl49-2024/tables/{}"
@@ -58,9 +58,22 @@ def app(today_demo_db, tmp_path):
     yield from _app_on_copy(today_demo_db, tmp_path)
 
 
+def page_versions(page: str) -> dict[str, str]:
+    """The version of each cell ("row:col") a page or a save's answer shows in its hidden v: field."""
+    return {html.unescape(key): version for key, version in re.findall(r'name="v:([^"]+)" value="([^"]*)"', page)}
+
+
 def save_cell(client, table, row, col, value):
-    """One cell as the page's script saves it (entry.save_cell)."""
-    return client.post(URL.format(table) + f"/cells/{row}/{col}", data={"value": value})
+    """One cell as the page's script saves it (entry.save_cell): the value and the version shown,
+    the one the table page showed first, then the one each stored save answers with."""
+    versions = client.__dict__.setdefault("cell_versions", {})
+    if table not in versions:
+        versions[table] = page_versions(client.get(URL.format(table)).get_data(as_text=True))
+    response = client.post(URL.format(table) + f"/cells/{row}/{col}",
+                           data={"value": value, "version": versions[table].get(f"{row}:{col}", "")})
+    if response.status_code == 200:
+        versions[table].update(page_versions(response.get_data(as_text=True)))
+    return response
 
 
 def read_cell(path, unit_code, table, row, col):
@@ -329,6 +342,10 @@ class Browser:
         self.base = base
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
         self.token = ""
+        self.versions: dict[tuple[str, str], str] = {}  # (table, "row:col") -> the version shown
+
+    def read_versions(self, table: str, page: str) -> None:
+        self.versions.update({(table, key): version for key, version in page_versions(page).items()})
 
     def get(self, path: str) -> tuple[str, str]:
         with self.opener.open(self.base + path, timeout=10) as response:
@@ -343,15 +360,21 @@ class Browser:
             assert "/login" not in response.geturl(), "sign-in refused"
         _, page = self.get(URL.format("II.1.5"))  # the page's script takes the token from this meta tag
         self.token = html.unescape(re.search(r'<meta name="csrf-token" content="([^"]+)"', page).group(1))
+        for table in {cell[0] for stream in STREAMS for cell in stream}:
+            self.read_versions(table, self.get(URL.format(table))[1])
 
     def save(self, table: str, row: str, col: str, value: str) -> int:
-        """POST one cell as the page's script does; the status, once the whole answer has arrived."""
+        """POST one cell as the page's script does (its value and the version shown); the status, once
+        the whole answer has arrived. A stored save's answer carries the cell's new version."""
+        form = {"value": value, "version": self.versions.get((table, f"{row}:{col}"), "")}
         request = urllib.request.Request(
-            self.base + URL.format(table) + f"/cells/{row}/{col}", data=urllib.parse.urlencode({"value": value}).encode(),
+            self.base + URL.format(table) + f"/cells/{row}/{col}", data=urllib.parse.urlencode(form).encode(),
             headers={"X-CSRFToken": self.token})
         try:
             with self.opener.open(request, timeout=10) as response:
-                response.read()
+                answer = response.read().decode()
+                if response.status == 200:
+                    self.read_versions(table, answer)
                 return response.status
         except urllib.error.HTTPError as refused:
             return refused.code
@@ -363,30 +386,56 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(database: Path, log) -> tuple[subprocess.Popen, str]:
-    """`flask --app wsgi run` on ``database`` with the real configuration (CSRF on, production)."""
-    port = free_port()
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}", "SECRET_KEY": "durability-test",
-           "APP_ENV": "production", "FLASK_DEBUG": "0"}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "flask", "--app", "wsgi", "run", "--host", "127.0.0.1", "--port", str(port),
-         "--no-reload", "--no-debugger", "--with-threads"],
-        cwd=PROJECT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
+def wait_until_up(server: subprocess.Popen, base: str, log) -> str:
     deadline = time.monotonic() + 20
     while True:
         try:
             with urllib.request.urlopen(base + "/login", timeout=2) as response:
                 if response.status == 200:
-                    return server, base
+                    return base
         except OSError:
             pass
         if server.poll() is not None or time.monotonic() > deadline:
-            server.kill()
-            server.wait()
+            kill_server(server)
             log.flush()
             raise AssertionError("the server did not start:\n" + Path(log.name).read_text()[-2000:])
         time.sleep(0.05)
+
+
+def kill_server(server: subprocess.Popen) -> None:
+    """SIGKILL to the server's whole process group (started with start_new_session): a gunicorn
+    master and its workers die at the same instant, as in a crash."""
+    try:
+        os.killpg(server.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    server.wait(timeout=10)
+
+
+def production_env(database_url: str) -> dict[str, str]:
+    return {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "durability-test",
+            "APP_ENV": "production", "FLASK_DEBUG": "0"}
+
+
+def start_server(database: Path, log) -> tuple[subprocess.Popen, str]:
+    """`flask --app wsgi run` on ``database`` with the real configuration (CSRF on, production)."""
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "run", "--host", "127.0.0.1", "--port", str(port),
+         "--no-reload", "--no-debugger", "--with-threads"],
+        cwd=PROJECT, env=production_env(f"sqlite:///{database}"), stdout=log, stderr=subprocess.STDOUT,
+        start_new_session=True)
+    return server, wait_until_up(server, f"http://127.0.0.1:{port}", log)
+
+
+def start_gunicorn(database_url: str, log) -> tuple[subprocess.Popen, str]:
+    """`gunicorn -w 2 wsgi:app` on ``database_url``, as the README runs it in production."""
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "wsgi:app"],
+        cwd=PROJECT, env=production_env(database_url), stdout=log, stderr=subprocess.STDOUT,
+        start_new_session=True)
+    return server, wait_until_up(server, f"http://127.0.0.1:{port}", log)
 
 
 # Cells of Xã Lộc Khánh (ln-16, which has filled nothing) whose rules rising values never break:
@@ -395,11 +444,15 @@ STREAMS = [
     [("II.1.5", str(year), "xa_tong") for year in range(2019, 2024)],
     [("II.1.3", str(year), col) for year in range(2019, 2024) for col in ("tong_md1", "tong_md2", "tai_mu_chu")],
 ]
+CELL_QUERY = ("SELECT cv.num FROM cell_value cv JOIN unit u ON u.id = cv.unit_id "
+              "WHERE u.code = {0} AND cv.table_code = {0} AND cv.row_key = {0} AND cv.col_key = {0}")
 
 
-def test_an_acknowledged_save_survives_the_server_being_killed(today_demo_db, tmp_path):
-    database = tmp_path / "live.sqlite"
-    shutil.copy(today_demo_db, database)
+def kill_during_saves(start, read_cells, after_kill, tmp_path) -> None:
+    """Three rounds of: start the server (``start(log)``), sign in as ln-16 and save two streams of
+    cells at once, SIGKILL the server at a random moment, then check with the server down that every
+    acknowledged save is stored (``read_cells(cells)``: {cell: number}) and that a save sent but not
+    answered is stored whole or not at all. ``after_kill(round_no)`` checks the database itself."""
     seed = int(os.environ.get("DURABILITY_SEED", time.time_ns() % 1_000_000))
     rng = random.Random(seed)
     acked: dict[tuple[str, str, str], int | None] = {cell: None for stream in STREAMS for cell in stream}
@@ -409,7 +462,7 @@ def test_an_acknowledged_save_survives_the_server_being_killed(today_demo_db, tm
     # each round kills after between low and high answered saves
     for round_no, (low, high) in enumerate([(0, 4), (6, 16), (18, 36)]):
         log = (tmp_path / f"server-{round_no}.log").open("w")
-        server, base = start_server(database, log)
+        server, base = start(log)
         killed = False
         try:
             browser = Browser(base)
@@ -451,25 +504,24 @@ def test_an_acknowledged_save_survives_the_server_being_killed(today_demo_db, tm
                 time.sleep(0.001)
             time.sleep(rng.uniform(0, 0.03))
             delay = time.monotonic() - started
-            os.kill(server.pid, signal.SIGKILL)
+            kill_server(server)
             killed = True
-            server.wait(timeout=10)
             for thread in threads:
                 thread.join(timeout=15)
                 assert not thread.is_alive()
         finally:
             if not killed:
-                server.kill()
-                server.wait()
+                kill_server(server)
             log.close()
         assert not refused, f"seed {seed}: saves refused: {refused}"
 
-        # nothing restarted: open the file as the crash left it (with its -wal)
-        assert integrity(database) == ["ok"], f"seed {seed}, round {round_no}"
+        # nothing restarted: read the database as the crash left it
+        after_kill(round_no, seed)
         pending = {cell: value for cell, value in in_flight.values()}
         unanswered_stored = 0
+        now_stored = read_cells(list(acked))
         for cell, last in acked.items():
-            now = read_cell(database, "ln-16", *cell)
+            now = now_stored[cell]
             allowed = {last, pending[cell]} if cell in pending else {last}
             assert now in allowed, (f"seed {seed}, round {round_no}: {cell} holds {now}, acknowledged {last}, "
                                     f"in flight {pending.get(cell)}")
@@ -479,3 +531,75 @@ def test_an_acknowledged_save_survives_the_server_being_killed(today_demo_db, tm
 
     print(f"durability seed {seed}: per round (kill after s, saves acknowledged, in flight at the kill, "
           f"of which stored without an answer): {figures}")
+
+
+def test_an_acknowledged_save_survives_the_server_being_killed(today_demo_db, tmp_path):
+    database = tmp_path / "live.sqlite"
+    shutil.copy(today_demo_db, database)
+
+    def after_kill(round_no, seed):  # the file as the crash left it (with its -wal)
+        assert integrity(database) == ["ok"], f"seed {seed}, round {round_no}"
+
+    kill_during_saves(lambda log: start_server(database, log),
+                      lambda cells: {cell: read_cell(database, "ln-16", *cell) for cell in cells},
+                      after_kill, tmp_path)
+
+
+@pytest.fixture(scope="module")
+def pg_demo_url(pg_url):
+    """The module's scratch PostgreSQL database, migrated, with the demo loaded today."""
+    from flask_migrate import upgrade
+
+    from webapp import create_app
+    from webapp.demo import load_demo
+    from webapp.extensions import db
+    from webapp.templating import local_today
+
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": pg_url, "SECRET_KEY": "test"})
+    with app.app_context():
+        upgrade()
+        assert load_demo(db.session, local_today())
+        db.session.remove()
+        db.engine.dispose()
+    return pg_url
+
+
+def require_gunicorn() -> None:
+    try:
+        import gunicorn  # noqa: F401
+    except ImportError:
+        if under_ci():
+            pytest.fail("gunicorn is required under CI (pip install -e '.[dev]')", pytrace=False)
+        pytest.skip("needs gunicorn (pip install -e '.[dev]')")
+
+
+@pytest.mark.postgres
+def test_an_acknowledged_save_survives_gunicorn_being_killed_on_postgresql(pg_demo_url, tmp_path):
+    """The same rounds against `gunicorn -w 2` on PostgreSQL: master and workers killed together, with
+    saves in the middle of their transactions; PostgreSQL rolls back what was not committed."""
+    require_gunicorn()
+    import psycopg
+
+    plain_url = pg_demo_url.replace("postgresql+psycopg://", "postgresql://", 1)
+    name = plain_url.rsplit("/", 1)[1]
+
+    def read_cells(cells):
+        with psycopg.connect(plain_url) as conn:
+            return {cell: (found[0] if (found := conn.execute(CELL_QUERY.format("%s"),
+                                                                ("ln-16", *cell)).fetchone()) else None)
+                    for cell in cells}
+
+    def after_kill(round_no, seed):
+        """The killed workers' connections end and their open transactions with them: nothing is left
+        holding a lock that the next server's saves would wait on."""
+        deadline = time.monotonic() + 10
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+            while True:
+                left = admin.execute("SELECT pid, state FROM pg_stat_activity WHERE datname = %s",
+                                     (name,)).fetchall()
+                if not left:
+                    return
+                assert time.monotonic() < deadline, f"seed {seed}, round {round_no}: still connected: {left}"
+                time.sleep(0.05)
+
+    kill_during_saves(lambda log: start_gunicorn(pg_demo_url, log), read_cells, after_kill, tmp_path)

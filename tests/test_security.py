@@ -367,3 +367,76 @@ def test_a_reset_or_a_password_change_signs_the_account_out_everywhere(app, admi
     assert response.status_code == 302 and "/login" in response.headers["Location"]
     # and the administrator's own session is untouched
     assert admin.get("/admin/units").status_code == 200
+
+
+# ------------------------------------------------------------------------------------------ caching
+# Whatever a signed-in user is shown or downloads is the unit's data: no browser or proxy cache may
+# keep it (a shared computer, Back after signing out). Static files keep their year-long cache.
+
+NO_STORE = "private, no-store"
+BASE = "/campaigns/kl49-2024"
+
+
+@pytest.mark.parametrize("path", ["/", f"{BASE}/tables/II.1.5", f"{BASE}/tables/I", "/password",
+                                  f"{BASE}/submit", "/no-such-page"])
+def test_a_clerks_pages_are_not_stored(clerk, path):
+    response = clerk.get(path)
+    assert response.status_code in (200, 404), path
+    assert response.mimetype == "text/html"
+    assert response.headers["Cache-Control"] == NO_STORE, path
+
+
+@pytest.mark.parametrize("path", [f"{BASE}/dashboard", f"{BASE}/appendix", f"{BASE}/breakdown/II.1.3",
+                                  f"{BASE}/units/ln-03", "/admin/units"])
+def test_the_staffs_pages_are_not_stored(admin, path):
+    response = admin.get(path)
+    assert response.status_code == 200, path
+    assert response.headers["Cache-Control"] == NO_STORE, path
+
+
+def test_htmx_fragments_are_not_stored(clerk, compiler):
+    fragment = compiler.get(f"{BASE}/appendix/II.1.5/cell?row=2019&col=tinh_tong", headers=htmx_headers("c"))
+    assert fragment.status_code == 200 and fragment.mimetype == "text/html"
+    assert fragment.headers["Cache-Control"] == NO_STORE
+    answer = clerk.post(f"{BASE}/tables/II.1.5/cells/2019/xa_tong", data={"value": "5"},
+                        headers=htmx_headers("xa_tong"))
+    assert answer.status_code < 500
+    assert answer.headers["Cache-Control"] == NO_STORE
+
+
+@pytest.mark.parametrize("who, path", [("clerk", f"{BASE}/template.xlsx"),
+                                       ("compiler", f"{BASE}/export.xlsx"),
+                                       ("compiler", f"{BASE}/template.xlsx?unit=ln-03"),
+                                       ("compiler", f"{BASE}/dashboard/chua-xong.csv")])
+def test_downloads_of_the_units_data_are_not_stored(request, who, path):
+    response = request.getfixturevalue(who).get(path)
+    assert response.status_code == 200 and response.headers["Content-Disposition"].startswith("attachment")
+    assert response.headers["Cache-Control"] == NO_STORE
+
+
+def test_a_redirect_after_sign_in_and_sign_out_is_not_stored(client):
+    signed_in = client.post("/login", data={"username": "ln-02", "password": "demo123"})
+    assert signed_in.status_code == 302 and signed_in.headers["Cache-Control"] == NO_STORE
+    signed_out = client.post("/logout")
+    assert signed_out.status_code == 302
+    # signed out: the login page is the same for everyone and is left as it was
+    assert "no-store" not in client.get("/login").headers.get("Cache-Control", "")
+
+
+def test_static_files_keep_their_long_cache_for_a_signed_in_user(clerk):
+    from webapp.assets import LONG_CACHE
+
+    page = clerk.get(f"{BASE}/tables/II.1.3").get_data(as_text=True)
+    urls = re.findall(r'(?:href|src)="(/static/[^"]+\?v=[^"]+)"', page)
+    assert len(urls) >= 3
+    for url in urls:
+        response = clerk.get(url)
+        assert response.status_code == 200 and response.headers["Cache-Control"] == LONG_CACHE, url
+    # an unversioned URL keeps Flask's revalidation
+    assert clerk.get("/static/app.css").headers["Cache-Control"] == "no-cache"
+
+
+def test_a_views_own_cache_control_is_kept(admin):
+    """The password slip says no-store itself; the hook does not rewrite a view's choice."""
+    response = reset(admin, "ln-03")
+    assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"

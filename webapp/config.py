@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
+import stat
+import time
 from pathlib import Path
 
 from .domain.archive import MAX_FILE_BYTES
+
+log = logging.getLogger(__name__)
 
 
 class Config:
@@ -37,15 +42,40 @@ def from_environment(environ=os.environ) -> dict:
 
 
 def resolve_secret_key(app_env: str, configured: str | None, instance_path: str) -> str:
-    """The configured secret; in production a missing one is an error, elsewhere one is made and kept."""
+    """The configured secret; in production a missing one is an error, elsewhere one is made and kept
+    in ``instance/secret_key``, a file only its owner can read (0600).
+
+    The file is created with O_CREAT|O_EXCL and mode 0600 in one step, so it is never readable by
+    others, not even for a moment, and of several workers starting together one makes the key and
+    the others read it. A key file found readable by its group or others is narrowed to 0600, with a
+    warning: anyone who read it could sign session cookies for any account."""
     if configured:
         return configured
     if app_env == "production":
         raise RuntimeError("SECRET_KEY must be set when APP_ENV=production")
     path = Path(instance_path) / "secret_key"
-    if path.exists():
-        return path.read_text().strip()
-    key = secrets.token_hex(32)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(key)
+    key = secrets.token_hex(32)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return _read_existing_key(path)
+    with os.fdopen(fd, "w") as f:  # 0o600 & ~umask: never wider than the owner's
+        f.write(key)
+        f.flush()
+        os.fsync(f.fileno())
     return key
+
+
+def _read_existing_key(path: Path) -> str:
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        path.chmod(0o600)
+        log.warning("%s was readable by others (mode %04o): narrowed to 0600. If others could read it, "
+                    "replace the key (delete the file and restart: everyone signs in again).", path, mode)
+    for _ in range(50):  # a worker that lost the race may find the file before its key is written
+        key = path.read_text().strip()
+        if key:
+            return key
+        time.sleep(0.02)
+    raise RuntimeError(f"{path} is empty: delete it to have a new key made")
