@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import io
+import os
 import random
+import subprocess
 from decimal import Decimal
 
 import openpyxl
 import pytest
 from sqlalchemy import func, select, update
 
-from conftest import in_app, login, stored
+from conftest import in_app, login, stored, unit_id
 from webapp.domain.layout import build_layout
 from webapp.domain.outline import get_outline
 from webapp.domain.values import percent
@@ -366,3 +368,210 @@ def test_writing_to_an_unwritable_path_is_a_message_not_a_traceback(app):
         result = cli(app, *args)
         assert result.exit_code == 1 and "Không ghi được tệp /nonexistent/x.xlsx" in result.output
         assert "Traceback" not in result.output
+
+
+# --- table I re-imported: each document matched by the identity its row carries ---------------------
+
+LIST_LAYOUT = build_layout(OUTLINE.table("I"), YEARS, list_rows=0)
+ID_COLUMN = LIST_LAYOUT.width + 1  # 1-based: the hidden column just right of the printed table
+FIRST_DOC_ROW = LIST_LAYOUT.blocks[0].number_row + 2  # 1-based: the first body row
+
+
+def nine_documents(unit_code: str = "ln-02") -> list[int]:
+    """Store nine documents of table I for ``unit_code`` (as a clerk would); their row ids."""
+    from webapp.entry.service import UnitList
+    from webapp.models import Campaign, Unit
+
+    with in_app() as session:
+        campaign = session.scalar(select(Campaign).where(Campaign.code == "kl49-2024"))
+        unit = session.scalar(select(Unit).where(Unit.code == unit_code))
+        docs = UnitList(session, campaign, unit, OUTLINE.table("I"))
+        for i in range(9):
+            docs.add({"the_loai": CHOICES[i % len(CHOICES)], "so_hieu": f"{i + 1}-KH/ĐU",
+                      "ngay_ban_hanh": f"2020-0{i + 1}-1{i}", "trich_yeu": f"Văn bản số {i + 1} về khuyến học",
+                      "co_quan": "Đảng ủy xã Lộc Hòa"}, None, "web", commit=False)
+        session.commit()
+        return [r.id for r in docs.rows]
+
+
+@pytest.fixture
+def documents(app, tmp_path):
+    """ln-02 with nine documents, and its template written after them: (row ids, template path)."""
+    ids = nine_documents()
+    path = tmp_path / "ln-02-docs.xlsx"
+    assert cli(app, "template", "kl49-2024", "ln-02", "-o", str(path)).exit_code == 0
+    return ids, path
+
+
+def list_rows(unit_code: str = "ln-02") -> list[tuple[int, dict, int]]:
+    """(id, data, version) of the unit's documents, by id."""
+    with in_app() as session:
+        return [tuple(r) for r in session.execute(
+            select(ListRow.id, ListRow.data, ListRow.version).where(ListRow.unit_id == unit_id(unit_code))
+            .order_by(ListRow.id))]
+
+
+def last_event_id() -> int:
+    with in_app() as session:
+        return session.scalar(select(func.max(AuditEvent.id))) or 0
+
+
+def events_since(first: int) -> list[tuple[str, str | None]]:
+    """(action, row key) of the audit events recorded after ``first``."""
+    with in_app() as session:
+        return [tuple(e) for e in session.execute(select(AuditEvent.action, AuditEvent.row_key)
+                                                   .where(AuditEvent.id > first).order_by(AuditEvent.id))]
+
+
+def import_ln02(app, path):
+    result = cli(app, "import-xlsx", "kl49-2024", "ln-02", str(path))
+    assert result.exit_code == 0, result.stderr
+    return result
+
+
+def test_the_template_carries_each_documents_identity_in_a_hidden_locked_column_outside_the_print_area(documents):
+    ids, path = documents
+    wb = openpyxl.load_workbook(path)
+    ws = wb["I"]
+    letter = openpyxl.utils.get_column_letter(ID_COLUMN)
+    assert ws.column_dimensions[letter].hidden
+    assert [ws.cell(FIRST_DOC_ROW + i, ID_COLUMN).value for i in range(len(ids) + 1)] == ids + [None]
+    assert all(ws.cell(FIRST_DOC_ROW + i, ID_COLUMN).protection.locked for i in range(len(ids)))
+    assert ws.protection.sheet
+    last_col = openpyxl.utils.get_column_letter(ID_COLUMN - 1)
+    assert ws.print_area.split("!")[1].startswith("$A$1:$" + last_col + "$")
+    # the table's own cells are as before: TT numbered, the documents in the input columns
+    assert [ws.cell(FIRST_DOC_ROW + i, 1).value for i in range(3)] == [1, 2, 3]
+
+
+def test_reimporting_one_changed_document_records_one_edit_and_keeps_every_row(app, documents):
+    ids, path = documents
+    before = list_rows()
+    first = last_event_id()
+    row = FIRST_DOC_ROW + 3  # the fourth document
+    edit(path, [("I", f"E{row}", "Văn bản số 4, trích yếu đã sửa")])
+    result = import_ln02(app, path)
+    assert "1 giá trị thay đổi" in result.stderr
+    assert events_since(first) == [("list_edit", str(ids[3]))]
+    after = list_rows()
+    assert [r[0] for r in after] == ids
+    assert after[3][1]["trich_yeu"] == "Văn bản số 4, trích yếu đã sửa" and after[3][2] == before[3][2] + 1
+    assert [r for i, r in enumerate(after) if i != 3] == [r for i, r in enumerate(before) if i != 3]
+
+
+def test_reimporting_an_unchanged_template_records_nothing(app, documents):
+    _, path = documents
+    before = db_state()
+    result = import_ln02(app, path)
+    assert "0 giá trị thay đổi" in result.stderr
+    assert db_state() == before
+
+
+def test_a_document_cleared_in_the_sheet_is_one_deletion(app, documents):
+    ids, path = documents
+    first = last_event_id()
+    row = FIRST_DOC_ROW + 5
+    edit(path, [("I", f"{col}{row}", None) for col in "BCDEF"])
+    import_ln02(app, path)
+    assert events_since(first) == [("list_delete", str(ids[5]))]
+    assert [r[0] for r in list_rows()] == ids[:5] + ids[6:]
+
+
+def id_cell(row: int) -> str:
+    return f"{openpyxl.utils.get_column_letter(ID_COLUMN)}{row}"
+
+
+def new_document(row: int, so_hieu: str, identity=None) -> list[tuple[str, str, object]]:
+    """The edits that type a document into ``row`` of table I (and ``identity`` into its hidden cell)."""
+    changes = [("I", f"B{row}", CHOICES[0]), ("I", f"C{row}", so_hieu), ("I", f"D{row}", "03/05/2024"),
+               ("I", f"E{row}", "Văn bản mới"), ("I", f"F{row}", "Đảng ủy xã Lộc Hòa")]
+    return changes + ([("I", id_cell(row), identity)] if identity is not None else [])
+
+
+def test_a_document_typed_in_a_blank_row_is_one_addition(app, documents):
+    ids, path = documents
+    first = last_event_id()
+    edit(path, new_document(FIRST_DOC_ROW + len(ids), "99-KH/ĐU"))
+    import_ln02(app, path)
+    rows = list_rows()
+    assert [r[0] for r in rows[:-1]] == ids and rows[-1][1]["so_hieu"] == "99-KH/ĐU"
+    assert events_since(first) == [("list_add", str(rows[-1][0]))]
+
+
+def test_a_document_moved_to_another_row_keeps_its_identity(app, documents):
+    """A clerk who unprotects the sheet and sorts it moves the hidden identity with the row."""
+    ids, path = documents
+    wb = openpyxl.load_workbook(path)
+    ws = wb["I"]
+    top, bottom = FIRST_DOC_ROW, FIRST_DOC_ROW + len(ids) - 1
+    for col in range(2, ID_COLUMN + 1):  # swap the first and the last document, identities included
+        a, b = ws.cell(top, col), ws.cell(bottom, col)
+        a.value, b.value = b.value, a.value
+    wb.save(path)
+    before = db_state()
+    import_ln02(app, path)
+    assert db_state() == before
+
+
+@pytest.mark.parametrize("forged", ["other_unit", 10 ** 9, "abc", -3, 2.5, "=1+1", "own_twice"])
+def test_a_forged_identity_never_touches_another_units_document(app, documents, forged):
+    """An identity that is not one of this unit's documents (another unit's, a made-up one, or one
+    already used higher in the sheet) makes that row a new document of this unit."""
+    ids, path = documents
+    others = list_rows("ln-01")  # the town's document in the demo
+    identity = {"other_unit": others[0][0], "own_twice": ids[0]}.get(forged, forged)
+    before = list_rows()
+    first = last_event_id()
+    edit(path, new_document(FIRST_DOC_ROW + len(ids), "77-KH/ĐU", identity))
+    import_ln02(app, path)
+    assert list_rows("ln-01") == others
+    rows = list_rows()
+    assert rows[:-1] == before and rows[-1][1]["so_hieu"] == "77-KH/ĐU"
+    assert rows[-1][0] not in (others[0][0], *ids)
+    assert events_since(first) == [("list_add", str(rows[-1][0]))]
+
+
+def strip_identities(path) -> None:
+    """Make ``path`` look like a template written before rows carried their identity."""
+    wb = openpyxl.load_workbook(path)
+    ws = wb["I"]
+    for r in range(FIRST_DOC_ROW, ws.max_row + 1):
+        ws.cell(r, ID_COLUMN).value = None
+    wb.save(path)
+
+
+def test_an_old_template_without_identities_is_matched_by_content(app, documents):
+    ids, path = documents
+    strip_identities(path)
+    before = db_state()
+    import_ln02(app, path)  # unchanged: every document found by its content
+    assert db_state() == before
+    first = last_event_id()
+    edit(path, [("I", f"E{FIRST_DOC_ROW + 2}", "Đã sửa trong mẫu cũ")])
+    import_ln02(app, path)  # without identity a changed document cannot be told from a new one
+    rows = list_rows()
+    assert [r[0] for r in rows[:-1]] == ids[:2] + ids[3:] and rows[-1][1]["trich_yeu"] == "Đã sửa trong mẫu cũ"
+    assert sorted(a for a, _ in events_since(first)) == ["list_add", "list_delete"]
+
+
+SOFFICE = "/usr/bin/soffice"
+
+
+@pytest.mark.skipif(not os.path.exists(SOFFICE), reason="LibreOffice is not installed")
+def test_row_identities_survive_a_template_saved_again_by_libreoffice(app, documents, tmp_path):
+    ids, path = documents
+    out = tmp_path / "lo"
+    subprocess.run([SOFFICE, f"-env:UserInstallation=file://{tmp_path}/lo-profile", "--headless",
+                    "--convert-to", "xlsx", "--outdir", str(out), str(path)],
+                   check=True, capture_output=True, timeout=180)
+    saved = out / path.name
+    ws = openpyxl.load_workbook(saved)["I"]
+    assert ws.column_dimensions[openpyxl.utils.get_column_letter(ID_COLUMN)].hidden
+    before = db_state()
+    import_ln02(app, saved)
+    assert db_state() == before
+    first = last_event_id()
+    edit(saved, [("I", f"C{FIRST_DOC_ROW + 7}", "8-KH/ĐU (sửa)")])
+    import_ln02(app, saved)
+    assert events_since(first) == [("list_edit", str(ids[7]))]
+    assert [r[0] for r in list_rows()] == ids

@@ -16,9 +16,12 @@ import random
 import re
 import struct
 import subprocess
+import sys
 import time
 import tracemalloc
+import warnings
 import zipfile
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -43,6 +46,7 @@ YEARS = [2019, 2020, 2021, 2022, 2023]
 CAMPAIGN = "kl49-2024"
 BASE = f"/campaigns/{CAMPAIGN}"
 SOFFICE = "/usr/bin/soffice"
+PROJECT = Path(__file__).resolve().parent.parent
 UNIT, UNIT_NAME = "ln-16", "Xã Lộc Khánh"  # a commune the demo leaves open and empty
 SHEET = "xl/worksheets/sheet1.xml"  # table I
 INFLATED = "xl/worksheets/sheet9.xml"  # table II.1.8, which a commune does not fill
@@ -600,6 +604,42 @@ def test_formulas_where_values_belong_are_refused_on_upload_and_on_the_command_l
     path.write_bytes(data)
     result = cli(app, "import-xlsx", CAMPAIGN, UNIT, str(path))
     assert result.exit_code == 1 and sorted(result.stderr.splitlines()) == sorted(expected)
+    assert db_state() == before
+
+
+WHERE_MESSAGE = re.compile(r"^[^!\s]+![A-Z]{1,3}[0-9]+: \S")  # a contract line: Sheet!Cell: message
+
+
+def with_date_serial(data: bytes, serial: float) -> bytes:
+    """A document in the first row of table I whose date cell (formatted dd/mm/yyyy, as the template
+    writes it) holds ``serial``: 1e10 is far past any date openpyxl can convert."""
+    return with_cells(data, [("I", "B6", "Kế hoạch"), ("I", "C6", "1-KH"), ("I", "D6", serial),
+                             ("I", "E6", "Trích yếu"), ("I", "F6", "Cơ quan")])
+
+
+def test_a_date_serial_out_of_every_range_warns_nothing_from_the_reader(clerk):
+    data = with_date_serial(clerk.get(f"{BASE}/template.xlsx").data, 1e10)
+    owned = owned_for("xa")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _, errors = read_template(io.BytesIO(data), OUTLINE, YEARS, owned,
+                                  {"campaign": CAMPAIGN, "unit": UNIT, "outline": OUTLINE.ident})
+    assert [str(w.message) for w in caught] == []
+    assert errors == ["I!D6: Ngày không hợp lệ; nhập theo dạng ngày/tháng/năm, ví dụ 03/05/2024"]
+
+
+def test_import_xlsx_prints_only_sheet_cell_lines_on_stderr(app, clerk, tmp_path):
+    """The real command, in its own process: openpyxl's warning about the serial must not reach stderr."""
+    path = tmp_path / f"{UNIT}.xlsx"
+    path.write_bytes(with_date_serial(clerk.get(f"{BASE}/template.xlsx").data, 1e10))
+    before = db_state()
+    env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "SECRET_KEY": "test"}
+    done = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "import-xlsx", CAMPAIGN, UNIT, str(path)],
+                          cwd=PROJECT, env=env, capture_output=True, text=True, timeout=120)
+    lines = done.stderr.splitlines()
+    assert done.returncode == 1 and done.stdout == ""
+    assert lines and all(WHERE_MESSAGE.match(line) for line in lines), done.stderr
+    assert lines[0].startswith("I!D6: ")
     assert db_state() == before
 
 

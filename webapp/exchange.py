@@ -7,6 +7,7 @@ No Flask here: callers pass the session, the campaign, the unit and the user.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from typing import IO
 
 from sqlalchemy import select
@@ -16,7 +17,7 @@ from .domain.assembly import add_parts, unit_parts
 from .domain.importer import read_template
 from .domain.parts import Part
 from .domain.workbook import collector_paused, write_appendix, write_template
-from .entry.service import UnitList, UnitTable, owned_groups
+from .entry.service import UnitList, UnitTable, begin_write, owned_groups
 from .models import PART_ACCEPTED, PART_SUBMITTED, ROLE_COMPILER, Assignment, Campaign, CampaignUnit, Unit, User
 from .workflow import VIA_COMPILER_IMPORT, Refused, closed_reason, in_campaign, part_of
 
@@ -36,9 +37,16 @@ def expected_identity(campaign: Campaign, unit: Unit) -> dict[str, str]:
 def write_unit_template(session: Session, campaign: Campaign, unit: Unit, target: str | IO[bytes]) -> None:
     """The unit's Excel template, holding its current values."""
     outline = campaign.outline
-    part = unit_parts(session, campaign.id, outline, campaign.years, unit_id=unit.id).get(unit.id)
-    write_template(target, outline, campaign.years, part or Part(), owned_groups(session, campaign, unit),
-                   identity(campaign, unit))
+    part = unit_parts(session, campaign.id, outline, campaign.years, unit_id=unit.id).get(unit.id) or Part()
+    groups = owned_groups(session, campaign, unit)
+    for table in outline.tables:
+        if table.is_list and "rows" in groups.get(table.code, set()):
+            # the documents with their identity, which the template carries so that an import
+            # matches each row to the stored one (see _replace_list)
+            rows = UnitList(session, campaign, unit, table, groups[table.code]).rows
+            part.lists[table.code] = [r.data for r in rows]
+            part.list_ids[table.code] = [r.id for r in rows]
+    write_template(target, outline, campaign.years, part, groups, identity(campaign, unit))
 
 
 class ImportRefused(Exception):
@@ -74,7 +82,8 @@ def import_unit_template(session: Session, campaign: Campaign, unit: Unit, user:
             if not groups.get(table.code):
                 continue
             if table.is_list:
-                changed += _replace_list(session, campaign, unit, user, table, part.lists.get(table.code, []), via)
+                changed += _replace_list(session, campaign, unit, user, table, part.lists.get(table.code, []),
+                                         part.list_ids.get(table.code, []), via)
                 continue
             sheet = UnitTable(session, campaign, unit, table, groups[table.code])
             raw = {}
@@ -97,14 +106,45 @@ def import_unit_template(session: Session, campaign: Campaign, unit: Unit, user:
     return changed
 
 
-def _replace_list(session, campaign, unit, user, table, rows: list[dict[str, str]], via: str) -> int:
-    """Make the unit's list rows those of the template (unchanged rows are left alone)."""
+def _replace_list(session, campaign, unit, user, table, rows: list[dict[str, str]], ids: list[int | None],
+                  via: str) -> int:
+    """Make the unit's list rows those of the template, recording only what changed.
+
+    A row carrying the id of one of the unit's stored rows of this campaign and table is that row:
+    left alone when its fields are the same, else edited (one ``list_edit``, the row keeps its id
+    and history). A row carrying no id (a new document, or a template written before rows carried
+    their id) or an id that is not one of these rows (another unit's or campaign's, a removed row,
+    a made-up number, one already used higher in the sheet) never touches that row: it is the
+    stored row not otherwise matched that has exactly its fields, else a new row. Stored rows
+    matched by nothing are removed. New rows are added after the stored ones, in the template's
+    order (rows are listed in the order they were added). Read and written under the part's lock,
+    each edit and removal with the version read, as a page's would be.
+    """
+    begin_write(session, campaign, unit, via)  # the rows as they stand under the lock
     current = UnitList(session, campaign, unit, table)
-    if [r.data for r in current.rows] == rows:
-        return 0
+    stored = {r.id: r for r in current.rows}
+    wanted: dict[int, dict[str, str]] = {}  # stored row id → its fields in the template
+    unidentified: list[dict[str, str]] = []
+    for data, row_id in itertools.zip_longest(rows, ids[:len(rows)]):
+        if row_id in stored and row_id not in wanted:
+            wanted[row_id] = data
+        else:
+            unidentified.append(data)
+    unmatched = [r for r in current.rows if r.id not in wanted]
+    added: list[dict[str, str]] = []
+    for data in unidentified:
+        same = next((r for r in unmatched if r.data == data), None)
+        if same is None:
+            added.append(data)
+        else:
+            wanted[same.id] = data
+            unmatched.remove(same)
+    for row in unmatched:
+        current.delete(row, user, via, commit=False, expected_version=row.version)
     for row in list(current.rows):
-        current.delete(row, user, via, commit=False)
-    for data in rows:
+        if row.data != wanted[row.id]:
+            current.update(row, wanted[row.id], user, via, commit=False, expected_version=row.version)
+    for data in added:
         current.add(data, user, via, commit=False)
     return current.changes
 

@@ -8,13 +8,20 @@ It is opened read-only (streaming): only the sheets of the outline and _meta are
 a grid only down to its layout's last row, into a dict of the cells that hold something (openpyxl
 looks at the start of every sheet for its size when opening; no other sheet is read further).
 Each part is at most ``archive.MAX_PART_BYTES``, which bounds what reading a sheet costs.
-Nothing here raises on a bad file; problems come back as ``Sheet!Cell: message`` lines.
+Nothing here raises on a bad file; problems come back as ``Sheet!Cell: message`` lines, and
+nothing else: openpyxl's warnings about odd files (a date serial past any date, unsupported
+extensions) are silenced while a file is read, or they would reach stderr before the messages.
+A list table's rows come back with the identity each carries in the template's hidden column
+(``Part.list_ids``), so that an import can tell an edited document from a new one.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
+import threading
+import warnings
 from typing import IO, Any, NamedTuple
 
 import openpyxl
@@ -28,7 +35,7 @@ from .layout import Cell, LayoutRow, build_layout
 from .outline import Column, Outline, Table
 from .parts import Part
 from .values import REQUIRED_IN_ROW, ValueProblem, check_rules, parse_input
-from .workbook import APPENDIX_KIND, CAMPAIGN, KIND, META_SHEET, OUTLINE, UNIT, UNIT_NAME
+from .workbook import APPENDIX_KIND, CAMPAIGN, KIND, META_SHEET, OUTLINE, UNIT, UNIT_NAME, list_id_column
 
 XML_FORBIDDEN = ("Tệp chứa khai báo thực thể XML (DTD), điều mà Excel không bao giờ ghi; có thể là tệp "
                  "độc hại nên không được mở. Hãy tải mẫu mới, điền lại rồi nộp")
@@ -64,6 +71,12 @@ def read_template(source: str | os.PathLike | IO[bytes], outline: Outline, years
     problem = archive_problem(source)
     if problem:
         return Part(), [problem]
+    with _openpyxl_silenced():  # read-only: openpyxl parses (and warns) while the rows are read
+        return _read(source, outline, years, owned, expected)
+
+
+def _read(source: IO[bytes], outline: Outline, years: list[int], owned: dict[str, set[str]],
+          expected: dict[str, str]) -> tuple[Part, list[str]]:
     wb = _load(source)
     if isinstance(wb, str):
         return Part(), [wb]
@@ -92,6 +105,37 @@ def read_template(source: str | os.PathLike | IO[bytes], outline: Outline, years
         return Part(), [UNREADABLE.format(error=type(exc).__name__)]
     finally:
         wb.close()
+
+
+_silence_lock = threading.Lock()
+_silenced_reads = 0
+_silence: warnings.catch_warnings | None = None
+
+
+@contextlib.contextmanager
+def _openpyxl_silenced():
+    """No warning is shown while a template is read (openpyxl warns about odd cells with
+    ``warnings.warn``, which prints to stderr).
+
+    ``warnings.catch_warnings`` swaps the process-wide filter list and puts back, on leaving, the
+    list it found: two reads overlapping in two threads (the web server's) would leave the
+    "ignore" of the first one in place for good. So the filter is set once for all the reads
+    under way, by the first to start, and put back by the last to finish."""
+    global _silenced_reads, _silence
+    with _silence_lock:
+        if _silenced_reads == 0:
+            _silence = warnings.catch_warnings()
+            _silence.__enter__()
+            warnings.simplefilter("ignore")
+        _silenced_reads += 1
+    try:
+        yield
+    finally:
+        with _silence_lock:
+            _silenced_reads -= 1
+            if _silenced_reads == 0 and _silence is not None:
+                _silence.__exit__(None, None, None)
+                _silence = None
 
 
 def _load(source: Any) -> Workbook | str:
@@ -201,16 +245,19 @@ def _rows(ws: ReadOnlyWorksheet, width: int, max_row: int = MAX_ROW, values_only
         raise _Unparsable(_refusal(exc)) from exc
 
 
-def _cells(ws: ReadOnlyWorksheet, width: int, max_row: int = MAX_ROW, keep_rows: int = MAX_ROW) -> tuple[Cells, int]:
+def _cells(ws: ReadOnlyWorksheet, width: int, max_row: int = MAX_ROW, keep_rows: int = MAX_ROW,
+           data_width: int | None = None) -> tuple[Cells, int]:
     """The cells holding something in the first ``width`` columns (in memory: only the first
-    ``keep_rows`` rows), and one past the last 0-based row that holds a value or formula."""
+    ``keep_rows`` rows), and one past the last 0-based row that holds a value or formula in the
+    first ``data_width`` columns (all of them by default)."""
     cells: Cells = {}
     last = 0
+    data_width = width if data_width is None else data_width
     for r, row in enumerate(_rows(ws, width, max_row)):
         for c, xc in enumerate(row):
             if xc.value is None:
                 continue
-            if xc.data_type == "f" or not _is_blank(xc.value):
+            if c < data_width and (xc.data_type == "f" or not _is_blank(xc.value)):
                 last = r + 1
             if r < keep_rows:
                 cells[(r, c)] = XlCell(xc.value, xc.data_type)
@@ -311,13 +358,16 @@ def _rule_errors(table: Table, lrow: LayoutRow, numbers: dict[str, int | None], 
 # --------------------------------------------------------------------------------------------- list
 
 def _read_list(ws: ReadOnlyWorksheet, table: Table, years: list[int], groups: set[str], part: Part):
-    """Yield (address, message) for a list table, appending the unit's rows to ``part``.
+    """Yield (address, message) for a list table, appending the unit's rows to ``part`` and the
+    identity each row carries to ``part.list_ids`` (None where it carries none).
 
-    The whole sheet is parsed once, across the layout's width only (a value typed far below the
-    list must be found), keeping in memory no more rows than a list may have."""
+    The whole sheet is parsed once, across the layout's width and the hidden identity column only
+    (a value typed far below the list must be found), keeping in memory no more rows than a list
+    may have. An identity alone (its row blank) is no document."""
     probe = build_layout(table, years, list_rows=0)
     first = probe.blocks[0].number_row + 1  # the first body row (0-based)
-    cells, last = _cells(ws, probe.width, keep_rows=first + MAX_LIST_ROWS + 1)
+    id_col = list_id_column(probe)
+    cells, last = _cells(ws, id_col + 1, keep_rows=first + MAX_LIST_ROWS + 1, data_width=probe.width)
     last = max(last, first)  # one past the last body row holding anything (at least the first)
     if last - first > MAX_LIST_ROWS:
         yield f"A{last}", TOO_MANY_ROWS.format(last=last, limit=MAX_LIST_ROWS)
@@ -325,6 +375,7 @@ def _read_list(ws: ReadOnlyWorksheet, table: Table, years: list[int], groups: se
     layout = build_layout(table, years, list_rows=last - first)
     editable = "rows" in groups
     rows: list[dict[str, str]] = []
+    ids: list[int | None] = []
     for lrow in layout.rows:
         inputs = [c for c in lrow.cells if c.column.is_input]  # TT (serial) is the app's: ignored
         filled = [c for c in inputs if _is_formula(_xl(cells, c)) or not _is_blank(_xl(cells, c).value)]
@@ -350,8 +401,23 @@ def _read_list(ws: ReadOnlyWorksheet, table: Table, years: list[int], groups: se
             yield from sorted(problems, key=lambda p: _column_order(lrow, p[0]))
         else:
             rows.append(data)
+            ids.append(_row_id(cells.get((lrow.row, id_col), BLANK)))
     if rows:
         part.lists[table.code] = rows
+        part.list_ids[table.code] = ids
+
+
+def _row_id(xc: XlCell) -> int | None:
+    """The identity a list row carries (a stored row's id, as the template wrote it), or None when
+    there is none or it is not a positive whole number; whose row it is, the import decides."""
+    value = xc.value
+    if _is_formula(xc) or isinstance(value, bool):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # a spreadsheet program may store 12 as 12.0
+    elif isinstance(value, str) and value.strip().isdecimal() and value.strip().isascii():
+        value = int(value.strip())
+    return value if isinstance(value, int) and 0 < value < 2 ** 63 else None
 
 
 def _column_order(lrow: LayoutRow, address: str) -> int:

@@ -19,6 +19,10 @@ class Part:
     texts: dict[tuple[str, str, str], str] = field(default_factory=dict)
     # table code -> the rows of a list table, each {column key: text}; dates as ISO yyyy-mm-dd
     lists: dict[str, list[dict[str, str]]] = field(default_factory=dict)
+    # table code -> the identity of each of those rows (the stored row's id; None: a new row), beside
+    # ``lists`` in the same order: what a unit's template carries so that an import matches its rows
+    # to the stored ones. Not a value: parts holding the same values are equal whatever their ids.
+    list_ids: dict[str, list[int | None]] = field(default_factory=dict, compare=False)
 
     def number(self, table: str, row: str, col: str) -> int | None:
         return self.numbers.get((table, row, col))

@@ -425,6 +425,7 @@ def write_template(target: str | os.PathLike | IO[bytes], outline: Outline, year
     """Write a unit's Excel template holding its current values (``part``).
 
     ``owned``: table code → the column groups the unit fills (``b0g1`` …, ``rows`` for a list).
+    A list's rows carry their identity (``part.list_ids``) in a hidden column beside the table.
     ``identity``: written to the very hidden ``_meta`` sheet and the custom document properties;
     keys ``campaign`` (code), ``unit`` (code), ``unit_name``, ``outline`` (ident, ``kl49@1``),
     ``outline_digest`` and any others; ``kind`` is set to ``template``.
@@ -445,6 +446,8 @@ def write_template(target: str | os.PathLike | IO[bytes], outline: Outline, year
             widths = _column_widths(layout)
             _draw_frame(ws, st, layout, widths)
             _template_list(ws, st, meta, layout, rows, "rows" in groups, widths)
+            if rows:
+                _template_list_ids(ws, layout, part.list_ids.get(table.code, []))
         else:
             layout = build_layout(table, years)
             widths = _column_widths(layout)
@@ -502,6 +505,24 @@ def _template_list(ws: Worksheet, st: _Styles, meta: _Meta, layout: Layout, rows
                 _put(ws, cell.row, cell.col, 1, st.body(c, fill=OTHER_FILL, as_text=True))
         if height > 1:
             ws.set_row(lrow.row, _height(height))
+
+
+def list_id_column(layout: Layout) -> int:
+    """The 0-based column of a list sheet holding each row's identity: just right of the table,
+    outside the print area, hidden."""
+    return layout.width
+
+
+def _template_list_ids(ws: Worksheet, layout: Layout, ids: list[int | None]) -> None:
+    """Each stored row's id in the hidden, locked column beside it. Hidden and outside the print
+    area, it neither shows nor prints; locked on a protected sheet, it cannot be typed over; beside
+    the row, it moves with it when a clerk who unprotects the sheet sorts or moves rows. A row
+    typed into a blank line has none: a new document."""
+    col = list_id_column(layout)
+    ws.set_column(col, col, None, None, {"hidden": True})
+    for lrow, row_id in zip(layout.rows, ids):
+        if row_id is not None:
+            ws.write_number(lrow.row, col, row_id)
 
 
 def _template_value(column: Column, num: int | None, text: str | None) -> Any:
