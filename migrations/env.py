@@ -1,9 +1,11 @@
 import logging
+from contextlib import contextmanager
 from logging.config import fileConfig
 
 from flask import current_app
 
 from alembic import context
+from sqlalchemy import event
 
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
@@ -89,17 +91,87 @@ def run_migrations_online():
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 
+    # One transaction for the whole run, on every database: a run that fails at any step leaves
+    # the database as it was (version stamp, tables, triggers and rows).
+    conf_args["transaction_per_migration"] = False
+
     connectable = get_engine()
 
     with connectable.connect() as connection:
-        context.configure(
-            connection=connection,
-            target_metadata=get_metadata(),
-            **conf_args
-        )
+        if connection.dialect.name == "sqlite":
+            with sqlite_migration_connection(connection):
+                run_in_one_transaction(connection, conf_args, check_sqlite_references)
+        else:
+            run_in_one_transaction(connection, conf_args)
 
-        with context.begin_transaction():
-            context.run_migrations()
+
+def run_in_one_transaction(connection, conf_args, before_commit=None):
+    context.configure(
+        connection=connection,
+        target_metadata=get_metadata(),
+        # SQLite can roll back DDL too once the connection is set up by
+        # sqlite_migration_connection(); Alembic assumes it cannot by default.
+        transactional_ddl=True,
+        **conf_args
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+        if before_commit is not None:
+            before_commit(connection)
+
+
+@contextmanager
+def sqlite_migration_connection(connection):
+    """Set up the migration's own SQLite connection the way SQLite's documented procedure for
+    altering a table asks (https://www.sqlite.org/lang_altertable.html#otheralter):
+
+    - foreign keys off: batch mode rebuilds a table (CREATE _alembic_tmp_x, copy, DROP x,
+      RENAME), and with foreign keys on, DROP TABLE of a table other rows refer to fails
+      (the app turns them on for every connection); they are checked before the commit instead;
+    - pysqlite's own transaction handling off (isolation_level None), and an explicit BEGIN
+      whenever SQLAlchemy begins a transaction: pysqlite only begins a transaction before
+      INSERT/UPDATE/DELETE, so CREATE/DROP/ALTER would otherwise each commit on their own.
+
+    Both are put back before the connection returns to the pool."""
+    dbapi_connection = connection.connection.driver_connection
+    if connection.in_transaction() or dbapi_connection.in_transaction:
+        raise RuntimeError("the migration connection must start outside a transaction")
+    saved_isolation_level = dbapi_connection.isolation_level
+    foreign_keys = dbapi_connection.execute("PRAGMA foreign_keys").fetchone()[0]
+
+    def begin(conn):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")  # take the write lock now, not halfway through
+
+    dbapi_connection.isolation_level = None
+    # PRAGMA foreign_keys is a no-op inside a transaction: set it on the DBAPI connection,
+    # before SQLAlchemy begins one.
+    dbapi_connection.execute("PRAGMA foreign_keys=OFF")
+    event.listen(connection, "begin", begin)
+    try:
+        yield
+    finally:
+        event.remove(connection, "begin", begin)
+        if connection.in_transaction():  # only if something failed before Alembic's rollback
+            connection.rollback()
+        try:
+            dbapi_connection.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
+            dbapi_connection.isolation_level = saved_isolation_level
+        except Exception:
+            # never give a connection set up differently back to the pool
+            connection.invalidate()
+            raise
+
+
+def check_sqlite_references(connection):
+    """Refuse to commit a migration that leaves a reference to a missing row (SQLite does not check
+    them while foreign keys are off); raising here rolls the whole run back."""
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        details = "; ".join(f"{table} (rowid {rowid}) -> {parent}"
+                            for table, rowid, parent, _ in broken[:10])
+        raise RuntimeError(
+            f"Đã hủy nâng/hạ cấp lược đồ, cơ sở dữ liệu giữ nguyên như trước: {len(broken)} "
+            f"tham chiếu khóa ngoại trỏ tới dòng không tồn tại ({details})")
 
 
 if context.is_offline_mode():
