@@ -197,6 +197,8 @@ CASES = [
          token_page=f"{C}/dashboard"),
     Case("admin.reset_password", "admin", lambda: {"path": f"/admin/users/{user_id('ln-16')}/reset-password"},
          token_page="/admin/units"),
+    Case("admin.end_all_sessions", "admin", lambda: {"path": f"/admin/users/{user_id('ln-16')}/end-sessions"},
+         token_page="/admin/units"),
 ]
 
 

@@ -29,7 +29,7 @@ from sqlalchemy import func, select, update
 from conftest import CURRENT, in_app, login, unit_id
 from webapp.domain.layout import build_layout
 from webapp.models import (PART_OPEN, AuditEvent, Campaign, CampaignUnit, CellValue, ListRow, ReturnNote, Unit,
-                           User)
+                           User, UserSession)
 
 CAMPAIGN = "kl49-2024"
 C = f"/campaigns/{CAMPAIGN}"
@@ -86,6 +86,7 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("review.campaign_status", "POST"): frozenset({COMPILER}),
     # administrator only
     ("admin.reset_password", "POST"): frozenset({ADMIN}),
+    ("admin.end_all_sessions", "POST"): frozenset({ADMIN}),
 }
 
 # Departures from EXPECTED that are known bugs, each pinned by an xfail(strict=True) test below:
@@ -97,7 +98,7 @@ KNOWN_BUGS: set[tuple[str, str, str]] = set()
 LAST = [("entry.submit", "POST"), ("auth.change_password", "POST"), ("auth.logout", "POST")]
 
 LOGIN_USER = "ln-11"      # signs in on a fresh client (anonymous POST /login)
-RESET_USER = "ln-16"      # the account whose password the administrator resets
+RESET_USER = "ln-16"      # the account whose password the administrator resets and sessions ends
 NEW_PASSWORD = "mat-khau-moi-2024"
 VALID_ROW = {"the_loai": "Nghị quyết", "so_hieu": "07-NQ/ĐU", "ngay_ban_hanh": "12/06/2019",
              "trich_yeu": "Về công tác khuyến học", "co_quan": "Đảng ủy xã"}
@@ -296,6 +297,9 @@ def calls_for(endpoint: str, method: str, user: str) -> list[Call]:
             return one("campaign status", path=f"{C}/status", data={"status": "open"})
         case "admin.units", "GET":
             return one("units and accounts", path="/admin/units")
+        case "admin.end_all_sessions", "POST":
+            return [Call(f"end the sessions of {RESET_USER}", None,
+                         lambda: {"method": "POST", "path": f"/admin/users/{user_id(RESET_USER)}/end-sessions"})]
         case "admin.reset_password", "POST":
             return [Call(f"reset the password of {RESET_USER}", None,
                          lambda: {"method": "POST", "path": f"/admin/users/{user_id(RESET_USER)}/reset-password"})]
@@ -315,7 +319,7 @@ def user_id(username: str) -> int:
 
 def db_state():
     """Everything a POST could change: values, list rows, audit events by kind, the parts' and the
-    campaign's status, return notes, accounts."""
+    campaign's status, return notes, accounts, sign-in sessions."""
     with in_app() as session:
         return {
             "values": session.execute(select(CellValue.id, CellValue.unit_id, CellValue.table_code, CellValue.row_key,
@@ -333,6 +337,8 @@ def db_state():
             "return notes": session.scalar(select(func.count()).select_from(ReturnNote)),
             "accounts": session.execute(select(User.id, User.password_hash, User.must_change_password, User.active)
                                         .order_by(User.id)).all(),
+            "sign-in sessions": session.execute(select(UserSession.id, UserSession.user_id, UserSession.ended_at)
+                                                .order_by(UserSession.id)).all(),
         }
 
 
@@ -383,6 +389,7 @@ def test_every_route_with_every_role(app):
         session.commit()
     clients = {user: (app.test_client() if role == ANON else login(app.test_client(), user))
                for user, role in USERS.items()}
+    login(app.test_client(), RESET_USER)  # a session of the account whose sessions only admin may end
     routes = sorted(app_routes(app), key=lambda key: (key in LAST, LAST.index(key) if key in LAST else 0, key))
     failures: list[str] = []
     seen = {"allowed": 0, "denied": 0, "anonymous": 0, "unchanged": 0}

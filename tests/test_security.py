@@ -190,12 +190,14 @@ def test_five_failures_lock_the_username_even_with_the_right_password(client, cl
     assert attempt(client, "LN-02", "demo123").status_code == 429
     # other usernames are unaffected
     assert attempt(app_client(client), "ln-03", "demo123").status_code == 302
-    # refused attempts are recorded but do not prolong the wait
-    assert events("login_failed")[-1].old == "throttled"
+    # refused attempts are counted (not recorded one by one) and do not prolong the wait
+    assert [e.old for e in events("login_failed")] == ["password"] * 5
+    assert [(e.new, e.old) for e in events("login_locked")] == [("ln-02", "user")]
     clock.advance(minutes=13, seconds=59)
     assert "đợi 1 phút" in attempt(client, "ln-02", "demo123").get_data(as_text=True)
     clock.advance(seconds=2)  # 15 minutes after the last failure
     assert attempt(client, "ln-02", "demo123").status_code == 302
+    assert [(e.new, e.old) for e in events("login_throttled")] == [("ln-02", "3")]  # the count, once
 
 
 def app_client(client):

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
+import functools
+import secrets
 from typing import Any
 
 from flask_login import UserMixin
@@ -60,15 +61,16 @@ class User(UserMixin, db.Model):
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
 
-    @property
-    def session_stamp(self) -> str:
-        """Part of the password hash's salt and digest: a new password changes it."""
-        return hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
+    # the token of the sign-in session this object was loaded for or signed in with (not a column:
+    # set by auth.sessions, read by get_id)
+    session_token = None  # str | None
 
     def get_id(self) -> str:
-        """What the session and remember cookies hold: the id and the password stamp, so that a
-        password change or reset signs the account out everywhere (Flask-Login's alternative id)."""
-        return f"{self.id}:{self.session_stamp}"
+        """What Flask-Login keeps in the session and remember cookies: the id and the token of this
+        sign-in session (a UserSession), so that ending the session on the server ends both cookies."""
+        if not self.session_token:
+            raise RuntimeError("sign in with auth.routes.start_session(), which gives the user a session token")
+        return f"{self.id}:{self.session_token}"
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
@@ -77,6 +79,63 @@ class User(UserMixin, db.Model):
     @property
     def role_name(self) -> str:
         return ROLE_NAMES.get(self.role, self.role)
+
+
+@functools.cache
+def dummy_password_hash() -> str:
+    """A hash made the way stored ones are, of a password nobody knows: checked instead of an account's
+    when the name is unknown, so that a sign-in takes as long whether the account exists or not."""
+    return generate_password_hash(secrets.token_urlsafe(16))
+
+
+def check_password(user: User | None, password: str) -> bool:
+    """The typed password against ``user``'s hash, or against the dummy hash when there is no such
+    account (one hash computed either way); never true without an account."""
+    if user is None:
+        check_password_hash(dummy_password_hash(), password)
+        return False
+    return user.check_password(password)
+
+
+class UserSession(db.Model):
+    """One sign-in: what the session and remember cookies of a browser stand for (see auth/routes.py).
+
+    The cookies carry ``<user id>:<token>``; only the token's SHA-256 is stored, so a copy of this
+    table opens no session. A session ends (``ended_at``) when its user signs out, when the password
+    changes (the other sessions of the account) or is reset, or when an administrator ends all of the
+    account's sessions; a cookie of an ended session signs nobody in. ``last_seen_at`` is updated at
+    most every few minutes, not on every request."""
+
+    __table_args__ = (Index("ix_user_session_user_id_ended_at", "user_id", "ended_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime]
+    last_seen_at: Mapped[dt.datetime]
+    ended_at: Mapped[dt.datetime | None]
+    # logout, password_change, password_reset, sessions_end (an administrator's), expired
+    ended_reason: Mapped[str | None] = mapped_column(String(20))
+    ip: Mapped[str | None] = mapped_column(String(45))
+    user_agent: Mapped[str | None] = mapped_column(String(200))
+
+    user: Mapped[User] = relationship()
+
+
+class LoginThrottle(db.Model):
+    """The sign-in throttle's count for one username (``user:<name>``) or client address
+    (``ip:<address>``); see auth/throttle.py. Rows are short-lived: a row whose failures are all older
+    than the window, and whose lockout has ended, is pruned."""
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    # the times (ISO, naive UTC) of the failures that still matter, oldest first, including attempts
+    # under way (counted as failures until their password check says otherwise)
+    failures: Mapped[list[str]] = mapped_column(JSON)
+    # attempts refused by the lockout since the last count written to the audit trail
+    throttled: Mapped[int] = mapped_column(default=0, server_default="0")
+    last_ip: Mapped[str | None] = mapped_column(String(45))  # of the last refused attempt
+    # when the row stops mattering (the last failure plus the window): pruned after that
+    expires_at: Mapped[dt.datetime] = mapped_column(index=True)
 
 
 class Campaign(db.Model):
@@ -201,8 +260,9 @@ class AuditEvent(db.Model):
 
     ``action``: cell, list_add/list_edit/list_delete (values); submit, accept, return, reopen,
     extend (a unit's part; ``new`` holds the reason or the new date); close, open (a campaign);
-    login, login_failed, logout, password_reset, password_change (accounts: ``new`` holds the
-    username typed, ``ip`` the client). ``via``: web, upload, import, compiler, compiler_import (see workflow.py),
+    login, login_failed, logout, password_reset, password_change, sessions_end (accounts: ``new``
+    holds the username typed, ``ip`` the client); login_locked (a lockout starts: ``old`` user or ip),
+    login_throttled (``old`` = how many attempts a lockout refused; see auth/throttle.py). ``via``: web, upload, import, compiler, compiler_import (see workflow.py),
     cli. Rows are never updated or deleted: the database refuses it (triggers of the migration)."""
 
     __table_args__ = (Index("ix_audit_event_cell", "campaign_id", "unit_id", "table_code", "row_key", "col_key"),
