@@ -9,11 +9,20 @@ throttle's check and its record are one atomic step, so no more than the limit g
 from __future__ import annotations
 
 import datetime as dt
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
 import threading
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -212,6 +221,120 @@ def test_the_password_is_checked_without_holding_the_database_write_lock(app, cl
         finally:
             release.set()
             thread.join(30)
+
+
+# --- the same under several worker processes (gunicorn), as in production ------------------------
+
+PROJECT = Path(__file__).resolve().parent.parent
+
+
+@contextmanager
+def gunicorn(database_url: str, log_path: Path):
+    """`gunicorn -w 4 --threads 4 wsgi:app` on ``database_url`` with the production settings (CSRF on),
+    behind a (pretend) proxy whose X-Forwarded-For names the client; yields the base URL."""
+    pytest.importorskip("gunicorn")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "throttle-test", "APP_ENV": "production",
+           "TRUSTED_PROXIES": "1", "FLASK_DEBUG": "0"}
+    with log_path.open("w") as log:
+        server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "4", "--threads", "4",
+                                   "-b", f"127.0.0.1:{port}", "wsgi:app"], cwd=PROJECT, env=env,
+                                  stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    with urllib.request.urlopen(base + "/login", timeout=2):
+                        break
+                except OSError:
+                    assert server.poll() is None and time.monotonic() < deadline, log_path.read_text()[-2000:]
+                    time.sleep(0.1)
+            yield base
+        finally:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=30)
+
+
+def browsers_at_once(base: str, address: str, attempts: list[tuple[str, str]]) -> list[int]:
+    """Each attempt from its own browser (cookies, the form's token), all posted at the same moment."""
+    ready = []
+    for username, password in attempts:
+        jar = urllib.request.HTTPCookieProcessor()
+        opener = urllib.request.build_opener(jar, NoRedirect)
+        with opener.open(base + "/login", timeout=30) as page:
+            token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.read().decode()).group(1)
+        data = urllib.parse.urlencode({"username": username, "password": password, "csrf_token": token}).encode()
+        ready.append((opener, urllib.request.Request(base + "/login", data=data, method="POST",
+                                                     headers={"X-Forwarded-For": address})))
+    barrier = threading.Barrier(len(ready))
+    statuses: list[int | None] = [None] * len(ready)
+
+    def one(i, opener, req):
+        barrier.wait(30)
+        try:
+            with opener.open(req, timeout=60) as response:
+                statuses[i] = response.status
+        except urllib.error.HTTPError as exc:
+            statuses[i] = exc.code
+
+    threads = [threading.Thread(target=one, args=(i, *r)) for i, r in enumerate(ready)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    return statuses
+
+
+def recorded_failures(engine, since: dt.datetime, address: str) -> list[str | None]:
+    with engine.connect() as conn:
+        return list(conn.scalars(select(AuditEvent.old).where(
+            AuditEvent.action == throttle.LOGIN_FAILED, AuditEvent.at >= since, AuditEvent.ip == address)))
+
+
+@pytest.mark.parametrize("database", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_the_limits_hold_across_worker_processes(database, demo_db, tmp_path):
+    """Four gunicorn workers of four threads each: 25 wrong passwords for one account at once check
+    five; 60 names from one address at once fail thirty."""
+    from sqlalchemy import create_engine
+
+    from conftest import scratch_pg_database
+
+    drop = None
+    if database == "sqlite":
+        path = tmp_path / "workers.sqlite"
+        shutil.copy(demo_db, path)
+        url = f"sqlite:///{path}"
+    else:
+        url, drop = scratch_pg_database()
+        from flask_migrate import upgrade
+
+        from webapp import create_app
+        from webapp.demo import load_demo
+        from webapp.extensions import db
+
+        app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "test"})
+        with app.app_context():
+            upgrade()
+            assert load_demo(db.session, DEMO_TODAY)
+            db.session.remove()
+            db.engine.dispose()
+    engine = create_engine(url)
+    try:
+        since = throttle.now() - dt.timedelta(seconds=1)
+        with gunicorn(url, tmp_path / "gunicorn.log") as base:
+            statuses = browsers_at_once(base, "10.9.0.1", [("ln-08", f"wrong-{i}") for i in range(25)])
+            assert sorted(statuses) == [401] * throttle.USER_LIMIT + [429] * (25 - throttle.USER_LIMIT)
+            statuses = browsers_at_once(base, "10.9.0.2", [(f"guess-{i}", "x") for i in range(60)])
+            assert sorted(statuses) == [401] * throttle.IP_LIMIT + [429] * (60 - throttle.IP_LIMIT)
+        assert recorded_failures(engine, since, "10.9.0.1") == [throttle.BAD_PASSWORD] * throttle.USER_LIMIT
+        assert recorded_failures(engine, since, "10.9.0.2") == [throttle.BAD_PASSWORD] * throttle.IP_LIMIT
+    finally:
+        engine.dispose()
+        if drop:
+            drop()
 
 
 # --- item 11: a bounded record ----------------------------------------------------------------------
