@@ -18,6 +18,7 @@ from flask import (Blueprint, Response, current_app, flash, g, redirect, render_
                    url_for)
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import delete, or_, select, update
+from sqlalchemy.exc import OperationalError
 
 from ..extensions import db, login_manager
 from ..models import User, UserSession, check_password
@@ -63,7 +64,10 @@ def load_user(session_id: str) -> User | None:
         return None
     if untouched and at - sign_in.last_seen_at >= SEEN_EVERY:
         sign_in.last_seen_at = at  # committed alone: the loader runs before the view's own work
-        db.session.commit()
+        try:
+            db.session.commit()
+        except OperationalError:  # the database busy for longer than its timeout: next time, then
+            db.session.rollback()  # (the user is read again when next used)
     user.session_token = token
     return user
 

@@ -55,7 +55,7 @@ BAD_PASSWORD, INACTIVE, BAD_CURRENT_PASSWORD = "password", "inactive", "current_
 THROTTLED = "throttled"  # refused by a lockout: older records only (now counted, see THROTTLED_COUNT)
 
 USER_KEY, IP_KEY = "user:", "ip:"
-_KEY_LENGTH = 80  # LoginThrottle.key
+_KEY_LENGTH, _IP_LENGTH = 80, 45  # LoginThrottle.key, AuditEvent.ip and LoginThrottle.last_ip
 
 
 def now() -> dt.datetime:
@@ -159,7 +159,7 @@ def _write_count(key: str, count: int, last_ip: str | None, at: dt.datetime) -> 
     if key.startswith(USER_KEY):
         record(THROTTLED_COUNT, key[len(USER_KEY):], reason=str(count), ip=last_ip, at=at)
     else:
-        record(THROTTLED_COUNT, None, reason=str(count), ip=key[len(IP_KEY):], at=at)
+        record(THROTTLED_COUNT, None, reason=str(count), ip=key[len(IP_KEY):][:_IP_LENGTH], at=at)
 
 
 def _store(session: Session, key: str, times: list[dt.datetime], throttled: int, last_ip: str | None,
@@ -219,7 +219,7 @@ def claim(username: str, ip: str | None) -> Claim:
             result.lockout = Lockout(by_ip=True, until=next(iter(locked.values())))
         for key in locked:
             state[key][1] += 1
-            state[key][2] = ip
+            state[key][2] = ip[:_IP_LENGTH] if ip else None
     else:
         for key, s in state.items():
             s[0].append(at)
