@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import shutil
 import threading
 from contextlib import contextmanager
@@ -250,3 +251,41 @@ def pg_url():
     url, drop = scratch_pg_database()
     yield url
     drop()
+
+
+# --- writes as the page sends them: with the versions it was drawn with ---------------------------
+
+_TABLE_URL = re.compile(r"^(/campaigns/[^/]+/tables/[^/?]+)(?:/(cells/([^/]+)/([^/?]+)|rows/(\d+)(?:/delete)?))?")
+_SHOWN = re.compile(r'name="(v:[^"]+)" value="(\d+)"')
+
+
+def shown_versions(client, table_url: str, query_string=None) -> dict[str, str]:
+    """The versions a table page shows (``v:2019:xa_tong``, ``v:row:7`` → "3")."""
+    return dict(_SHOWN.findall(client.get(table_url, query_string=query_string).get_data(as_text=True)))
+
+
+def post_as_page(client, url: str, data: dict | None = None, **kwargs):
+    """POST a change the way the table page sends it: with the version it showed for each cell or
+    document changed (a change without its version is refused as a conflict). Versions already in
+    ``data`` are kept; a cell the page does not show is sent with version 0 (never stored)."""
+    data = dict(data or {})
+    match = _TABLE_URL.match(url)
+    if match:
+        needed = []  # the version fields this change needs
+        if match.group(3):  # one cell: entry.save_cell
+            needed.append(("version", f"v:{match.group(3)}:{match.group(4)}"))
+        if match.group(5):  # one document: edit or delete
+            needed.append((f"v:row:{match.group(5)}",) * 2)
+        for name in data:
+            parts = name.split(":")
+            if parts[0] == "cell" and len(parts) == 3:
+                needed.append((f"v:{parts[1]}:{parts[2]}",) * 2)
+            elif parts[0] == "row" and len(parts) == 3:
+                needed.append((f"v:row:{parts[1]}",) * 2)
+        missing = [(field, shown_as) for field, shown_as in needed if field not in data]
+        if missing:
+            # sua=1: the compiler's page of a unit shows its inputs (and versions) only on purpose
+            shown = shown_versions(client, match.group(1), {**(kwargs.get("query_string") or {}), "sua": "1"})
+            for field, shown_as in missing:
+                data[field] = shown.get(shown_as, "0")
+    return client.post(url, data=data, **kwargs)

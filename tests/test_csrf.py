@@ -153,8 +153,20 @@ class Case:
 CELL = f"{C}/tables/II.1.5/cells/2019/xa_tong"  # entry.save_cell: the page's script sends the token in a header
 
 
+def version(unit_code: str, row: str, col: str = "xa_tong") -> str:
+    """The version the page shows for a cell of II.1.5 (0: never stored): a change carries it."""
+    cell = stored(unit_code, "II.1.5", row, col)
+    return str(cell.version if cell else 0)
+
+
+def row_version(row_id: int) -> str:
+    with in_app() as session:
+        return str(session.get(ListRow, row_id).version)
+
+
 def cell_save(value: str, **query) -> Callable[[], dict]:
-    return lambda: {"path": CELL, "query_string": query, "data": {"value": value}}
+    return lambda: {"path": CELL, "query_string": query,
+                    "data": {"value": value, "version": version(query.get("unit", "ln-02"), "2019")}}
 
 
 CASES = [
@@ -166,7 +178,9 @@ CASES = [
         "current": "demo123", "new": NEW_PASSWORD, "confirm": NEW_PASSWORD}}, token_page="/password"),
     Case("entry.save_cell", "ln-02", cell_save("40"), htmx=True, token_page=f"{C}/tables/II.1.5"),
     Case("entry.save", "ln-02", lambda: {"path": f"{C}/tables/II.1.5", "data": {
-        "cell:2019:xa_tong": "41", "cell:2020:xa_tong": "42"}}, token_page=f"{C}/tables/II.1.5"),
+        "cell:2019:xa_tong": "41", "cell:2020:xa_tong": "42",
+        "v:2019:xa_tong": version("ln-02", "2019"), "v:2020:xa_tong": version("ln-02", "2020")}},
+        token_page=f"{C}/tables/II.1.5"),
     Case("entry.save_cell", "ln-btg", cell_save("300", unit="ln-01"), htmx=True,  # a compiler's correction
          token_page=f"{C}/tables/II.1.5?unit=ln-01&sua=1"),
     Case("entry.add_row", "ln-02", lambda: {"path": f"{C}/tables/I/rows", "headers": {"HX-Request": "true"},
@@ -174,10 +188,12 @@ CASES = [
          htmx=True, token_page=f"{C}/tables/I"),
     Case("entry.edit_row", "ln-02", lambda: (lambda rid: {
         "path": f"{C}/tables/I/rows/{rid}", "headers": {"HX-Request": "true"},
-        "data": {f"row:{rid}:{k}": v for k, v in {**ROW, "so_hieu": "08-NQ/ĐU"}.items()}})(list_row_id("ln-02")),
+        "data": {**{f"row:{rid}:{k}": v for k, v in {**ROW, "so_hieu": "08-NQ/ĐU"}.items()},
+                 f"v:row:{rid}": row_version(rid)}})(list_row_id("ln-02")),
         htmx=True, token_page=f"{C}/tables/I"),
-    Case("entry.delete_row", "ln-02", lambda: {"path": f"{C}/tables/I/rows/{list_row_id('ln-02')}/delete",
-                                               "headers": {"HX-Request": "true"}},
+    Case("entry.delete_row", "ln-02", lambda: (lambda rid: {
+        "path": f"{C}/tables/I/rows/{rid}/delete", "headers": {"HX-Request": "true"},
+        "data": {f"v:row:{rid}": row_version(rid)}})(list_row_id("ln-02")),
          htmx=True, token_page=f"{C}/tables/I"),
     Case("entry.submit", "ln-02", lambda: {"path": f"{C}/submit", "data": {"confirm_gaps": "y"}},
          token_page=f"{C}/submit"),
@@ -236,10 +252,11 @@ def test_a_post_without_the_token_is_refused_and_with_it_goes_through(csrf_app, 
 def test_a_cell_save_with_the_pages_token_is_stored(csrf_app):
     clerk = sign_in(csrf_app, "ln-02")
     token = page_token(clerk, f"{C}/tables/II.1.5")
-    response = clerk.post(CELL, data={"value": "45"})
+    seen = version("ln-02", "2019")
+    response = clerk.post(CELL, data={"value": "45", "version": seen})
     assert response.status_code == 400
     assert stored("ln-02", "II.1.5", "2019", "xa_tong").num != 45
-    response = clerk.post(CELL, data={"value": "45"}, headers={"X-CSRFToken": token})
+    response = clerk.post(CELL, data={"value": "45", "version": seen}, headers={"X-CSRFToken": token})
     assert response.status_code == 200
     assert response.get_data(as_text=True).lstrip().startswith('<td id="td-2019-xa_tong"')
     assert stored("ln-02", "II.1.5", "2019", "xa_tong").num == 45

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from conftest import in_app, login, stored, unit_id
+from conftest import in_app, login, post_as_page, stored, unit_id
 from webapp.models import AuditEvent, Campaign, CellValue, ListRow
 
 URL = "/campaigns/kl49-2024/tables/{}"
@@ -18,7 +18,7 @@ def count(model) -> int:
 
 def save_cell(client, table, row, col, value, **query):
     """One cell as the page's script saves it (entry.save_cell; see test_cell_save.py)."""
-    return client.post(URL.format(table) + f"/cells/{row}/{col}", data={"value": value}, query_string=query)
+    return post_as_page(client, URL.format(table) + f"/cells/{row}/{col}", data={"value": value}, query_string=query)
 
 
 # --- saving one cell (the page's script) --------------------------------------------------------
@@ -94,7 +94,7 @@ def test_soft_warning_is_stored_and_flagged(clerk):
 # --- plain POST (no JavaScript) -----------------------------------------------------------------
 
 def test_plain_post_saves_the_whole_form(clerk):
-    response = clerk.post(URL.format("II.1.5"), data={"cell:2019:xa_tong": "30", "cell:2019:xa_dt": "25",
+    response = post_as_page(clerk, URL.format("II.1.5"), data={"cell:2019:xa_tong": "30", "cell:2019:xa_dt": "25",
                                                       "cell:2020:xa_tong": "31"})
     assert response.status_code == 302 and response.headers["Location"].endswith("/tables/II.1.5")
     assert stored("ln-02", "II.1.5", "2019", "xa_dt").num == 25
@@ -103,7 +103,7 @@ def test_plain_post_saves_the_whole_form(clerk):
 
 def test_plain_post_checks_a_row_with_its_new_values_together(clerk):
     # raising the total and the trained count in one POST is valid even if either alone is not
-    response = clerk.post(URL.format("II.1.5"), data={"cell:2021:xa_tong": "500", "cell:2021:xa_dt": "400"})
+    response = post_as_page(clerk, URL.format("II.1.5"), data={"cell:2021:xa_tong": "500", "cell:2021:xa_dt": "400"})
     assert response.status_code == 302
     assert stored("ln-02", "II.1.5", "2021", "xa_dt").num == 400
 
@@ -111,7 +111,7 @@ def test_plain_post_checks_a_row_with_its_new_values_together(clerk):
 def test_plain_post_with_one_bad_value_stores_nothing(clerk):
     before = stored("ln-02", "II.1.5", "2019", "xa_tong").num
     events = count(AuditEvent)
-    response = clerk.post(URL.format("II.1.5"), data={"cell:2019:xa_tong": "77", "cell:2020:xa_tong": "-1"})
+    response = post_as_page(clerk, URL.format("II.1.5"), data={"cell:2019:xa_tong": "77", "cell:2020:xa_tong": "-1"})
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert "<html" in html and "Không được là số âm" in html and 'value="77"' in html
@@ -183,7 +183,7 @@ def test_anonymous_visitors_are_sent_to_sign_in(client):
     for path in ["/", URL.format("II.1.1"), "/campaigns/kl49-2024/dashboard", "/admin/units"]:
         response = client.get(path)
         assert response.status_code == 302 and "/login" in response.headers["Location"], path
-    assert client.post(URL.format("II.1.1"), data={"cell:2019:xa_dat": "Có"}).status_code == 302
+    assert post_as_page(client, URL.format("II.1.1"), data={"cell:2019:xa_dat": "Có"}).status_code == 302
 
 
 def test_every_page_renders_for_every_role_that_may_see_it(app):
@@ -263,11 +263,11 @@ def test_list_rows_are_added_edited_and_removed_in_place(clerk):
     edit = {f"row:{row.id}:{k}": v for k, v in {
         "the_loai": "Kế hoạch", "so_hieu": "07-KH/ĐU", "ngay_ban_hanh": "13/06/2019",
         "trich_yeu": "Về công tác khuyến học", "co_quan": "Đảng ủy xã Lộc Hòa"}.items()}
-    response = clerk.post(URL.format("I") + f"/rows/{row.id}", data=edit, headers={"HX-Request": "true"})
+    response = post_as_page(clerk, URL.format("I") + f"/rows/{row.id}", data=edit, headers={"HX-Request": "true"})
     assert response.status_code == 200 and response.get_data(as_text=True).lstrip().startswith(f'<tr id="lrow-{row.id}"')
     assert list_rows("ln-02")[0].data["so_hieu"] == "07-KH/ĐU"
 
-    response = clerk.post(URL.format("I") + f"/rows/{row.id}/delete", headers={"HX-Request": "true"})
+    response = post_as_page(clerk, URL.format("I") + f"/rows/{row.id}/delete", headers={"HX-Request": "true"})
     assert response.status_code == 200 and response.get_data(as_text=True) == ""  # the script removes the row
     assert list_rows("ln-02") == []
     uid = unit_id("ln-02")
@@ -302,14 +302,14 @@ def test_a_document_edit_sent_again_after_a_lost_answer_is_no_conflict(clerk):
     edit = {f"row:{row.id}:{k[4:]}": v for k, v in new_row(so_hieu="07-KH/ĐU").items()}
     edit[f"v:row:{row.id}"] = str(row.version)
     for _ in range(2):  # the second carries the version the page had before the first was stored
-        response = clerk.post(URL.format("I") + f"/rows/{row.id}", data=edit, headers={"HX-Request": "true"})
+        response = post_as_page(clerk, URL.format("I") + f"/rows/{row.id}", data=edit, headers={"HX-Request": "true"})
         assert response.status_code == 200
         assert "người khác" not in response.get_data(as_text=True)
     assert list_rows("ln-02")[0].data["so_hieu"] == "07-KH/ĐU"
     assert _list_events() == ["list_add", "list_edit"]
     # a different edit on that stale version is still a conflict
     edit[f"row:{row.id}:so_hieu"] = "07-CT/ĐU"
-    response = clerk.post(URL.format("I") + f"/rows/{row.id}", data=edit, headers={"HX-Request": "true"})
+    response = post_as_page(clerk, URL.format("I") + f"/rows/{row.id}", data=edit, headers={"HX-Request": "true"})
     assert response.status_code == 409 and list_rows("ln-02")[0].data["so_hieu"] == "07-KH/ĐU"
 
 
@@ -318,12 +318,12 @@ def test_a_document_removed_meanwhile_is_410_for_the_script_not_a_locked_part(cl
     clerk.post(URL.format("I") + "/rows", data=new_row(), headers={"HX-Request": "true"})
     (row,) = list_rows("ln-02")
     fields = {f"row:{row.id}:{k[4:]}": v for k, v in new_row().items()}
-    assert clerk.post(URL.format("I") + f"/rows/{row.id}/delete", headers={"HX-Request": "true"}).status_code == 200
+    assert post_as_page(clerk, URL.format("I") + f"/rows/{row.id}/delete", headers={"HX-Request": "true"}).status_code == 200
     for path, data in ((f"/rows/{row.id}", fields), (f"/rows/{row.id}/delete", {})):
-        response = clerk.post(URL.format("I") + path, data=data, headers={"HX-Request": "true"})
+        response = post_as_page(clerk, URL.format("I") + path, data=data, headers={"HX-Request": "true"})
         assert response.status_code == 410
         assert response.get_data(as_text=True).startswith("Văn bản này không còn trong danh mục")
-        plain = clerk.post(URL.format("I") + path, data=data)  # without the script: the page, with why
+        plain = post_as_page(clerk, URL.format("I") + path, data=data)  # without the script: the page, with why
         assert plain.status_code == 302
     assert list_rows("ln-02") == []
 

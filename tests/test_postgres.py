@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from conftest import DEMO_TODAY, login
+from conftest import DEMO_TODAY, login, post_as_page
 
 psycopg = pytest.importorskip("psycopg")
 
@@ -52,8 +52,9 @@ def test_saving_and_refusing_on_postgresql(pg_app):
 
     clerk = login(pg_app.test_client(), "ln-02")
     cell = "/campaigns/kl49-2024/tables/II.1.5/cells/2019/xa_tong"
-    assert clerk.post(cell, data={"value": "45"}).status_code == 200
-    assert clerk.post(cell, data={"value": "-1"}).status_code == 422
+    assert post_as_page(clerk, cell, data={"value": "45"}).status_code == 200
+    assert post_as_page(clerk, cell, data={"value": "-1"}).status_code == 422
+    assert clerk.post(cell, data={"value": "46"}).status_code == 409  # without the version it was shown
     with pg_app.app_context():
         unit = db.session.scalar(select(Unit).where(Unit.code == "ln-02"))
         value = db.session.scalar(select(CellValue).where(

@@ -10,7 +10,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from conftest import in_app, login
+from conftest import in_app, login, post_as_page
 from webapp.domain.assembly import assemble
 from webapp.workflow import campaign_today
 from webapp.models import Campaign
@@ -106,7 +106,7 @@ def test_dashboard_counts_match_the_known_state(app, compiler):
     assert "ngày đến hạn" in html and "0271 3866 016" in html and '<strong class="late">' not in html
     # starting to fill moves a unit out of "not started"
     clerk = login(app.test_client(), "ln-16")
-    assert clerk.post(f"{BASE}/tables/II.1.5/cells/2019/xa_tong", data={"value": "12"}).status_code == 200
+    assert post_as_page(clerk, f"{BASE}/tables/II.1.5/cells/2019/xa_tong", data={"value": "12"}).status_code == 200
     with in_app() as session:
         state = completeness(session, session.scalar(select(Campaign)))
     assert state.not_started == [] and state.table_counts("II.1.5") == (17, 17, 11)
@@ -152,7 +152,7 @@ def test_before_the_deadline_nobody_is_late(app, compiler):
 
 def test_breakdown_sorts_by_value_with_empty_cells_last_and_distinct_from_zero(app, compiler):
     clerk = login(app.test_client(), "ln-02")
-    assert clerk.post(f"{BASE}/tables/II.1.5/cells/2021/xa_dt", data={"value": "0"}).status_code == 200
+    assert post_as_page(clerk, f"{BASE}/tables/II.1.5/cells/2021/xa_dt", data={"value": "0"}).status_code == 200
     html = compiler.get(f"{BASE}/breakdown/II.1.5?row=2021&sort=xa_dt&order=desc").get_data(as_text=True)
     body = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
     names = re.findall(r'<th scope="row" class="rowhead">([^<]+)</th>', body)

@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 import openpyxl
 from sqlalchemy import func, select, update
 
-from conftest import CURRENT, in_app, login, unit_id
+from conftest import CURRENT, in_app, login, stored, unit_id
 from webapp.domain.layout import build_layout
 from webapp.models import (PART_OPEN, AuditEvent, Campaign, CampaignUnit, CellValue, ListRow, ReturnNote, Unit,
                            User, UserSession)
@@ -119,6 +119,20 @@ class Call:
     clerk_only: bool = False  # without ?unit=: only a clerk's request names a unit this way
 
 
+def cell_version(unit_code: str, row: str, col: str = "xa_tong") -> str:
+    """The version a unit's II.1.5 page shows for a cell (0: never stored), which a change carries."""
+    cell = stored(unit_code, "II.1.5", row, col)
+    return str(cell.version if cell else 0)
+
+
+def list_row_version(row_id: int) -> str:
+    from webapp.models import ListRow
+
+    with in_app() as session:
+        row = session.get(ListRow, row_id)
+        return str(row.version if row else 0)
+
+
 def other_unit(code: str) -> str:
     return UNITS[1] if code == UNITS[0] else UNITS[0]
 
@@ -207,8 +221,14 @@ def calls_for(endpoint: str, method: str, user: str) -> list[Call]:
     def one(label, target=None, **kwargs):
         return [Call(label, target, lambda: {"method": method, **kwargs})]
 
-    def per_unit(path, label, **kwargs):
-        return unit_calls(user, lambda t, q: {"method": method, "path": path, "query_string": q, **kwargs}, label)
+    def per_unit(path, label, versions=None, **kwargs):
+        """``versions(target unit)``: the version fields the page would send with the change."""
+        def build(t, q):
+            call = {"method": method, "path": path, "query_string": q, **kwargs}
+            if versions:
+                call["data"] = {**call.get("data", {}), **versions(t)}
+            return call
+        return unit_calls(user, build, label)
 
     match endpoint, method:
         case "auth.login", "GET":
@@ -229,10 +249,13 @@ def calls_for(endpoint: str, method: str, user: str) -> list[Call]:
         case "entry.table", "GET":
             return per_unit(f"{C}/tables/II.1.5", "table II.1.5") + per_unit(f"{C}/tables/I", "table I")
         case "entry.save_cell", "POST":
-            return per_unit(f"{C}/tables/II.1.5/cells/2019/xa_tong", "cell save", data={"value": "500"})
+            return per_unit(f"{C}/tables/II.1.5/cells/2019/xa_tong", "cell save", data={"value": "500"},
+                            versions=lambda t: {"version": cell_version(t, "2019")})
         case "entry.save", "POST":
             return (per_unit(f"{C}/tables/II.1.5", "plain table save",
-                               data={"cell:2019:xa_tong": "501", "cell:2020:xa_tong": "502"})
+                               data={"cell:2019:xa_tong": "501", "cell:2020:xa_tong": "502"},
+                               versions=lambda t: {"v:2019:xa_tong": cell_version(t, "2019"),
+                                                   "v:2020:xa_tong": cell_version(t, "2020")})
                     + per_unit(f"{C}/tables/I", "plain list save",
                                data={f"new:{k}": v for k, v in VALID_ROW.items()}))
         case "entry.add_row", "POST":
@@ -241,12 +264,13 @@ def calls_for(endpoint: str, method: str, user: str) -> list[Call]:
         case "entry.edit_row", "POST":
             return row_calls(user, lambda t, rid, q: {
                 "method": "POST", "path": f"{C}/tables/I/rows/{rid}", "query_string": q, "headers": htmx(),
-                "data": {f"row:{rid}:{k}": v for k, v in {**VALID_ROW, "so_hieu": "99-NQ/ĐU"}.items()}},
+                "data": {**{f"row:{rid}:{k}": v for k, v in {**VALID_ROW, "so_hieu": "99-NQ/ĐU"}.items()},
+                         f"v:row:{rid}": list_row_version(rid)}},
                 "edit list row")
         case "entry.delete_row", "POST":
             return row_calls(user, lambda t, rid, q: {
                 "method": "POST", "path": f"{C}/tables/I/rows/{rid}/delete", "query_string": q,
-                "headers": htmx()}, "delete list row")
+                "headers": htmx(), "data": {f"v:row:{rid}": list_row_version(rid)}}, "delete list row")
         case "entry.submit", "GET":
             return one("pre-submission check", target=own_unit(user), path=f"{C}/submit")
         case "entry.submit", "POST":

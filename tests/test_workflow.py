@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import DBAPIError
 
-from conftest import htmx_headers, in_app, login, stored, unit_id
+from conftest import htmx_headers, in_app, login, post_as_page, stored, unit_id
 from webapp.models import AuditEvent, Campaign, CampaignUnit, CellValue, ReturnNote
 from webapp.workflow import campaign_today
 
@@ -23,7 +23,7 @@ BASE = "/campaigns/kl49-2024"
 def save_cell(client, table, row, col, value, version=None, **query):
     """One cell as the page's script saves it (entry.save_cell; see test_cell_save.py)."""
     data = {"value": value} if version is None else {"value": value, "version": str(version)}
-    return client.post(f"{BASE}/tables/{table}/cells/{row}/{col}", data=data, query_string=query)
+    return post_as_page(client, f"{BASE}/tables/{table}/cells/{row}/{col}", data=data, query_string=query)
 
 
 def locked(response, reason: str) -> bool:
@@ -247,7 +247,7 @@ def test_closing_the_campaign_stops_entry_submission_and_decisions(app, clerk, c
 def test_a_request_without_an_address_is_not_taken_for_the_command_line(app, clerk):
     """Behind a unix socket the server is told no client address: the change is the clerk's in the
     browser, not an anonymous command-line one."""
-    response = clerk.post(f"{BASE}/tables/II.1.5/cells/2019/xa_tong", data={"value": "77"},
+    response = post_as_page(clerk, f"{BASE}/tables/II.1.5/cells/2019/xa_tong", data={"value": "77"},
                           environ_overrides={"REMOTE_ADDR": ""})
     assert response.status_code == 200
     with in_app() as session:
@@ -453,6 +453,34 @@ def test_a_stale_list_row_edit_is_refused(app):
         assert session.get(ListRow, row_id).data["trich_yeu"] == "B"
 
 
+def test_a_change_posted_without_its_version_is_a_conflict(app):
+    """A request that leaves out the version it was drawn with cannot skip the lost-update check:
+    a stale value would overwrite a newer one, a stale removal would remove a corrected document."""
+    clerk, other = login(app.test_client(), "ln-02"), login(app.test_client(), "ln-02")
+    seen = version_on_page(other, "II.1.5", "2019", "xa_tong")
+    assert save_cell(other, "II.1.5", "2019", "xa_tong", "41", seen).status_code == 200
+    assert save_cell(clerk, "II.1.5", "2019", "xa_tong", "42", version="").status_code == 409  # no version
+    whole = clerk.post(f"{BASE}/tables/II.1.5", data={"cell:2019:xa_tong": "43"})
+    assert whole.status_code == 422 and "vừa được người khác sửa thành «41»" in whole.get_data(as_text=True)
+    assert stored("ln-02", "II.1.5", "2019", "xa_tong").num == 41
+    # retrying with no version what is stored already changes nothing and is no conflict
+    assert save_cell(clerk, "II.1.5", "2019", "xa_tong", "41", version="").status_code == 200
+
+    row_id, version, fields = add_document(clerk, "3-KH")
+    edit = clerk.post(f"{BASE}/tables/I/rows/{row_id}", headers=htmx_headers(f"row:{row_id}:trich_yeu"),
+                      data={**fields, f"row:{row_id}:trich_yeu": "Không có phiên bản"})
+    assert edit.status_code == 409
+    page = clerk.post(f"{BASE}/tables/I", data={**fields, f"row:{row_id}:trich_yeu": "Cũng không"})
+    assert page.status_code == 409
+    for headers in (htmx_headers(f"row:{row_id}"), {}):
+        removal = clerk.post(f"{BASE}/tables/I/rows/{row_id}/delete", headers=headers, follow_redirects=True)
+        assert "Chưa xóa: Văn bản này vừa được người khác sửa" in removal.get_data(as_text=True)
+    with in_app() as session:
+        from webapp.models import ListRow
+        row = session.get(ListRow, row_id)
+        assert row is not None and row.version == version and row.data["trich_yeu"] == "A"
+
+
 # --- the audit trail ------------------------------------------------------------------------------
 
 def test_every_change_is_recorded_once_and_never_edited(app, compiler, tmp_path):
@@ -465,7 +493,7 @@ def test_every_change_is_recorded_once_and_never_edited(app, compiler, tmp_path)
         assert save_cell(clerk, "II.1.5", "2021", "xa_tong", value).status_code == 200
     expected += 3
     assert save_cell(clerk, "II.1.5", "2021", "xa_tong", "-1").status_code == 422  # refused: no event
-    clerk.post(f"{BASE}/tables/II.1.5", data={"cell:2022:xa_tong": "70", "cell:2023:xa_tong": "71"})
+    post_as_page(clerk, f"{BASE}/tables/II.1.5", data={"cell:2022:xa_tong": "70", "cell:2023:xa_tong": "71"})
     expected += 2
     # an import that changes two values
     from openpyxl import load_workbook
@@ -500,14 +528,14 @@ def test_every_change_is_recorded_once_and_never_edited(app, compiler, tmp_path)
                                  .order_by(ListRow.id.desc())).first()
     fields = {f"row:{row_id}:{k}": v for k, v in (("the_loai", "Kế hoạch"), ("so_hieu", "9-KH"),
                                                   ("ngay_ban_hanh", "01/02/2020"), ("co_quan", "Đảng ủy"))}
-    assert clerk.post(f"{BASE}/tables/I/rows/{row_id}", data={**fields, f"row:{row_id}:trich_yeu": "B"}).status_code == 302
+    assert post_as_page(clerk, f"{BASE}/tables/I/rows/{row_id}", data={**fields, f"row:{row_id}:trich_yeu": "B"}).status_code == 302
     history = clerk.get(f"{BASE}/tables/I/history", query_string={"row": row_id})
     assert history.status_code == 200
     page = history.get_data(as_text=True)
     assert f"Lịch sử văn bản: Biểu I · văn bản mã {row_id}" in page
     assert page.count("<tr>") - 1 == 2 and "Thêm văn bản" in page and "Sửa văn bản" in page  # newest first
     assert f'href="/campaigns/kl49-2024/tables/I/history?row={row_id}"' in clerk.get(f"{BASE}/tables/I").get_data(as_text=True)
-    assert clerk.post(f"{BASE}/tables/I/rows/{row_id}/delete").status_code == 302
+    assert post_as_page(clerk, f"{BASE}/tables/I/rows/{row_id}/delete").status_code == 302
     expected += 3
     # SQLite may give the next document the removed one's id: its history starts with its own addition
     assert clerk.post(f"{BASE}/tables/I/rows", data={

@@ -133,16 +133,17 @@ def table_url(part) -> str:
 VERSION = re.compile(r"[0-9]{1,9}")  # ASCII digits only: str.isdigit() also accepts "²"
 
 
-def _version(name: str) -> int | None:
-    """The version of a cell or row the page was drawn with (form field ``name``: ``v:…`` of a
-    page, ``version`` of a one-cell save); None if absent.
+NO_VERSION = -1  # matches no stored version
 
-    A field that is not a version (tampered with) matches no version: the save is refused as a
-    conflict and the current value shown, rather than stored unchecked."""
-    raw = request.form.get(name)
-    if raw is None or raw == "":
-        return None
-    return int(raw) if VERSION.fullmatch(raw) else -1
+
+def _version(name: str) -> int:
+    """The version of a cell or row the page was drawn with (form field ``name``: ``v:…`` of a
+    page, ``version`` of a one-cell save).
+
+    A field that is missing or not a version (left out, tampered with) matches no version: the
+    change is refused as a conflict and the current value shown, rather than stored unchecked."""
+    raw = request.form.get(name, "")
+    return int(raw) if VERSION.fullmatch(raw) else NO_VERSION
 
 
 def clerk_campaigns(unit: Unit) -> list[Campaign]:
@@ -265,7 +266,7 @@ def save(code: str, table_code: str):
         return save_list_form(part)
     via = writer_via()
     raw = {key: value for name, value in request.form.items() if (key := _cell_key(name))}
-    versions = {key: v for key in raw if (v := _version(f"v:{key[0]}:{key[1]}")) is not None}
+    versions = {key: _version(f"v:{key[0]}:{key[1]}") for key in raw}
     try:
         errors = part.save_many(raw, current_user, via=via, versions=versions)
     except NotOwned:
@@ -338,7 +339,7 @@ def _list_conflict(part: UnitList):
     they are stored now, with the message (saving again cannot put the old text back); what was
     typed in the others kept."""
     part = unit_part(db.session, part.campaign, part.unit, part.table)  # as stored now
-    stale = [r for r in part.rows if (v := _version(f"v:row:{r.id}")) is not None and v != r.version]
+    stale = [r for r in part.rows if _row_fields(f"row:{r.id}:") and _version(f"v:row:{r.id}") != r.version]
     prefixes = tuple(f"row:{r.id}:" for r in stale)
     kept = {k: v for k, v in request.form.items() if not k.startswith(prefixes)}
     errors = {str(r.id): {"_row": conflict_message(part.shown(r), DOCUMENT)} for r in stale}
