@@ -289,3 +289,52 @@ def post_as_page(client, url: str, data: dict | None = None, **kwargs):
             for field, shown_as in missing:
                 data[field] = shown.get(shown_as, "0")
     return client.post(url, data=data, **kwargs)
+
+
+def load_demo_into(url: str) -> None:
+    """Migrate the database at ``url`` to head and load the demo (as `flask demo` does)."""
+    from webapp.demo import load_demo
+
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "test"})
+    with app.app_context():
+        upgrade()
+        assert load_demo(db.session, DEMO_TODAY)
+        db.session.remove()
+        db.engine.dispose()  # a template database must have no open connection
+
+
+@pytest.fixture(scope="session")
+def pg_demo_template():
+    """A PostgreSQL database with the demo loaded, made once: tests take copies (pg_demo_copy)."""
+    url, drop = scratch_pg_database()
+    load_demo_into(url)
+    yield url
+    drop()
+
+
+@contextmanager
+def pg_demo_copy(template_url: str):
+    """A fresh copy of the demo database (CREATE DATABASE … TEMPLATE: a fraction of the demo's
+    load time), dropped afterwards; yields its URL."""
+    import psycopg
+
+    template = template_url.rsplit("/", 1)[1]
+    name = f"phuluc_copy_{__import__('uuid').uuid4().hex[:10]}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3) as admin:
+        admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        try:
+            yield template_url.rsplit("/", 1)[0] + "/" + name
+        finally:
+            admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="module")
+def pg_app(pg_demo_template):
+    """The app on a copy of the PostgreSQL demo database, for the module."""
+    with pg_demo_copy(pg_demo_template) as url:
+        app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "WTF_CSRF_ENABLED": False,
+                          "SECRET_KEY": "test"})
+        yield app
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()

@@ -18,8 +18,6 @@ import os
 import shutil
 import subprocess
 import sys
-import uuid
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -27,7 +25,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import inspect, text
 
-from conftest import DEMO_TODAY, PG_ADMIN_URL, _make_app, scratch_pg_database
+from conftest import _make_app, pg_demo_copy
 
 PROJECT = Path(__file__).resolve().parent.parent
 MIGRATIONS = PROJECT / "migrations"
@@ -54,41 +52,6 @@ def test_the_history_is_one_line():
 
 # --- databases with the demo loaded -----------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def pg_demo_template():
-    """A PostgreSQL database migrated to head with the demo loaded, used as the template of each
-    test's database (CREATE DATABASE … TEMPLATE copies it in a fraction of the demo's load time)."""
-    from flask_migrate import upgrade
-
-    from webapp import create_app
-    from webapp.demo import load_demo
-    from webapp.extensions import db
-
-    url, drop = scratch_pg_database()
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "test"})
-    with app.app_context():
-        upgrade()
-        assert load_demo(db.session, DEMO_TODAY)
-        db.session.remove()
-        db.engine.dispose()  # a template database must have no open connection
-    yield url
-    drop()
-
-
-@contextmanager
-def pg_copy_of(template_url: str):
-    import psycopg
-
-    template = template_url.rsplit("/", 1)[1]
-    name = f"phuluc_mig_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3) as admin:
-        admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-        try:
-            yield template_url.rsplit("/", 1)[0] + "/" + name
-        finally:
-            admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-
-
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def demo_app(request, demo_db, tmp_path):
     """An app on its own database at head with the demo loaded: an SQLite file or a PostgreSQL
@@ -106,7 +69,7 @@ def demo_app(request, demo_db, tmp_path):
         return
     from webapp import create_app
 
-    with pg_copy_of(request.getfixturevalue("pg_demo_template")) as url:
+    with pg_demo_copy(request.getfixturevalue("pg_demo_template")) as url:
         app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "test"})
         yield app
         with app.app_context():

@@ -17,26 +17,6 @@ psycopg = pytest.importorskip("psycopg")
 pytestmark = pytest.mark.postgres
 
 
-@pytest.fixture(scope="module")
-def pg_app(pg_url):
-    from flask_migrate import upgrade
-
-    from webapp import create_app
-    from webapp.demo import load_demo
-    from webapp.extensions import db
-
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": pg_url, "WTF_CSRF_ENABLED": False,
-                      "SECRET_KEY": "test"})
-    with app.app_context():
-        upgrade()
-        assert load_demo(db.session, DEMO_TODAY)
-        assert not load_demo(db.session, DEMO_TODAY)
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-
-
 def test_migrations_and_demo_on_postgresql(pg_app):
     from webapp.extensions import db
     from webapp.models import CellValue, Unit
@@ -44,6 +24,9 @@ def test_migrations_and_demo_on_postgresql(pg_app):
     with pg_app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Unit)) == 22
         assert db.session.scalar(select(func.count()).select_from(CellValue)) > 500
+        from webapp.demo import load_demo
+
+        assert not load_demo(db.session, DEMO_TODAY)  # loading the demo again changes nothing
 
 
 def test_saving_and_refusing_on_postgresql(pg_app):

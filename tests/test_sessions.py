@@ -11,7 +11,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from conftest import CURRENT, DEMO_TODAY, _app_on_copy, in_app, login
+from conftest import CURRENT, _app_on_copy, in_app, login
 from webapp.models import AuditEvent, User, UserSession
 
 
@@ -227,26 +227,6 @@ def test_signing_out_and_in_again_gives_yet_another_token(csrf_app):
 
 
 # --- PostgreSQL ------------------------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def pg_app(pg_url):
-    from flask_migrate import upgrade
-
-    from webapp import create_app
-    from webapp.demo import load_demo
-    from webapp.extensions import db
-
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": pg_url, "WTF_CSRF_ENABLED": False,
-                      "SECRET_KEY": "test"})
-    with app.app_context():
-        upgrade()
-        assert load_demo(db.session, DEMO_TODAY)
-        db.session.remove()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-
 
 @pytest.mark.postgres
 def test_sessions_end_on_postgresql(pg_app):

@@ -10,14 +10,12 @@ from __future__ import annotations
 import datetime as dt
 import io
 import shutil
-import uuid
 
 import pytest
-from flask_migrate import upgrade
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from conftest import DEMO_TODAY, PG_ADMIN_URL, _make_app, scratch_pg_database
+from conftest import _make_app, pg_demo_copy
 from webapp import create_app
 from webapp.entry.service import UnitList, UnitTable
 from webapp.exchange import ImportRefused, import_unit_template, write_unit_template
@@ -27,22 +25,6 @@ from webapp import workflow
 from webapp.workflow import CAMPAIGN_CLOSED, CAMPAIGN_OPEN, Refused
 
 CLOSED = "Đợt báo cáo đã kết thúc"
-
-
-@pytest.fixture(scope="module")
-def pg_demo_template():
-    """A PostgreSQL database with the demo loaded, copied (CREATE DATABASE … TEMPLATE) for each test."""
-    url, drop = scratch_pg_database()
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "test"})
-    from webapp.demo import load_demo
-
-    with app.app_context():
-        upgrade()
-        assert load_demo(db.session, DEMO_TODAY)
-        db.session.remove()
-        db.engine.dispose()
-    yield url
-    drop()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -55,21 +37,12 @@ def app(request, demo_db, tmp_path):
         with the_app.app_context():
             db.engine.dispose()
         return
-    import psycopg
-
-    template_url = request.getfixturevalue("pg_demo_template")
-    template = template_url.rsplit("/", 1)[1]
-    name = f"phuluc_copy_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-    the_app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": template_url.rsplit("/", 1)[0] + "/" + name,
-                          "SECRET_KEY": "test"})
-    yield the_app
-    with the_app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    with pg_demo_copy(request.getfixturevalue("pg_demo_template")) as url:
+        the_app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "test"})
+        yield the_app
+        with the_app.app_context():
+            db.session.remove()
+            db.engine.dispose()
 
 
 def read(session: Session, unit_code: str = "ln-02"):

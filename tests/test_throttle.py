@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from conftest import CURRENT, DEMO_TODAY, in_app
+from conftest import CURRENT, in_app
 from webapp.auth import throttle
 from webapp.models import AuditEvent, User
 
@@ -70,26 +70,6 @@ def hashes(monkeypatch):
 
 
 # --- the two databases ----------------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def pg_app(pg_url):
-    from flask_migrate import upgrade
-
-    from webapp import create_app
-    from webapp.demo import load_demo
-    from webapp.extensions import db
-
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": pg_url, "WTF_CSRF_ENABLED": False,
-                      "SECRET_KEY": "test"})
-    with app.app_context():
-        upgrade()
-        assert load_demo(db.session, DEMO_TODAY)
-        db.session.remove()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def any_app(request):
@@ -300,7 +280,7 @@ def test_the_limits_hold_across_worker_processes(database, demo_db, tmp_path):
     five; 60 names from one address at once fail thirty."""
     from sqlalchemy import create_engine
 
-    from conftest import scratch_pg_database
+    from conftest import load_demo_into, scratch_pg_database
 
     drop = None
     if database == "sqlite":
@@ -309,18 +289,7 @@ def test_the_limits_hold_across_worker_processes(database, demo_db, tmp_path):
         url = f"sqlite:///{path}"
     else:
         url, drop = scratch_pg_database()
-        from flask_migrate import upgrade
-
-        from webapp import create_app
-        from webapp.demo import load_demo
-        from webapp.extensions import db
-
-        app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "test"})
-        with app.app_context():
-            upgrade()
-            assert load_demo(db.session, DEMO_TODAY)
-            db.session.remove()
-            db.engine.dispose()
+        load_demo_into(url)
     engine = create_engine(url)
     try:
         since = throttle.now() - dt.timedelta(seconds=1)
