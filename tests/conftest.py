@@ -338,3 +338,23 @@ def pg_app(pg_demo_template):
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def demo_app_on_both(request, demo_db, tmp_path):
+    """An app on its own copy of the demo database: an SQLite file, then a PostgreSQL database."""
+    if request.param == "sqlite":
+        path = tmp_path / "demo.sqlite"
+        shutil.copy(demo_db, path)
+        app = _make_app(path)
+        yield app
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+        return
+    with pg_demo_copy(request.getfixturevalue("pg_demo_template")) as url:
+        app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "test"})
+        yield app
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()

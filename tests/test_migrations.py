@@ -25,7 +25,9 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import inspect, text
 
-from conftest import _make_app, pg_demo_copy
+from conftest import _make_app, demo_app_on_both
+
+demo_app = demo_app_on_both  # an app at head with the demo: SQLite, then PostgreSQL
 
 PROJECT = Path(__file__).resolve().parent.parent
 MIGRATIONS = PROJECT / "migrations"
@@ -51,31 +53,6 @@ def test_the_history_is_one_line():
 
 
 # --- databases with the demo loaded -----------------------------------------------------------------
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def demo_app(request, demo_db, tmp_path):
-    """An app on its own database at head with the demo loaded: an SQLite file or a PostgreSQL
-    database."""
-    from webapp.extensions import db
-
-    if request.param == "sqlite":
-        path = tmp_path / "demo.sqlite"
-        shutil.copy(demo_db, path)
-        app = _make_app(path)
-        yield app
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
-        return
-    from webapp import create_app
-
-    with pg_demo_copy(request.getfixturevalue("pg_demo_template")) as url:
-        app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "test"})
-        yield app
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
-
 
 # --- what a database looks like -----------------------------------------------------------------------
 

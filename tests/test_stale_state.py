@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import shutil
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from conftest import _make_app, pg_demo_copy
-from webapp import create_app
+from conftest import demo_app_on_both
 from webapp.entry.service import UnitList, UnitTable
 from webapp.exchange import ImportRefused, import_unit_template, write_unit_template
 from webapp.extensions import db
@@ -25,24 +23,7 @@ from webapp import workflow
 from webapp.workflow import CAMPAIGN_CLOSED, CAMPAIGN_OPEN, Refused
 
 CLOSED = "Đợt báo cáo đã kết thúc"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def app(request, demo_db, tmp_path):
-    if request.param == "sqlite":
-        path = tmp_path / "app.sqlite"
-        shutil.copy(demo_db, path)
-        the_app = _make_app(path)
-        yield the_app
-        with the_app.app_context():
-            db.engine.dispose()
-        return
-    with pg_demo_copy(request.getfixturevalue("pg_demo_template")) as url:
-        the_app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "test"})
-        yield the_app
-        with the_app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+app = demo_app_on_both  # every test runs on SQLite and on PostgreSQL
 
 
 def read(session: Session, unit_code: str = "ln-02"):
