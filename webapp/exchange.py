@@ -37,16 +37,11 @@ def expected_identity(campaign: Campaign, unit: Unit) -> dict[str, str]:
 def write_unit_template(session: Session, campaign: Campaign, unit: Unit, target: str | IO[bytes]) -> None:
     """The unit's Excel template, holding its current values."""
     outline = campaign.outline
-    part = unit_parts(session, campaign.id, outline, campaign.years, unit_id=unit.id).get(unit.id) or Part()
-    groups = owned_groups(session, campaign, unit)
-    for table in outline.tables:
-        if table.is_list and "rows" in groups.get(table.code, set()):
-            # the documents with their identity, which the template carries so that an import
-            # matches each row to the stored one (see _replace_list)
-            rows = UnitList(session, campaign, unit, table, groups[table.code]).rows
-            part.lists[table.code] = [r.data for r in rows]
-            part.list_ids[table.code] = [r.id for r in rows]
-    write_template(target, outline, campaign.years, part, groups, identity(campaign, unit))
+    # the part's list rows come with their ids, which the template carries so that an import
+    # matches each row to the stored one (see _replace_list)
+    part = unit_parts(session, campaign.id, outline, campaign.years, unit_id=unit.id).get(unit.id)
+    write_template(target, outline, campaign.years, part or Part(), owned_groups(session, campaign, unit),
+                   identity(campaign, unit))
 
 
 class ImportRefused(Exception):

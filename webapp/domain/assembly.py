@@ -58,15 +58,15 @@ def assemble(session, campaign_id: int, outline: Outline, years: list[int]) -> P
     part.texts = {key: "\n".join(value) for key, value in lines.items()}
     for table_obj in outline.tables:
         if table_obj.is_list:
-            rows = [data for _, data in _list_rows(session, campaign_id, table_obj.code)]
+            rows = [data for _, _, data in _list_rows(session, campaign_id, table_obj.code)]
             part.lists[table_obj.code] = merge_list_rows(rows, table_obj.order_by, table_obj.unique_by)
     return part
 
 
 def unit_parts(session, campaign_id: int, outline: Outline, years: list[int],
                unit_id: int | None = None) -> dict[int, Part]:
-    """Every reporting unit's own part (its values, its fixed 1s, its list rows), by unit id;
-    only that of ``unit_id`` when given."""
+    """Every reporting unit's own part (its values, its fixed 1s, its list rows with their ids), by
+    unit id; only that of ``unit_id`` when given."""
     parts: dict[int, Part] = defaultdict(Part)
     query = (select(cell_value.c.unit_id, cell_value.c.table_code, cell_value.c.row_key, cell_value.c.col_key,
                     cell_value.c.num, cell_value.c.text)
@@ -90,9 +90,10 @@ def unit_parts(session, campaign_id: int, outline: Outline, years: list[int],
         _add_unit_counts(parts[owner], unit_counts, lambda t, g, owned=owned: 1 if (t, g) in owned else 0)
     for table_obj in outline.tables:
         if table_obj.is_list:
-            for owner, data in _list_rows(session, campaign_id, table_obj.code):
+            for owner, row_id, data in _list_rows(session, campaign_id, table_obj.code):
                 if unit_id is None or owner == unit_id:
                     parts[owner].lists.setdefault(table_obj.code, []).append(data)
+                    parts[owner].list_ids.setdefault(table_obj.code, []).append(row_id)
     return dict(parts)
 
 
@@ -101,7 +102,7 @@ def _list_rows(session, campaign_id: int, table_code: str):
         assignment.c.campaign_id == list_row.c.campaign_id, assignment.c.unit_id == list_row.c.unit_id,
         assignment.c.table_code == list_row.c.table_code, assignment.c.group_key == "rows"))
     return session.execute(
-        select(list_row.c.unit_id, list_row.c.data).select_from(owned)
+        select(list_row.c.unit_id, list_row.c.id, list_row.c.data).select_from(owned)
         .where(list_row.c.campaign_id == campaign_id, list_row.c.table_code == table_code)
         .order_by(list_row.c.id)).all()
 
