@@ -197,39 +197,53 @@ def claim(username: str, ip: str | None) -> Claim:
     result = Claim(at=at, name=normalize(username), ip=ip)
     keys = _keys(result.name, ip)
     rows = _lock_rows(session, [key for key, _ in keys], at)
-    state = {}
+    counts = []
     for key, limit in keys:
         row = rows[key]
-        throttled = row.throttled
         if row.expires_at <= at:  # its window is over: what it counted no longer matters
-            if throttled:
-                _write_count(key, throttled, row.last_ip, at)
-            times, throttled = [], 0
+            if row.throttled:
+                _write_count(key, row.throttled, row.last_ip, at)
+            counts.append(_Count(key, limit, [], 0, row.last_ip))
         else:
             times = sorted(t for t in map(dt.datetime.fromisoformat, row.failures) if t > at - 2 * WINDOW)
-        until = _locked_until(times, limit)
-        state[key] = [times, throttled, row.last_ip, until if until and until > at else None, limit]
+            counts.append(_Count(key, limit, times, row.throttled, row.last_ip))
     _prune(session, at, [key for key, _ in keys])
-    locked = {key: s[3] for key, s in state.items() if s[3]}
-    if locked:
-        user_key = next((key for key in locked if key.startswith(USER_KEY)), None)
-        if user_key:
-            result.lockout = Lockout(by_ip=False, until=locked[user_key])
-        else:
-            result.lockout = Lockout(by_ip=True, until=next(iter(locked.values())))
-        for key in locked:
-            state[key][1] += 1
-            state[key][2] = ip[:_IP_LENGTH] if ip else None
+    locked = [c for c in counts if c.locked_until(at)]
+    if locked:  # the name's lockout is the one to tell, when both are in force
+        first = min(locked, key=lambda c: not c.by_user)
+        result.lockout = Lockout(by_ip=not first.by_user, until=first.locked_until(at))
+        for c in locked:
+            c.throttled += 1
+            c.last_ip = ip[:_IP_LENGTH] if ip else None
     else:
-        for key, s in state.items():
-            s[0].append(at)
-            until = _locked_until(s[0], s[4])
-            if until and until > at:
-                result.locks.append(BY_USER if key.startswith(USER_KEY) else BY_IP)
-    for key, (times, throttled, last_ip, _, _) in state.items():
-        _store(session, key, times, throttled, last_ip, at)
+        for c in counts:
+            c.times.append(at)
+            if c.locked_until(at):
+                result.locks.append(BY_USER if c.by_user else BY_IP)
+    for c in counts:
+        _store(session, c.key, c.times, c.throttled, c.last_ip, at)
     session.commit()
     return result
+
+
+@dataclass
+class _Count:
+    """One locked row's count while a claim decides on it."""
+
+    key: str
+    limit: int
+    times: list[dt.datetime]  # the failures that still matter
+    throttled: int
+    last_ip: str | None
+
+    @property
+    def by_user(self) -> bool:
+        return self.key.startswith(USER_KEY)
+
+    def locked_until(self, at: dt.datetime) -> dt.datetime | None:
+        """The end of the lockout in force at ``at``, or None."""
+        until = _locked_until(self.times, self.limit)
+        return until if until and until > at else None
 
 
 def _give_back(claim: Claim, clear_name: bool) -> None:
