@@ -358,3 +358,16 @@ def demo_app_on_both(request, demo_db, tmp_path):
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
+
+
+class Clock:
+    """The sign-in throttle's clock (``throttle.now``), set and moved by the test."""
+
+    def __init__(self, monkeypatch, at):
+        from webapp.auth import throttle
+
+        self.at = at
+        monkeypatch.setattr(throttle, "now", lambda: self.at)
+
+    def advance(self, **kw):
+        self.at += dt.timedelta(**kw)

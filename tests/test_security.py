@@ -9,8 +9,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from conftest import _app_on_copy, htmx_headers, in_app, login
-from webapp.auth import throttle
+from conftest import Clock, _app_on_copy, htmx_headers, in_app, login
 from webapp.models import AuditEvent, User
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
@@ -148,18 +147,9 @@ def test_a_nul_anywhere_in_the_request_is_refused_whole(client, clerk, compiler,
 
 # --------------------------------------------------------------------------------- audit, throttle
 
-class Clock:
-    def __init__(self, monkeypatch):
-        self.at = dt.datetime(2024, 5, 3, 8, 0)
-        monkeypatch.setattr(throttle, "now", lambda: self.at)
-
-    def advance(self, **kw):
-        self.at += dt.timedelta(**kw)
-
-
 @pytest.fixture
 def clock(monkeypatch):
-    return Clock(monkeypatch)
+    return Clock(monkeypatch, dt.datetime(2024, 5, 3, 8, 0))
 
 
 def test_sign_in_failure_and_sign_out_are_recorded(client, clock):

@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from conftest import CURRENT, in_app
+from conftest import CURRENT, Clock, in_app
 from webapp.auth import throttle
 from webapp.models import AuditEvent, User
 
@@ -37,18 +37,9 @@ EPOCH = dt.datetime(2024, 5, 3, 8, 0)
 _ticks = iter(range(1000))
 
 
-class Clock:
-    def __init__(self, monkeypatch):
-        self.at = EPOCH + dt.timedelta(days=next(_ticks))
-        monkeypatch.setattr(throttle, "now", lambda: self.at)
-
-    def advance(self, **kw):
-        self.at += dt.timedelta(**kw)
-
-
 @pytest.fixture
 def clock(monkeypatch):
-    return Clock(monkeypatch)
+    return Clock(monkeypatch, EPOCH + dt.timedelta(days=next(_ticks)))  # each test its own day
 
 
 @pytest.fixture
@@ -104,30 +95,43 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
 OPENER = urllib.request.build_opener(NoRedirect)
 
 
-def post_login(base: str, username: str, password: str) -> int:
-    data = urllib.parse.urlencode({"username": username, "password": password}).encode()
+def status_of(opener, req: urllib.request.Request) -> int:
     try:
-        with OPENER.open(urllib.request.Request(base + "/login", data=data, method="POST"), timeout=60) as r:
-            return r.status
+        with opener.open(req, timeout=60) as response:
+            return response.status
     except urllib.error.HTTPError as exc:
         return exc.code
 
 
-def all_at_once(base: str, attempts: list[tuple[str, str]]) -> list[int]:
-    """Post every (username, password) at the same moment, each from its own thread."""
-    barrier = threading.Barrier(len(attempts))
-    statuses: list[int | None] = [None] * len(attempts)
+def login_request(base: str, fields: dict[str, str], headers: dict[str, str] | None = None):
+    return urllib.request.Request(base + "/login", data=urllib.parse.urlencode(fields).encode(), method="POST",
+                                  headers=headers or {})
 
-    def one(i, username, password):
+
+def post_login(base: str, username: str, password: str) -> int:
+    return status_of(OPENER, login_request(base, {"username": username, "password": password}))
+
+
+def at_once(requests: list[tuple]) -> list[int]:
+    """Send every (opener, request) at the same moment, each from its own thread; their statuses."""
+    barrier = threading.Barrier(len(requests))
+    statuses: list[int | None] = [None] * len(requests)
+
+    def one(i, opener, req):
         barrier.wait(30)
-        statuses[i] = post_login(base, username, password)
+        statuses[i] = status_of(opener, req)
 
-    threads = [threading.Thread(target=one, args=(i, *a)) for i, a in enumerate(attempts)]
+    threads = [threading.Thread(target=one, args=(i, *r)) for i, r in enumerate(requests)]
     for t in threads:
         t.start()
     for t in threads:
         t.join(120)
     return statuses
+
+
+def all_at_once(base: str, attempts: list[tuple[str, str]]) -> list[int]:
+    """Post every (username, password) at the same moment, each from its own thread."""
+    return at_once([(OPENER, login_request(base, {"username": u, "password": p})) for u, p in attempts])
 
 
 def failures_since(at: dt.datetime, username: str | None = None) -> list[str | None]:
@@ -246,26 +250,9 @@ def browsers_at_once(base: str, address: str, attempts: list[tuple[str, str]]) -
         opener = urllib.request.build_opener(jar, NoRedirect)
         with opener.open(base + "/login", timeout=30) as page:
             token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.read().decode()).group(1)
-        data = urllib.parse.urlencode({"username": username, "password": password, "csrf_token": token}).encode()
-        ready.append((opener, urllib.request.Request(base + "/login", data=data, method="POST",
-                                                     headers={"X-Forwarded-For": address})))
-    barrier = threading.Barrier(len(ready))
-    statuses: list[int | None] = [None] * len(ready)
-
-    def one(i, opener, req):
-        barrier.wait(30)
-        try:
-            with opener.open(req, timeout=60) as response:
-                statuses[i] = response.status
-        except urllib.error.HTTPError as exc:
-            statuses[i] = exc.code
-
-    threads = [threading.Thread(target=one, args=(i, *r)) for i, r in enumerate(ready)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
-    return statuses
+        ready.append((opener, login_request(base, {"username": username, "password": password, "csrf_token": token},
+                                            {"X-Forwarded-For": address})))
+    return at_once(ready)
 
 
 def recorded_failures(engine, since: dt.datetime, address: str) -> list[str | None]:
