@@ -234,6 +234,18 @@ def slip_password(response) -> str:
     return match.group(1)
 
 
+def test_a_reset_lifts_the_lockout_the_message_sends_the_clerk_to_it(client, admin, clock):
+    """The lockout page says: wait, or ask the administrator to reset the password. The reset must
+    then let the clerk in with the new password at once (the address's count is left as it is)."""
+    for _ in range(5):
+        assert attempt(client, "ln-03", "wrong").status_code == 401
+    locked = attempt(client, "ln-03", "demo123")
+    assert locked.status_code == 429 and "đặt lại mật khẩu" in locked.get_data(as_text=True)
+    password = slip_password(reset(admin, "ln-03"))
+    assert attempt(client, "ln-03", password).status_code == 302
+    assert [(e.new, e.old) for e in events("login_throttled")] == [("ln-03", "1")]  # the refused one, counted
+
+
 def test_only_administrators_may_reset(app, clerk, compiler):
     uid = user("ln-03").id
     assert clerk.post(f"/admin/users/{uid}/reset-password").status_code == 403

@@ -73,6 +73,7 @@ def reset_password(user_id: int):
     user.set_password(password)
     user.must_change_password = True
     end_sessions(user, throttle.PASSWORD_RESET)  # whoever holds the account is signed out everywhere
+    throttle.forget_name(user.username)  # and the clerk, told to ask for a reset when locked, can sign in
     throttle.record(throttle.PASSWORD_RESET, user.username, user, actor=current_user)
     db.session.commit()
     response = make_response(render_template(

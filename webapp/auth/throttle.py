@@ -254,15 +254,27 @@ def _give_back(claim: Claim, clear_name: bool) -> None:
     for key in keys:
         row = rows[key]
         if clear_name and key.startswith(USER_KEY):
-            if row.throttled:
-                _write_count(key, row.throttled, row.last_ip, now())
-            session.execute(delete(LoginThrottle).where(LoginThrottle.key == key))
+            _forget(session, row)
             continue
         stamps = list(row.failures)
         if claim.stamp in stamps:
             stamps.remove(claim.stamp)
         _store(session, key, sorted(map(dt.datetime.fromisoformat, stamps)), row.throttled, row.last_ip,
                claim.at)
+
+
+def _forget(session: Session, row) -> None:
+    """Remove a locked row (its count of refused attempts written first)."""
+    if row.throttled:
+        _write_count(row.key, row.throttled, row.last_ip, now())
+    session.execute(delete(LoginThrottle).where(LoginThrottle.key == row.key))
+
+
+def forget_name(username: str) -> None:
+    """Clear a username's count and lift its lockout (an administrator's password reset, which the
+    lockout message sends the clerk to); the address's count stays (not committed)."""
+    key = _keys(normalize(username), None)[0][0]
+    _forget(db.session, _lock_rows(db.session, [key], now())[key])
 
 
 def signed_in(claim: Claim, user: User) -> None:
