@@ -358,3 +358,25 @@ def test_escape_in_one_field_of_a_document_keeps_the_others(browser, live_server
     page.keyboard.press("Escape")
     assert shown(page, f"#lrow-{row_id}-ngay_ban_hanh") == "05/03/2020"
     assert shown(page, f"#lrow-{row_id}-so_hieu") == "66-NQ/ĐU"
+
+
+def test_a_click_into_a_filled_cell_then_typing_replaces_its_value(browser, live_server):
+    """As in Excel: click a cell holding 21, type 35, Tab: the cell holds 35 (it held 3521, the caret
+    put before the old digits, and 3521 was stored). A second click in the same cell edits in place."""
+    page = open_table(browser, live_server, "ln-02", SHORT)
+    network(page, latency_ms=SLOW)
+    before = num("ln-02", SHORT, "2019", "xa_tong")
+    assert before is not None and shown(page, "#cell-2019-xa_tong") == str(before)
+    page.click("#cell-2019-xa_tong")
+    page.keyboard.type("35", delay=120)
+    page.keyboard.press("Tab")
+    page.wait_for_timeout(700)
+    page.click("#cell-2020-xa_tong")
+    page.click("#cell-2020-xa_tong", position={"x": 3, "y": 10})  # clicked again: the caret, at the start
+    page.keyboard.type("1", delay=120)
+    typed_over = shown(page, "#cell-2020-xa_tong")
+    page.keyboard.press("Tab")
+    all_saved(page)
+    assert shown(page, "#cell-2019-xa_tong") == "35" and num("ln-02", SHORT, "2019", "xa_tong") == 35
+    assert typed_over.startswith("1") and len(typed_over) > 1, typed_over  # edited in place, not replaced
+    assert num("ln-02", SHORT, "2020", "xa_tong") == int(typed_over.replace(".", ""))

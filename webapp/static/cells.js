@@ -523,7 +523,21 @@
     }
   });
 
+  // A click that brings the focus into a grid cell selects its value, as a click in Excel does:
+  // typing then replaces the figure (with the caret dropped before "21", typing 35 stored 3521).
+  // A second click in the cell places the caret, to edit the figure in place.
+  var focusedByClick = null;
+  document.addEventListener("mousedown", function (evt) {
+    var el = evt.target;
+    focusedByClick = isSaveInput(el) && el.tagName === "INPUT" && !el.getAttribute("data-row")
+      && document.activeElement !== el ? el : null;
+  });
+
   document.addEventListener("click", function (evt) {
+    if (focusedByClick && evt.target === focusedByClick && document.activeElement === focusedByClick) {
+      focusedByClick.select();
+    }
+    focusedByClick = null;
     var add = evt.target.closest && evt.target.closest("button[data-add]");
     if (add) { evt.preventDefault(); addDocument(add.closest("tr")); return; }
     var remove = evt.target.closest && evt.target.closest("button[data-remove]");
