@@ -46,7 +46,7 @@ if str(ROOT) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(ROOT))
 
 from webapp import create_app  # noqa: E402
-from webapp.domain.outline import Block, Column, Outline, get_outline  # noqa: E402
+from webapp.domain.outline import Block, Column, Outline, shipped_outline  # noqa: E402
 from webapp.domain.values import check_rules  # noqa: E402
 from webapp.domain.workbook import collector_paused  # noqa: E402
 from webapp.entry.service import default_assignments  # noqa: E402
@@ -116,7 +116,7 @@ def unit_kinds(n: int) -> list[str]:
 
 def build_campaign(session: Session, n_units: int, rng: random.Random) -> Figures:
     """The province, its reporting units, a compiler account, the campaign and every owned value."""
-    outline = get_outline("kl49")
+    outline = shipped_outline("kl49")
     province = Unit(code="bench-tinh", name="Tỉnh Bình Phước", kind="tinh", sort_order=0)
     compiler_unit = Unit(code="bench-btg", name="Ban Tuyên giáo Tỉnh ủy Bình Phước", kind="tinh_uy",
                          parent=province, sort_order=n_units + 1)

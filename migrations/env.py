@@ -116,8 +116,24 @@ def run_in_one_transaction(connection, conf_args, before_commit=None):
     )
     with context.begin_transaction():
         context.run_migrations()
+        store_shipped_outlines(connection)
         if before_commit is not None:
             before_commit(connection)
+
+
+def store_shipped_outlines(connection):
+    """At the newest revision, store the outline files shipped in webapp/outlines/ that are not
+    stored yet, in the migration's transaction: after `db upgrade` they can be used."""
+    migration = context.get_context()
+    if set(migration.get_current_heads()) != set(context.script.get_heads()):
+        return  # a downgrade, or an upgrade to an older revision: the schema may not fit the models
+    from sqlalchemy.orm import Session
+
+    from webapp.outline_store import store_shipped
+
+    with Session(bind=connection) as session:
+        for row in store_shipped(session):
+            logger.info("Stored the shipped outline %s@%s", row.code, row.version)
 
 
 @contextmanager

@@ -8,11 +8,11 @@ from sqlalchemy import delete, select
 
 from conftest import in_app
 from webapp.domain.assembly import add_parts, assemble, merge_list_rows, unit_parts
-from webapp.domain.outline import get_outline
+from webapp.domain.outline import shipped_outline
 from webapp.domain.values import derive
 from webapp.models import Assignment, Campaign, CellValue, Unit
 
-OUTLINE = get_outline("kl49")
+OUTLINE = shipped_outline("kl49")
 
 
 def campaign_of(session) -> Campaign:

@@ -14,11 +14,11 @@ from sqlalchemy import func, select, update
 
 from conftest import in_app, login, stored, unit_id
 from webapp.domain.layout import build_layout
-from webapp.domain.outline import get_outline
+from webapp.domain.outline import shipped_outline
 from webapp.domain.values import percent
 from webapp.models import AuditEvent, CampaignUnit, CellValue, ListRow
 
-OUTLINE = get_outline("kl49")
+OUTLINE = shipped_outline("kl49")
 YEARS = [2019, 2020, 2021, 2022, 2023]
 CHOICES = OUTLINE.table("I").column("the_loai").choices
 

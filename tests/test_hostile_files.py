@@ -35,13 +35,13 @@ from webapp.domain.archive import (MAX_ENTRIES, MAX_FILE_BYTES, MAX_PART_BYTES, 
                                    archive_problem)
 from webapp.domain.importer import FORMULA_INPUT, XML_FORBIDDEN, read_template
 from webapp.domain.layout import build_layout
-from webapp.domain.outline import get_outline
+from webapp.domain.outline import shipped_outline
 from webapp.domain.parts import Part
 from webapp.domain.workbook import META_SHEET, write_appendix, write_template
 from webapp.models import PART_OPEN, AuditEvent, Campaign, CampaignUnit, CellValue, ListRow, Unit
 from webapp.workflow import campaign_today
 
-OUTLINE = get_outline("kl49")
+OUTLINE = shipped_outline("kl49")
 YEARS = [2019, 2020, 2021, 2022, 2023]
 CAMPAIGN = "kl49-2024"
 BASE = f"/campaigns/{CAMPAIGN}"

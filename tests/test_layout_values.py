@@ -8,10 +8,10 @@ from decimal import Decimal
 import pytest
 
 from webapp.domain.layout import build_layout
-from webapp.domain.outline import get_outline
+from webapp.domain.outline import shipped_outline
 from webapp.domain.values import (ValueProblem, check_rules, format_number, parse_input, percent, show)
 
-OUTLINE = get_outline("kl49")
+OUTLINE = shipped_outline("kl49")
 YEARS = [2019, 2020, 2021, 2022, 2023]
 
 

@@ -8,20 +8,20 @@ import textwrap
 import pytest
 import yaml
 
-from webapp.domain.outline import OUTLINE_DIR, OutlineError, get_outline, load_outline, parse_outline
+from webapp.domain.outline import OUTLINE_DIR, OutlineError, shipped_outline, load_outline, parse_outline
 
 REAL = OUTLINE_DIR / "kl49.yaml"
 
 
 def test_real_outline_holds_every_table_of_the_appendix():
-    outline = get_outline("kl49")
+    outline = shipped_outline("kl49")
     assert [t.code for t in outline.tables] == [
         "I", "II.1.1", "II.1.2", "II.1.3", "II.1.4", "II.1.5", "II.1.6", "II.1.7", "II.1.8", "III"]
     assert outline.title == "PHỤ LỤC BÁO CÁO SƠ KẾT 5 NĂM THỰC HIỆN KẾT LUẬN SỐ 49-KL/TW"
 
 
 def test_titles_and_headers_as_printed():
-    outline = get_outline("kl49")
+    outline = shipped_outline("kl49")
     assert outline.table("II.1.1").title == "1.1. Kết quả phổ cập giáo dục tiểu học:"  # "tiêu học" corrected
     assert [c.label for c in outline.table("I").columns] == [
         "TT", "Thể loại văn bản", "Số hiệu văn bản", "Ngày, tháng, năm ban hành", "Trích yếu văn bản",
@@ -35,7 +35,7 @@ def test_titles_and_headers_as_printed():
 
 
 def test_inferred_headers_are_marked():
-    outline = get_outline("kl49")
+    outline = shipped_outline("kl49")
     assert outline.table("II.1.2").inferred and outline.table("II.1.3").inferred
     t13 = outline.table("II.1.3")
     assert t13.column("mu_chu").inferred and not t13.column("d35_md1").inferred
@@ -43,7 +43,7 @@ def test_inferred_headers_are_marked():
 
 
 def test_types_rules_and_owners():
-    outline = get_outline("kl49")
+    outline = shipped_outline("kl49")
     t11 = outline.table("II.1.1")
     assert [c.type for c in t11.columns] == ["unit_count", "yesno", "percent"] * 2
     assert t11.column("xa_tyle").of == "xa_dat" and t11.column("xa_tyle").over == "xa_tong"
@@ -77,7 +77,7 @@ def _column(data, table_index, block=0, group=0, column=0):
 
 def test_unknown_column_type_is_named_with_its_place():
     problems = _broken(lambda d: _column(d, 3, 0, 1, 2).update(type="cout"))
-    assert problems == ["tables[3] (II.1.3) > blocks[0] > groups[1] > columns[2] (d35_md1) > type: "
+    assert problems == ["tables[3] (II.1.3) > blocks[0] > groups[1] (d35) > columns[2] (d35_md1) > type: "
                         "kiểu 'cout' không được biết (dùng một trong: choice, count, date, percent, serial, "
                         "text, unit_count, yesno)"]
 
@@ -88,8 +88,8 @@ def test_every_mistake_is_reported_not_only_the_first():
         d["tables"][5]["blocks"][0]["groups"][0]["owner"] = ["xaa"]
         _column(d, 1, 0, 1, 2)["over"] = "nowhere"
     problems = _broken(mutate)
-    assert "tables[1] (II.1.1) > blocks[0] > groups[0] > columns[1] (xa_dat): thiếu khóa 'label'" in problems
-    assert "tables[5] (II.1.5) > blocks[0] > groups[0] > owner: loại đơn vị 'xaa' không có trong unit_kinds" in problems
+    assert "tables[1] (II.1.1) > blocks[0] > groups[0] (xa) > columns[1] (xa_dat): thiếu khóa 'label'" in problems
+    assert "tables[5] (II.1.5) > blocks[0] > groups[0] (xa) > owner: loại đơn vị 'xaa' không có trong unit_kinds" in problems
     assert "tables[1] (II.1.1) > huyen_tyle > over: cột 'nowhere' không có trong bảng" in problems
 
 
@@ -141,9 +141,9 @@ def test_not_a_mapping_and_missing_tables():
 
 
 def test_a_place_is_labelled_in_the_printed_words():
-    table = get_outline("kl49").table("II.1.5")
+    table = shipped_outline("kl49").table("II.1.5")
     years = [2019, 2020]
     assert table.place_label(years) == "Biểu II.1.5"
     assert table.place_label(years, "2020", "xa_dt") == "Biểu II.1.5 · Năm 2020 · Công chức cấp xã › Số được đào tạo, bồi dưỡng"
     assert table.place_label(years, "1999", "gone") == "Biểu II.1.5 · 1999 · gone"  # unknown keys as they are
-    assert get_outline("kl49").table("I").place_label(years, "57") == "Biểu I · văn bản mã 57"
+    assert shipped_outline("kl49").table("I").place_label(years, "57") == "Biểu I · văn bản mã 57"

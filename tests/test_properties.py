@@ -405,9 +405,9 @@ def cell_value_strategy():
 
 def rule_sides() -> tuple[set[str], set[str]]:
     """The columns on the left ("of which") and on the right ("total") of the hard rules."""
-    from webapp.domain.outline import get_outline
+    from webapp.domain.outline import shipped_outline
 
-    rules = [r for t in get_outline("kl49").tables for b in t.blocks for r in b.rules if r.level == "error"]
+    rules = [r for t in shipped_outline("kl49").tables for b in t.blocks for r in b.rules if r.level == "error"]
     return {r.left for r in rules}, {r.right for r in rules}
 
 
@@ -432,10 +432,10 @@ def plausible(kind: str, key: str | None = None):
 def template_cells(wb, years) -> tuple[list[tuple[str, str, str, str]], list[tuple[str, str, str, str]]]:
     """(sheet, address, column type, column key) of the unlocked input cells, and of the locked body cells
     (fixed, derived, other units' cells, the list's serial numbers)."""
-    from webapp.domain.outline import get_outline
+    from webapp.domain.outline import shipped_outline
 
     unlocked, locked = [], []
-    for table in get_outline("kl49").tables:
+    for table in shipped_outline("kl49").tables:
         ws = wb[table.sheet]
         layout = build_layout(table, years, list_rows=20) if table.is_list else build_layout(table, years)
         for cell in layout.cells:

@@ -37,6 +37,11 @@ def write_file(path: str, write) -> None:
 
 
 def register_cli(app: Flask) -> None:
+    from . import cli_campaigns, cli_outlines, cli_units
+
+    for module in (cli_units, cli_outlines, cli_campaigns):
+        module.register(app)
+
     @app.cli.command("demo")
     def demo_command() -> None:
         """Load the demo district, units, accounts and the campaign kl49-2024 (idempotent)."""

@@ -8,9 +8,10 @@ import random
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import workflow
-from .entry.service import UnitList, UnitTable, default_assignments
-from .models import ROLE_ADMIN, ROLE_CLERK, ROLE_COMPILER, Campaign, CampaignUnit, Unit, User
+from . import outline_store, workflow
+from .campaigns import CampaignSpec, create_campaign
+from .entry.service import UnitList, UnitTable
+from .models import ROLE_ADMIN, ROLE_CLERK, ROLE_COMPILER, Campaign, Unit, User
 
 DEMO_PASSWORD = "demo123"
 CAMPAIGN_CODE = "kl49-2024"
@@ -69,18 +70,19 @@ def load_demo(session: Session, today: dt.date) -> bool:
     compiler = _user(session, compiler_unit.code, "Cán bộ tổng hợp – Ban Tuyên giáo", ROLE_COMPILER, compiler_unit)
     _user(session, "admin", "Quản trị hệ thống", ROLE_ADMIN, compiler_unit)
 
-    campaign = Campaign(
+    outline_store.store_shipped(session)
+    campaign = create_campaign(session, outline_store.find(session, "kl49", 1), CampaignSpec(
         code=CAMPAIGN_CODE,
         name="Sơ kết 5 năm thực hiện Kết luận số 49-KL/TW – Phụ lục số liệu",
         description=("Theo Công văn số 1241-CV/HU ngày 03/5/2024 của Ban Thường vụ Huyện ủy: các đơn vị "
                      "gửi báo cáo trước ngày 15/5/2024; Ban Tuyên giáo Huyện ủy trình dự thảo báo cáo "
                      "trước ngày 25/5/2024. (Bản trình diễn: hạn gửi được đặt 14 ngày sau ngày nạp dữ liệu.)"),
-        outline_code="kl49", outline_version=1, year_from=2019, year_to=2023,
-        compiler_unit=compiler_unit, deadline=today + dt.timedelta(days=14), units=units)
-    session.add(campaign)
-    session.flush()
-    session.add_all(default_assignments(campaign, units))
-    session.flush()
+        year_from=2019, year_to=2023, deadline=today + dt.timedelta(days=14), compiler_unit=compiler_unit,
+        units=units, prints={
+            "request_document": "Công văn số 1241-CV/HU, ngày 03/5/2024 của BTV Huyện ủy",
+            "issuer_parent": "ĐẢNG BỘ TỈNH BÌNH PHƯỚC", "issuer_name": "HUYỆN ỦY LỘC NINH",
+            "issuer_is_party": True, "report_place": "Lộc Ninh",
+            "signer_title": "T/M BAN THƯỜNG VỤ\nPHÓ BÍ THƯ"}), via="demo")
     _fill(session, campaign, units)
     session.commit()
     _decide(session, campaign, units, compiler, today)

@@ -151,7 +151,7 @@ def cover_info(campaign: Campaign, handed_in: set[int], now: dt.datetime) -> dic
     return {"campaign_code": campaign.code, "campaign_name": campaign.name,
             "compiler": campaign.compiler_unit.name, "generated_at": now, "deadline": campaign.deadline,
             "units_total": len(campaign.units), "units_submitted": len(campaign.units) - len(missing),
-            "missing_units": missing}
+            "missing_units": missing, "subtitle": campaign.subtitle}
 
 
 @collector_paused()

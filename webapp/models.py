@@ -8,12 +8,13 @@ import secrets
 from typing import Any
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, UniqueConstraint, func
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, UniqueConstraint, and_, func
 from sqlalchemy import false as sa_false
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import true as sa_true
+from sqlalchemy.orm import Mapped, deferred, foreign, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .domain.outline import Outline, get_outline
+from .domain.outline import Outline
 from .extensions import db
 
 ROLE_CLERK, ROLE_COMPILER, ROLE_ADMIN = "clerk", "compiler", "admin"
@@ -34,6 +35,8 @@ class Unit(db.Model):
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
     phone: Mapped[str | None] = mapped_column(String(40))
     sort_order: Mapped[int] = mapped_column(default=0)
+    # a deactivated unit is offered for no new campaign; its accounts, parts and history stay
+    active: Mapped[bool] = mapped_column(default=True, server_default=sa_true())
 
     parent: Mapped[Unit | None] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list[Unit]] = relationship(back_populates="parent", order_by="Unit.sort_order")
@@ -138,8 +141,38 @@ class LoginThrottle(db.Model):
     expires_at: Mapped[dt.datetime] = mapped_column(index=True)
 
 
+class OutlineVersion(db.Model):
+    """One version of an outline file, stored as loaded (see webapp/outline_store.py). A stored
+    version never changes: the database keeps the text, and a campaign names code and version."""
+
+    __tablename__ = "outline"
+    __table_args__ = (UniqueConstraint("code", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40))
+    version: Mapped[int]
+    title: Mapped[str] = mapped_column(String(300))
+    digest: Mapped[str] = mapped_column(String(64))  # SHA-256 of ``source``
+    source: Mapped[str] = deferred(mapped_column(Text))  # the YAML text, as loaded
+    filename: Mapped[str] = mapped_column(String(200), default="")
+    loaded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    loaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+    @property
+    def ident(self) -> str:
+        return f"{self.code}@{self.version}"
+
+    @property
+    def outline(self) -> Outline:
+        from .outline_store import parsed
+
+        return parsed(self)
+
+
 class Campaign(db.Model):
-    """One collection round: an outline over some years, its reporting units and deadline."""
+    """One collection round: an outline version over some years, its reporting units and deadline,
+    and what its documents print (all optional: the request it answers, the issuing body, the
+    report's number, date and place, who signs)."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(40), unique=True)
@@ -153,17 +186,38 @@ class Campaign(db.Model):
     deadline: Mapped[dt.date]
     status: Mapped[str] = mapped_column(String(20), default="open")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # what the documents print (issue 13): "Công văn số 1241-CV/HU ngày 03/5/2024 của BTV Huyện ủy"
+    request_document: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    issuer_name: Mapped[str] = mapped_column(String(200), default="", server_default="")  # HUYỆN ỦY LỘC NINH
+    issuer_parent: Mapped[str] = mapped_column(String(200), default="", server_default="")  # ĐẢNG BỘ TỈNH …
+    issuer_is_party: Mapped[bool] = mapped_column(default=True, server_default=sa_true())  # else a state body
+    report_number: Mapped[str] = mapped_column(String(60), default="", server_default="")  # Số 125-BC/HU
+    report_date: Mapped[dt.date | None]
+    report_place: Mapped[str] = mapped_column(String(100), default="", server_default="")  # Lộc Ninh
+    signer_title: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    signer_name: Mapped[str] = mapped_column(String(120), default="", server_default="")
 
     compiler_unit: Mapped[Unit] = relationship()
     units: Mapped[list[Unit]] = relationship(secondary="campaign_unit", order_by="Unit.sort_order")
+    outline_row: Mapped[OutlineVersion | None] = relationship(
+        primaryjoin=lambda: and_(foreign(Campaign.outline_code) == OutlineVersion.code,
+                                 foreign(Campaign.outline_version) == OutlineVersion.version),
+        viewonly=True, lazy="joined")
 
     @property
     def outline(self) -> Outline:
-        outline = get_outline(self.outline_code)
-        if outline.version != self.outline_version:
+        """The exact outline version the campaign was created with (stored, never changed)."""
+        if self.outline_row is None:
             raise LookupError(f"campaign {self.code} needs {self.outline_code}@{self.outline_version}, "
-                              f"the installed file is version {outline.version}")
-        return outline
+                              "which is not stored")
+        return self.outline_row.outline
+
+    @property
+    def subtitle(self) -> str:
+        """The line under the appendix's title: the document that asks for the report."""
+        if self.request_document:
+            return f"(Kèm theo {self.request_document})"
+        return self.outline.subtitle
 
     @property
     def years(self) -> list[int]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
@@ -36,25 +35,24 @@ def vn_datetime(moment: dt.datetime | None) -> str:
 
 CAMPAIGN_STATUS_NAMES = {"open": "Đang mở", "closed": "Đã kết thúc"}
 
-# The kinds of unit that are not an outline's reporting kinds: the district itself and the party
-# committee's office that compiles. The reporting kinds (xa, ubnd_huyen, …) are named by the outline's
-# `unit_kinds`; unit_kind_name() is the one place a kind becomes words.
-OTHER_UNIT_KINDS = {"huyen": "Huyện", "huyen_uy": "Huyện ủy"}
+def unit_kind_names() -> dict[str, str]:
+    """Every known kind of unit → its name, read once per request (the stored outlines name the
+    reporting kinds; see outline_store.unit_kinds)."""
+    from flask import g, has_request_context
 
+    from .extensions import db
+    from .outline_store import unit_kinds
 
-@functools.cache
-def _unit_kind_names() -> dict[str, str]:
-    from .domain.outline import OUTLINE_DIR, get_outline
-
-    names = dict(OTHER_UNIT_KINDS)
-    for path in sorted(OUTLINE_DIR.glob("*.yaml")):
-        names.update(get_outline(path.stem).unit_kinds)
-    return names
+    if not has_request_context():
+        return unit_kinds(db.session)
+    if "unit_kind_names" not in g:
+        g.unit_kind_names = unit_kinds(db.session)
+    return g.unit_kind_names
 
 
 def unit_kind_name(kind: str | None) -> str:
     """A unit's kind as people say it ("Xã, phường, thị trấn" for ``xa``); an unknown kind as its code."""
-    return _unit_kind_names().get(kind or "", kind or "")
+    return unit_kind_names().get(kind or "", kind or "")
 
 
 def place_label(campaign, table_code: str | None, row_key: str | None = None, col_key: str | None = None) -> str:

@@ -93,3 +93,7 @@ def end_all_sessions(user_id: int):
     db.session.commit()
     flash(f"Đã kết thúc {ended} phiên đăng nhập của tài khoản {user.username}.", "info")
     return redirect(url_for("admin.units"))
+
+
+# the other administration pages register their views on bp
+from . import accounts, campaigns, directory, outlines  # noqa: E402,F401

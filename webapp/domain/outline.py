@@ -66,6 +66,7 @@ class Column:
 
 @dataclass(frozen=True)
 class Group:
+    key: str  # stable: who fills what (assignments) and stored values refer to it
     label: str | None
     owner: tuple[str, ...]
     columns: tuple[Column, ...]
@@ -162,8 +163,8 @@ class Table:
 
     @property
     def groups(self) -> list[tuple[str, Group]]:
-        """The column groups with a stable key each (``b0g1``): the unit of assignment."""
-        return [(f"b{bi}g{gi}", g) for bi, b in enumerate(self.blocks) for gi, g in enumerate(b.groups)]
+        """The column groups with their keys (``xa``, ``huyen`` …, from the file): the unit of assignment."""
+        return [(g.key, g) for b in self.blocks for g in b.groups]
 
     def expected_inputs(self, groups: set[str], years: list[int]) -> int:
         """How many number and yes/no cells a unit that fills ``groups`` is asked for; notes are
@@ -203,7 +204,7 @@ class Table:
             if any(c.key == column_key for c in g.columns):
                 return gkey
         if self.is_list:
-            return "rows"
+            return LIST_GROUP_KEY
         raise KeyError(column_key)
 
 
@@ -297,7 +298,9 @@ def parse_outline(data: Any, source: str = "<outline>") -> Outline:
 _TABLE_KEYS = {"code", "sheet", "kind", "title", "headings", "blocks", "columns", "owner", "order_by",
                "unique_by", "inferred", "note"}
 _BLOCK_KEYS = {"rows", "groups", "rules", "header"}
-_GROUP_KEYS = {"label", "owner", "columns", "inferred"}
+_GROUP_KEYS = {"key", "label", "owner", "columns", "inferred"}
+LIST_GROUP_KEY = "rows"  # a list table has one "group": its rows
+GROUP_KEY_MAX = 20
 _COLUMN_KEYS = {"key", "label", "type", "span", "choices", "required", "max_length", "question",
                 "inferred", "of", "over"}
 
@@ -355,6 +358,7 @@ def _parse_table(r: _Reader, raw: Any, place: str, kinds: dict) -> Table | None:
         return None
 
     blocks: list[Block] = []
+    group_keys: set[str] = set()
     for bi, rb in enumerate(r.get(raw, "blocks", place, list, default=[]) or []):
         bplace = f"{place} > blocks[{bi}]"
         if not isinstance(rb, dict):
@@ -382,11 +386,22 @@ def _parse_table(r: _Reader, raw: Any, place: str, kinds: dict) -> Table | None:
                 r.problem(gplace, "phải là một bảng khóa: giá trị (mapping)")
                 continue
             _unknown_keys(r, rg, _GROUP_KEYS, gplace)
+            gkey = r.get(rg, "key", gplace, str, default="")
+            if gkey:
+                gplace = f"{gplace} ({gkey})"
+                if not KEY_PATTERN.match(gkey) or len(gkey) > GROUP_KEY_MAX:
+                    r.problem(gplace, f"mã nhóm cột '{gkey}' chỉ gồm chữ thường, số và '_', bắt đầu bằng chữ, "
+                                      f"tối đa {GROUP_KEY_MAX} ký tự")
+                elif gkey == LIST_GROUP_KEY:
+                    r.problem(gplace, f"mã nhóm cột '{LIST_GROUP_KEY}' được dành cho bảng danh sách")
+                elif gkey in group_keys:
+                    r.problem(gplace, f"mã nhóm cột '{gkey}' bị trùng trong bảng")
+                group_keys.add(gkey)
             owner = _parse_owner(r, rg, gplace, kinds)
             label = r.get(rg, "label", gplace, str, required=False)
             cols = [_parse_column(r, c, f"{gplace} > columns[{ci}]", owner, label, gi)
                     for ci, c in enumerate(r.get(rg, "columns", gplace, list, default=[]) or [])]
-            groups.append(Group(label=label, owner=owner, columns=tuple(c for c in cols if c),
+            groups.append(Group(key=gkey, label=label, owner=owner, columns=tuple(c for c in cols if c),
                                 inferred=bool(rg.get("inferred", False))))
         if not groups:
             r.problem(bplace, "không có nhóm cột nào")
@@ -485,28 +500,42 @@ def _parse_rule(r: _Reader, raw: Any, place: str, cols: dict[str, Column]) -> Ru
     return Rule(left=left, op=op, right=right, level=level, message=message)
 
 
-def load_outline(path: str | Path) -> Outline:
-    """Read and validate an outline file; raises OutlineError naming every mistake's place."""
-    path = Path(path)
-    text = path.read_text(encoding="utf-8")
+def outline_digest(text: str) -> str:
+    """The short fingerprint of an outline file's text that templates carry (``outline_digest``)."""
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def read_outline(text: str, source: str = "<outline>") -> Outline:
+    """Parse and validate an outline file's text; raises OutlineError naming every mistake's place."""
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"dòng {mark.line + 1}, cột {mark.column + 1}" if mark else "?"
-        raise OutlineError(path.name, [f"{where}: YAML không hợp lệ ({getattr(exc, 'problem', exc)})"]) from exc
-    outline = parse_outline(data, path.name)
-    return Outline(**{**outline.__dict__, "digest": hashlib.sha256(text.encode()).hexdigest()[:16]})
+        raise OutlineError(source, [f"{where}: YAML không hợp lệ ({getattr(exc, 'problem', exc)})"]) from exc
+    outline = parse_outline(data, source)
+    return Outline(**{**outline.__dict__, "digest": outline_digest(text)})
 
 
+def load_outline(path: str | Path) -> Outline:
+    """Read and validate an outline file; raises OutlineError naming every mistake's place."""
+    path = Path(path)
+    return read_outline(path.read_text(encoding="utf-8"), path.name)
+
+
+# The outlines shipped with the application: stored in the database by `db upgrade`
+# (webapp/outline_store.py); campaigns read their version from the database, never from here.
 OUTLINE_DIR = Path(__file__).resolve().parent.parent / "outlines"
-_cache: dict[str, Outline] = {}
 
 
-def get_outline(code: str) -> Outline:
-    """The bundled outline named ``code`` (``kl49`` → ``outlines/kl49.yaml``), loaded once."""
-    if code not in _cache:
-        if not KEY_PATTERN.match(code):
-            raise KeyError(code)
-        _cache[code] = load_outline(OUTLINE_DIR / f"{code}.yaml")
-    return _cache[code]
+def shipped_outline_files() -> list[Path]:
+    return sorted(OUTLINE_DIR.glob("*.yaml"))
+
+
+@functools.cache
+def shipped_outline(code: str) -> Outline:
+    """The shipped file ``outlines/<code>.yaml``, parsed once: for tests and benchmarks that need an
+    outline without a database. Campaigns read their stored version (webapp/outline_store.py)."""
+    if not KEY_PATTERN.match(code):
+        raise KeyError(code)
+    return load_outline(OUTLINE_DIR / f"{code}.yaml")

@@ -595,14 +595,16 @@ def write_appendix(target: str | os.PathLike | IO[bytes], outline: Outline, year
       ``generated_at`` datetime (or str), ``deadline`` date/datetime (or str),
       ``units_total`` int (reporting units), ``units_submitted`` int,
       ``missing_units`` list[str] (units that have not submitted, as shown),
-      ``total_label`` str (label of the breakdowns' total row, default "Toàn huyện").
+      ``total_label`` str (label of the breakdowns' total row, default "Toàn huyện"),
+      ``subtitle`` str (the line under the title: the request the appendix answers; default the
+      outline's ``subtitle``).
     """
     wb = _open(target)
     st = _Styles(wb)
     meta = _Meta({CAMPAIGN: cover.get("campaign_code", ""), OUTLINE: outline.ident,
                   OUTLINE_DIGEST: outline.digest, KIND: APPENDIX_KIND})
     wb.set_properties({"title": outline.title, "subject": cover.get("campaign_name", ""),
-                       "author": cover.get("compiler", ""), "comments": outline.subtitle})
+                       "author": cover.get("compiler", ""), "comments": cover.get("subtitle", outline.subtitle)})
     _write_cover(wb.add_worksheet(COVER_SHEET), st, outline, years, cover)
     for table in outline.tables:
         ws = wb.add_worksheet(table.sheet)
@@ -675,8 +677,9 @@ def _write_cover(ws: Worksheet, st: _Styles, outline: Outline, years: list[int],
     big = st.get(bold=True, font_size=14, align="center", text_wrap=True)
     _merged_text(ws, 0, 0, 1, outline.title, big)
     ws.set_row(0, _height(2) + 6)
-    if outline.subtitle:
-        _merged_text(ws, 1, 0, 1, outline.subtitle, st.get(italic=True, align="center", text_wrap=True))
+    subtitle = cover.get("subtitle", outline.subtitle)
+    if subtitle:
+        _merged_text(ws, 1, 0, 1, subtitle, st.get(italic=True, align="center", text_wrap=True))
     key_fmt = st.get(bold=True, border=1, text_wrap=True)
     val_fmt = st.get(border=1, text_wrap=True, align="left")
     row = 3

@@ -1,0 +1,110 @@
+"""Outlines as stored, versioned data.
+
+An outline version is stored once, with its text, and never changes: a campaign names the code and
+version it was created with and reads that text back, whatever is loaded later. The files shipped in
+``webapp/outlines/`` are stored by ``flask db upgrade`` (migrations/env.py calls store_shipped).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .domain.outline import Outline, OutlineError, read_outline, shipped_outline_files
+from .domain.unit_kinds import kind_names
+from .models import AuditEvent, OutlineVersion, User
+
+
+class OutlineConflict(ValueError):
+    """Another text is already stored under this code and version."""
+
+
+def sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+_parsed: dict[str, Outline] = {}
+_parsed_lock = threading.Lock()
+
+
+def parsed(row: OutlineVersion) -> Outline:
+    """The stored version's outline, parsed once per process (a stored text never changes, so its
+    SHA-256 names it for good)."""
+    outline = _parsed.get(row.digest)
+    if outline is None:
+        outline = read_outline(row.source, f"{row.code}@{row.version}")
+        with _parsed_lock:
+            _parsed[row.digest] = outline
+    return outline
+
+
+def store_outline(session: Session, text: str, filename: str = "", user: User | None = None,
+                  via: str = "web") -> tuple[OutlineVersion, bool]:
+    """Validate ``text`` and store it as a new outline version: (the row, True). The same text
+    stored before gives (that row, False). Raises OutlineError (every mistake with its place) or
+    OutlineConflict (other content under a stored code and version). Flushes, does not commit."""
+    outline = read_outline(text, filename or "<outline>")
+    digest = sha256(text)
+    row = find(session, outline.code, outline.version)
+    if row is not None:
+        if row.digest != digest:
+            raise OutlineConflict(
+                f"Đề cương {outline.code} phiên bản {outline.version} đã được nạp với nội dung khác; một phiên bản "
+                f"đã lưu không bao giờ thay đổi. Hãy tăng 'version' (phiên bản mới nhất đang có: "
+                f"{latest_version(session, outline.code)}).")
+        return row, False
+    row = OutlineVersion(code=outline.code, version=outline.version, title=outline.title, digest=digest,
+                         source=text, filename=filename[:200], loaded_by_id=user.id if user else None)
+    session.add(row)
+    session.add(AuditEvent(user_id=user.id if user else None, action="outline_load", via=via,
+                           new=f"{outline.code}@{outline.version}", old=filename[:200] or None))
+    session.flush()
+    return row, True
+
+
+def store_shipped(session: Session) -> list[OutlineVersion]:
+    """Store every shipped outline file not stored yet; the new rows. A shipped file whose code and
+    version are stored with other content is a release mistake: OutlineConflict names the file."""
+    added = []
+    for path in shipped_outline_files():
+        try:
+            row, created = store_outline(session, path.read_text(encoding="utf-8"), path.name, via="upgrade")
+        except (OutlineError, OutlineConflict) as exc:
+            raise OutlineConflict(f"{path}: {exc}") from exc
+        if created:
+            added.append(row)
+    return added
+
+
+def find(session: Session, code: str, version: int | None = None) -> OutlineVersion | None:
+    """The stored version ``code``@``version``, or the newest of ``code`` without a version."""
+    query = select(OutlineVersion).where(OutlineVersion.code == code)
+    if version is not None:
+        return session.scalar(query.where(OutlineVersion.version == version))
+    return session.scalar(query.order_by(OutlineVersion.version.desc()).limit(1))
+
+
+def latest_version(session: Session, code: str) -> int | None:
+    row = find(session, code)
+    return row.version if row else None
+
+
+def stored_outlines(session: Session) -> list[OutlineVersion]:
+    """Every stored version, by code then version."""
+    return list(session.scalars(select(OutlineVersion).order_by(OutlineVersion.code, OutlineVersion.version)))
+
+
+def newest_outlines(session: Session) -> list[Outline]:
+    """The newest version of each stored outline."""
+    newest: dict[str, OutlineVersion] = {}
+    for row in stored_outlines(session):
+        newest[row.code] = row
+    return [parsed(row) for row in newest.values()]
+
+
+def unit_kinds(session: Session) -> dict[str, str]:
+    """Every kind of unit this installation knows → its Vietnamese name (see domain/unit_kinds.py)."""
+    return kind_names(newest_outlines(session))
