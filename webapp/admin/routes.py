@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
-
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
@@ -11,13 +9,9 @@ from sqlalchemy import func, select
 from ..auth import throttle
 from ..auth.routes import end_sessions
 from ..extensions import db
+from ..passwords import generate_password
 from ..models import ROLE_ADMIN, ROLE_COMPILER, Unit, User, UserSession
 from ..templating import local_now
-
-# Lowercase letters and digits without look-alikes (0 o, 1 l i, 2 z, s): read from a
-# printed slip and typed by a clerk without mistakes. 12 of 28 characters: about 58 bits.
-PASSWORD_ALPHABET = "abcdefghjkmnpqrtuvwxy3456789"
-PASSWORD_LENGTH = 12
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -41,14 +35,6 @@ def units():
         sessions = dict(db.session.execute(select(UserSession.user_id, func.count())
                                            .where(UserSession.ended_at.is_(None)).group_by(UserSession.user_id)).all())
     return render_template("admin/units.html", roots=roots, users=users, sessions=sessions)
-
-
-def generate_password(length: int = PASSWORD_LENGTH) -> str:
-    """A random password that reads unambiguously, with letters and at least one digit."""
-    while True:
-        password = "".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(length))
-        if any(c.isdigit() for c in password) and any(c.isalpha() for c in password):
-            return password
 
 
 def _other_account(user_id: int) -> User:
