@@ -357,3 +357,69 @@ def test_the_connection_goes_back_to_the_app_as_it_was(demo_db, tmp_path):
     assert audit_changes_refused(app)
     with app.app_context():
         db.engine.dispose()
+
+
+# --- what the migrations hold --------------------------------------------------------------------------
+
+def test_the_migrated_schema_is_the_models(demo_app):
+    """Alembic finds nothing to add: the migrations make exactly the tables, columns, indexes and
+    constraints the models declare (a column added to a model without a migration fails here)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from webapp.extensions import db
+
+    with demo_app.app_context(), db.engine.connect() as conn:
+        diffs = compare_metadata(MigrationContext.configure(conn), db.metadata)
+    assert diffs == []
+
+
+def group_keys(app) -> tuple[set, set]:
+    from webapp.extensions import db
+
+    with app.app_context(), db.engine.connect() as conn:
+        assigned = set(conn.execute(text("SELECT DISTINCT table_code, group_key FROM assignment")).all())
+        stored = set(conn.execute(text("SELECT DISTINCT table_code, group_key FROM cell_value")).all())
+    return assigned, stored
+
+
+def test_kl49_column_groups_take_the_keys_of_the_file_and_back(demo_app):
+    """Before outlines were stored, kl49's column groups were named by position (b0g1: block 0, group
+    1). The migration to stored outlines renames them in assignments and values to the file's keys;
+    its downgrade names them by position again."""
+    from webapp.domain.outline import shipped_outline
+
+    outline = shipped_outline("kl49")
+    # the demo has no province unit: nobody is assigned II.1.5's group of provincial civil servants
+    by_file = {(t.code, key) for t in outline.tables if not t.is_list for key, _ in t.groups} - {("II.1.5", "tinh")}
+    by_position = {(t.code, f"b{bi}g{gi}") for t in outline.tables for bi, b in enumerate(t.blocks)
+                   for gi, _ in enumerate(b.groups)} - {("II.1.5", "b0g2")}
+    assigned, stored = group_keys(demo_app)
+    assert {k for k in assigned if k[1] != "rows"} == by_file and stored <= by_file | {("I", "rows")}
+    with demo_app.app_context():
+        from webapp.extensions import db
+        from webapp.models import Campaign
+
+        campaign = db.session.query(Campaign).filter_by(code="kl49-2024").one()
+        assert campaign.outline.table("II.1.3").groups[1][0] == "d35"
+        assert campaign.subtitle == "(Kèm theo Công văn số 1241-CV/HU, ngày 03/5/2024 của BTV Huyện ủy)"
+        db.session.remove()
+
+    migrate(demo_app, "downgrade", "186566cef95f")
+    assigned, stored = group_keys(demo_app)
+    assert {k for k in assigned if k[1] != "rows"} == by_position and stored <= by_position | {("I", "rows")}
+    migrate(demo_app, "upgrade", "head")
+    assigned, _ = group_keys(demo_app)
+    assert {k for k in assigned if k[1] != "rows"} == by_file
+
+
+def test_db_upgrade_stores_the_shipped_outlines_once(demo_app):
+    from webapp.extensions import db
+
+    def outlines():
+        with demo_app.app_context(), db.engine.connect() as conn:
+            return conn.execute(text("SELECT code, version, filename FROM outline ORDER BY id")).all()
+
+    assert outlines() == [("kl49", 1, "kl49.yaml")]
+    migrate(demo_app, "upgrade", "head")  # nothing to migrate: the stored version is kept, not doubled
+    assert outlines() == [("kl49", 1, "kl49.yaml")]

@@ -11,7 +11,7 @@ from flask_login import UserMixin
 from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, UniqueConstraint, and_, func
 from sqlalchemy import false as sa_false
 from sqlalchemy import true as sa_true
-from sqlalchemy.orm import Mapped, deferred, foreign, mapped_column, relationship
+from sqlalchemy.orm import Mapped, foreign, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .domain.outline import Outline
@@ -153,7 +153,7 @@ class OutlineVersion(db.Model):
     version: Mapped[int]
     title: Mapped[str] = mapped_column(String(300))
     digest: Mapped[str] = mapped_column(String(64))  # SHA-256 of ``source``
-    source: Mapped[str] = deferred(mapped_column(Text))  # the YAML text, as loaded
+    source: Mapped[str] = mapped_column(Text, deferred=True)  # the YAML text, as loaded
     filename: Mapped[str] = mapped_column(String(200), default="")
     loaded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     loaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
@@ -202,7 +202,7 @@ class Campaign(db.Model):
     outline_row: Mapped[OutlineVersion | None] = relationship(
         primaryjoin=lambda: and_(foreign(Campaign.outline_code) == OutlineVersion.code,
                                  foreign(Campaign.outline_version) == OutlineVersion.version),
-        viewonly=True, lazy="joined")
+        viewonly=True)  # not joined: PostgreSQL refuses FOR SHARE (workflow.lock_part) on an outer join
 
     @property
     def outline(self) -> Outline:
