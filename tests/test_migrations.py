@@ -402,7 +402,8 @@ def test_kl49_column_groups_take_the_keys_of_the_file_and_back(demo_app):
 
         campaign = db.session.query(Campaign).filter_by(code="kl49-2024").one()
         assert campaign.outline.table("II.1.3").groups[1][0] == "d35"
-        assert campaign.subtitle == "(Kèm theo Công văn số 1241-CV/HU, ngày 03/5/2024 của BTV Huyện ủy)"
+        # Tam Đường's request, once printed by kl49.yaml, is no longer put on Lộc Ninh's appendix
+        assert campaign.subtitle == "" and campaign.outline.subtitle == ""
         db.session.remove()
 
     migrate(demo_app, "downgrade", "186566cef95f")

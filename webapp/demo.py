@@ -79,7 +79,6 @@ def load_demo(session: Session, today: dt.date) -> bool:
                      "trước ngày 25/5/2024. (Bản trình diễn: hạn gửi được đặt 14 ngày sau ngày nạp dữ liệu.)"),
         year_from=2019, year_to=2023, deadline=today + dt.timedelta(days=14), compiler_unit=compiler_unit,
         units=units, prints={
-            "request_document": "Công văn số 1241-CV/HU, ngày 03/5/2024 của BTV Huyện ủy",
             "issuer_parent": "ĐẢNG BỘ TỈNH BÌNH PHƯỚC", "issuer_name": "HUYỆN ỦY LỘC NINH",
             "issuer_is_party": True, "report_place": "Lộc Ninh",
             "signer_title": "T/M BAN THƯỜNG VỤ\nPHÓ BÍ THƯ"}), via="demo")

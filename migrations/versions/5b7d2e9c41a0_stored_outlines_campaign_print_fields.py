@@ -2,7 +2,9 @@
 
 outline: every outline version loaded, with its text (migrations/env.py stores the shipped files at
 the newest revision). Column groups get the explicit keys of the outline files: kl49's positional
-keys (b0g1 …) of assignments and stored values become the file's (xa, huyen …).
+keys (b0g1 …) of assignments and stored values become the file's (xa, huyen …). The request that
+kl49.yaml printed under its title (Tam Đường's Công văn 1241-CV/HU) is not carried over: it was
+another district's; each campaign now names its own (request_document).
 
 Revision ID: 5b7d2e9c41a0
 Revises: 186566cef95f
@@ -75,10 +77,6 @@ def upgrade():
     with op.batch_alter_table('unit', schema=None) as batch_op:
         batch_op.add_column(sa.Column('active', sa.Boolean(), server_default=sa.true(), nullable=False))
     _rekey(forward=True)
-    # the demo's request, once printed by the outline file, now belongs to its campaign
-    op.get_bind().execute(sa.text(
-        "UPDATE campaign SET request_document = 'Công văn số 1241-CV/HU, ngày 03/5/2024 của BTV Huyện ủy' "
-        "WHERE code = 'kl49-2024' AND outline_code = 'kl49'"))
 
 
 def downgrade():
