@@ -371,3 +371,166 @@ class Clock:
 
     def advance(self, **kw):
         self.at += dt.timedelta(**kw)
+
+
+# --- a second outline: the "mini" town and its campaign pcgd-2025 ---------------------------------
+# tests/outlines/mini.yaml is a small outline of another shape than kl49 (other unit kinds, labels,
+# years, table codes and sheet names; a list that is not of documents). It is loaded like any stored
+# outline, on a fresh migrated database, with a town, its schools and office, accounts (password
+# demo123) and a partly filled campaign: the tests that run for both outlines (test_any_outline.py,
+# test_routes_roles.py) prove that nothing is tied to kl49 or its demo.
+
+MINI_OUTLINE_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "outlines", "mini.yaml")
+MINI_CAMPAIGN = "pcgd-2025"
+MINI_TOWN = ("dx", "Thành phố Đồng Xoài", "huyen")
+MINI_COMPILER = ("dx-btg", "Ban Tuyên giáo Thành ủy Đồng Xoài", "huyen_uy")
+MINI_UNITS = [  # code, name, kind; every one has a clerk account named by its code
+    ("dx-th-1", "Trường Tiểu học Tân Phú", "truong_th"),
+    ("dx-th-2", "Trường Tiểu học Tân Bình", "truong_th"),
+    ("dx-th-3", "Trường Tiểu học Tân Xuân", "truong_th"),
+    ("dx-th-4", "Trường Tiểu học Tiến Thành", "truong_th"),
+    ("dx-thcs-1", "Trường THCS Tân Phú", "truong_thcs"),
+    ("dx-thcs-2", "Trường THCS Tân Đồng", "truong_thcs"),
+    ("dx-thcs-3", "Trường THCS Tiến Hưng", "truong_thcs"),
+    ("dx-pgd", "Phòng Giáo dục và Đào tạo thành phố Đồng Xoài", "phong_gd"),
+]
+MINI_UNTOUCHED = "dx-th-4"  # has entered nothing
+MINI_SUBMITTED = ("dx-th-1", "dx-thcs-3", "dx-pgd")  # submitted; dx-pgd then accepted
+MINI_ACCEPTED = ("dx-pgd",)
+
+
+def mini_row_values(table, lrow, groups: set[str], rng) -> dict[str, object]:
+    """Plausible values for the input cells ``groups`` of one layout row, driven by the outline alone:
+    counts respecting every error rule of the block (each "of which" at most its whole), yes/no,
+    an occasional note."""
+    values: dict[str, object] = {}
+    for cell in lrow.cells:
+        c = cell.column
+        if not c.is_input or table.group_key_of(c.key) not in groups:
+            continue
+        if c.type == "count":
+            values[c.key] = rng.randint(20, 900)
+        elif c.type == "yesno":
+            values[c.key] = rng.choice(["Có", "Không"])
+        elif c.type == "text" and rng.random() < 0.4:
+            values[c.key] = rng.choice(["Đề nghị bổ sung thiết bị dạy học", "=Cần sửa chữa mái (không phải công thức)"])
+    for rule in table.blocks[lrow.block].rules:
+        left, right = values.get(rule.left), values.get(rule.right)
+        if rule.level == "error" and isinstance(left, int) and isinstance(right, int) and not rule.holds(left, right):
+            values[rule.left], values[rule.right] = right, left  # "<=" rules: the smaller is the part
+    return values
+
+
+def load_mini(session, today: dt.date):
+    """The mini town, its units and accounts, the outline pcgd@1 stored, and the campaign pcgd-2025
+    made as a compiler would (create_campaign with the default units), partly filled, with parts
+    submitted and accepted through the workflow. Returns the campaign."""
+    import random
+
+    from webapp import outline_store, workflow
+    from webapp.campaigns import CampaignSpec, create_campaign
+    from webapp.entry.service import UnitList, UnitTable
+    from webapp.models import ROLE_ADMIN, ROLE_CLERK, ROLE_COMPILER, Unit, User
+
+    with open(MINI_OUTLINE_FILE, encoding="utf-8") as handle:
+        outline_row, created = outline_store.store_outline(session, handle.read(), "mini.yaml", via="cli")
+    assert created
+    town = Unit(code=MINI_TOWN[0], name=MINI_TOWN[1], kind=MINI_TOWN[2], sort_order=0)
+    compiler_unit = Unit(code=MINI_COMPILER[0], name=MINI_COMPILER[1], kind=MINI_COMPILER[2], parent=town,
+                         sort_order=100)
+    units = [Unit(code=code, name=name, kind=kind, parent=town, sort_order=i, phone=f"0271 3880 {i:03d}")
+             for i, (code, name, kind) in enumerate(MINI_UNITS, start=1)]
+    session.add_all([town, compiler_unit, *units])
+
+    def account(username, role, unit, full_name):
+        user = User(username=username, full_name=full_name, role=role, unit=unit)
+        user.set_password("demo123")
+        session.add(user)
+        return user
+
+    clerks = {u.code: account(u.code, ROLE_CLERK, u, f"Cán bộ nhập liệu – {u.name}") for u in units}
+    compiler = account(MINI_COMPILER[0], ROLE_COMPILER, compiler_unit, "Cán bộ tổng hợp – Ban Tuyên giáo")
+    account("admin", ROLE_ADMIN, compiler_unit, "Quản trị hệ thống")
+    session.flush()
+    campaign = create_campaign(session, outline_row, CampaignSpec(
+        code=MINI_CAMPAIGN, name="Tổng kết công tác phổ cập giáo dục giai đoạn 2021–2025",
+        description="Các trường và Phòng Giáo dục và Đào tạo gửi số liệu trước hạn.",
+        year_from=2021, year_to=2025, deadline=today + dt.timedelta(days=10), compiler_unit=compiler_unit,
+        units=None, prints={"issuer_name": "THÀNH ỦY ĐỒNG XOÀI", "report_place": "Đồng Xoài"}), via="cli")
+    assert {u.code for u in campaign.units} == {code for code, _, _ in MINI_UNITS}
+
+    rng = random.Random(2025)
+    outline = campaign.outline
+    for index, unit in enumerate(units):
+        if unit.code == MINI_UNTOUCHED:
+            continue
+        partial = unit.code == "dx-th-3"  # the first two years only
+        for table in outline.tables:
+            if table.is_list:
+                continue
+            part = UnitTable(session, campaign, unit, table)
+            if not part.groups:
+                continue
+            for lrow in part.layout.rows[: 2 if partial else None]:
+                for key, raw in mini_row_values(table, lrow, part.groups, rng).items():
+                    part.store(lrow.key, key, part.check(lrow.key, key, raw), None, "demo")
+        if index % 3 == 0 or unit.kind == "phong_gd":
+            table = next(t for t in outline.tables if t.is_list)
+            rows = UnitList(session, campaign, unit, table)
+            rows.add({"ten_truong": unit.name if unit.kind != "phong_gd" else "Trường Mầm non Tân Phú",
+                      "muc_do": "Mức độ 1", "ngay_cong_nhan": f"202{2 + index % 3}-0{1 + index % 8}-15",
+                      "so_quyet_dinh": f"{100 + index}/QĐ-UBND"}, None, "demo", commit=False)
+    session.commit()
+    by_code = {u.code: u for u in units}
+    for code in MINI_SUBMITTED:
+        workflow.submit(session, campaign, by_code[code], clerks[code], confirm_gaps=True, today=today)
+    workflow.accept(session, campaign, [by_code[c] for c in MINI_ACCEPTED], compiler)
+    session.commit()
+    return campaign
+
+
+@pytest.fixture(scope="session")
+def mini_db(migrated_db, tmp_path_factory):
+    """The migrated file with the mini outline, town and campaign pcgd-2025 loaded."""
+    path = tmp_path_factory.mktemp("db") / "mini.sqlite"
+    shutil.copy(migrated_db, path)
+    app = _make_app(path)
+    with app.app_context():
+        load_mini(db.session, DEMO_TODAY)
+        db.session.remove()
+        db.engine.dispose()
+    return path
+
+
+@pytest.fixture
+def mini_app(mini_db, tmp_path):
+    """The app on a fresh copy of the mini database."""
+    yield from _app_on_copy(mini_db, tmp_path)
+
+
+class OutlineCase:
+    """One outline's campaign for the tests that run for every outline: kl49's demo or the mini town."""
+
+    def __init__(self, name: str, app, campaign: str, compiler: str, admin: str = "admin"):
+        self.name, self.app, self.campaign, self.compiler, self.admin = name, app, campaign, compiler, admin
+
+    def __repr__(self) -> str:
+        return f"<{self.name} {self.campaign}>"
+
+
+OUTLINE_CASES = ("kl49", "mini")
+
+
+def outline_case(request, name: str) -> OutlineCase:
+    """The app of ``name`` (kl49: the demo; mini: the mini town) on a fresh copy of its database."""
+    if name == "kl49":
+        from webapp.demo import CAMPAIGN_CODE
+
+        return OutlineCase("kl49", request.getfixturevalue("app"), CAMPAIGN_CODE, "ln-btg")
+    return OutlineCase("mini", request.getfixturevalue("mini_app"), MINI_CAMPAIGN, MINI_COMPILER[0])
+
+
+@pytest.fixture(params=OUTLINE_CASES)
+def any_outline(request) -> OutlineCase:
+    """Each outline's campaign in turn (kl49's demo, then the mini town), on a fresh database copy."""
+    return outline_case(request, request.param)

@@ -19,6 +19,7 @@ from .domain.parts import Part
 from .domain.workbook import collector_paused, write_appendix, write_template
 from .entry.service import UnitList, UnitTable, begin_write, owned_groups
 from .models import PART_ACCEPTED, PART_SUBMITTED, ROLE_COMPILER, Assignment, Campaign, CampaignUnit, Unit, User
+from .review.service import total_label
 from .workflow import VIA_COMPILER_IMPORT, Refused, closed_reason, in_campaign, part_of
 
 
@@ -151,7 +152,7 @@ def cover_info(campaign: Campaign, handed_in: set[int], now: dt.datetime) -> dic
     return {"campaign_code": campaign.code, "campaign_name": campaign.name,
             "compiler": campaign.compiler_unit.name, "generated_at": now, "deadline": campaign.deadline,
             "units_total": len(campaign.units), "units_submitted": len(campaign.units) - len(missing),
-            "missing_units": missing, "subtitle": campaign.subtitle}
+            "missing_units": missing, "subtitle": campaign.subtitle, "total_label": total_label(campaign)}
 
 
 @collector_paused()

@@ -17,7 +17,8 @@ TITLE_ROW = 0
 CONTEXT_ROW = 1  # the section headings above the table ("II. …", "1. …")
 FIRST_TABLE_ROW = 3
 LIST_MIN_ROWS = 20
-ROW_HEADER_LABEL = "Thời gian"
+ROW_HEADER_LABEL = "Thời gian"  # over the period labels ("Năm 2019" …)
+NAMED_ROWS_HEADER_LABEL = "Nội dung"  # over the labels of a block's own rows ("Phòng học kiên cố" …)
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,7 @@ class Layout:
     table: Table
     width: int
     blocks: list[BlockLayout]
-    label_col: bool  # grid tables have the "Thời gian" label column A; list tables do not
+    label_col: bool  # grid tables have the row label column A ("Thời gian"); list tables do not
 
     @property
     def rows(self) -> list[LayoutRow]:
@@ -162,7 +163,8 @@ def build_layout(table: Table, years: list[int], list_rows: int = LIST_MIN_ROWS)
             two_levels = any(g.label for g in block.groups)
             depth = 2 if two_levels else 1
             header_rows = list(range(row, row + depth))
-            header.append(HeaderCell(ROW_HEADER_LABEL, row, 0, rowspan=depth))
+            label = ROW_HEADER_LABEL if block.rows == "periods" else NAMED_ROWS_HEADER_LABEL
+            header.append(HeaderCell(label, row, 0, rowspan=depth))
             for g in block.groups:
                 if g.label:
                     span = sum(c.span for c in g.columns)

@@ -51,10 +51,24 @@ def unit_page(code: str, unit_code: str):
     (state,) = completeness(db.session, campaign, [unit]).units
     events, more = change_log(db.session, campaign, unit=unit, limit=RECENT)
     return render_template("review/unit.html", campaign=campaign, unit=unit, u=state, part=state.part,
+                           note_rows=note_rows(campaign, state),
                            notes=workflow.open_notes(db.session, campaign, unit), events=events, more=more,
                            return_form=ReturnForm(), extend_form=ExtendForm(), action_form=ActionForm(),
                            open_until=workflow.open_until(campaign, state.part), today=workflow.campaign_today(),
                            days_left=days_left(campaign.deadline))
+
+
+def note_rows(campaign, state) -> list[tuple[str, str]]:
+    """The rows a return note may point at, as (row key, printed label), once each in the outline's
+    order: the periods ("Năm 2021") and the named rows of the grid tables the unit fills."""
+    rows: dict[str, str] = {}
+    for table in campaign.outline.tables:
+        if table.is_list or not state.tables[table.code].assigned:
+            continue
+        for block in table.blocks:
+            for spec in block.row_specs(campaign.years):
+                rows.setdefault(spec.key, spec.label.strip().lstrip("+").strip().rstrip(":").strip())
+    return list(rows.items())
 
 
 def _done(campaign, unit=None, message: str | None = None, category: str = "success"):

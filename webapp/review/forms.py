@@ -8,7 +8,7 @@ class ReturnForm(FlaskForm):
                                                         Length(max=2000, message="Lý do dài quá 2.000 ký tự.")])
     # "II.1.5" or "II.1.5|xa_dt" (a table, or one column of it: the page's one select); checked by the workflow
     table = StringField("Biểu, cột cần sửa (nếu có)", validators=[Optional(), Length(max=64)])
-    row = StringField("Dòng (năm)", validators=[Optional(), Length(max=40)])
+    row = StringField("Dòng", validators=[Optional(), Length(max=40)])
     col = StringField("Cột (mã cột)", validators=[Optional(), Length(max=40)])  # for scripts: table and col apart
     submit = SubmitField("Trả lại")
 

@@ -20,7 +20,7 @@ from ..extensions import db, htmx
 from ..templating import days_left
 from ..workflow import STATUS_NAMES, campaign_today
 from .forms import ActionForm, DecideForm
-from .service import cell_breakdown, completeness, show_assembled, unit_breakdown
+from .service import cell_breakdown, completeness, show_assembled, total_label, unit_breakdown
 
 bp = Blueprint("review", __name__)
 
@@ -99,7 +99,8 @@ def breakdown(code: str, table_code: str):
     units = [(u.unit, u.tables[table.code].groups) for u in state.units if u.tables[table.code].assigned]
     parts = unit_parts(db.session, campaign.id, campaign.outline, campaign.years)
     total = assemble(db.session, campaign.id, campaign.outline, campaign.years)
-    columns, rows, total_row = unit_breakdown(table, campaign.years, row_key, units, parts, total)
+    columns, rows, total_row = unit_breakdown(table, campaign.years, row_key, units, parts, total,
+                                              total_label(campaign))
     sort, order = request.args.get("sort", "unit"), request.args.get("order", "asc")
     if order not in SORT_ORDERS:
         order = "asc"

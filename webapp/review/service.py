@@ -240,6 +240,30 @@ def cell_breakdown(session: Session, campaign: Campaign, table: Table, row_key: 
     return CellBreakdown(table, row_key, row_label, column_key, entered, missing, total, owners=len(owners))
 
 
+# The words that begin the name of an area (a district, town, province …), longest first: the
+# total row of a breakdown by unit is that area's ("Toàn huyện", "Toàn thành phố").
+AREA_WORDS = ("Thành phố", "Thị xã", "Thị trấn", "Huyện", "Quận", "Tỉnh", "Phường", "Xã")
+AREA_KINDS = {"huyen": "huyện", "tinh": "tỉnh"}  # container kinds (domain/unit_kinds) that name an area
+TOTAL_LABEL = "Tổng cộng"  # when the area is not known
+
+
+def total_label(campaign: Campaign) -> str:
+    """The label of the total row of a breakdown by unit, for the area the campaign's compiling unit
+    belongs to: "Toàn huyện" for a district's campaign, "Toàn thành phố", "Toàn tỉnh" …, read from the
+    area's name (else its kind); "Tổng cộng" when neither says."""
+    compiler = campaign.compiler_unit
+    area = compiler.parent if compiler is not None and compiler.parent is not None else compiler
+    if area is None:
+        return TOTAL_LABEL
+    name = " ".join(area.name.split()).casefold()
+    for word in AREA_WORDS:
+        if name.startswith(word.casefold() + " "):
+            return f"Toàn {word.lower()}"
+    if area.kind in AREA_KINDS:
+        return f"Toàn {AREA_KINDS[area.kind]}"
+    return TOTAL_LABEL
+
+
 @dataclass
 class BreakdownRow:
     unit: Unit | None  # None for the total row
@@ -249,7 +273,7 @@ class BreakdownRow:
 
 def unit_breakdown(table: Table, years: list[int], row_key: str, units: list[tuple[Unit, frozenset[str]]],
                    parts: dict[int, Part], total: Part,
-                   total_label: str = "Toàn huyện") -> tuple[list[Column], list[BreakdownRow], BreakdownRow]:
+                   total_label: str = TOTAL_LABEL) -> tuple[list[Column], list[BreakdownRow], BreakdownRow]:
     """One row per unit (with the column groups it fills) for one period of a table, and the total row.
 
     An empty cell the unit fills stays None, distinct from 0; a cell it does not fill is marked so;
