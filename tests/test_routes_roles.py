@@ -6,33 +6,34 @@ refused POST changes nothing.
 visitors are sent to the sign-in page (except for the sign-in page itself). A route added to the app
 without a line here fails ``test_every_route_has_an_expectation``.
 
-Roles: anonymous, a clerk of Xã Lộc Hòa (ln-02), a clerk of Xã Lộc An (ln-03), the compiler
-(ln-btg) and the administrator (admin). ``clerk`` in the table means "a clerk, for their own unit":
-every call that reads or writes a unit's part names its target unit, and a clerk of any other unit
-must be turned away. The calls that touch a unit's part are made for both communes (``?unit=``), and
-for clerks also without ``?unit=`` (their own part) and, for list rows, with the other unit's row id.
+The walk runs for every outline (``SCENARIOS``): kl49's demo (clerks of Xã Lộc Hòa ln-02 and Xã
+Lộc An ln-03, the compiler ln-btg) and the mini town of tests/outlines/mini.yaml (clerks of two
+lower secondary schools, the compiler dx-btg); the cells, tables and rows it writes are the
+scenario's. Roles: anonymous, the two clerks, the compiler, the administrator (admin) and a compiler
+of another unit. ``clerk`` in the table means "a clerk, for their own unit": every call that reads
+or writes a unit's part names its target unit, and a clerk of any other unit must be turned away.
+The calls that touch a unit's part are made for both units (``?unit=``), and for clerks also without
+``?unit=`` (their own part) and, for list rows, with the other unit's row id.
 
-ln-03's part is accepted in the demo; the test opens it first, so that nothing but the access rules
-can stop a write to it.
+ln-03's part is accepted in the demo; the test opens both units' parts first, so that nothing but
+the access rules can stop a write to them.
 """
 
 from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import openpyxl
+import pytest
 from sqlalchemy import func, select, update
 
-from conftest import CURRENT, in_app, login, stored, unit_id
+from conftest import CURRENT, MINI_CAMPAIGN, OUTLINE_CASES, in_app, login, stored, unit_id
 from webapp.domain.layout import build_layout
 from webapp.models import (PART_OPEN, AuditEvent, Campaign, CampaignUnit, CellValue, ListRow, ReturnNote, Unit,
                            User, UserSession)
-
-CAMPAIGN = "kl49-2024"
-C = f"/campaigns/{CAMPAIGN}"
 
 ANON, CLERK, COMPILER, ADMIN = "anonymous", "clerk", "compiler", "admin"
 OUTSIDER = "compiler of another unit"  # a compiler account, but not of the campaign's compiling unit
@@ -40,10 +41,65 @@ EVERYONE = frozenset({ANON, CLERK, COMPILER, ADMIN, OUTSIDER})
 SIGNED_IN = frozenset({CLERK, COMPILER, ADMIN, OUTSIDER})
 STAFF = frozenset({COMPILER, ADMIN})
 
-# username → role; the two clerks are of two different communes
-USERS = {"anonymous": ANON, "ln-02": CLERK, "ln-03": CLERK, "ln-btg": COMPILER, "admin": ADMIN,
-         "btg-khac": OUTSIDER}
-UNITS = ("ln-02", "ln-03")  # the units whose parts the unit-specific routes are called for
+
+@dataclass
+class Scenario:
+    """What the walk needs of one outline's campaign: its two clerks' units (of one kind, so that
+    both fill the same cells), a grid table with a number cell both fill (``col`` in the rows
+    ``rows``), the list table, a valid list row as typed, the values written."""
+
+    name: str
+    campaign: str
+    campaign_name: str  # a piece of the campaign's name, shown on the home page of those who see it
+    units: tuple[str, str]  # the units whose parts the unit-specific routes are called for
+    compiler: str
+    table: str  # a grid table both units fill
+    rows: tuple[str, str]  # two of its row keys
+    col: str  # a number column both fill
+    list_table: str
+    valid_row: dict[str, str]
+    edit: tuple[str, str]  # a field of the valid row changed by an edit
+    values: tuple[str, str, str] = ("500", "501", "502")  # written to ``col``; every rule still holds
+    submitted: str = ""  # a third unit whose part is submitted (a decision on several units)
+    login_user: str = ""  # signs in on a fresh client (anonymous POST /login)
+    reset_user: str = ""  # the account whose password the administrator resets and sessions ends
+    users: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self):
+        # username → role; the two clerks are of two different units
+        self.users = {"anonymous": ANON, self.units[0]: CLERK, self.units[1]: CLERK, self.compiler: COMPILER,
+                      "admin": ADMIN, "btg-khac": OUTSIDER}
+
+    @property
+    def base(self) -> str:
+        return f"/campaigns/{self.campaign}"
+
+
+SCENARIOS = {
+    "kl49": Scenario(
+        "kl49", "kl49-2024", "Sơ kết 5 năm", ("ln-02", "ln-03"), "ln-btg", "II.1.5", ("2019", "2020"), "xa_tong",
+        "I", {"the_loai": "Nghị quyết", "so_hieu": "07-NQ/ĐU", "ngay_ban_hanh": "12/06/2019",
+              "trich_yeu": "Về công tác khuyến học", "co_quan": "Đảng ủy xã"}, ("so_hieu", "99-NQ/ĐU"),
+        submitted="ln-10", login_user="ln-11", reset_user="ln-16"),
+    "mini": Scenario(
+        "mini", MINI_CAMPAIGN, "phổ cập giáo dục", ("dx-thcs-1", "dx-thcs-2"), "dx-btg", "B1", ("2021", "2022"),
+        "hs_tong", "DS", {"ten_truong": "Trường THCS Tân Phú", "muc_do": "Mức độ 2",
+                          "ngay_cong_nhan": "12/06/2023", "so_quyet_dinh": "07/QĐ-UBND"}, ("so_quyet_dinh", "99/QĐ-UBND"),
+        values=("5000", "5001", "5002"), submitted="dx-thcs-3", login_user="dx-th-2", reset_user="dx-th-4"),
+}
+assert set(SCENARIOS) == set(OUTLINE_CASES)
+S = SCENARIOS["kl49"]  # the scenario of the test running (set by the ``scenario`` fixture)
+
+
+@pytest.fixture(params=OUTLINE_CASES)
+def scenario(request):
+    """Each outline's campaign in turn, on a fresh copy of its database; ``S`` is its scenario."""
+    global S
+    S = SCENARIOS[request.param]
+    request.getfixturevalue("app" if request.param == "kl49" else "mini_app")
+    yield S
+    S = SCENARIOS["kl49"]
+
 
 # (endpoint, method) → the roles that get through. "clerk": only for the clerk's own unit.
 EXPECTED: dict[tuple[str, str], frozenset[str]] = {
@@ -97,11 +153,7 @@ KNOWN_BUGS: set[tuple[str, str, str]] = set()
 # made last.
 LAST = [("entry.submit", "POST"), ("auth.change_password", "POST"), ("auth.logout", "POST")]
 
-LOGIN_USER = "ln-11"      # signs in on a fresh client (anonymous POST /login)
-RESET_USER = "ln-16"      # the account whose password the administrator resets and sessions ends
 NEW_PASSWORD = "mat-khau-moi-2024"
-VALID_ROW = {"the_loai": "Nghị quyết", "so_hieu": "07-NQ/ĐU", "ngay_ban_hanh": "12/06/2019",
-             "trich_yeu": "Về công tác khuyến học", "co_quan": "Đảng ủy xã"}
 
 
 # --- building the calls ---------------------------------------------------------------------------
@@ -119,9 +171,10 @@ class Call:
     clerk_only: bool = False  # without ?unit=: only a clerk's request names a unit this way
 
 
-def cell_version(unit_code: str, row: str, col: str = "xa_tong") -> str:
-    """The version a unit's II.1.5 page shows for a cell (0: never stored), which a change carries."""
-    cell = stored(unit_code, "II.1.5", row, col)
+def cell_version(unit_code: str, row: str) -> str:
+    """The version a unit's table page shows for the scenario's cell in ``row`` (0: never stored),
+    which a change carries."""
+    cell = stored(unit_code, S.table, row, S.col)
     return str(cell.version if cell else 0)
 
 
@@ -134,24 +187,26 @@ def list_row_version(row_id: int) -> str:
 
 
 def other_unit(code: str) -> str:
-    return UNITS[1] if code == UNITS[0] else UNITS[0]
+    return S.units[1] if code == S.units[0] else S.units[0]
 
 
 def campaign_of(session) -> Campaign:
-    return session.scalar(select(Campaign).where(Campaign.code == CAMPAIGN))
+    return session.scalar(select(Campaign).where(Campaign.code == S.campaign))
 
 
 def list_row_id(unit_code: str) -> int:
-    """A row of ``unit_code``'s table I (added if the unit has none, e.g. after a deletion)."""
+    """A row of ``unit_code``'s list table (added if the unit has none, e.g. after a deletion)."""
+    from webapp.domain.values import parse_input
+
     uid = unit_id(unit_code)
     with in_app() as session:
-        row = session.scalar(select(ListRow.id).where(ListRow.unit_id == uid, ListRow.table_code == "I")
+        row = session.scalar(select(ListRow.id).where(ListRow.unit_id == uid, ListRow.table_code == S.list_table)
                              .order_by(ListRow.id))
         if row is None:
-            new = ListRow(campaign_id=campaign_of(session).id, unit_id=uid, table_code="I",
-                          data={"the_loai": "Kế hoạch", "so_hieu": f"1-KH/{unit_code}",
-                                "ngay_ban_hanh": "2019-06-10", "trich_yeu": "Khuyến học",
-                                "co_quan": "Đảng ủy"})
+            campaign = campaign_of(session)
+            table = campaign.outline.table(S.list_table)
+            data = {k: parse_input(table.column(k), v).text for k, v in {**S.valid_row, S.edit[0]: f"1/{unit_code}"}.items()}
+            new = ListRow(campaign_id=campaign.id, unit_id=uid, table_code=S.list_table, data=data)
             session.add(new)
             session.commit()
             row = new.id
@@ -159,7 +214,7 @@ def list_row_id(unit_code: str) -> int:
 
 
 def changed_template(unit_code: str) -> bytes:
-    """The unit's Excel template with one value changed (II.1.5, 2019, total raised by 7): an upload
+    """The unit's Excel template with one value changed (the scenario's cell, raised by 7): an upload
     that would store something if it got through. Made once per unit and test (openpyxl is slow): a
     template is the unit's whole part, valid whatever was stored since."""
     app = CURRENT["app"]
@@ -181,8 +236,8 @@ def _changed_template(unit_code: str) -> bytes:
         out = io.BytesIO()
         write_unit_template(session, campaign, unit, out)
         years = campaign.years
-        table = campaign.outline.table("II.1.5")
-    address = build_layout(table, years).find("2019", "xa_tong").address
+        table = campaign.outline.table(S.table)
+    address = build_layout(table, years).find(S.rows[0], S.col).address
     wb = openpyxl.load_workbook(io.BytesIO(out.getvalue()))
     cell = wb[table.sheet][address]
     assert not cell.protection.locked
@@ -199,8 +254,8 @@ def htmx() -> dict[str, str]:
 def unit_calls(user: str, build: Callable[[str, dict], dict], label: str) -> list[Call]:
     """A unit-specific call for each of the two communes (``?unit=``) and, for a clerk, for their
     own unit without ``?unit=``. ``build(unit_code, query)`` returns the request's arguments."""
-    calls = [Call(f"{label} ?unit={t}", t, lambda t=t: build(t, {"unit": t})) for t in UNITS]
-    if USERS[user] == CLERK:
+    calls = [Call(f"{label} ?unit={t}", t, lambda t=t: build(t, {"unit": t})) for t in S.units]
+    if S.users[user] == CLERK:
         calls.append(Call(f"{label} (own unit)", user, lambda: build(user, {}), clerk_only=True))
     return calls
 
@@ -209,7 +264,7 @@ def row_calls(user: str, build: Callable[[str, int, dict], dict], label: str) ->
     """Like unit_calls for a list row route; a clerk also posts the other unit's row id to their
     own part's URL."""
     calls = unit_calls(user, lambda t, q: build(t, list_row_id(t), q), label)
-    if USERS[user] == CLERK:
+    if S.users[user] == CLERK:
         other = other_unit(user)
         calls.append(Call(f"{label} (row of {other}, no ?unit=)", other,
                           lambda: build(user, list_row_id(other), {}), clerk_only=True))
@@ -230,11 +285,12 @@ def calls_for(endpoint: str, method: str, user: str) -> list[Call]:
             return call
         return unit_calls(user, build, label)
 
+    C, T, L, (r0, r1), col, v = S.base, S.table, S.list_table, S.rows, S.col, S.values
     match endpoint, method:
         case "auth.login", "GET":
             return one("sign-in page", path="/login")
         case "auth.login", "POST":
-            data = {"username": LOGIN_USER, "password": "demo123"}
+            data = {"username": S.login_user, "password": "demo123"}
             return [Call("sign in", None, lambda: {"method": "POST", "path": "/login", "data": data},
                          fresh=user == "anonymous")]
         case "auth.logout", "POST":
@@ -247,29 +303,29 @@ def calls_for(endpoint: str, method: str, user: str) -> list[Call]:
         case "entry.home", "GET":
             return one("home", path="/")
         case "entry.table", "GET":
-            return per_unit(f"{C}/tables/II.1.5", "table II.1.5") + per_unit(f"{C}/tables/I", "table I")
+            return per_unit(f"{C}/tables/{T}", f"table {T}") + per_unit(f"{C}/tables/{L}", f"table {L}")
         case "entry.save_cell", "POST":
-            return per_unit(f"{C}/tables/II.1.5/cells/2019/xa_tong", "cell save", data={"value": "500"},
-                            versions=lambda t: {"version": cell_version(t, "2019")})
+            return per_unit(f"{C}/tables/{T}/cells/{r0}/{col}", "cell save", data={"value": v[0]},
+                            versions=lambda t: {"version": cell_version(t, r0)})
         case "entry.save", "POST":
-            return (per_unit(f"{C}/tables/II.1.5", "plain table save",
-                               data={"cell:2019:xa_tong": "501", "cell:2020:xa_tong": "502"},
-                               versions=lambda t: {"v:2019:xa_tong": cell_version(t, "2019"),
-                                                   "v:2020:xa_tong": cell_version(t, "2020")})
-                    + per_unit(f"{C}/tables/I", "plain list save",
-                               data={f"new:{k}": v for k, v in VALID_ROW.items()}))
+            return (per_unit(f"{C}/tables/{T}", "plain table save",
+                               data={f"cell:{r0}:{col}": v[1], f"cell:{r1}:{col}": v[2]},
+                               versions=lambda t: {f"v:{r0}:{col}": cell_version(t, r0),
+                                                   f"v:{r1}:{col}": cell_version(t, r1)})
+                    + per_unit(f"{C}/tables/{L}", "plain list save",
+                               data={f"new:{k}": x for k, x in S.valid_row.items()}))
         case "entry.add_row", "POST":
-            return per_unit(f"{C}/tables/I/rows", "add list row", data={f"new:{k}": v for k, v in VALID_ROW.items()},
+            return per_unit(f"{C}/tables/{L}/rows", "add list row", data={f"new:{k}": x for k, x in S.valid_row.items()},
                             headers=htmx())
         case "entry.edit_row", "POST":
             return row_calls(user, lambda t, rid, q: {
-                "method": "POST", "path": f"{C}/tables/I/rows/{rid}", "query_string": q, "headers": htmx(),
-                "data": {**{f"row:{rid}:{k}": v for k, v in {**VALID_ROW, "so_hieu": "99-NQ/ĐU"}.items()},
+                "method": "POST", "path": f"{C}/tables/{L}/rows/{rid}", "query_string": q, "headers": htmx(),
+                "data": {**{f"row:{rid}:{k}": x for k, x in {**S.valid_row, S.edit[0]: S.edit[1]}.items()},
                          f"v:row:{rid}": list_row_version(rid)}},
                 "edit list row")
         case "entry.delete_row", "POST":
             return row_calls(user, lambda t, rid, q: {
-                "method": "POST", "path": f"{C}/tables/I/rows/{rid}/delete", "query_string": q,
+                "method": "POST", "path": f"{C}/tables/{L}/rows/{rid}/delete", "query_string": q,
                 "headers": htmx(), "data": {f"v:row:{rid}": list_row_version(rid)}}, "delete list row")
         case "entry.submit", "GET":
             return one("pre-submission check", target=own_unit(user), path=f"{C}/submit")
@@ -284,54 +340,54 @@ def calls_for(endpoint: str, method: str, user: str) -> list[Call]:
                 "method": "POST", "path": f"{C}/import", "query_string": q, "content_type": "multipart/form-data",
                 "data": {"workbook": (io.BytesIO(changed_template(t)), f"mau-{t}.xlsx")}}, "upload template")
         case "review.cell_history", "GET":
-            return unit_calls(user, lambda t, q: {"method": "GET", "path": f"{C}/tables/II.1.5/history",
-                                                  "query_string": {**q, "row": "2019", "col": "xa_tong"}},
+            return unit_calls(user, lambda t, q: {"method": "GET", "path": f"{C}/tables/{T}/history",
+                                                  "query_string": {**q, "row": r0, "col": col}},
                               "cell history")
         case "xlsx.export", "GET":
             return one("appendix workbook", path=f"{C}/export.xlsx")
         case "review.appendix", "GET":
             return one("assembled appendix", path=f"{C}/appendix")
         case "review.cell", "GET":
-            return one("drill-down", path=f"{C}/appendix/II.1.5/cell", query_string={"row": "2019", "col": "xa_tong"})
+            return one("drill-down", path=f"{C}/appendix/{T}/cell", query_string={"row": r0, "col": col})
         case "review.breakdown_first", "GET":
             return one("breakdown tab", path=f"{C}/breakdown")
         case "review.breakdown", "GET":
-            return one("breakdown", path=f"{C}/breakdown/II.1.5", query_string={"row": "2019", "sort": "xa_tong"})
+            return one("breakdown", path=f"{C}/breakdown/{T}", query_string={"row": r0, "sort": col})
         case "review.dashboard", "GET":
             return one("progress", path=f"{C}/dashboard")
         case "review.not_done_csv", "GET":
             return one("units not done (CSV)", path=f"{C}/dashboard/chua-xong.csv")
         case "review.unit_page", "GET":
-            return [Call(f"unit page {t}", t, lambda t=t: {"method": "GET", "path": f"{C}/units/{t}"}) for t in UNITS]
+            return [Call(f"unit page {t}", t, lambda t=t: {"method": "GET", "path": f"{C}/units/{t}"}) for t in S.units]
         case "review.changes", "GET":
             return one("change log", path=f"{C}/changes") + [
                 Call(f"change log ?unit={t}", t, lambda t=t: {"method": "GET", "path": f"{C}/changes",
-                                                              "query_string": {"unit": t}}) for t in UNITS]
+                                                              "query_string": {"unit": t}}) for t in S.units]
         case "review.accept" | "review.return_part" | "review.reopen" | "review.extend", "POST":
             action = endpoint.split(".")[1].replace("return_part", "return")
-            data = {"review.return_part": {"reason": "Kiểm tra lại số liệu năm 2019", "table": "II.1.5",
+            data = {"review.return_part": {"reason": "Kiểm tra lại số liệu", "table": T,
                                               "row": "", "col": ""},
                     "review.extend": {"until": ""}}.get(endpoint, {})
             return [Call(f"{action} {t}", t, lambda t=t: {"method": "POST", "path": f"{C}/units/{t}/{action}",
-                                                          "data": data}) for t in UNITS]
+                                                          "data": data}) for t in S.units]
         case "review.decide", "POST":
             return one("decide on several units", path=f"{C}/decide",
-                       data={"action": "accept", "units": ["ln-10", "ln-02", "ln-03"]})
+                       data={"action": "accept", "units": [S.submitted, *S.units]})
         case "review.campaign_status", "POST":
             return one("campaign status", path=f"{C}/status", data={"status": "open"})
         case "admin.units", "GET":
             return one("units and accounts", path="/admin/units")
         case "admin.end_all_sessions", "POST":
-            return [Call(f"end the sessions of {RESET_USER}", None,
-                         lambda: {"method": "POST", "path": f"/admin/users/{user_id(RESET_USER)}/end-sessions"})]
+            return [Call(f"end the sessions of {S.reset_user}", None,
+                         lambda: {"method": "POST", "path": f"/admin/users/{user_id(S.reset_user)}/end-sessions"})]
         case "admin.reset_password", "POST":
-            return [Call(f"reset the password of {RESET_USER}", None,
-                         lambda: {"method": "POST", "path": f"/admin/users/{user_id(RESET_USER)}/reset-password"})]
+            return [Call(f"reset the password of {S.reset_user}", None,
+                         lambda: {"method": "POST", "path": f"/admin/users/{user_id(S.reset_user)}/reset-password"})]
     raise AssertionError(f"no calls written for {endpoint} {method}: add them to calls_for()")
 
 
 def own_unit(user: str) -> str | None:
-    return user if USERS[user] == CLERK else None
+    return user if S.users[user] == CLERK else None
 
 
 def user_id(username: str) -> int:
@@ -405,15 +461,16 @@ def add_outsider() -> None:
         session.commit()
 
 
-def test_every_route_with_every_role(app):
+def test_every_route_with_every_role(scenario):
+    app = CURRENT["app"]
     add_outsider()
-    with in_app() as session:  # only the access rules may stop a write to the other commune's part
-        session.execute(update(CampaignUnit).where(CampaignUnit.unit_id == unit_id("ln-03"))
+    with in_app() as session:  # only the access rules may stop a write to either unit's part
+        session.execute(update(CampaignUnit).where(CampaignUnit.unit_id.in_([unit_id(u) for u in scenario.units]))
                         .values(status=PART_OPEN))
         session.commit()
     clients = {user: (app.test_client() if role == ANON else login(app.test_client(), user))
-               for user, role in USERS.items()}
-    login(app.test_client(), RESET_USER)  # a session of the account whose sessions only admin may end
+               for user, role in scenario.users.items()}
+    login(app.test_client(), scenario.reset_user)  # a session of the account whose sessions only admin may end
     routes = sorted(app_routes(app), key=lambda key: (key in LAST, LAST.index(key) if key in LAST else 0, key))
     failures: list[str] = []
     seen = {"allowed": 0, "denied": 0, "anonymous": 0, "unchanged": 0}
@@ -422,7 +479,7 @@ def test_every_route_with_every_role(app):
         # for each user, its calls; those that must be refused are made first, so that a refused
         # call sees the state an allowed one would have changed (a list row before it is deleted)
         plan = []
-        for user, role in USERS.items():
+        for user, role in scenario.users.items():
             for call in calls_for(endpoint, method, user):
                 if call.clerk_only and role != CLERK:
                     continue
@@ -465,28 +522,33 @@ def test_every_route_with_every_role(app):
 
 # --- bugs this walk found (fixed since; kept as regression tests) -------------------------------
 
-def test_a_compiler_of_another_unit_sees_no_campaign_of_this_one(app):
+def test_a_compiler_of_another_unit_sees_no_campaign_of_this_one(scenario):
+    app = CURRENT["app"]
     add_outsider()
     outsider = login(app.test_client(), "btg-khac")
     home = outsider.get("/").get_data(as_text=True)
-    assert CAMPAIGN not in home and "Sơ kết 5 năm" not in home
-    assert CAMPAIGN in login(app.test_client(), "ln-btg").get("/").get_data(as_text=True)
-    assert CAMPAIGN in login(app.test_client(), "admin").get("/").get_data(as_text=True)
+    assert scenario.campaign not in home and scenario.campaign_name not in home
+    assert scenario.campaign in login(app.test_client(), scenario.compiler).get("/").get_data(as_text=True)
+    assert scenario.campaign in login(app.test_client(), "admin").get("/").get_data(as_text=True)
 
 
-def test_the_administrator_cannot_upload_a_units_values(admin):
+def test_the_administrator_cannot_upload_a_units_values(scenario):
     """The upload route once let the administrator store a unit's values (recorded as the unit's own
     upload), although administrators do not enter values anywhere else."""
+    admin = login(CURRENT["app"].test_client(), "admin")
+    unit = scenario.units[0]
     before = db_state()
-    response = admin.post(f"{C}/import", query_string={"unit": "ln-02"}, content_type="multipart/form-data",
-                          data={"workbook": (io.BytesIO(changed_template("ln-02")), "mau-ln-02.xlsx")})
+    response = admin.post(f"{scenario.base}/import", query_string={"unit": unit}, content_type="multipart/form-data",
+                          data={"workbook": (io.BytesIO(changed_template(unit)), f"mau-{unit}.xlsx")})
     changed = differences(before, db_state())
     assert response.status_code == 403 and not changed, (response.status_code, changed)
 
 
-def test_a_return_without_the_optional_row_and_column_fields(compiler):
+def test_a_return_without_the_optional_row_and_column_fields(scenario):
     """Found by this walk (a 500: .strip() on the None of a missing optional field), fixed since."""
-    response = compiler.post(f"{C}/units/ln-03/return", data={"reason": "Kiểm tra lại số liệu năm 2019"})
+    compiler = login(CURRENT["app"].test_client(), scenario.compiler)
+    unit = {"kl49": "ln-03", "mini": "dx-thcs-3"}[scenario.name]  # accepted, submitted: both may be returned
+    response = compiler.post(f"{scenario.base}/units/{unit}/return", data={"reason": "Kiểm tra lại số liệu"})
     assert response.status_code == 302
     with in_app() as session:
-        assert session.get(CampaignUnit, (campaign_of(session).id, unit_id("ln-03"))).status == PART_OPEN
+        assert session.get(CampaignUnit, (campaign_of(session).id, unit_id(unit))).status == PART_OPEN
