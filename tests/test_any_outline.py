@@ -786,3 +786,45 @@ def test_the_total_row_is_named_for_the_compiling_units_area():
     assert total_label(campaign("Tỉnh Bình Phước", "tinh")) == "Toàn tỉnh"
     assert total_label(campaign("Bình Phước", "tinh")) == "Toàn tỉnh"  # the kind says it
     assert total_label(campaign("Ban Tuyên giáo Huyện ủy", "huyen_uy", parent=False)) == "Tổng cộng"
+
+
+def test_a_lists_pages_and_messages_name_its_rows_as_the_outline_does(any_outline):
+    """kl49's table I lists documents ("văn bản"); mini's list is of schools: its pages, messages and
+    the pre-submission gaps say "dòng", never "văn bản"."""
+    from webapp.domain.values import row_noun
+
+    case = any_outline
+    open_every_part()
+    table = list_table(case)
+    noun = row_noun(table)
+    assert noun == {"kl49": "văn bản", "mini": "dòng"}[case.name]
+    unit = owner_of(case, table, table.columns[1].key)
+    with in_app() as session:  # a unit of the list's kinds without any row
+        session.execute(ListRow.__table__.delete().where(
+            ListRow.unit_id == session.scalar(select(Unit.id).where(Unit.code == unit))))
+        session.commit()
+    clerk = login(case.app.test_client(), unit)
+    base = f"/campaigns/{case.campaign}"
+    pages = {
+        "list": clerk.get(f"{base}/tables/{table.code}").get_data(as_text=True),
+        "home": clerk.get("/").get_data(as_text=True),
+        "submit": clerk.get(f"{base}/submit").get_data(as_text=True),
+        "blank row": clerk.post(f"{base}/tables/{table.code}/rows", data={},
+                                headers={"HX-Request": "true"}).get_data(as_text=True),
+    }
+    assert f"Chưa có {noun} nào" in pages["list"] and f"0 {noun}" in pages["home"]
+    assert f"chưa có {noun} nào" in pages["submit"] and f"nhập thông tin {noun}" in pages["blank row"]
+    added = clerk.post(f"{base}/tables/{table.code}/rows",
+                       data={f"new:{k}": v for k, v in typed_list_row(table, 3).items()})
+    assert added.status_code == 302
+    pages["flash"] = clerk.get(f"{base}/tables/{table.code}").get_data(as_text=True)
+    assert f"Đã thêm {noun}." in pages["flash"] and f"Xóa {noun} này khỏi danh mục?" in pages["flash"]
+    staff = login(case.app.test_client(), case.compiler)
+    pages["appendix"] = staff.get(f"{base}/appendix").get_data(as_text=True)
+    if noun != "văn bản":
+        for name, html in pages.items():
+            assert "văn bản" not in html.split("<main", 1)[-1].casefold(), name
+    # the header of the list page: TT, then the input columns, as each row draws them
+    head = pages["list"].split("<thead>", 1)[1].split("</thead>", 1)[0]
+    labels = [c.label for c in table.columns if c.type == "serial"] + [c.label for c in table.columns if c.is_input]
+    assert [cell.split(">", 1)[1].split("<", 1)[0] for cell in head.split("<th")[1:] if "actions" not in cell] == labels

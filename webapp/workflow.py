@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from .domain.values import check_rules
+from .domain.values import check_rules, row_noun
 from .models import (PART_ACCEPTED, PART_OPEN, PART_SUBMITTED, AuditEvent, Campaign, CampaignUnit, ReturnNote,
                      Unit, User, utcnow)
 
@@ -146,7 +146,7 @@ class Gap:
 
     table_code: str
     table_title: str
-    where: str  # "Năm 2019 – Số xã có …", or "chưa có văn bản nào"
+    where: str  # "Năm 2019 – Số xã có …", or "chưa có văn bản nào" (a list: values.row_noun)
 
 
 @dataclass
@@ -174,7 +174,7 @@ def review_part(session: Session, campaign: Campaign, unit: Unit) -> tuple[list[
         part = unit_part(session, campaign, unit, table, groups)
         if isinstance(part, UnitList):
             if not part.rows:
-                gaps.append(Gap(table.code, table.title, "chưa có văn bản nào"))
+                gaps.append(Gap(table.code, table.title, f"chưa có {row_noun(table)} nào"))
             continue
         for lrow in part.layout.rows:
             numbers = part.numbers(lrow.key)

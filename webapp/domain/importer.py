@@ -34,7 +34,7 @@ from .archive import NOT_A_WORKBOOK, archive_problem, seekable
 from .layout import Cell, LayoutRow, build_layout
 from .outline import Column, Outline, Table
 from .parts import Part
-from .values import REQUIRED_IN_ROW, ValueProblem, check_rules, parse_input
+from .values import REQUIRED_IN_ROW, ValueProblem, check_rules, parse_input, row_noun
 from .workbook import APPENDIX_KIND, CAMPAIGN, KIND, META_SHEET, OUTLINE, UNIT, UNIT_NAME, list_id_column
 
 XML_FORBIDDEN = ("Tệp chứa khai báo thực thể XML (DTD), điều mà Excel không bao giờ ghi; có thể là tệp "
@@ -49,7 +49,7 @@ FIXED_ONE = "Ô này cố định là 1 (đơn vị tự tính là 1); không đ
 FORMULA_INPUT = "Không nhận công thức; hãy nhập giá trị"
 NOT_A_TABLE = "Sheet này không phải là bảng tính của mẫu (có thể đã bị thay bằng biểu đồ); hãy dùng mẫu Excel tải từ ứng dụng"
 MOVED_ROW = "Ô này phải là “{label}”: không chèn, xóa hay đổi thứ tự dòng trong mẫu; sheet này chưa được đọc"
-TOO_MANY_ROWS = "Danh sách có dữ liệu tới dòng {last}; mẫu chỉ nhận tối đa {limit} văn bản"
+TOO_MANY_ROWS = "Danh sách có dữ liệu tới dòng {last}; mẫu chỉ nhận tối đa {limit} {noun}"
 UNREADABLE = "Không đọc được nội dung tệp ({error}); hãy tải mẫu mới, điền lại rồi nộp"
 MAX_LIST_ROWS = 2000  # documents a unit may list in one template
 REQUIRED = REQUIRED_IN_ROW  # the same message as in the browser
@@ -370,7 +370,7 @@ def _read_list(ws: ReadOnlyWorksheet, table: Table, years: list[int], groups: se
     cells, last = _cells(ws, id_col + 1, keep_rows=first + MAX_LIST_ROWS + 1, data_width=probe.width)
     last = max(last, first)  # one past the last body row holding anything (at least the first)
     if last - first > MAX_LIST_ROWS:
-        yield f"A{last}", TOO_MANY_ROWS.format(last=last, limit=MAX_LIST_ROWS)
+        yield f"A{last}", TOO_MANY_ROWS.format(last=last, limit=MAX_LIST_ROWS, noun=row_noun(table))
         return
     layout = build_layout(table, years, list_rows=last - first)
     editable = "rows" in groups

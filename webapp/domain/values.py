@@ -165,6 +165,17 @@ def show(column: Column, num: int | Decimal | None, text: str | None) -> str:
     return text or ""
 
 
+def row_noun(table: Table) -> str:
+    """What one row of a list table is called in pages and messages ("Đã thêm văn bản", "Chưa có dòng
+    nào"): "văn bản" for a list of documents (kl49's table I, whose title says so), else "dòng"."""
+    return "văn bản" if "văn bản" in table.title.casefold() else "dòng"
+
+
+def this_row(table: Table) -> str:
+    """"Văn bản này" / "Dòng này": a row of a list table, at the start of a message."""
+    return f"{row_noun(table).capitalize()} này"
+
+
 def percent(numerator: int | Decimal | None, denominator: int | Decimal | None) -> Decimal | None:
     """numerator / denominator * 100, rounded half away from zero to 2 decimals; None when undefined."""
     if numerator is None or denominator is None or denominator == 0:

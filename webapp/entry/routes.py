@@ -14,7 +14,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from ..extensions import db, htmx
-from ..domain.values import ValueProblem
+from ..domain.values import ValueProblem, row_noun, this_row
 from ..models import ROLE_CLERK, ROLE_COMPILER, Campaign, CampaignUnit, ListRow, Unit
 from ..templating import days_left
 from ..review.service import completeness
@@ -22,8 +22,8 @@ from .. import workflow
 from ..workflow import (VIA_COMPILER, Refused, closed_reason, in_campaign, open_notes, open_until, part_of,
                         status_of)
 from .forms import SubmitPartForm
-from .service import (DOCUMENT, ROW_GONE, Conflict, NotOwned, RowGone, UnitList, UnitTable, conflict_message,
-                      list_cells, owned_groups, unit_part)
+from .service import (Conflict, NotOwned, RowGone, UnitList, UnitTable, conflict_message, list_cells, owned_groups,
+                      row_gone, unit_part)
 
 bp = Blueprint("entry", __name__)
 
@@ -121,8 +121,8 @@ def gone(part):
     """A document edited or removed after someone else removed it: for a script 410 with the reason
     as text (only that row is concerned, the part stays open); a plain form the page again."""
     if htmx:
-        return plain_reason(ROW_GONE, 410)
-    return refused(part, ROW_GONE)
+        return plain_reason(row_gone(part.table), 410)
+    return refused(part, row_gone(part.table))
 
 
 def table_url(part) -> str:
@@ -342,8 +342,9 @@ def _list_conflict(part: UnitList):
     stale = [r for r in part.rows if _row_fields(f"row:{r.id}:") and _version(f"v:row:{r.id}") != r.version]
     prefixes = tuple(f"row:{r.id}:" for r in stale)
     kept = {k: v for k, v in request.form.items() if not k.startswith(prefixes)}
-    errors = {str(r.id): {"_row": conflict_message(part.shown(r), DOCUMENT)} for r in stale}
-    flash("Chưa lưu: có văn bản vừa được người khác sửa. Xem lại các dòng được đánh dấu rồi lưu lại.", "error")
+    errors = {str(r.id): {"_row": conflict_message(part.shown(r), this_row(part.table))} for r in stale}
+    flash(f"Chưa lưu: có {row_noun(part.table)} vừa được người khác sửa. Xem lại các dòng được đánh dấu rồi lưu lại.",
+          "error")
     return render_table(part.campaign, part.unit, part, status=409, errors=errors, form=kept)
 
 
@@ -356,7 +357,7 @@ def add_row(code: str, table_code: str):
         abort(403)
     data, errors = part.parse(_row_fields("new:"))
     if errors or data is None:
-        errors = errors or {"_row": "Dòng còn trống: nhập thông tin văn bản rồi bấm Thêm."}
+        errors = errors or {"_row": f"Dòng còn trống: nhập thông tin {row_noun(part.table)} rồi bấm Thêm."}
         if htmx:
             return render_template("entry/_list_new.html", part=part, errors={"new": errors}, form=request.form,
                                    can_edit=True), 422
@@ -368,7 +369,7 @@ def add_row(code: str, table_code: str):
         return refused(part, str(exc))
     if htmx:  # the new document's row: the page's script puts it in place of what was typed
         return render_template("entry/_list_row.html", part=part, row=row, number=len(part.rows), can_edit=True)
-    flash("Đã thêm văn bản.", "success")
+    flash(f"Đã thêm {row_noun(part.table)}.", "success")
     return redirect(table_url(part))
 
 
@@ -395,7 +396,7 @@ def edit_row(code: str, table_code: str, row_id: int):
     raw = _row_fields(f"row:{row.id}:")
     data, errors = part.parse(raw)
     if data is None and not errors:
-        errors = {"_row": "Không để trống cả dòng; muốn bỏ văn bản này thì bấm Xóa."}
+        errors = {"_row": f"Không để trống cả dòng; muốn bỏ {row_noun(part.table)} này thì bấm Xóa."}
     number = part.rows.index(row) + 1
     if errors:
         if htmx:
@@ -412,7 +413,7 @@ def edit_row(code: str, table_code: str, row_id: int):
         return refused(part, str(exc))
     except Conflict as exc:
         db.session.rollback()
-        message = conflict_message(exc.shown, DOCUMENT)
+        message = conflict_message(exc.shown, this_row(part.table))
         if htmx:
             db.session.refresh(row)
             return render_template("entry/_list_row.html", part=part, row=row, number=number,
@@ -441,7 +442,7 @@ def delete_row(code: str, table_code: str, row_id: int):
         return refused(part, str(exc))
     except Conflict as exc:
         db.session.rollback()
-        message = "Chưa xóa: " + conflict_message(exc.shown, DOCUMENT)
+        message = "Chưa xóa: " + conflict_message(exc.shown, this_row(part.table))
         if htmx:  # the document as it is now, with why it was not removed
             db.session.refresh(row)
             return render_template("entry/_list_row.html", part=part, row=row, number=part.rows.index(row) + 1,
@@ -450,7 +451,7 @@ def delete_row(code: str, table_code: str, row_id: int):
         return redirect(table_url(part))
     if htmx:  # the page's script removes the row and numbers the others again
         return ""
-    flash("Đã xóa văn bản.", "success")
+    flash(f"Đã xóa {row_noun(part.table)}.", "success")
     return redirect(table_url(part))
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from ..domain.layout import Cell, Layout, LayoutRow, build_layout
 from ..domain.outline import Table
 from ..domain.values import (REQUIRED_IN_ROW, Parsed, ValueProblem, check_rules, derive, parse_input, show,
-                             unit_numbers)
+                             this_row, unit_numbers)
 from ..models import Assignment, AuditEvent, Campaign, CellValue, ListRow, ReturnNote, Unit, User
 from ..workflow import Refused, closed_reason, lock_part
 
@@ -392,7 +392,12 @@ def _value_of(value: CellValue | Parsed | None) -> tuple[int | None, str | None]
     return (value.num, value.text) if value is not None else (None, None)
 
 
-ROW_GONE = "Văn bản này không còn trong danh mục (có thể vừa bị xóa)."
+ROW_GONE = "Văn bản này không còn trong danh mục (có thể vừa bị xóa)."  # row_gone() of a list of documents
+
+
+def row_gone(table: Table) -> str:
+    """Why a list row cannot be edited or removed: someone removed it meanwhile."""
+    return f"{this_row(table)} không còn trong danh mục (có thể vừa bị xóa)."
 
 
 class RowGone(Refused):
@@ -401,12 +406,11 @@ class RowGone(Refused):
 
 
 def conflict_message(current: str, what: str = "Ô này") -> str:
-    """Why a change was not stored: ``what`` ("Ô này", "Văn bản này") changed meanwhile to ``current``."""
+    """Why a change was not stored: ``what`` ("Ô này", a list row: values.this_row) changed meanwhile to ``current``."""
     return (f"{what} vừa được người khác sửa thành «{current or 'trống'}»; giá trị của bạn chưa được lưu. "
             f"Xem lại rồi nhập lại nếu vẫn muốn thay.")
 
 
-DOCUMENT = "Văn bản này"
 
 
 def _describe(table: Table, data: dict | None) -> str | None:
@@ -528,7 +532,7 @@ class UnitList:
             self.session.refresh(row)
         except InvalidRequestError:  # no longer in the database
             self.session.rollback()
-            raise RowGone(ROW_GONE) from None
+            raise RowGone(row_gone(self.table)) from None
         if expected_version is not None and expected_version != row.version and row.data != data:
             raise Conflict(None, self.shown(row))
 

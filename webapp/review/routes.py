@@ -14,7 +14,7 @@ from flask_login import login_required
 
 from ..domain.assembly import assemble, unit_parts
 from ..domain.layout import build_layout
-from ..domain.values import derive, show
+from ..domain.values import derive, row_noun, show
 from ..entry.routes import get_table, staff_campaign
 from ..extensions import db, htmx
 from ..templating import days_left
@@ -116,6 +116,7 @@ def breakdown(code: str, table_code: str):
         rows.sort(key=lambda r: (r.unit.sort_order, r.unit.id), reverse=order == "desc")
     context = dict(campaign=campaign, table=table, periods=periods, row_key=row_key, columns=columns,
                    header_groups=header_groups(columns),
+                   rows_label="Thời gian" if all(b.rows == "periods" for b in table.blocks) else "Dòng",
                    rows=rows, total_row=total_row, sort=sort, order=order,
                    tables=[t for t in campaign.outline.tables if not t.is_list])
     if htmx:
@@ -181,7 +182,7 @@ def drill_url(campaign, table, row_key: str, col_key: str) -> str:
 
 @bp.app_context_processor
 def review_helpers():
-    return {"drill_url": drill_url, "show_value": lambda column, text: show(column, None, text)}
+    return {"drill_url": drill_url, "show_value": lambda column, text: show(column, None, text), "row_noun": row_noun}
 
 
 from . import decisions  # noqa: E402,F401  (the compiler's decisions and the audit views join this blueprint)
