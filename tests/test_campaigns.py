@@ -301,7 +301,7 @@ def settings_form(**overrides) -> dict:
 def test_the_deadline_change_and_the_print_fields_are_saved_and_audited(compiler):
     old = campaign(SOURCE).deadline
     page = compiler.get(f"/admin/campaigns/{SOURCE}/settings").get_data(as_text=True)
-    assert f'value="{old.isoformat()}"' in page and "HUYỆN ỦY LỘC NINH" in page
+    assert f'value="{old.strftime("%d/%m/%Y")}"' in page and "HUYỆN ỦY LỘC NINH" in page
     response = compiler.post(f"/admin/campaigns/{SOURCE}/settings", data=settings_form())
     assert response.status_code == 302
     changed = campaign(SOURCE)
@@ -457,7 +457,7 @@ def test_copy_on_the_page_offers_the_next_period_and_copies(admin):
     source = campaign(SOURCE)
     page = admin.get(f"/admin/campaigns/{SOURCE}/copy").get_data(as_text=True)
     assert 'value="2024"' in page and 'value="2028"' in page  # the next five years
-    assert f'value="{source.deadline.replace(year=source.deadline.year + 5).isoformat()}"' in page
+    assert f'value="{source.deadline.replace(year=source.deadline.year + 5).strftime("%d/%m/%Y")}"' in page
     response = admin.post(f"/admin/campaigns/{SOURCE}/copy", data={
         "code": "kl49-2029", "name": "Sơ kết giai đoạn 2024–2028", "year_from": "2024", "year_to": "2028",
         "deadline": FUTURE})

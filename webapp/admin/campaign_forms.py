@@ -15,21 +15,27 @@ from wtforms import Field, HiddenField, IntegerField, SelectField, SelectMultipl
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 from wtforms.fields.choices import SelectChoice
-from wtforms.widgets import DateInput
+from wtforms.widgets import TextInput
 
 from ..campaigns import TEXT_LIMITS
 
 
 class VNDateField(Field):
-    """A date: an HTML date input (the browser shows dd/mm/yyyy in Vietnamese), which also takes
-    dd/mm/yyyy typed where the browser has no date input."""
+    """A date shown and typed as dd/mm/yyyy whatever the browser's language (a date input of an
+    English-language browser would show mm/dd/yyyy); also takes 15.05.2025, 15052025 and ISO
+    2025-05-15 (scripts)."""
 
-    widget = DateInput()
+    widget = TextInput()
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        render_kw = {"placeholder": "ngày/tháng/năm", "autocomplete": "off", "size": 12, "maxlength": 10,
+                     **kwargs.pop("render_kw", {})}
+        super().__init__(label, validators, render_kw=render_kw, **kwargs)
 
     def _value(self) -> str:
         if self.raw_data:
             return self.raw_data[0]
-        return self.data.isoformat() if self.data else ""
+        return self.data.strftime("%d/%m/%Y") if self.data else ""
 
     def process_formdata(self, valuelist: list[str]) -> None:
         self.data = None
@@ -37,7 +43,7 @@ class VNDateField(Field):
         if not text:
             return
         iso = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", text)
-        vn = re.fullmatch(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})", text)
+        vn = re.fullmatch(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})", text) or re.fullmatch(r"(\d{2})(\d{2})(\d{4})", text)
         try:
             if iso:
                 self.data = dt.date(int(iso.group(1)), int(iso.group(2)), int(iso.group(3)))
@@ -46,7 +52,7 @@ class VNDateField(Field):
             else:
                 raise ValueError
         except ValueError:
-            raise ValueError(f"«{text}» không phải một ngày; nhập theo dạng ngày/tháng/năm, ví dụ 15/05/2024.") from None
+            raise ValueError(f"«{text}» không phải một ngày; nhập theo dạng ngày/tháng/năm, ví dụ 15/05/2025.") from None
 
 
 class YearField(IntegerField):
