@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import copy
 import textwrap
 
 import pytest
 import yaml
 
-from webapp.domain.outline import OUTLINE_DIR, OutlineError, shipped_outline, load_outline, parse_outline
+from webapp.domain.outline import (MAX_OUTLINE_BYTES, OUTLINE_DIR, OutlineError, decode_outline, load_outline,
+                                   parse_outline, read_outline, shipped_outline, yaml_with_lines)
 
 REAL = OUTLINE_DIR / "kl49.yaml"
 
@@ -63,11 +63,24 @@ def test_types_rules_and_owners():
 
 
 def _broken(mutate) -> list[str]:
-    data = yaml.safe_load(REAL.read_text(encoding="utf-8"))
-    data = copy.deepcopy(data)
+    """The problems of kl49.yaml read with its lines, then changed by ``mutate``."""
+    data = yaml_with_lines(REAL.read_text(encoding="utf-8"))
     mutate(data)
     with pytest.raises(OutlineError) as info:
         parse_outline(data, "kl49.yaml")
+    return info.value.problems
+
+
+def _line(needle: str, after: str = "") -> int:
+    """The line of kl49.yaml holding ``needle`` (the first after the line holding ``after``)."""
+    lines = REAL.read_text(encoding="utf-8").splitlines()
+    start = next(i for i, line in enumerate(lines) if after in line) if after else 0
+    return next(i for i, line in enumerate(lines) if i >= start and needle in line) + 1
+
+
+def _read_broken(text: str) -> list[str]:
+    with pytest.raises(OutlineError) as info:
+        read_outline(text, "broken.yaml")
     return info.value.problems
 
 
@@ -77,9 +90,18 @@ def _column(data, table_index, block=0, group=0, column=0):
 
 def test_unknown_column_type_is_named_with_its_place():
     problems = _broken(lambda d: _column(d, 3, 0, 1, 2).update(type="cout"))
-    assert problems == ["tables[3] (II.1.3) > blocks[0] > groups[1] (d35) > columns[2] (d35_md1) > type: "
+    line = _line("key: d35_md1")
+    assert problems == [f"dòng {line}: tables[3] (II.1.3) > blocks[0] > groups[1] (d35) > columns[2] (d35_md1) > type: "
                         "kiểu 'cout' không được biết (dùng một trong: choice, count, date, percent, serial, "
                         "text, unit_count, yesno)"]
+
+
+def test_plain_data_is_named_by_place_without_a_line():
+    data = yaml.safe_load(REAL.read_text(encoding="utf-8"))
+    _column(data, 3, 0, 1, 2)["type"] = "cout"
+    with pytest.raises(OutlineError) as info:
+        parse_outline(data, "kl49.yaml")
+    assert info.value.problems[0].startswith("tables[3] (II.1.3) > blocks[0] > groups[1] (d35) > columns[2] (d35_md1) > type:")
 
 
 def test_every_mistake_is_reported_not_only_the_first():
@@ -88,9 +110,13 @@ def test_every_mistake_is_reported_not_only_the_first():
         d["tables"][5]["blocks"][0]["groups"][0]["owner"] = ["xaa"]
         _column(d, 1, 0, 1, 2)["over"] = "nowhere"
     problems = _broken(mutate)
-    assert "tables[1] (II.1.1) > blocks[0] > groups[0] (xa) > columns[1] (xa_dat): thiếu khóa 'label'" in problems
-    assert "tables[5] (II.1.5) > blocks[0] > groups[0] (xa) > owner: loại đơn vị 'xaa' không có trong unit_kinds" in problems
-    assert "tables[1] (II.1.1) > huyen_tyle > over: cột 'nowhere' không có trong bảng" in problems
+    assert problems == [  # by line
+        f"dòng {_line('key: xa_dat')}: tables[1] (II.1.1) > blocks[0] > groups[0] (xa) > columns[1] (xa_dat): "
+        "thiếu khóa 'label'",
+        f"dòng {_line('key: huyen_tyle')}: tables[1] (II.1.1) > huyen_tyle > over: cột 'nowhere' không có trong bảng",
+        # the list put in place of the file's one has no line: the group's "owner" key has
+        f"dòng {_line('owner: [xa]', after='code: II.1.5')}: tables[5] (II.1.5) > blocks[0] > groups[0] (xa) > owner: "
+        "loại đơn vị 'xaa' không có trong unit_kinds"]
 
 
 def test_rule_on_unknown_column_and_duplicate_keys():
@@ -98,8 +124,9 @@ def test_rule_on_unknown_column_and_duplicate_keys():
         d["tables"][8]["blocks"][0]["rules"][0]["check"] = "cn_dt <= cn_total"
         _column(d, 7, 0, 0, 1)["key"] = "htld_dt"
     problems = _broken(mutate)
-    assert "tables[8] (II.1.8) > blocks[0] > rules[0] > check: cột 'cn_total' không có trong khối" in problems
-    assert "tables[7] (II.1.7): mã cột 'htld_dt' bị trùng" in problems
+    assert (f"dòng {_line('check: cn_dt <= cn_tong')}: tables[8] (II.1.8) > blocks[0] > rules[0] > check: "
+            "cột 'cn_total' không có trong khối") in problems
+    assert f"dòng {_line('key: htld_vl')}: tables[7] (II.1.7): mã cột 'htld_dt' bị trùng" in problems
 
 
 def test_duplicate_table_code_and_bad_rule_syntax():
@@ -147,3 +174,103 @@ def test_a_place_is_labelled_in_the_printed_words():
     assert table.place_label(years, "2020", "xa_dt") == "Biểu II.1.5 · Năm 2020 · Công chức cấp xã › Số được đào tạo, bồi dưỡng"
     assert table.place_label(years, "1999", "gone") == "Biểu II.1.5 · 1999 · gone"  # unknown keys as they are
     assert shipped_outline("kl49").table("I").place_label(years, "57") == "Biểu I · văn bản mã 57"
+
+
+# --- mistakes of the file itself, each named by its line ------------------------------------------
+
+KL49 = REAL.read_text(encoding="utf-8")
+
+
+def _replace(old: str, new: str, count: int = 1) -> str:
+    assert old in KL49, old
+    return KL49.replace(old, new, count)
+
+
+def test_a_key_written_twice_in_one_mapping_is_refused():
+    """yaml alone keeps the last of two equal keys without a word: a title corrected below the
+    old one would silently win or lose."""
+    text = _replace('    title: "1.4. Kết quả đào tạo từ xa:"\n',
+                    '    title: "1.4. Kết quả đào tạo từ xa:"\n    title: "1.4. Đào tạo từ xa"\n')
+    first = _line('title: "1.4.')
+    assert _read_broken(text) == [
+        f"dòng {first + 1}: tables[4] (II.1.4): khóa 'title' bị lặp lại (đã có ở dòng {first})"]
+    # also in a flow mapping, and inside a part of the file the checks do not otherwise read
+    text = _replace("{key: so_luong, label: Số lượng, type: count}",
+                    "{key: so_luong, label: Số lượng, type: count, label: Số}")
+    assert _read_broken(text) == [
+        f"dòng {_line('key: so_luong')}: tables[4] (II.1.4) > blocks[0] > groups[0] (tu_xa) > columns[0] (so_luong): "
+        f"khóa 'label' bị lặp lại (đã có ở dòng {_line('key: so_luong')})"]
+
+
+def test_duplicate_and_reserved_group_keys_name_their_line():
+    d60 = _line("- key: d60")
+    text = _replace("          - key: d60\n", "          - key: d35\n")
+    assert _read_broken(text) == [
+        f"dòng {d60}: tables[3] (II.1.3) > blocks[0] > groups[2] (d35): mã nhóm cột 'd35' bị trùng trong bảng"]
+    text = _replace("          - key: d60\n", "          - key: rows\n")
+    assert _read_broken(text) == [
+        f"dòng {d60}: tables[3] (II.1.3) > blocks[0] > groups[2] (rows): mã nhóm cột 'rows' được dành cho bảng danh sách"]
+    text = _replace("          - key: d60\n            label:", "          - label:")
+    assert _read_broken(text) == [f"dòng {d60}: tables[3] (II.1.3) > blocks[0] > groups[2]: thiếu khóa 'key'"]
+
+
+def test_version_code_and_title_of_the_outline():
+    assert _read_broken(_replace("version: 1\n", "version: 0\n")) == [
+        f"dòng {_line('version: 1')}: version: phiên bản phải là số nguyên từ 1 trở lên, đang là 0"]
+    assert _read_broken(_replace("version: 1\n", "version: -3\n"))[0].endswith("đang là -3")
+    assert _read_broken(_replace("version: 1\n", "version: '2'\n")) == [
+        f"dòng {_line('version: 1')}: version: phải có kiểu int, đang là str"]
+    assert _read_broken(_replace("code: kl49\n", "code: KL-49\n")) == [
+        f"dòng {_line('code: kl49')}: code: mã đề cương 'KL-49' chỉ gồm chữ thường không dấu, số và '_', "
+        "bắt đầu bằng chữ, tối đa 40 ký tự"]
+    assert _read_broken(_replace("code: kl49\n", "code: k" + "x" * 40 + "\n"))[0].startswith(
+        f"dòng {_line('code: kl49')}: code: mã đề cương")
+    assert _read_broken(_replace("title: PHỤ LỤC BÁO CÁO", "title: '  '\nx: PHỤ LỤC BÁO CÁO")) == [
+        f"dòng {_line('title: PHỤ LỤC')}: title: tiêu đề không được để trống",
+        f"dòng {_line('title: PHỤ LỤC') + 1}: khóa không được biết 'x'"]
+
+
+def test_unknown_keys_and_kinds_name_their_line():
+    text = _replace("    sheet: II.1.6\n", "    sheet: II.1.6\n    colour: red\n")
+    assert _read_broken(text) == [f"dòng {_line('sheet: II.1.6') + 1}: tables[6] (II.1.6): khóa không được biết 'colour'"]
+    text = _replace("owner: [ldld_huyen]\n", "owner: [ldld]\n")
+    assert _read_broken(text) == [
+        f"dòng {_line('owner: [ldld_huyen]')}: tables[8] (II.1.8) > blocks[0] > groups[0] (cong_nhan) > owner: "
+        "loại đơn vị 'ldld' không có trong unit_kinds"]
+    text = _replace("of: cn_dt, over: cn_tong", "of: cn_dt, over: cn_total")
+    assert _read_broken(text) == [
+        f"dòng {_line('key: cn_tyle')}: tables[8] (II.1.8) > cn_tyle > over: cột 'cn_total' không có trong bảng"]
+
+
+def test_not_utf8_too_large_empty_and_aliases():
+    latin = KL49.encode("utf-8").replace("Tổng số xã".encode(), "T\xf4ng s\xf4 x\xe3".encode("latin-1"))
+    with pytest.raises(OutlineError) as info:
+        decode_outline(latin, "latin.yaml")
+    line = _line("Tổng số xã")
+    column = KL49.splitlines()[line - 1].index("Tổng số xã") + 2  # counted in letters, not bytes
+    assert info.value.problems == [
+        f"dòng {line}, cột {column}: tệp không phải văn bản UTF-8 (byte 0xF4 không đọc được); hãy lưu tệp với mã hóa UTF-8"]
+    big = (KL49 + "# " + "x" * 78 + "\n" * 1 + ("# " + "y" * 77 + "\n") * 14000).encode()
+    assert len(big) > MAX_OUTLINE_BYTES
+    with pytest.raises(OutlineError) as info:
+        decode_outline(big, "big.yaml")
+    first_over = big[:MAX_OUTLINE_BYTES].count(b"\n") + 1
+    assert info.value.problems[0].startswith(f"dòng {first_over}: tệp dài 1,")
+    assert "vượt quá giới hạn 1 MB" in info.value.problems[0]
+    # a byte-order mark and Windows line ends are read as the same text
+    assert decode_outline(b"\xef\xbb\xbf" + KL49.replace("\n", "\r\n").encode()) == KL49
+    assert _read_broken("") == ["dòng 1: tệp đề cương trống"]
+    assert _read_broken("# only a comment\n") == ["dòng 1: tệp đề cương trống"]
+    text = _replace("code: kl49\n", "code: &c kl49\nalso: *c\n")
+    assert _read_broken(text) == [f"dòng {_line('code: kl49') + 1}, cột 7: YAML không hợp lệ "
+                                  "(không dùng bí danh YAML (*c) trong đề cương: hãy viết đầy đủ)"]
+
+
+def test_the_whole_file_is_checked_when_read(tmp_path):
+    path = tmp_path / "kl49.yaml"
+    path.write_bytes(KL49.encode())
+    assert load_outline(path) == shipped_outline("kl49")
+    path.write_bytes(b"\xff\xfe" + KL49.encode("utf-16-le"))
+    with pytest.raises(OutlineError) as info:
+        load_outline(path)
+    assert "UTF-8" in info.value.problems[0] and "kl49.yaml" in str(info.value)

@@ -1,8 +1,11 @@
 """Outline definitions: what the tables of an appendix are, read from a YAML file.
 
-An outline is data. The loader checks the whole file and reports every mistake with its place
-(``tables[3] (II.1.3) > blocks[0] > groups[1] > columns[2] (d35_md1): …``) so that the person who
-corrects a header sees where, without reading code.
+An outline is data. The loader checks the whole file and reports every mistake with its line and
+place (``dòng 134: tables[3] (II.1.3) > blocks[0] > groups[1] (d35) > columns[2] (d35_md1) > type: …``)
+so that the person who corrects a header sees where, without reading code. The file is read with a
+yaml SafeLoader that remembers the line of every mapping, key and list item (MarkedDict, MarkedList)
+and every key written twice in one mapping (yaml alone keeps the last silently); parse_outline also
+takes plain dicts, whose mistakes are named by place only.
 """
 
 from __future__ import annotations
@@ -230,45 +233,209 @@ class Outline:
         return f"{self.code}@{self.version}"
 
 
+# --- reading the file: every mapping and sequence remembers its line ------------------------------
+
+MAX_OUTLINE_BYTES = 1024 * 1024  # an outline file is text of some tens of KB (kl49.yaml: 17 KB)
+CODE_MAX = 40  # outline.code
+TITLE_MAX = 300  # outline.title
+TABLE_CODE_MAX = 20  # table codes in cell values, assignments, notes
+COLUMN_KEY_MAX = 40  # column and row keys in cell values and notes
+KIND_KEY_MAX = 30  # unit.kind
+VERSION_MAX = 2_147_483_647
+TABLE_CODE_FORBIDDEN = re.compile(r"[/\\?#%]")  # a table code is a part of the pages' addresses
+
+
+class MarkedDict(dict):
+    """A mapping read from a file: ``line`` where it starts, ``key_lines`` where each key is (1-based),
+    ``duplicates`` the keys written twice (key, line, line of the first)."""
+
+    line: int | None = None
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.key_lines: dict[Any, int] = {}
+        self.duplicates: list[tuple[Any, int, int]] = []
+        self.reported = False
+
+
+class MarkedList(list):
+    """A sequence read from a file: ``line`` where it starts, ``item_lines`` where each item is."""
+
+    line: int | None = None
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.item_lines: list[int] = []
+
+
+class _LineLoader(yaml.SafeLoader):
+    """yaml's safe loader, keeping lines (MarkedDict, MarkedList) and every duplicate key (yaml
+    itself keeps the last silently). Aliases (``*name``) are refused: every group and column of an
+    outline is written out where it stands, with its own key."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(
+                None, None, f"không dùng bí danh YAML (*{event.anchor}) trong đề cương: hãy viết đầy đủ",
+                event.start_mark)
+        return super().compose_node(parent, index)
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode):
+    data = MarkedDict()
+    data.line = node.start_mark.line + 1
+    yield data
+    loader.flatten_mapping(node)
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            hash(key)
+        except TypeError:
+            raise yaml.constructor.ConstructorError("while constructing a mapping", node.start_mark,
+                                                    "found unhashable key", key_node.start_mark) from None
+        line = key_node.start_mark.line + 1
+        if key in data:
+            data.duplicates.append((key, line, data.key_lines[key]))
+        data[key] = loader.construct_object(value_node, deep=True)
+        data.key_lines[key] = line
+
+
+def _construct_sequence(loader: _LineLoader, node: yaml.SequenceNode):
+    data = MarkedList()
+    data.line = node.start_mark.line + 1
+    yield data
+    for child in node.value:
+        data.append(loader.construct_object(child, deep=True))
+        data.item_lines.append(child.start_mark.line + 1)
+
+
+_LineLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
+_LineLoader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
+
+
+def line_of(node: Any, key: Any = None, index: int | None = None) -> int | None:
+    """The line of ``node`` in its file (of its ``key`` or its item ``index`` when given), or None
+    for data that was not read from a file."""
+    if key is not None and isinstance(node, MarkedDict) and key in node.key_lines:
+        return node.key_lines[key]
+    if index is not None and isinstance(node, MarkedList) and index < len(node.item_lines):
+        return node.item_lines[index]
+    return getattr(node, "line", None)
+
+
 class _Reader:
-    """Walks the raw YAML, collecting problems with their place instead of stopping at the first."""
+    """Walks the raw YAML, collecting problems with their line and place instead of stopping at the first."""
 
     def __init__(self) -> None:
-        self.problems: list[str] = []
+        self.entries: list[tuple[int, str]] = []
 
-    def problem(self, place: str, message: str) -> None:
-        self.problems.append(f"{place}: {message}" if place else message)
+    @property
+    def problems(self) -> list[str]:
+        """Every problem as ``dòng N: place: message`` (no line for data not read from a file), by line."""
+        ordered = sorted(enumerate(self.entries), key=lambda e: (e[1][0], e[0]))
+        return [text for _, (_, text) in ordered]
+
+    def problem(self, place: str, message: str, line: int | None = None) -> None:
+        text = f"{place}: {message}" if place else message
+        self.entries.append((line or 0, f"dòng {line}: {text}" if line else text))
+
+    def mapping(self, raw: Any, place: str) -> bool:
+        """Whether ``raw`` is a mapping (else a problem at ``place``); its duplicate keys are named here."""
+        if not isinstance(raw, dict):
+            self.problem(place, "phải là một bảng khóa: giá trị (mapping)", line_of(raw))
+            return False
+        if isinstance(raw, MarkedDict) and not raw.reported:
+            raw.reported = True
+            for key, line, first in raw.duplicates:
+                self.problem(place, f"khóa '{key}' bị lặp lại (đã có ở dòng {first})", line)
+        return True
 
     def get(self, data: Any, key: str, place: str, kind: type | tuple, required: bool = True,
             default: Any = None) -> Any:
         if not isinstance(data, dict):
-            self.problem(place, "phải là một bảng khóa: giá trị (mapping)")
+            self.problem(place, "phải là một bảng khóa: giá trị (mapping)", line_of(data))
             return default
         if key not in data:
             if required:
-                self.problem(place, f"thiếu khóa '{key}'")
+                self.problem(place, f"thiếu khóa '{key}'", line_of(data))
             return default
         value = data[key]
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
             names = kind.__name__ if isinstance(kind, type) else "/".join(k.__name__ for k in kind)
-            self.problem(f"{place} > {key}", f"phải có kiểu {names}, đang là {type(value).__name__}")
+            self.problem(f"{place} > {key}" if place else key, f"phải có kiểu {names}, đang là {type(value).__name__}",
+                         line_of(data, key))
             return default
         return value
 
+    def strings(self, data: Any, key: str, place: str, required: bool = False) -> list[str]:
+        """A list of strings under ``key`` (items of another type are named and left out)."""
+        items = self.get(data, key, place, list, required=required, default=[]) or []
+        out = []
+        for i, item in enumerate(items):
+            if isinstance(item, str):
+                out.append(item)
+            else:
+                self.problem(f"{place} > {key}[{i}]", f"phải có kiểu str, đang là {type(item).__name__}",
+                             line_of(items, index=i) or line_of(data, key))
+        return out
+
+    def flag(self, data: Any, key: str, place: str) -> bool:
+        return bool(self.get(data, key, place, bool, required=False, default=False))
+
+    def unreported_duplicates(self, data: Any) -> None:
+        """Duplicate keys in parts of the file the walk did not visit (under an unknown key …)."""
+        stack, seen = [data], set()
+        while stack:
+            node = stack.pop()
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+            if isinstance(node, dict):
+                if isinstance(node, MarkedDict) and not node.reported:
+                    node.reported = True
+                    for key, line, first in node.duplicates:
+                        self.problem("", f"khóa '{key}' bị lặp lại (đã có ở dòng {first})", line)
+                stack.extend(node.values())
+            elif isinstance(node, list):
+                stack.extend(node)
+
+
+_ROOT_KEYS = {"code", "version", "title", "subtitle", "unit_kinds", "tables"}
+
 
 def parse_outline(data: Any, source: str = "<outline>") -> Outline:
+    """Check ``data`` (the outline file as read by yaml: plain dicts and lists, or those of
+    read_outline, which carry their lines) and build the Outline; raises OutlineError naming the
+    place (and, read from a file, the line) of every mistake."""
     r = _Reader()
+    if not r.mapping(data, ""):
+        raise OutlineError(source, r.problems)
     code = r.get(data, "code", "", str, default="")
+    if code and (not KEY_PATTERN.match(code) or len(code) > CODE_MAX):
+        r.problem("code", f"mã đề cương '{code}' chỉ gồm chữ thường không dấu, số và '_', bắt đầu bằng chữ, "
+                          f"tối đa {CODE_MAX} ký tự", line_of(data, "code"))
     version = r.get(data, "version", "", int, default=0)
+    if isinstance(data.get("version"), int) and not isinstance(data["version"], bool):
+        if version < 1:
+            r.problem("version", f"phiên bản phải là số nguyên từ 1 trở lên, đang là {version}",
+                      line_of(data, "version"))
+        elif version > VERSION_MAX:
+            r.problem("version", f"phiên bản {version} quá lớn", line_of(data, "version"))
     title = r.get(data, "title", "", str, default="")
+    if "title" in data and isinstance(data["title"], str) and not title.strip():
+        r.problem("title", "tiêu đề không được để trống", line_of(data, "title"))
+    elif re.search(r"[\x00-\x1f\x7f]", title):
+        r.problem("title", "tiêu đề phải nằm trên một dòng, không có ký tự điều khiển", line_of(data, "title"))
+    elif len(title) > TITLE_MAX:
+        r.problem("title", f"tiêu đề dài {len(title)} ký tự, tối đa {TITLE_MAX}", line_of(data, "title"))
     subtitle = r.get(data, "subtitle", "", str, required=False, default="")
-    kinds = r.get(data, "unit_kinds", "", dict, default={}) or {}
+    kinds = _parse_kinds(r, data)
     raw_tables = r.get(data, "tables", "", list, default=[]) or []
-    if isinstance(data, dict):
-        for extra in sorted(set(data) - {"code", "version", "title", "subtitle", "unit_kinds", "tables"}):
-            r.problem("", f"khóa không được biết '{extra}'")
-    if not raw_tables and not r.problems:
-        r.problem("tables", "không có bảng nào")
+    for extra in sorted(set(data) - _ROOT_KEYS, key=str):
+        r.problem("", f"khóa không được biết '{extra}'", line_of(data, extra))
+    if not raw_tables and not r.entries:
+        r.problem("tables", "không có bảng nào", line_of(data, "tables"))
 
     tables: list[Table] = []
     seen_codes: set[str] = set()
@@ -279,20 +446,40 @@ def parse_outline(data: Any, source: str = "<outline>") -> Outline:
         table = _parse_table(r, raw, place, kinds)
         if table is None:
             continue
+        code_line = line_of(raw, "code")
+        sheet_line = line_of(raw, "sheet") if "sheet" in raw else code_line
         if table.code in seen_codes:
-            r.problem(place, f"mã bảng '{table.code}' bị trùng")
+            r.problem(place, f"mã bảng '{table.code}' bị trùng", code_line)
         if table.sheet in seen_sheets:
-            r.problem(place, f"tên sheet '{table.sheet}' bị trùng")
+            r.problem(place, f"tên sheet '{table.sheet}' bị trùng", sheet_line)
         if len(table.sheet) > 31 or re.search(r"[\[\]:*?/\\]", table.sheet):
-            r.problem(place, f"tên sheet '{table.sheet}' không hợp lệ trong Excel")
+            r.problem(place, f"tên sheet '{table.sheet}' không hợp lệ trong Excel", sheet_line)
         seen_codes.add(table.code)
         seen_sheets.add(table.sheet)
         tables.append(table)
 
-    if r.problems:
+    r.unreported_duplicates(data)
+    if r.entries:
         raise OutlineError(source, r.problems)
     return Outline(code=code, version=version, title=title, subtitle=subtitle,
                    unit_kinds=dict(kinds), tables=tuple(tables), source=source)
+
+
+def _parse_kinds(r: _Reader, data: dict) -> dict[str, str]:
+    kinds = r.get(data, "unit_kinds", "", dict, default={}) or {}
+    if not kinds or not r.mapping(kinds, "unit_kinds"):
+        return {}
+    good = {}
+    for key, name in kinds.items():
+        line = line_of(kinds, key)
+        if not isinstance(key, str) or not KEY_PATTERN.match(key) or len(key) > KIND_KEY_MAX:
+            r.problem("unit_kinds", f"mã loại đơn vị '{key}' chỉ gồm chữ thường không dấu, số và '_', "
+                                    f"bắt đầu bằng chữ, tối đa {KIND_KEY_MAX} ký tự", line)
+        elif not isinstance(name, str) or not name.strip():
+            r.problem(f"unit_kinds > {key}", "cần tên của loại đơn vị", line)
+        else:
+            good[key] = name
+    return good
 
 
 _TABLE_KEYS = {"code", "sheet", "kind", "title", "headings", "blocks", "columns", "owner", "order_by",
@@ -303,108 +490,149 @@ LIST_GROUP_KEY = "rows"  # a list table has one "group": its rows
 GROUP_KEY_MAX = 20
 _COLUMN_KEYS = {"key", "label", "type", "span", "choices", "required", "max_length", "question",
                 "inferred", "of", "over"}
+_ROW_KEYS = {"key", "label"}
+_RULE_KEYS = {"check", "level", "message"}
 
 
 def _unknown_keys(r: _Reader, raw: Any, allowed: set[str], place: str) -> None:
     if isinstance(raw, dict):
-        for extra in sorted(set(raw) - allowed):
-            r.problem(place, f"khóa không được biết '{extra}'")
+        for extra in sorted(set(raw) - allowed, key=str):
+            r.problem(place, f"khóa không được biết '{extra}'", line_of(raw, extra))
 
 
 def _parse_owner(r: _Reader, raw: Any, place: str, kinds: dict) -> tuple[str, ...]:
     owner = r.get(raw, "owner", place, list, default=[]) or []
-    for k in owner:
-        if k not in kinds:
-            r.problem(f"{place} > owner", f"loại đơn vị '{k}' không có trong unit_kinds")
-    if isinstance(raw, dict) and "owner" in raw and not owner:
-        r.problem(f"{place} > owner", "cần ít nhất một loại đơn vị")
+    for i, k in enumerate(owner):
+        if not isinstance(k, str) or k not in kinds:
+            r.problem(f"{place} > owner", f"loại đơn vị '{k}' không có trong unit_kinds",
+                      line_of(owner, index=i) or line_of(raw, "owner"))
+    if isinstance(raw, dict) and "owner" in raw and isinstance(raw["owner"], list) and not owner:
+        r.problem(f"{place} > owner", "cần ít nhất một loại đơn vị", line_of(raw, "owner"))
     return tuple(owner)
 
 
 def _parse_table(r: _Reader, raw: Any, place: str, kinds: dict) -> Table | None:
-    if not isinstance(raw, dict):
-        r.problem(place, "phải là một bảng khóa: giá trị (mapping)")
+    if not r.mapping(raw, place):
         return None
     _unknown_keys(r, raw, _TABLE_KEYS, place)
     code = r.get(raw, "code", place, str, default="?")
+    if code != "?" and (not code.strip() or code != code.strip() or len(code) > TABLE_CODE_MAX
+                        or TABLE_CODE_FORBIDDEN.search(code)):
+        r.problem(f"{place} > code", f"mã bảng '{code}' phải có từ 1 đến {TABLE_CODE_MAX} ký tự, không có "
+                                     "khoảng trắng ở đầu hay cuối, không có / \\ ? # %", line_of(raw, "code"))
     kind = r.get(raw, "kind", place, str, required=False, default="grid")
     common = dict(
         code=code,
         sheet=r.get(raw, "sheet", place, str, required=False, default=code),
         title=r.get(raw, "title", place, str, default=""),
         kind=kind,
-        headings=tuple(r.get(raw, "headings", place, list, required=False, default=[]) or []),
-        inferred=bool(r.get(raw, "inferred", place, bool, required=False, default=False)),
+        headings=tuple(r.strings(raw, "headings", place)),
+        inferred=r.flag(raw, "inferred", place),
         note=r.get(raw, "note", place, str, required=False),
     )
     if kind == "list":
+        for misplaced in ("blocks",):
+            if misplaced in raw:
+                r.problem(place, f"bảng danh sách không có khóa '{misplaced}' (dùng 'columns')",
+                          line_of(raw, misplaced))
         owner = _parse_owner(r, raw, place, kinds)
-        cols = [_parse_column(r, c, f"{place} > columns[{i}]", owner, None, 0)
-                for i, c in enumerate(r.get(raw, "columns", place, list, default=[]) or [])]
-        cols = [c for c in cols if c]
+        raw_cols = r.get(raw, "columns", place, list, default=[]) or []
+        parsed = [_parse_column(r, c, f"{place} > columns[{i}]", owner, None, 0) for i, c in enumerate(raw_cols)]
+        pairs = [(c, rc) for c, rc in zip(parsed, raw_cols) if c]
+        cols = [c for c, _ in pairs]
         keys = {c.key for c in cols}
-        _check_unique_keys(r, cols, place)
+        _check_unique_keys(r, pairs, place)
         order_by = r.get(raw, "order_by", place, str, required=False)
-        unique_by = tuple(r.get(raw, "unique_by", place, list, required=False, default=[]) or [])
-        for k in ([order_by] if order_by else []) + list(unique_by):
+        if order_by and order_by not in keys:
+            r.problem(place, f"cột '{order_by}' không có trong bảng", line_of(raw, "order_by"))
+        unique_list = raw.get("unique_by")
+        unique_by = tuple(r.strings(raw, "unique_by", place))
+        for i, k in enumerate(unique_by):
             if k not in keys:
-                r.problem(place, f"cột '{k}' không có trong bảng")
-        for c in cols:
+                r.problem(place, f"cột '{k}' không có trong bảng", line_of(unique_list, index=i))
+        for c, rc in pairs:
             if c.type in DERIVED_TYPES | {"unit_count"}:
-                r.problem(f"{place} > columns ({c.key})", f"kiểu '{c.type}' không dùng được trong bảng danh sách")
+                r.problem(f"{place} > columns ({c.key})", f"kiểu '{c.type}' không dùng được trong bảng danh sách",
+                          line_of(rc, "type"))
+        if not cols and isinstance(raw.get("columns"), list):
+            r.problem(place, "không có cột nào", line_of(raw, "columns"))
         return Table(**common, list_columns=tuple(cols), owner=owner, order_by=order_by, unique_by=unique_by)
     if kind != "grid":
-        r.problem(f"{place} > kind", f"phải là 'grid' hoặc 'list', đang là '{kind}'")
+        r.problem(f"{place} > kind", f"phải là 'grid' hoặc 'list', đang là '{kind}'", line_of(raw, "kind"))
         return None
+    for misplaced in ("columns", "owner", "order_by", "unique_by"):
+        if misplaced in raw:
+            r.problem(place, f"khóa '{misplaced}' chỉ dùng cho bảng danh sách (kind: list); bảng lưới khai báo "
+                             "cột trong blocks > groups", line_of(raw, misplaced))
 
     blocks: list[Block] = []
     group_keys: set[str] = set()
-    for bi, rb in enumerate(r.get(raw, "blocks", place, list, default=[]) or []):
+    pairs: list[tuple[Column, Any]] = []
+    raw_blocks = r.get(raw, "blocks", place, list, default=[]) or []
+    for bi, rb in enumerate(raw_blocks):
         bplace = f"{place} > blocks[{bi}]"
-        if not isinstance(rb, dict):
-            r.problem(bplace, "phải là một bảng khóa: giá trị (mapping)")
+        if not r.mapping(rb, bplace):
             continue
         _unknown_keys(r, rb, _BLOCK_KEYS, bplace)
         rows_raw = r.get(rb, "rows", bplace, (str, list), default="periods")
         rows: str | tuple[RowSpec, ...] = "periods"
         if isinstance(rows_raw, str):
             if rows_raw != "periods":
-                r.problem(f"{bplace} > rows", "phải là 'periods' hoặc danh sách các dòng {key, label}")
+                r.problem(f"{bplace} > rows", "phải là 'periods' hoặc danh sách các dòng {key, label}",
+                          line_of(rb, "rows"))
         else:
             specs = []
+            row_keys: set[str] = set()
             for ri, row in enumerate(rows_raw):
                 rplace = f"{bplace} > rows[{ri}]"
+                if not r.mapping(row, rplace):
+                    continue
+                _unknown_keys(r, row, _ROW_KEYS, rplace)
                 key = r.get(row, "key", rplace, str, default="")
-                if key and not KEY_PATTERN.match(key):
-                    r.problem(rplace, f"mã dòng '{key}' chỉ gồm chữ thường, số và '_'")
+                if key and (not KEY_PATTERN.match(key) or len(key) > COLUMN_KEY_MAX):
+                    r.problem(rplace, f"mã dòng '{key}' chỉ gồm chữ thường, số và '_'", line_of(row, "key"))
+                elif key in row_keys:
+                    r.problem(rplace, f"mã dòng '{key}' bị trùng trong khối", line_of(row, "key"))
+                row_keys.add(key)
                 specs.append(RowSpec(key, r.get(row, "label", rplace, str, default="")))
+            if not rows_raw:
+                r.problem(f"{bplace} > rows", "cần ít nhất một dòng", line_of(rb, "rows"))
             rows = tuple(specs)
         groups: list[Group] = []
         for gi, rg in enumerate(r.get(rb, "groups", bplace, list, default=[]) or []):
             gplace = f"{bplace} > groups[{gi}]"
             if not isinstance(rg, dict):
-                r.problem(gplace, "phải là một bảng khóa: giá trị (mapping)")
+                r.mapping(rg, gplace)
                 continue
+            gkey = rg.get("key") if isinstance(rg.get("key"), str) else ""
+            if gkey:
+                gplace = f"{gplace} ({gkey})"
+            r.mapping(rg, gplace)
             _unknown_keys(r, rg, _GROUP_KEYS, gplace)
             gkey = r.get(rg, "key", gplace, str, default="")
             if gkey:
-                gplace = f"{gplace} ({gkey})"
+                key_line = line_of(rg, "key")
                 if not KEY_PATTERN.match(gkey) or len(gkey) > GROUP_KEY_MAX:
                     r.problem(gplace, f"mã nhóm cột '{gkey}' chỉ gồm chữ thường, số và '_', bắt đầu bằng chữ, "
-                                      f"tối đa {GROUP_KEY_MAX} ký tự")
+                                      f"tối đa {GROUP_KEY_MAX} ký tự", key_line)
                 elif gkey == LIST_GROUP_KEY:
-                    r.problem(gplace, f"mã nhóm cột '{LIST_GROUP_KEY}' được dành cho bảng danh sách")
+                    r.problem(gplace, f"mã nhóm cột '{LIST_GROUP_KEY}' được dành cho bảng danh sách", key_line)
                 elif gkey in group_keys:
-                    r.problem(gplace, f"mã nhóm cột '{gkey}' bị trùng trong bảng")
+                    r.problem(gplace, f"mã nhóm cột '{gkey}' bị trùng trong bảng", key_line)
                 group_keys.add(gkey)
             owner = _parse_owner(r, rg, gplace, kinds)
             label = r.get(rg, "label", gplace, str, required=False)
-            cols = [_parse_column(r, c, f"{gplace} > columns[{ci}]", owner, label, gi)
-                    for ci, c in enumerate(r.get(rg, "columns", gplace, list, default=[]) or [])]
-            groups.append(Group(key=gkey, label=label, owner=owner, columns=tuple(c for c in cols if c),
-                                inferred=bool(rg.get("inferred", False))))
+            raw_cols = r.get(rg, "columns", gplace, list, default=[]) or []
+            parsed = [_parse_column(r, c, f"{gplace} > columns[{ci}]", owner, label, gi)
+                      for ci, c in enumerate(raw_cols)]
+            group_pairs = [(c, rc) for c, rc in zip(parsed, raw_cols) if c]
+            if not group_pairs and isinstance(rg.get("columns"), list):
+                r.problem(gplace, "không có cột nào", line_of(rg, "columns"))
+            pairs.extend(group_pairs)
+            groups.append(Group(key=gkey, label=label, owner=owner, columns=tuple(c for c, _ in group_pairs),
+                                inferred=r.flag(rg, "inferred", gplace)))
         if not groups:
-            r.problem(bplace, "không có nhóm cột nào")
+            r.problem(bplace, "không có nhóm cột nào", line_of(rb))
         block_cols = [c for g in groups for c in g.columns]
         rules = []
         for ri, rr in enumerate(r.get(rb, "rules", bplace, list, required=False, default=[]) or []):
@@ -412,56 +640,65 @@ def _parse_table(r: _Reader, raw: Any, place: str, kinds: dict) -> Table | None:
             if rule:
                 rules.append(rule)
         blocks.append(Block(rows=rows, groups=tuple(groups), rules=tuple(rules),
-                            header=bool(rb.get("header", True))))
+                            header=bool(r.get(rb, "header", bplace, bool, required=False, default=True))))
     if not blocks:
-        r.problem(place, "không có khối (blocks) nào")
-    all_cols = [c for b in blocks for c in b.columns]
-    _check_unique_keys(r, all_cols, place)
-    by_key = {c.key: c for c in all_cols}
-    for c in all_cols:
+        r.problem(place, "không có khối (blocks) nào", line_of(raw, "blocks") if "blocks" in raw else line_of(raw))
+    _check_unique_keys(r, pairs, place)
+    by_key = {c.key: c for c, _ in pairs}
+    for c, rc in pairs:
         if c.type == "percent":
             for role in ("of", "over"):
                 ref = getattr(c, role)
                 if ref is None:
-                    r.problem(f"{place} > {c.key}", f"cột tỷ lệ cần khóa '{role}'")
+                    r.problem(f"{place} > {c.key}", f"cột tỷ lệ cần khóa '{role}'", line_of(rc))
                 elif ref not in by_key:
-                    r.problem(f"{place} > {c.key} > {role}", f"cột '{ref}' không có trong bảng")
+                    r.problem(f"{place} > {c.key} > {role}", f"cột '{ref}' không có trong bảng", line_of(rc, role))
                 elif not by_key[ref].is_numeric or by_key[ref].is_derived:
-                    r.problem(f"{place} > {c.key} > {role}", f"cột '{ref}' phải là cột số nhập vào")
+                    r.problem(f"{place} > {c.key} > {role}", f"cột '{ref}' phải là cột số nhập vào", line_of(rc, role))
     return Table(**common, blocks=tuple(blocks))
 
 
-def _check_unique_keys(r: _Reader, cols: list[Column], place: str) -> None:
+def _check_unique_keys(r: _Reader, pairs: list[tuple[Column, Any]], place: str) -> None:
     seen: set[str] = set()
-    for c in cols:
+    for c, raw in pairs:
         if c.key in seen:
-            r.problem(place, f"mã cột '{c.key}' bị trùng")
+            r.problem(place, f"mã cột '{c.key}' bị trùng", line_of(raw, "key"))
         seen.add(c.key)
 
 
 def _parse_column(r: _Reader, raw: Any, place: str, owner: tuple[str, ...], group_label: str | None,
                   group_index: int) -> Column | None:
     if not isinstance(raw, dict):
-        r.problem(place, "phải là một bảng khóa: giá trị (mapping)")
+        r.mapping(raw, place)
         return None
     key = raw.get("key")
     if isinstance(key, str):
         place = f"{place} ({key})"
+    r.mapping(raw, place)
     _unknown_keys(r, raw, _COLUMN_KEYS, place)
     key = r.get(raw, "key", place, str, default="")
-    if key and not KEY_PATTERN.match(key):
-        r.problem(place, f"mã cột '{key}' chỉ gồm chữ thường, số và '_', bắt đầu bằng chữ")
+    if key and (not KEY_PATTERN.match(key) or len(key) > COLUMN_KEY_MAX):
+        r.problem(place, f"mã cột '{key}' chỉ gồm chữ thường, số và '_', bắt đầu bằng chữ", line_of(raw, "key"))
     ctype = r.get(raw, "type", place, str, default="")
     if ctype and ctype not in COLUMN_TYPES:
-        r.problem(f"{place} > type", f"kiểu '{ctype}' không được biết (dùng một trong: {', '.join(sorted(COLUMN_TYPES))})")
+        r.problem(f"{place} > type", f"kiểu '{ctype}' không được biết (dùng một trong: {', '.join(sorted(COLUMN_TYPES))})",
+                  line_of(raw, "type"))
     choices = r.get(raw, "choices", place, list, required=ctype == "choice", default=[]) or []
     if ctype == "choice" and isinstance(raw.get("choices"), list) and not choices:
-        r.problem(f"{place} > choices", "cần ít nhất một lựa chọn")
+        r.problem(f"{place} > choices", "cần ít nhất một lựa chọn", line_of(raw, "choices"))
     if ctype in {"count", "yesno", "unit_count"} and len(owner) != 1:
-        r.problem(place, "một cột số phải do đúng một loại đơn vị điền (owner)")
+        r.problem(place, "một cột số phải do đúng một loại đơn vị điền (owner)", line_of(raw))
     span = r.get(raw, "span", place, int, required=False, default=1)
     if span < 1:
-        r.problem(f"{place} > span", "phải lớn hơn hoặc bằng 1")
+        r.problem(f"{place} > span", "phải lớn hơn hoặc bằng 1", line_of(raw, "span"))
+    max_length = r.get(raw, "max_length", place, int, required=False, default=1000)
+    if max_length < 1:
+        r.problem(f"{place} > max_length", "phải lớn hơn hoặc bằng 1", line_of(raw, "max_length"))
+    refs = {role: r.get(raw, role, place, str, required=False) for role in ("of", "over")}
+    if ctype != "percent":
+        for role, ref in refs.items():
+            if ref is not None:
+                r.problem(f"{place} > {role}", "chỉ cột tỷ lệ (type: percent) có khóa này", line_of(raw, role))
     return Column(
         key=key,
         label=r.get(raw, "label", place, str, default=""),
@@ -471,32 +708,36 @@ def _parse_column(r: _Reader, raw: Any, place: str, owner: tuple[str, ...], grou
         group_label=group_label,
         group_index=group_index,
         choices=tuple(str(c) for c in choices),
-        required=bool(raw.get("required", False)),
-        max_length=r.get(raw, "max_length", place, int, required=False, default=1000),
+        required=r.flag(raw, "required", place),
+        max_length=max_length,
         question=r.get(raw, "question", place, str, required=False),
-        inferred=bool(raw.get("inferred", False)),
-        of=raw.get("of"),
-        over=raw.get("over"),
+        inferred=r.flag(raw, "inferred", place),
+        of=refs["of"],
+        over=refs["over"],
     )
 
 
 def _parse_rule(r: _Reader, raw: Any, place: str, cols: dict[str, Column]) -> Rule | None:
+    if not r.mapping(raw, place):
+        return None
+    _unknown_keys(r, raw, _RULE_KEYS, place)
     check = r.get(raw, "check", place, str, default="")
     level = r.get(raw, "level", place, str, default="error")
     message = r.get(raw, "message", place, str, default="")
     if level not in ("error", "warning"):
-        r.problem(f"{place} > level", f"phải là 'error' hoặc 'warning', đang là '{level}'")
+        r.problem(f"{place} > level", f"phải là 'error' hoặc 'warning', đang là '{level}'", line_of(raw, "level"))
     m = RULE_PATTERN.match(check or "")
+    check_line = line_of(raw, "check")
     if not m:
         if check:
-            r.problem(f"{place} > check", f"không hiểu '{check}' (dạng: cot_a <= cot_b)")
+            r.problem(f"{place} > check", f"không hiểu '{check}' (dạng: cot_a <= cot_b)", check_line)
         return None
     left, op, right = m.groups()
     for k in (left, right):
         if k not in cols:
-            r.problem(f"{place} > check", f"cột '{k}' không có trong khối")
+            r.problem(f"{place} > check", f"cột '{k}' không có trong khối", check_line)
         elif cols[k].type != "count":
-            r.problem(f"{place} > check", f"cột '{k}' phải là cột số (count)")
+            r.problem(f"{place} > check", f"cột '{k}' phải là cột số (count)", check_line)
     return Rule(left=left, op=op, right=right, level=level, message=message)
 
 
@@ -505,22 +746,62 @@ def outline_digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def read_outline(text: str, source: str = "<outline>") -> Outline:
-    """Parse and validate an outline file's text; raises OutlineError naming every mistake's place."""
+def decode_outline(data: bytes, source: str = "<outline>") -> str:
+    """An outline file's bytes as text: UTF-8 (a leading byte-order mark is dropped), line ends as
+    ``\\n``, at most MAX_OUTLINE_BYTES; raises OutlineError naming the line otherwise."""
+    if len(data) > MAX_OUTLINE_BYTES:
+        line = data[:MAX_OUTLINE_BYTES].count(b"\n") + 1
+        size = f"{len(data) / 1024 / 1024:.1f}".replace(".", ",")
+        raise OutlineError(source, [
+            f"dòng {line}: tệp dài {size} MB, vượt quá giới hạn 1 MB của một tệp đề cương từ dòng này "
+            "(một đề cương chỉ vài chục KB: có đúng là tệp đề cương không?)"])
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
     try:
-        data = yaml.safe_load(text)
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        line_start = data.rfind(b"\n", 0, exc.start) + 1
+        column = len(data[line_start:exc.start].decode("utf-8", errors="replace")) + 1
+        raise OutlineError(source, [
+            f"dòng {line}, cột {column}: tệp không phải văn bản UTF-8 (byte 0x{data[exc.start]:02X} không đọc "
+            "được); hãy lưu tệp với mã hóa UTF-8"]) from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def yaml_with_lines(text: str) -> Any:
+    """The YAML ``text`` as yaml.safe_load reads it, but mappings and sequences are MarkedDict and
+    MarkedList (their lines, the duplicate keys) and aliases are refused; raises yaml.YAMLError."""
+    return yaml.load(text, Loader=_LineLoader)  # noqa: S506 (_LineLoader is a SafeLoader)
+
+
+def read_outline(text: str, source: str = "<outline>") -> Outline:
+    """Parse and validate an outline file's text; raises OutlineError naming the line and place of
+    every mistake."""
+    try:
+        data = yaml_with_lines(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"dòng {mark.line + 1}, cột {mark.column + 1}" if mark else "?"
         raise OutlineError(source, [f"{where}: YAML không hợp lệ ({getattr(exc, 'problem', exc)})"]) from exc
+    except RecursionError:
+        raise OutlineError(source, ["YAML không hợp lệ (lồng nhau quá sâu)"]) from None
+    if data is None:
+        raise OutlineError(source, ["dòng 1: tệp đề cương trống"])
     outline = parse_outline(data, source)
     return Outline(**{**outline.__dict__, "digest": outline_digest(text)})
 
 
+def read_outline_file(data: bytes, source: str = "<outline>") -> tuple[str, Outline]:
+    """An uploaded or given outline file's bytes: (its text as stored, the outline); raises OutlineError."""
+    text = decode_outline(data, source)
+    return text, read_outline(text, source)
+
+
 def load_outline(path: str | Path) -> Outline:
-    """Read and validate an outline file; raises OutlineError naming every mistake's place."""
+    """Read and validate an outline file; raises OutlineError naming every mistake's line and place."""
     path = Path(path)
-    return read_outline(path.read_text(encoding="utf-8"), path.name)
+    return read_outline_file(path.read_bytes(), path.name)[1]
 
 
 # The outlines shipped with the application: stored in the database by `db upgrade`
