@@ -662,11 +662,20 @@ def test_the_exported_workbook_holds_the_assembly_at_the_templates_addresses(any
                     assert value == part.text(table.code, lrow.key, c.key), (table.code, cell.address)
                     checked["text"] += value is not None
     assert min(checked.values()) > 0, checked
-    # each grid's breakdown ends with the whole area's total row
+    # each grid's breakdown: a row per unit that fills a number of the table (none asked only for a
+    # note), then the whole area's total row
+    with in_app() as session:
+        owned = assignments(session, campaign_of(session, case))
+        names = {u.code: u.name for u in campaign_of(session, case).units}
     for table in grids:
         ws = formulas[breakdown_sheet_name(table)]
         labels = [ws.cell(r, 1).value for r in range(1, ws.max_row + 1)]
-        assert expected_total_label(case) in labels, (table.code, labels[-3:])
+        assert labels[-1] == expected_total_label(case), (table.code, labels[-3:])
+        first = labels.index("A") + 2  # 1-based: the row after the column numbers
+        listed = [ws.cell(r, 2).value for r in range(first, ws.max_row)]
+        numbers = {key for key, group in table.groups if any(c.is_numeric for c in group.columns)}
+        assert set(listed) == {names[code] for code, tables in owned.items()
+                               if tables.get(table.code, set()) & numbers}, table.code
     cover = " ".join(str(v) for row in formulas[COVER_SHEET].iter_rows(values_only=True) for v in row if v)
     assert case.campaign in cover and outline.title in cover and f"Năm {years[0]} – Năm {years[-1]}" in cover
 
@@ -702,10 +711,18 @@ def test_every_page_of_the_campaign_renders_for_those_who_may_see_it(any_outline
             if table.is_list:
                 continue
             layout = build_layout(table, years)
+            numbers = {key for key, group in table.groups if any(c.is_numeric for c in group.columns)}
             for key in dict.fromkeys(r.key for r in layout.rows):
                 page = staff.get(f"{base}/breakdown/{table.code}", query_string={"row": key})
                 assert page.status_code == 200, (table.code, key)
-                assert expected_total_label(case) in page.get_data(as_text=True)
+                html = page.get_data(as_text=True)
+                assert expected_total_label(case) in html
+                with in_app() as session:
+                    campaign = campaign_of(session, case)
+                    owned = assignments(session, campaign)
+                    for unit in campaign.units:  # a unit asked only for a note has no row of blanks
+                        fills = bool(owned[unit.code].get(table.code, set()) & numbers)
+                        assert (f'class="rowhead">{unit.name}</th>' in html) == fills, (table.code, unit.code)
             cell = next(c for c in layout.cells if c.column.is_numeric and not c.column.is_derived)
             drill = staff.get(f"{base}/appendix/{table.code}/cell", query_string={"row": cell.row_key,
                                                                                    "col": cell.column.key})

@@ -19,7 +19,7 @@ from .domain.parts import Part
 from .domain.workbook import collector_paused, write_appendix, write_template
 from .entry.service import UnitList, UnitTable, begin_write, owned_groups
 from .models import PART_ACCEPTED, PART_SUBMITTED, ROLE_COMPILER, Assignment, Campaign, CampaignUnit, Unit, User
-from .review.service import total_label
+from .review.service import number_groups, total_label
 from .workflow import VIA_COMPILER_IMPORT, Refused, closed_reason, in_campaign, part_of
 
 
@@ -158,7 +158,7 @@ def cover_info(campaign: Campaign, handed_in: set[int], now: dt.datetime) -> dic
 @collector_paused()
 def write_campaign_appendix(session: Session, campaign: Campaign, target: str | IO[bytes], now: dt.datetime) -> None:
     """The assembled appendix workbook with its cover and a per-unit breakdown of each table
-    listing the units that fill it."""
+    listing the units that fill a number of it."""
     outline = campaign.outline
     # One read of every unit's part: the assembly is their sum (the same as assemble(), which the
     # tests check), so the export does not query the values twice.
@@ -166,10 +166,14 @@ def write_campaign_appendix(session: Session, campaign: Campaign, target: str | 
     breakdowns = [(u.name, parts.get(u.id, Part())) for u in campaign.units]
     assembled = add_parts([p for _, p in breakdowns], outline, [name for name, _ in breakdowns])
     names = {u.id: u.name for u in campaign.units}
+    # a table's breakdown lists the units that fill a number of it (not those asked only for a note)
+    numbers = {(t.code, key) for t in outline.tables if not t.is_list for key in number_groups(t)}
     fillers: dict[str, set[str]] = {t.code: set() for t in outline.tables}
-    for unit_id, table_code in session.execute(
-            select(Assignment.unit_id, Assignment.table_code).where(Assignment.campaign_id == campaign.id).distinct()):
-        fillers[table_code].add(names[unit_id])
+    for unit_id, table_code, group_key in session.execute(
+            select(Assignment.unit_id, Assignment.table_code, Assignment.group_key)
+            .where(Assignment.campaign_id == campaign.id)):
+        if (table_code, group_key) in numbers:
+            fillers[table_code].add(names[unit_id])
     handed_in = set(session.scalars(select(CampaignUnit.unit_id).where(
         CampaignUnit.campaign_id == campaign.id, CampaignUnit.status.in_((PART_SUBMITTED, PART_ACCEPTED)))))
     write_appendix(target, outline, campaign.years, assembled, cover_info(campaign, handed_in, now), breakdowns,

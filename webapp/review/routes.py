@@ -20,7 +20,7 @@ from ..extensions import db, htmx
 from ..templating import days_left
 from ..workflow import STATUS_NAMES, campaign_today
 from .forms import ActionForm, DecideForm
-from .service import cell_breakdown, completeness, show_assembled, total_label, unit_breakdown
+from .service import cell_breakdown, completeness, number_groups, show_assembled, total_label, unit_breakdown
 
 bp = Blueprint("review", __name__)
 
@@ -96,7 +96,8 @@ def breakdown(code: str, table_code: str):
     if row_key not in dict(periods):
         abort(404)
     state = completeness(db.session, campaign)
-    units = [(u.unit, u.tables[table.code].groups) for u in state.units if u.tables[table.code].assigned]
+    numbers = number_groups(table)  # a unit asked only for a note has no row here
+    units = [(u.unit, u.tables[table.code].groups) for u in state.units if u.tables[table.code].groups & numbers]
     parts = unit_parts(db.session, campaign.id, campaign.outline, campaign.years)
     total = assemble(db.session, campaign.id, campaign.outline, campaign.years)
     columns, rows, total_row = unit_breakdown(table, campaign.years, row_key, units, parts, total,

@@ -240,6 +240,13 @@ def cell_breakdown(session: Session, campaign: Campaign, table: Table, row_key: 
     return CellBreakdown(table, row_key, row_label, column_key, entered, missing, total, owners=len(owners))
 
 
+def number_groups(table: Table) -> set[str]:
+    """The column groups of a grid table that hold a number (not only notes): a unit shows in the
+    table's breakdown by unit when it fills one of them (a unit asked only for a note, such as kl49's
+    "Ghi chú" of table III or the schools' "Kiến nghị" in mini's Biểu 2, would be a row of blanks)."""
+    return {key for key, group in table.groups if any(c.is_numeric for c in group.columns)}
+
+
 # The words that begin the name of an area (a district, town, province …), longest first: the
 # total row of a breakdown by unit is that area's ("Toàn huyện", "Toàn thành phố").
 AREA_WORDS = ("Thành phố", "Thị xã", "Thị trấn", "Huyện", "Quận", "Tỉnh", "Phường", "Xã")
