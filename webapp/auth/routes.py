@@ -30,6 +30,8 @@ bp = Blueprint("auth", __name__)
 SEEN_EVERY = dt.timedelta(minutes=5)  # how stale UserSession.last_seen_at may get (one write per that)
 KEEP_ENDED = dt.timedelta(days=30)  # ended sessions are removed after this (the audit keeps the events)
 DEFAULT_LIFETIME = dt.timedelta(days=365)  # Flask-Login's remember cookie lasts as long
+INACTIVE_MESSAGE = ("Tài khoản này đã ngừng hoạt động nên không đăng nhập được. Những gì tài khoản đã nhập "
+                    "vẫn được giữ nguyên; nếu cần dùng lại, hãy liên hệ quản trị.")
 
 
 def token_digest(token: str) -> str:
@@ -152,7 +154,8 @@ def login():
                 headers["Retry-After"] = str(attempt.lockout.minutes(attempt.at) * 60)
             else:
                 user = db.session.scalar(select(User).where(User.username == typed))
-                if check_password(user, form.password.data) and user.active:
+                right = check_password(user, form.password.data)
+                if right and user.active:
                     throttle.signed_in(attempt, user)
                     start_session(user)
                     db.session.commit()
@@ -165,9 +168,12 @@ def login():
                         return redirect(url_for("auth.change_password", next=target))
                     return redirect(target or url_for("entry.home"))
                 reason = throttle.INACTIVE if user and not user.active else throttle.BAD_PASSWORD
-                throttle.failed(attempt, user, reason)
+                throttle.failed(attempt, user, reason)  # counted: no more tries than for any account
                 db.session.commit()
-                flash("Tên đăng nhập hoặc mật khẩu không đúng.", "error")
+                if right:  # only who knows the password learns that the account was deactivated
+                    flash(INACTIVE_MESSAGE, "error")
+                else:
+                    flash("Tên đăng nhập hoặc mật khẩu không đúng.", "error")
                 status = 401
     return render_template("auth/login.html", form=form), status, headers
 
