@@ -338,6 +338,14 @@ def document_history(session: Session, campaign: Campaign, unit: Unit, table_cod
 
 ACTION_NAMES = {"cell": "Sửa ô", "list_add": "Thêm văn bản", "list_edit": "Sửa văn bản", "list_delete": "Xóa văn bản",
                 "submit": "Nộp báo cáo", "accept": "Duyệt", "return": "Trả lại", "reopen": "Mở lại",
-                "extend": "Gia hạn", "close": "Kết thúc đợt", "open": "Mở lại đợt"}
+                "extend": "Gia hạn", "close": "Kết thúc đợt", "open": "Mở lại đợt",
+                # set-up and administration (events of no campaign, or of a campaign's set-up)
+                "outline_load": "Nạp đề cương", "campaign_create": "Tạo đợt báo cáo",
+                "campaign_copy": "Sao chép đợt báo cáo", "campaign_update": "Sửa đợt báo cáo",
+                "assignment_update": "Sửa phân công", "deadline": "Đổi hạn nộp", "user_import": "Nạp danh sách",
+                "unit_create": "Thêm đơn vị", "unit_update": "Sửa đơn vị",
+                "unit_deactivate": "Ngừng hoạt động đơn vị", "unit_activate": "Cho đơn vị hoạt động lại",
+                "user_create": "Thêm tài khoản", "user_update": "Sửa tài khoản",
+                "user_deactivate": "Ngừng hoạt động tài khoản", "user_activate": "Cho tài khoản hoạt động lại"}
 VIA_NAMES = {"web": "trên trình duyệt", "upload": "nộp tệp Excel", "import": "nhập tệp Excel (dòng lệnh)", "compiler": "bộ phận tổng hợp sửa",
              "compiler_import": "tổng hợp nộp tệp Excel thay", "cli": "dòng lệnh", "demo": "dữ liệu mẫu"}
