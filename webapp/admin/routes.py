@@ -25,7 +25,9 @@ def require_staff():
 
 @bp.route("/units")
 def units():
-    """The unit hierarchy with each unit's accounts and phone."""
+    """The unit hierarchy with each unit's kind, phone and state, and its accounts with their role and
+    state; for an administrator, the tools to add, edit, deactivate and reactivate them (accounts.py),
+    reset a password and end an account's sessions. Compilers read it."""
     roots = list(db.session.scalars(select(Unit).where(Unit.parent_id.is_(None)).order_by(Unit.sort_order)))
     users = {}
     for user in db.session.scalars(select(User).order_by(User.username)):
