@@ -401,8 +401,8 @@ MINI_ACCEPTED = ("dx-pgd",)
 
 def mini_row_values(table, lrow, groups: set[str], rng) -> dict[str, object]:
     """Plausible values for the input cells ``groups`` of one layout row, driven by the outline alone:
-    counts respecting every error rule of the block (each "of which" at most its whole), yes/no,
-    an occasional note."""
+    counts respecting every rule of the block, errors and warnings (each "of which" at most its
+    whole), yes/no, an occasional note."""
     values: dict[str, object] = {}
     for cell in lrow.cells:
         c = cell.column
@@ -414,10 +414,11 @@ def mini_row_values(table, lrow, groups: set[str], rng) -> dict[str, object]:
             values[c.key] = rng.choice(["Có", "Không"])
         elif c.type == "text" and rng.random() < 0.4:
             values[c.key] = rng.choice(["Đề nghị bổ sung thiết bị dạy học", "=Cần sửa chữa mái (không phải công thức)"])
-    for rule in table.blocks[lrow.block].rules:
-        left, right = values.get(rule.left), values.get(rule.right)
-        if rule.level == "error" and isinstance(left, int) and isinstance(right, int) and not rule.holds(left, right):
-            values[rule.left], values[rule.right] = right, left  # "<=" rules: the smaller is the part
+    for _ in range(3):  # a swap only raises a whole: a few passes settle rules that share a column
+        for rule in table.blocks[lrow.block].rules:
+            left, right = values.get(rule.left), values.get(rule.right)
+            if isinstance(left, int) and isinstance(right, int) and not rule.holds(left, right):
+                values[rule.left], values[rule.right] = right, left  # "<=" rules: the smaller is the part
     return values
 
 
