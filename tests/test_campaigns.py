@@ -264,9 +264,9 @@ def test_bad_input_on_the_create_page_is_said_at_its_field(admin, overrides, fie
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert message in page, page[:4000]
-    if field != "units":
-        assert re.search(rf'id="{field}"[^>]*aria-invalid="true"|aria-invalid="true"[^>]*id="{field}"', page) or \
-            re.search(rf'name="{field}"[^>]*aria-invalid', page) or f'id="{field}-msg"' in page, field
+    if field != "units":  # marked, and the cursor starts there
+        tag = re.search(rf'<(?:input|select)[^>]*\bid="{field}"[^>]*>', page).group(0)
+        assert 'aria-invalid="true"' in tag and " autofocus" in tag, tag
     assert counts() == before
 
 

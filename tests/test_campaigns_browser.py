@@ -21,6 +21,9 @@ DEADLINE = DEMO_TODAY + dt.timedelta(days=40)
 def sign_in(browser, base: str, username: str, width: int = 1366, height: int = 900):
     """A page in Vietnamese (the date input shows dd/mm/yyyy), signed in as ``username``."""
     page = browser.new_page(viewport={"width": width, "height": height}, locale="vi-VN")
+    page.problems = []  # what the Content-Security-Policy refused, and script errors
+    page.on("console", lambda m: page.problems.append(m.text) if "Content Security Policy" in m.text else None)
+    page.on("pageerror", lambda e: page.problems.append(str(e)))
     page.goto(base + "/login")
     page.fill("#username", username)
     page.fill("#password", "demo123")
@@ -98,6 +101,7 @@ def test_a_compiler_creates_a_campaign_with_the_keyboard_and_ticks_the_grid(brow
                                    .where(Assignment.campaign_id == made.id)))
         assert (unit_id("ln-mttq"), "II.1.8", "cong_nhan") in keys and (unit_id("ln-02"), "I", "rows") not in keys
     no_page_scroll(page)
+    assert page.problems == []
     page.close()
 
     # on a phone: the pages fit, the wide grid scrolls inside its box
@@ -116,6 +120,7 @@ def test_a_compiler_creates_a_campaign_with_the_keyboard_and_ticks_the_grid(brow
     phone.screenshot(path=SHOTS + "create-360.png", full_page=True)
     phone.goto(live_server + "/admin/campaigns/bc-2025/settings")
     phone.screenshot(path=SHOTS + "settings-360.png", full_page=True)
+    assert phone.problems == []
     phone.close()
 
 
@@ -134,4 +139,5 @@ def test_the_default_units_follow_the_compiling_unit(browser, live_server):
     # the district itself compiles: its units are the same twenty, ticked again, and its board is offered
     page.wait_for_function("document.querySelectorAll('input[name=units]:checked').length === 20")
     assert "Ban Tuyên giáo Huyện ủy Lộc Ninh" in page.inner_text("#units-box")
+    assert page.problems == []
     page.close()

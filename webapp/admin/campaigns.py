@@ -82,8 +82,11 @@ def attach(form, fields: dict[str, list[str]], aliases: dict[str, str]) -> list[
     return general
 
 
-def campaign_nav_context(campaign: Campaign) -> dict:
-    return {"campaign": campaign}
+def focus(form, name: str | None = None) -> None:
+    """Put the cursor in the first field with a message (or in ``name``), as the other forms do."""
+    target = next((f for f in form if f.errors and f.name != "csrf_token"), None) or (form[name] if name else None)
+    if target is not None:
+        target.render_kw = {**(target.render_kw or {}), "autofocus": True}
 
 
 # --- create --------------------------------------------------------------------------------------
@@ -155,6 +158,7 @@ def campaign_create():
 
 
 def render_create(form, outline_row, compiler, ticked, general=(), status: int = 200):
+    focus(form, "code" if request.method == "GET" else None)
     return render_template("admin/campaign_create.html", form=form, general=general,
                            **units_context(outline_row, compiler, ticked, form.units.errors)), status
 
@@ -201,6 +205,7 @@ def campaign_settings(code: str):
 
 
 def render_settings(campaign: Campaign, form, general=(), status: int = 200):
+    focus(form)
     return render_template("admin/campaign_settings.html", campaign=campaign, form=form, general=general,
                            status_form=CampaignStatusForm(), print_fields=PRINT_FIELDS), status
 
@@ -333,6 +338,7 @@ def campaign_copy(code: str):
         offer = next_period(source)
         form.code.data, form.name.data = offer.code, offer.name
         form.year_from.data, form.year_to.data, form.deadline.data = offer.year_from, offer.year_to, offer.deadline
+        focus(form, "code")
         return render_template("admin/campaign_copy.html", campaign=source, form=form, general=())
     valid = form.validate()
     general: list[str] = []
@@ -356,4 +362,5 @@ def campaign_copy(code: str):
         general = attach(form, CampaignRefused(check_spec(db.session, spec, campaign_today())).fields,
                          {"years": "year_from"})
         db.session.rollback()
+    focus(form)
     return render_template("admin/campaign_copy.html", campaign=source, form=form, general=general), 422
