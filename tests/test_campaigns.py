@@ -457,6 +457,7 @@ def test_copy_on_the_page_offers_the_next_period_and_copies(admin):
     source = campaign(SOURCE)
     page = admin.get(f"/admin/campaigns/{SOURCE}/copy").get_data(as_text=True)
     assert 'value="2024"' in page and 'value="2028"' in page  # the next five years
+    assert 'value="kl49-2029"' in page and "Sơ kết 5 năm thực hiện Kết luận số 49-KL/TW" in page
     assert f'value="{source.deadline.replace(year=source.deadline.year + 5).strftime("%d/%m/%Y")}"' in page
     response = admin.post(f"/admin/campaigns/{SOURCE}/copy", data={
         "code": "kl49-2029", "name": "Sơ kết giai đoạn 2024–2028", "year_from": "2024", "year_to": "2028",

@@ -289,14 +289,22 @@ def next_period(source: Campaign) -> NextPeriod:
     span = source.year_to - source.year_from + 1
     year_from, year_to = source.year_from + span, source.year_to + span
     deadline = _add_years(source.deadline, span)
-    code = ""
+    return NextPeriod(_next_code(source, span, deadline, year_to), next_name(source, year_from, year_to), year_from,
+                      year_to, deadline)
+
+
+def _next_code(source: Campaign, span: int, deadline: dt.date, year_to: int) -> str:
+    """The source's code with its year moved on (the deadline's, the last reported, or any year it
+    names, by the period's length); empty when it names none."""
+    candidates = []
     for before, after in ((source.deadline.year, deadline.year), (source.year_to, year_to)):
         if str(before) in source.code:
-            candidate = source.code.replace(str(before), str(after))
-            if CODE_PATTERN.match(candidate):
-                code = candidate
-                break
-    return NextPeriod(code, next_name(source, year_from, year_to), year_from, year_to, deadline)
+            candidates.append(source.code.replace(str(before), str(after)))
+    years = list(re.finditer(r"(?<!\d)(19|20|21)\d\d(?!\d)", source.code))
+    if years:
+        last = years[-1]
+        candidates.append(source.code[:last.start()] + str(int(last.group(0)) + span) + source.code[last.end():])
+    return next((c for c in candidates if CODE_PATTERN.match(c)), "")
 
 
 def _add_years(day: dt.date, years: int) -> dt.date:
