@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from .domain.outline import Outline, OutlineError, read_outline, shipped_outline_files
 from .domain.unit_kinds import kind_names
-from .models import AuditEvent, OutlineVersion, User
+from .models import AuditEvent, Campaign, OutlineVersion, User
 
 
 class OutlineConflict(ValueError):
@@ -48,13 +48,8 @@ def store_outline(session: Session, text: str, filename: str = "", user: User | 
     OutlineConflict (other content under a stored code and version). Flushes, does not commit."""
     outline = read_outline(text, filename or "<outline>")
     digest = sha256(text)
-    row = find(session, outline.code, outline.version)
+    row = stored_as(session, outline, text)
     if row is not None:
-        if row.digest != digest:
-            raise OutlineConflict(
-                f"Đề cương {outline.code} phiên bản {outline.version} đã được nạp với nội dung khác; một phiên bản "
-                f"đã lưu không bao giờ thay đổi. Hãy tăng 'version' (phiên bản mới nhất đang có: "
-                f"{latest_version(session, outline.code)}).")
         return row, False
     row = OutlineVersion(code=outline.code, version=outline.version, title=outline.title, digest=digest,
                          source=text, filename=filename[:200], loaded_by_id=user.id if user else None)
@@ -63,6 +58,18 @@ def store_outline(session: Session, text: str, filename: str = "", user: User | 
                            new=f"{outline.code}@{outline.version}", old=filename[:200] or None))
     session.flush()
     return row, True
+
+
+def stored_as(session: Session, outline: Outline, text: str) -> OutlineVersion | None:
+    """The stored row holding exactly ``text`` as ``outline``'s code and version, or None when that
+    version is not stored yet; raises OutlineConflict when it is stored with other content."""
+    row = find(session, outline.code, outline.version)
+    if row is not None and row.digest != sha256(text):
+        raise OutlineConflict(
+            f"Đề cương {outline.code} phiên bản {outline.version} đã được nạp với nội dung khác; một phiên bản "
+            f"đã lưu không bao giờ thay đổi. Hãy tăng 'version' (phiên bản mới nhất đang có: "
+            f"{latest_version(session, outline.code)}).")
+    return row
 
 
 def store_shipped(session: Session) -> list[OutlineVersion]:
@@ -95,6 +102,14 @@ def latest_version(session: Session, code: str) -> int | None:
 def stored_outlines(session: Session) -> list[OutlineVersion]:
     """Every stored version, by code then version."""
     return list(session.scalars(select(OutlineVersion).order_by(OutlineVersion.code, OutlineVersion.version)))
+
+
+def campaigns_by_version(session: Session) -> dict[tuple[str, int], list[Campaign]]:
+    """(code, version) → the campaigns created with that outline version, by code."""
+    out: dict[tuple[str, int], list[Campaign]] = {}
+    for campaign in session.scalars(select(Campaign).order_by(Campaign.code)):
+        out.setdefault((campaign.outline_code, campaign.outline_version), []).append(campaign)
+    return out
 
 
 def newest_outlines(session: Session) -> list[Outline]:

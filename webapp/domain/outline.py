@@ -783,7 +783,11 @@ def read_outline(text: str, source: str = "<outline>") -> Outline:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"dòng {mark.line + 1}, cột {mark.column + 1}" if mark else "?"
-        raise OutlineError(source, [f"{where}: YAML không hợp lệ ({getattr(exc, 'problem', exc)})"]) from exc
+        message = f"{where}: YAML không hợp lệ ({getattr(exc, 'problem', None) or exc})"
+        start = getattr(exc, "context_mark", None)  # where what is unclosed began ("[" …)
+        if start is not None and mark is not None and start.line != mark.line:
+            message += f"; phần này bắt đầu ở dòng {start.line + 1}, cột {start.column + 1}"
+        raise OutlineError(source, [message]) from exc
     except RecursionError:
         raise OutlineError(source, ["YAML không hợp lệ (lồng nhau quá sâu)"]) from None
     if data is None:
