@@ -17,7 +17,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import TextInput
 
-from ..campaigns import TEXT_LIMITS
+from ..campaigns import PRINT_FIELDS, TEXT_LIMITS
 
 
 class VNDateField(Field):
@@ -52,7 +52,8 @@ class VNDateField(Field):
             else:
                 raise ValueError
         except ValueError:
-            raise ValueError(f"«{text}» không phải một ngày; nhập theo dạng ngày/tháng/năm, ví dụ 15/05/2025.") from None
+            raise ValueError(f"«{text}» không phải một ngày; nhập theo dạng ngày/tháng/năm, "
+                             "ví dụ 15/05/2025.") from None
 
 
 class YearField(IntegerField):
@@ -132,7 +133,8 @@ class PrintFields:
                                   description="Ví dụ: Công văn số 1241-CV/HU ngày 03/5/2024 của BTV Huyện ủy")
     issuer_name = text_field("Cơ quan ban hành báo cáo", "issuer_name", description="Ví dụ: HUYỆN ỦY LỘC NINH")
     issuer_parent = text_field("Cơ quan cấp trên", "issuer_parent", description="Ví dụ: ĐẢNG BỘ TỈNH BÌNH PHƯỚC")
-    issuer_is_party = ChoiceField("Loại cơ quan", choices=choices([("party", "Cơ quan Đảng"), ("state", "Cơ quan nhà nước")]),
+    issuer_is_party = ChoiceField("Loại cơ quan",
+                                  choices=choices([("party", "Cơ quan Đảng"), ("state", "Cơ quan nhà nước")]),
                                   default="party")
     report_number = text_field("Số báo cáo", "report_number", description="Ví dụ: 125-BC/HU")
     report_date = VNDateField("Ngày báo cáo", validators=[Optional()])
@@ -141,12 +143,9 @@ class PrintFields:
                               description="Mỗi dòng một dòng in, ví dụ: T/M BAN THƯỜNG VỤ ↵ PHÓ BÍ THƯ")
     signer_name = text_field("Họ tên người ký", "signer_name")
 
-    PRINT_NAMES = ("request_document", "issuer_name", "issuer_parent", "issuer_is_party", "report_number",
-                   "report_date", "report_place", "signer_title", "signer_name")
-
     def prints(self) -> dict[str, object]:
         """The print fields as the domain takes them."""
-        out: dict[str, object] = {name: getattr(self, name).data for name in self.PRINT_NAMES}
+        out: dict[str, object] = {name: getattr(self, name).data for name in PRINT_FIELDS}
         out["issuer_is_party"] = self.issuer_is_party.data != "state"
         for name, value in out.items():
             if isinstance(value, str):
@@ -157,7 +156,8 @@ class PrintFields:
 class CampaignCreateForm(PrintFields, FlaskForm):
     outline = ChoiceField("Đề cương", validators=[DataRequired("Cần chọn một đề cương đã nạp.")])
     code = StringField("Mã đợt", validators=[DataRequired(REQUIRED.format("mã đợt"))],
-                       description="Chữ thường không dấu, số và dấu '-', ví dụ kl49-2024; dùng trong địa chỉ trang và tệp.")
+                       description="Chữ thường không dấu, số và dấu '-', ví dụ kl49-2024; dùng trong địa chỉ "
+                                   "trang và tệp.")
     name = StringField("Tên đợt báo cáo", validators=[DataRequired(REQUIRED.format("tên đợt báo cáo"))])
     year_from = YearField("Từ năm", validators=[required("năm đầu")])
     year_to = YearField("Đến năm", validators=[required("năm cuối")])
