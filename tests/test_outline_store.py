@@ -249,9 +249,10 @@ def hidden(html: str, name: str) -> str:
 def test_the_list_shows_every_version_with_its_campaigns(app):
     admin = login(app.test_client(), "admin")
     html = admin.get("/admin/outlines").get_data(as_text=True)
-    row = re.search(r'<tr id="outline-kl49-1">(.*?)</tr>', html, re.S).group(1)
+    row = re.search(r'<section class="card outline-version" id="outline-kl49-1">(.*?)</section>', html, re.S).group(1)
     assert TITLE in row and "kl49-2024" in row and "db upgrade" in row and "kl49.yaml" in row
     assert "/admin/outlines/upload" in html  # the administrator loads outlines
+    assert "Chưa có đề cương nào" not in html
     compiler = login(app.test_client(), "ln-btg")
     page = compiler.get("/admin/outlines")
     assert page.status_code == 200
@@ -321,7 +322,7 @@ def test_upload_previews_the_tables_then_save_stores_exactly_that_text(app):
     assert "Đã lưu đề cương kl49 phiên bản 2" in html and NEW_HEADER in html and 'name="text"' not in html
     assert "chưa có." in html  # no campaign uses it yet
     listing = admin.get("/admin/outlines").get_data(as_text=True)
-    row = re.search(r'<tr id="outline-kl49-2">(.*?)</tr>', listing, re.S).group(1)
+    row = re.search(r'<section class="card outline-version" id="outline-kl49-2">(.*?)</section>', listing, re.S).group(1)
     assert "admin" in row and "kl49-v2.yaml" in row and "chưa có" in row
 
 
