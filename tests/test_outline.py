@@ -211,7 +211,17 @@ def test_duplicate_and_reserved_group_keys_name_their_line():
     assert _read_broken(text) == [
         f"dòng {d60}: tables[3] (II.1.3) > blocks[0] > groups[2] (rows): mã nhóm cột 'rows' được dành cho bảng danh sách"]
     text = _replace("          - key: d60\n            label:", "          - label:")
-    assert _read_broken(text) == [f"dòng {d60}: tables[3] (II.1.3) > blocks[0] > groups[2]: thiếu khóa 'key'"]
+    assert _read_broken(text) == [f"dòng {d60}: tables[3] (II.1.3) > blocks[0] > groups[2]: "
+         "thiếu khóa 'key': mỗi nhóm cột cần một mã ổn định (ví dụ key: xa); việc giao biểu và số liệu đã nhập "
+         "gắn với mã này, không với vị trí của nhóm trong tệp"]
+
+
+def test_a_column_without_its_key_is_named():
+    text = _replace("{key: so_luong, label: Số lượng, type: count}", "{label: Số lượng, type: count}")
+    assert _read_broken(text) == [
+        f"dòng {_line('key: so_luong')}: tables[4] (II.1.4) > blocks[0] > groups[0] (tu_xa) > columns[0]: "
+        "thiếu khóa 'key': mỗi cột cần một mã ổn định (ví dụ key: xa_tong); số liệu đã nhập gắn với mã này, "
+        "không với vị trí của cột trong tệp"]
 
 
 def test_version_code_and_title_of_the_outline():

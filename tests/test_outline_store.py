@@ -81,7 +81,9 @@ BROKEN = {  # name → (the file's text, what stderr must say, line by line)
         [f"dòng {line_of('sheet: II.1.6') + 1}: tables[6] (II.1.6): khóa không được biết 'colour'"]),
     "missing group key": (
         edited("          - key: d60\n            label:", "          - label:"),
-        [f"dòng {line_of('- key: d60')}: tables[3] (II.1.3) > blocks[0] > groups[2]: thiếu khóa 'key'"]),
+        [f"dòng {line_of('- key: d60')}: tables[3] (II.1.3) > blocks[0] > groups[2]: "
+         "thiếu khóa 'key': mỗi nhóm cột cần một mã ổn định (ví dụ key: xa); việc giao biểu và số liệu đã nhập "
+         "gắn với mã này, không với vị trí của nhóm trong tệp"]),
     "duplicate group key": (
         edited("          - key: d60\n", "          - key: d35\n"),
         [f"dòng {line_of('- key: d60')}: tables[3] (II.1.3) > blocks[0] > groups[2] (d35): "
@@ -177,6 +179,19 @@ def test_outline_load_refuses_other_content_under_a_stored_version(empty_app, tm
     result = run(empty_app, "outline-load", write(tmp_path, "broken.yaml", BROKEN["unknown key"][0]))
     assert result.exit_code == 1 and result.stderr.splitlines() == BROKEN["unknown key"][1]
     assert stored_versions() == [("kl49", 1)]
+
+
+def test_a_version_below_the_newest_is_refused(empty_app, tmp_path):
+    """A new version has a higher number: once kl49@3 is stored, a kl49@2 never stored is refused."""
+    version_3 = edited("version: 2\n", "version: 3\n", version_2())
+    assert run(empty_app, "outline-load", write(tmp_path, "v3.yaml", version_3)).stdout == "kl49\t3\n"
+    result = run(empty_app, "outline-load", write(tmp_path, "v2.yaml", version_2()))
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr.strip() == ("Đề cương kl49 đã có phiên bản 3, mới hơn phiên bản 2 của tệp này; "
+                                     "một phiên bản mới phải có số lớn hơn (version: 4).")
+    # a version stored before is still printed when loaded again with its text
+    assert run(empty_app, "outline-load", str(OUTLINE_DIR / "kl49.yaml")).stdout == "kl49\t1\n"
+    assert stored_versions() == [("kl49", 1), ("kl49", 3)]
 
 
 def test_line_ends_and_a_byte_order_mark_do_not_make_another_text(empty_app, tmp_path):

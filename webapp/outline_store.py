@@ -48,7 +48,7 @@ def store_outline(session: Session, text: str, filename: str = "", user: User | 
     OutlineConflict (other content under a stored code and version). Flushes, does not commit."""
     outline = read_outline(text, filename or "<outline>")
     digest = sha256(text)
-    row = stored_as(session, outline, text)
+    row = stored_as(session, outline, text, newer_only=via != "upgrade")
     if row is not None:
         return row, False
     row = OutlineVersion(code=outline.code, version=outline.version, title=outline.title, digest=digest,
@@ -60,15 +60,21 @@ def store_outline(session: Session, text: str, filename: str = "", user: User | 
     return row, True
 
 
-def stored_as(session: Session, outline: Outline, text: str) -> OutlineVersion | None:
+def stored_as(session: Session, outline: Outline, text: str, newer_only: bool = True) -> OutlineVersion | None:
     """The stored row holding exactly ``text`` as ``outline``'s code and version, or None when that
-    version is not stored yet; raises OutlineConflict when it is stored with other content."""
+    version is not stored yet; raises OutlineConflict when it is stored with other content, or
+    (``newer_only``: an administrator's load, not the shipped files) when it is a version below the
+    newest stored: a new version has a higher number."""
     row = find(session, outline.code, outline.version)
+    latest = latest_version(session, outline.code)
     if row is not None and row.digest != sha256(text):
         raise OutlineConflict(
             f"Đề cương {outline.code} phiên bản {outline.version} đã được nạp với nội dung khác; một phiên bản "
-            f"đã lưu không bao giờ thay đổi. Hãy tăng 'version' (phiên bản mới nhất đang có: "
-            f"{latest_version(session, outline.code)}).")
+            f"đã lưu không bao giờ thay đổi. Hãy tăng 'version' (phiên bản mới nhất đang có: {latest}).")
+    if row is None and newer_only and latest is not None and outline.version < latest:
+        raise OutlineConflict(
+            f"Đề cương {outline.code} đã có phiên bản {latest}, mới hơn phiên bản {outline.version} của tệp này; "
+            f"một phiên bản mới phải có số lớn hơn (version: {latest + 1}).")
     return row
 
 

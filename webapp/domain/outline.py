@@ -487,6 +487,10 @@ _TABLE_KEYS = {"code", "sheet", "kind", "title", "headings", "blocks", "columns"
 _BLOCK_KEYS = {"rows", "groups", "rules", "header"}
 _GROUP_KEYS = {"key", "label", "owner", "columns", "inferred"}
 LIST_GROUP_KEY = "rows"  # a list table has one "group": its rows
+GROUP_KEY_MISSING = ("thiếu khóa 'key': mỗi nhóm cột cần một mã ổn định (ví dụ key: xa); việc giao biểu và số liệu "
+                     "đã nhập gắn với mã này, không với vị trí của nhóm trong tệp")
+COLUMN_KEY_MISSING = ("thiếu khóa 'key': mỗi cột cần một mã ổn định (ví dụ key: xa_tong); số liệu đã nhập gắn với "
+                      "mã này, không với vị trí của cột trong tệp")
 GROUP_KEY_MAX = 20
 _COLUMN_KEYS = {"key", "label", "type", "span", "choices", "required", "max_length", "question",
                 "inferred", "of", "over"}
@@ -609,7 +613,9 @@ def _parse_table(r: _Reader, raw: Any, place: str, kinds: dict) -> Table | None:
                 gplace = f"{gplace} ({gkey})"
             r.mapping(rg, gplace)
             _unknown_keys(r, rg, _GROUP_KEYS, gplace)
-            gkey = r.get(rg, "key", gplace, str, default="")
+            if "key" not in rg:
+                r.problem(gplace, GROUP_KEY_MISSING, line_of(rg))
+            gkey = r.get(rg, "key", gplace, str, required=False, default="")
             if gkey:
                 key_line = line_of(rg, "key")
                 if not KEY_PATTERN.match(gkey) or len(gkey) > GROUP_KEY_MAX:
@@ -676,7 +682,9 @@ def _parse_column(r: _Reader, raw: Any, place: str, owner: tuple[str, ...], grou
         place = f"{place} ({key})"
     r.mapping(raw, place)
     _unknown_keys(r, raw, _COLUMN_KEYS, place)
-    key = r.get(raw, "key", place, str, default="")
+    if "key" not in raw:
+        r.problem(place, COLUMN_KEY_MISSING, line_of(raw))
+    key = r.get(raw, "key", place, str, required=False, default="")
     if key and (not KEY_PATTERN.match(key) or len(key) > COLUMN_KEY_MAX):
         r.problem(place, f"mã cột '{key}' chỉ gồm chữ thường, số và '_', bắt đầu bằng chữ", line_of(raw, "key"))
     ctype = r.get(raw, "type", place, str, default="")
