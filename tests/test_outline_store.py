@@ -433,3 +433,22 @@ def test_the_save_needs_the_form_token(csrf_app):
     assert fields["digest"] == sha256(version_2())
     assert admin.post("/admin/outlines/save", data=fields).status_code == 302
     assert stored_versions() == [("kl49", 1), ("kl49", 2)]
+
+
+def test_another_outline_is_previewed_and_stored_the_same_way(app):
+    """The mini town's outline (other kinds, codes, sheets, explicit rows with a header, a list last)."""
+    from conftest import MINI_OUTLINE_FILE
+
+    text = open(MINI_OUTLINE_FILE, encoding="utf-8").read()
+    admin = login(app.test_client(), "admin")
+    response = upload(admin, text, "mini.yaml")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "Đề cương mới (chưa có phiên bản nào của mã pcgd)" in html
+    assert "Trường tiểu học <code>truong_th</code>" in html and "Nội dung" in html
+    response = admin.post("/admin/outlines/save", data={name: hidden(html, name) for name in ("text", "digest", "filename")})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/admin/outlines/pcgd/1")
+    assert stored_versions() == [("kl49", 1), ("pcgd", 1)]
+    assert admin.get("/admin/outlines/pcgd/1").status_code == 200
+    result = run(app, "outlines")
+    assert result.stdout.splitlines()[1].startswith("pcgd\t1\tPHỤ LỤC SỐ LIỆU TỔNG KẾT")
