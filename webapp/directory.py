@@ -819,8 +819,9 @@ def _tree(session: Session) -> list[Unit]:
     return out
 
 
-COLUMN_WIDTHS = {"code": 14, "name": 40, "kind": 34, "parent": 16, "phone": 16, "username": 18, "full_name": 30,
+COLUMN_WIDTHS = {"code": 14, "name": 42, "kind": 36, "parent": 16, "phone": 16, "username": 18, "full_name": 44,
                  "role": 20}
+HELP_LINE = 100  # characters on a line of the instructions' column (110 wide)
 TEMPLATE_ROWS = 2000  # rows under the header with the drop-downs and text format
 
 HELP = [
@@ -932,6 +933,8 @@ def write_list_template(session: Session, out: str | os.PathLike | IO[bytes]) ->
         line += 1
         for paragraph in paragraphs:
             help_ws.write_string(line, 0, "• " + paragraph, wrap)
+            # spreadsheet programs do not grow a row for wrapped text they did not lay out themselves
+            help_ws.set_row(line, 15 * -(-len(paragraph) // HELP_LINE))
             line += 1
         line += 1
     help_ws.write_string(line, 0, "Các loại đơn vị (cột Loại đơn vị: ghi tên, hoặc mã)", bold)
