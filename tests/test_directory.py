@@ -555,3 +555,15 @@ def test_the_template_saved_again_by_libreoffice_loads_unchanged(app, admin, tmp
     response = upload(admin, (out / path.name).read_bytes(), "danh-sach.xlsx")
     assert response.status_code == 200 and "Danh sách không có gì mới" in response.get_data(as_text=True)
     assert counts() == before
+
+
+def test_a_file_over_the_limit_is_refused_on_the_page(app, admin):
+    from webapp.domain.archive import MAX_FILE_BYTES
+
+    before = counts()
+    response = upload(admin, b"code;name;kind\n" + b"x" * (MAX_FILE_BYTES + 100 * 1024), "ds.csv")
+    assert response.status_code == 413 and counts() == before
+    assert "<strong class=\"where\">Dòng 1</strong>: Tệp quá lớn" in response.get_data(as_text=True)
+    # just under the limit of the body, over the list's: refused by the reader
+    response = upload(admin, b"code;name;kind\n" + b"x" * (MAX_FILE_BYTES + 10), "ds.csv")
+    assert response.status_code == 422 and "Dòng 1: Tệp quá lớn" in re.sub(r"<[^>]+>", "", response.get_data(as_text=True))

@@ -92,6 +92,9 @@ NO_SHEET = "Sổ tính không có trang tính nào đọc được"
 UNREADABLE = "Không đọc được nội dung tệp ({error}); hãy tải mẫu danh sách mới, điền lại rồi nạp"
 TOO_MANY_ROWS = "Tệp có hơn {limit} dòng dữ liệu; hãy chia danh sách thành nhiều tệp"
 ACCOUNTS_PAGE = "trang «Đơn vị và tài khoản»"
+# what a file starts with when it is not text: a zip archive (an .xlsx, a .docx, an .ods), an .xls
+# or encrypted workbook, a PDF; the workbook checks say which
+WORKBOOK_LIKE = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08", OLE2_MAGIC, b"%PDF")
 
 
 @dataclass(frozen=True)
@@ -142,7 +145,7 @@ def read_list(source: str | os.PathLike | bytes | IO[bytes], filename: str = "")
     head = _head(source)
     if head is None:
         raise ListRefused([Problem(1, UNREADABLE.format(error="không mở được tệp"))])
-    if head.startswith((b"PK", OLE2_MAGIC, b"%PDF")) or filename.lower().endswith(".xlsx"):
+    if head.startswith(WORKBOOK_LIKE) or filename.lower().endswith(".xlsx"):
         table = _xlsx_table(source)
     else:
         table = _csv_table(source)
@@ -475,7 +478,7 @@ def plan_import(session: Session, rows: list[Row], kinds: dict[str, str] | None 
                 problem(row, f"Tài khoản {row['username']} thiếu mã đơn vị: mỗi tài khoản thuộc một đơn vị; "
                              f"hãy ghi mã đơn vị của tài khoản ở cột «{HEADERS['code']}»")
             elif row["role"] or row["full_name"]:
-                problem(row, f"Có họ tên hoặc vai trò nhưng thiếu tên đăng nhập và mã đơn vị")
+                problem(row, "Có họ tên hoặc vai trò nhưng thiếu tên đăng nhập và mã đơn vị")
             else:
                 problem(row, f"Thiếu mã đơn vị (cột «{HEADERS['code']}»)")
             continue
