@@ -76,6 +76,8 @@ def db_state():
             "values": session.execute(select(CellValue.id, CellValue.num, CellValue.text, CellValue.version)
                                       .order_by(CellValue.id)).all(),
             "list rows": session.execute(select(ListRow.id, ListRow.data, ListRow.version).order_by(ListRow.id)).all(),
+            "campaigns": session.execute(select(Campaign.code, Campaign.name, Campaign.status)
+                                         .order_by(Campaign.id)).all(),
             "audit events": dict(session.execute(select(AuditEvent.action, func.count())
                                                  .group_by(AuditEvent.action)).all()),
             "parts": session.execute(select(CampaignUnit.unit_id, CampaignUnit.status, CampaignUnit.revision,
@@ -107,6 +109,24 @@ def list_row_id(unit_code: str) -> int:
             session.commit()
             rid = row.id
         return rid
+
+
+def inactive_unit(code: str) -> int:
+    """The unit's id, deactivated first (so that reactivating it changes something)."""
+    with in_app() as session:
+        unit = session.scalar(select(Unit).where(Unit.code == code))
+        unit.active = False
+        session.commit()
+        return unit.id
+
+
+def inactive_user(username: str) -> int:
+    """The account's id, deactivated first (so that reactivating it changes something)."""
+    with in_app() as session:
+        user = session.scalar(select(User).where(User.username == username))
+        user.active = False
+        session.commit()
+        return user.id
 
 
 def changed_template(unit_code: str) -> bytes:
@@ -144,6 +164,7 @@ class Case:
     build: Callable[[], dict]  # client.open's arguments, without any token
     htmx: bool = False  # the token goes in X-CSRFToken (else in the form's csrf_token field)
     token_page: str = "/"  # the page the token is taken from
+    changes: bool = True  # False: a request that only shows something (a preview), changing nothing
 
     @property
     def id(self) -> str:
@@ -215,6 +236,121 @@ CASES = [
          token_page="/admin/units"),
     Case("admin.end_all_sessions", "admin", lambda: {"path": f"/admin/users/{user_id('ln-16')}/end-sessions"},
          token_page="/admin/units"),
+    Case("admin.new_unit", "admin", lambda: {"path": "/admin/units/new", "data": {
+        "code": "ln-17", "name": "Xã Lộc Mới", "kind": "xa", "parent": str(unit_id("ln")), "phone": "",
+        "sort_order": ""}}, token_page="/admin/units/new"),
+    Case("admin.edit_unit", "admin", lambda: {"path": f"/admin/units/{unit_id('ln-15')}/edit", "data": {
+        "name": "Phường Lộc Thịnh", "kind": "xa", "parent": str(unit_id("ln")), "phone": "", "sort_order": "15"}},
+         token_page="/admin/units"),
+    Case("admin.deactivate_unit", "admin", lambda: {"path": f"/admin/units/{unit_id('ln-15')}/deactivate"},
+         token_page="/admin/units"),
+    Case("admin.activate_unit", "admin", lambda: {"path": f"/admin/units/{inactive_unit('ln-15')}/activate"},
+         token_page="/admin/units"),
+    Case("admin.new_user", "admin", lambda: {"path": "/admin/users/new", "data": {
+        "username": "ln-17", "full_name": "", "role": "clerk", "unit": str(unit_id("ln-15"))}},
+         token_page="/admin/users/new"),
+    Case("admin.edit_user", "admin", lambda: {"path": f"/admin/users/{user_id('ln-15')}/edit", "data": {
+        "full_name": "Nguyễn Văn An", "role": "clerk", "unit": str(unit_id("ln-15"))}}, token_page="/admin/units"),
+    Case("admin.deactivate_user", "admin", lambda: {"path": f"/admin/users/{user_id('ln-15')}/deactivate"},
+         token_page="/admin/units"),
+    Case("admin.activate_user", "admin", lambda: {"path": f"/admin/users/{inactive_user('ln-15')}/activate"},
+         token_page="/admin/units"),
+]
+
+
+def later(days: int) -> str:
+    import datetime as dt
+
+    from conftest import DEMO_TODAY
+
+    return (DEMO_TODAY + dt.timedelta(days=days)).strftime("%d/%m/%Y")
+
+
+def campaign_settings(**changes) -> dict:
+    with in_app() as session:
+        campaign = session.scalar(select(Campaign).where(Campaign.code == CAMPAIGN))
+        return {"name": campaign.name, "description": campaign.description,
+                "deadline": campaign.deadline.strftime("%d/%m/%Y"),
+                "issuer_is_party": "party" if campaign.issuer_is_party else "state", **changes}
+
+
+def ticks_plus(extra: str) -> list[str]:
+    """The assignment grid as shown, with one more tick (``unit code|table|group``)."""
+    from webapp.models import Assignment
+
+    code, table, group = extra.split("|")
+    with in_app() as session:
+        campaign = session.scalar(select(Campaign).where(Campaign.code == CAMPAIGN))
+        shown = [f"{u}|{t}|{g}" for u, t, g in session.execute(
+            select(Assignment.unit_id, Assignment.table_code, Assignment.group_key)
+            .where(Assignment.campaign_id == campaign.id))]
+    return shown + [f"{unit_id(code)}|{table}|{group}"]
+
+
+def fresh_unit(code: str, in_campaign: bool = False) -> int:
+    """A new commune of the district (in the campaign, having stored nothing, with ``in_campaign``)."""
+    from webapp.models import Unit
+
+    with in_app() as session:
+        existing = session.scalar(select(Unit).where(Unit.code == code))
+        if existing is not None:
+            return existing.id
+        unit = Unit(code=code, name=f"Xã thử {code}", kind="xa", parent_id=unit_id("ln"), sort_order=90)
+        session.add(unit)
+        session.flush()
+        if in_campaign:
+            campaign = session.scalar(select(Campaign).where(Campaign.code == CAMPAIGN))
+            session.add(CampaignUnit(campaign_id=campaign.id, unit_id=unit.id))
+        session.commit()
+        return unit.id
+
+
+def kl49_version(version: int) -> str:
+    from webapp.domain.outline import OUTLINE_DIR
+
+    return (OUTLINE_DIR / "kl49.yaml").read_text(encoding="utf-8").replace("version: 1", f"version: {version}", 1)
+
+
+def outline_save(version: int) -> dict:
+    import hashlib
+
+    text = kl49_version(version)
+    return {"path": "/admin/outlines/save",
+            "data": {"text": text, "digest": hashlib.sha256(text.encode()).hexdigest(), "filename": "v.yaml"}}
+
+
+A = "/admin" + C
+CASES += [
+    Case("admin.campaign_create", "admin", lambda: {"path": "/admin/campaigns/new", "data": {
+        "outline": "kl49@1", "code": "csrf-dot", "name": "Đợt thử", "year_from": "2024", "year_to": "2024",
+        "deadline": later(30), "compiler": str(unit_id("ln-btg")), "units": [str(unit_id("ln-02"))],
+        "issuer_is_party": "party", "submit": "Tạo đợt báo cáo"}}, token_page="/admin/campaigns/new"),
+    Case("admin.campaign_settings", "admin", lambda: {"path": f"{A}/settings",
+                                                      "data": campaign_settings(name="Tên đợt đã sửa")},
+         token_page=f"{A}/settings"),
+    Case("admin.campaign_status", "admin", lambda: {"path": f"{A}/status", "data": {"status": "closed"}},
+         token_page=f"{A}/settings"),
+    Case("admin.campaign_assignments", "admin", lambda: {"path": f"{A}/assignments",
+                                                         "data": {"a": ticks_plus("ln-02|II.1.4|tu_xa")}},
+         token_page=f"{A}/assignments"),
+    Case("admin.campaign_add_unit", "admin", lambda: {"path": f"{A}/units/add",
+                                                      "data": {"unit": str(fresh_unit("ln-17"))}},
+         token_page=f"{A}/assignments"),
+    Case("admin.campaign_remove_unit", "admin", lambda: (fresh_unit("ln-18", in_campaign=True),
+                                                         {"path": f"{A}/units/ln-18/remove"})[1],
+         token_page=f"{A}/assignments"),
+    Case("admin.campaign_copy", "admin", lambda: {"path": f"{A}/copy", "data": {
+        "code": "csrf-copy", "name": "Kỳ sau", "year_from": "2024", "year_to": "2028", "deadline": later(40)}},
+         token_page=f"{A}/copy"),
+    Case("admin.outline_upload", "admin", lambda: {
+        "path": "/admin/outlines/upload", "content_type": "multipart/form-data",
+        "data": {"file": (io.BytesIO(kl49_version(2).encode()), "v2.yaml")}},
+         token_page="/admin/outlines/upload", changes=False),
+    Case("admin.outline_save", "admin", lambda: outline_save(2), token_page="/admin/outlines/upload"),
+    Case("admin.import_units", "admin", lambda: {
+        "path": "/admin/units/import", "content_type": "multipart/form-data",
+        "data": {"listfile": (io.BytesIO("code,name,kind\ncsrf-ds,Đơn vị thử danh sách,huyen\n".encode()), "ds.csv")}},
+         token_page="/admin/units/import"),
 ]
 
 
@@ -246,7 +382,10 @@ def test_a_post_without_the_token_is_refused_and_with_it_goes_through(csrf_app, 
     assert response.status_code in (200, 302), response.get_data(as_text=True)[:300]
     assert response.status_code != 302 or "/login" not in response.headers["Location"] \
         or case.endpoint == "auth.logout"
-    assert changed(before, db_state()), "the request with the token changed nothing: the case proves nothing"
+    if case.changes:
+        assert changed(before, db_state()), "the request with the token changed nothing: the case proves nothing"
+    else:  # a preview: answered, not refused, and still nothing stored
+        assert response.status_code == 200 and not changed(before, db_state())
 
 
 def test_a_cell_save_with_the_pages_token_is_stored(csrf_app):

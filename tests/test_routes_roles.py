@@ -63,6 +63,7 @@ class Scenario:
     submitted: str = ""  # a third unit whose part is submitted (a decision on several units)
     login_user: str = ""  # signs in on a fresh client (anonymous POST /login)
     reset_user: str = ""  # the account whose password the administrator resets and sessions ends
+    spare: str = ""  # a unit with a clerk account of the same code that no other call uses: edited, deactivated
     users: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self):
@@ -80,12 +81,13 @@ SCENARIOS = {
         "kl49", "kl49-2024", "Sơ kết 5 năm", ("ln-02", "ln-03"), "ln-btg", "II.1.5", ("2019", "2020"), "xa_tong",
         "I", {"the_loai": "Nghị quyết", "so_hieu": "07-NQ/ĐU", "ngay_ban_hanh": "12/06/2019",
               "trich_yeu": "Về công tác khuyến học", "co_quan": "Đảng ủy xã"}, ("so_hieu", "99-NQ/ĐU"),
-        submitted="ln-10", login_user="ln-11", reset_user="ln-16"),
+        submitted="ln-10", login_user="ln-11", reset_user="ln-16", spare="ln-15"),
     "mini": Scenario(
         "mini", MINI_CAMPAIGN, "phổ cập giáo dục", ("dx-thcs-1", "dx-thcs-2"), "dx-btg", "B1", ("2021", "2022"),
         "hs_tong", "DS", {"ten_truong": "Trường THCS Tân Phú", "muc_do": "Mức độ 2",
                           "ngay_cong_nhan": "12/06/2023", "so_quyet_dinh": "07/QĐ-UBND"}, ("so_quyet_dinh", "99/QĐ-UBND"),
-        values=("5000", "5001", "5002"), submitted="dx-thcs-3", login_user="dx-th-2", reset_user="dx-th-4"),
+        values=("5000", "5001", "5002"), submitted="dx-thcs-3", login_user="dx-th-2", reset_user="dx-th-4",
+        spare="dx-th-3"),
 }
 assert set(SCENARIOS) == set(OUTLINE_CASES)
 S = SCENARIOS["kl49"]  # the scenario of the test running (set by the ``scenario`` fixture)
@@ -140,9 +142,46 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("review.extend", "POST"): frozenset({COMPILER}),
     ("review.decide", "POST"): frozenset({COMPILER}),
     ("review.campaign_status", "POST"): frozenset({COMPILER}),
+    # setting up campaigns: any compiler creates campaigns of their own unit; a campaign's set-up is
+    # its compiling unit's compiler's and the administrator's (a compiler of another unit is turned away)
+    ("admin.campaign_create", "GET"): STAFF | {OUTSIDER},
+    ("admin.campaign_create", "POST"): STAFF | {OUTSIDER},
+    ("admin.campaign_units", "GET"): STAFF | {OUTSIDER},
+    ("admin.campaign_settings", "GET"): STAFF,
+    ("admin.campaign_settings", "POST"): STAFF,
+    ("admin.campaign_status", "POST"): STAFF,
+    ("admin.campaign_assignments", "GET"): STAFF,
+    ("admin.campaign_assignments", "POST"): STAFF,
+    ("admin.campaign_add_unit", "POST"): STAFF,
+    ("admin.campaign_remove_unit", "POST"): STAFF,
+    ("admin.campaign_copy", "GET"): STAFF,
+    ("admin.campaign_copy", "POST"): STAFF,
+    # outlines are the installation's, like units: staff read them, the administrator loads them
+    ("admin.outlines", "GET"): STAFF | {OUTSIDER},
+    ("admin.outline_view", "GET"): STAFF | {OUTSIDER},
+    ("admin.outline_file", "GET"): STAFF | {OUTSIDER},
+    ("admin.outline_upload", "GET"): frozenset({ADMIN}),
+    ("admin.outline_upload", "POST"): frozenset({ADMIN}),
+    ("admin.outline_save", "POST"): frozenset({ADMIN}),
     # administrator only
+    ("admin.units_list_template", "GET"): frozenset({ADMIN}),
+    ("admin.import_units", "GET"): frozenset({ADMIN}),
+    ("admin.import_units", "POST"): frozenset({ADMIN}),
     ("admin.reset_password", "POST"): frozenset({ADMIN}),
     ("admin.end_all_sessions", "POST"): frozenset({ADMIN}),
+    # units and accounts one by one (webapp/admin/accounts.py): the forms too are the administrator's
+    ("admin.new_unit", "GET"): frozenset({ADMIN}),
+    ("admin.new_unit", "POST"): frozenset({ADMIN}),
+    ("admin.edit_unit", "GET"): frozenset({ADMIN}),
+    ("admin.edit_unit", "POST"): frozenset({ADMIN}),
+    ("admin.deactivate_unit", "POST"): frozenset({ADMIN}),
+    ("admin.activate_unit", "POST"): frozenset({ADMIN}),
+    ("admin.new_user", "GET"): frozenset({ADMIN}),
+    ("admin.new_user", "POST"): frozenset({ADMIN}),
+    ("admin.edit_user", "GET"): frozenset({ADMIN}),
+    ("admin.edit_user", "POST"): frozenset({ADMIN}),
+    ("admin.deactivate_user", "POST"): frozenset({ADMIN}),
+    ("admin.activate_user", "POST"): frozenset({ADMIN}),
 }
 
 # Departures from EXPECTED that are known bugs, each pinned by an xfail(strict=True) test below:
@@ -383,7 +422,178 @@ def calls_for(endpoint: str, method: str, user: str) -> list[Call]:
         case "admin.reset_password", "POST":
             return [Call(f"reset the password of {S.reset_user}", None,
                          lambda: {"method": "POST", "path": f"/admin/users/{user_id(S.reset_user)}/reset-password"})]
+        case "admin.new_unit", "GET":
+            return one("add-unit form", path="/admin/units/new")
+        case "admin.new_unit", "POST":
+            return one("add a unit", path="/admin/units/new", data={
+                "code": "walk-unit", "name": "Đơn vị thử", "kind": "huyen", "parent": "", "phone": "", "sort_order": ""})
+        case "admin.edit_unit", "GET":
+            return [Call(f"edit form of unit {S.spare}", None,
+                         lambda: {"method": "GET", "path": f"/admin/units/{unit_id(S.spare)}/edit"})]
+        case "admin.edit_unit", "POST":
+            return [Call(f"edit unit {S.spare}", None, lambda: {
+                "method": "POST", "path": f"/admin/units/{unit_id(S.spare)}/edit",
+                "data": unit_form_data(S.spare, phone="0271 0000 000")})]
+        case "admin.deactivate_unit" | "admin.activate_unit", "POST":
+            action = endpoint.split(".")[1].split("_")[0]
+            return [Call(f"{action} unit {S.spare}", None,
+                         lambda: {"method": "POST", "path": f"/admin/units/{unit_id(S.spare)}/{action}"})]
+        case "admin.new_user", "GET":
+            return one("add-account form", path="/admin/users/new")
+        case "admin.new_user", "POST":
+            return [Call("add an account", None, lambda: {"method": "POST", "path": "/admin/users/new", "data": {
+                "username": "walk-user", "full_name": "", "role": "clerk", "unit": str(unit_id(S.units[0]))}})]
+        case "admin.edit_user", "GET":
+            return [Call(f"edit form of account {S.spare}", None,
+                         lambda: {"method": "GET", "path": f"/admin/users/{user_id(S.spare)}/edit"})]
+        case "admin.edit_user", "POST":
+            return [Call(f"edit account {S.spare}", None, lambda: {
+                "method": "POST", "path": f"/admin/users/{user_id(S.spare)}/edit",
+                "data": {"full_name": "Người thử", "role": "clerk", "unit": str(unit_id(S.spare))}})]
+        case "admin.deactivate_user" | "admin.activate_user", "POST":
+            action = endpoint.split(".")[1].split("_")[0]
+            return [Call(f"{action} account {S.spare}", None,
+                         lambda: {"method": "POST", "path": f"/admin/users/{user_id(S.spare)}/{action}"})]
+        case "admin.campaign_create", "GET":
+            return one("create a campaign", path="/admin/campaigns/new")
+        case "admin.campaign_create", "POST":  # the no-script button that ticks the default units: stores nothing
+            return one("create form, default units", path="/admin/campaigns/new", data={"recompute": "1"})
+        case "admin.campaign_units", "GET":
+            return [Call("default units", None, lambda: {"method": "GET", "path": "/admin/campaigns/new/units",
+                                                         "headers": htmx(), "query_string": new_campaign_query()})]
+        case "admin.campaign_settings", "GET":
+            return one("campaign settings", path=f"/admin{C}/settings")
+        case "admin.campaign_settings", "POST":
+            return [Call("save the settings as shown", None, lambda: {"method": "POST", "path": f"/admin{C}/settings",
+                                                                      "data": shown_settings()})]
+        case "admin.campaign_status", "POST":
+            return one("campaign status (set-up page)", path=f"/admin{C}/status", data={"status": "open"})
+        case "admin.campaign_assignments", "GET":
+            return one("assignment grid", path=f"/admin{C}/assignments")
+        case "admin.campaign_assignments", "POST":
+            return [Call("save the grid as shown", None, lambda: {"method": "POST", "path": f"/admin{C}/assignments",
+                                                                  "data": {"a": shown_ticks()}})]
+        case "admin.campaign_add_unit", "POST":
+            return [Call("add a unit", None, lambda: {"method": "POST", "path": f"/admin{C}/units/add",
+                                                      "data": {"unit": str(unit_id(new_unit()))}})]
+        case "admin.campaign_remove_unit", "POST":
+            return [Call("remove a unit", None, lambda: {
+                "method": "POST", "path": f"/admin{C}/units/{new_unit(in_campaign=True)}/remove"})]
+        case "admin.campaign_copy", "GET":
+            return one("copy page", path=f"/admin{C}/copy")
+        case "admin.campaign_copy", "POST":
+            return [Call("copy the campaign", None, lambda: {"method": "POST", "path": f"/admin{C}/copy",
+                                                             "data": copy_form()})]
+        case "admin.outlines", "GET":
+            return one("stored outlines", path="/admin/outlines")
+        case "admin.outline_view", "GET":
+            return one("a stored outline's preview", path="/admin/outlines/kl49/1")
+        case "admin.outline_file", "GET":
+            return one("a stored outline's file", path="/admin/outlines/kl49/1/file")
+        case "admin.outline_upload", "GET":
+            return one("outline upload page", path="/admin/outlines/upload")
+        case "admin.outline_upload", "POST":  # a preview: stores nothing
+            return [Call("preview an outline", None, lambda: {
+                "method": "POST", "path": "/admin/outlines/upload", "content_type": "multipart/form-data",
+                "data": {"file": (io.BytesIO(next_outline_version().encode()), "v2.yaml")}})]
+        case "admin.outline_save", "POST":
+            return [Call("store an outline", None, lambda: outline_save_call(next_outline_version()))]
+        case "admin.units_list_template", "GET":
+            return one("list template", path="/admin/units/list.xlsx")
+        case "admin.import_units", "GET":
+            return one("list upload page", path="/admin/units/import")
+        case "admin.import_units", "POST":
+            return [Call("load a list of units", None, lambda: {
+                "method": "POST", "path": "/admin/units/import", "content_type": "multipart/form-data",
+                "data": {"listfile": (io.BytesIO("code,name,kind\nwalk-list,Đơn vị thử danh sách,huyen\n".encode()),
+                                      "ds.csv")}})]
     raise AssertionError(f"no calls written for {endpoint} {method}: add them to calls_for()")
+
+
+def new_campaign_query() -> dict[str, str]:
+    """The create form's outline and compiling unit (the scenario campaign's)."""
+    with in_app() as session:
+        campaign = campaign_of(session)
+        return {"outline": f"{campaign.outline_code}@{campaign.outline_version}",
+                "compiler": str(campaign.compiler_unit_id)}
+
+
+def shown_settings() -> dict[str, str]:
+    """The settings form as the page shows it: saving it changes nothing."""
+    with in_app() as session:
+        campaign = campaign_of(session)
+        return {"name": campaign.name, "description": campaign.description,
+                "deadline": campaign.deadline.strftime("%d/%m/%Y"),
+                "issuer_is_party": "party" if campaign.issuer_is_party else "state"}
+
+
+def shown_ticks() -> list[str]:
+    """The grid's ticks as the page shows them: saving them changes nothing."""
+    from webapp.models import Assignment
+
+    with in_app() as session:
+        campaign = campaign_of(session)
+        return [f"{u}|{t}|{g}" for u, t, g in session.execute(
+            select(Assignment.unit_id, Assignment.table_code, Assignment.group_key)
+            .where(Assignment.campaign_id == campaign.id))]
+
+
+NEW_UNITS = iter(range(1, 10**6))
+
+
+def new_unit(in_campaign: bool = False) -> str:
+    """The code of a new unit beside the scenario's first (same parent and kind), for one call of its
+    own; with ``in_campaign`` already a reporting unit of the campaign that has stored nothing."""
+    with in_app() as session:
+        campaign = campaign_of(session)
+        like = session.scalar(select(Unit).where(Unit.code == S.units[0]))
+        unit = Unit(code=f"moi-{next(NEW_UNITS)}", name="Đơn vị mới", kind=like.kind, parent_id=like.parent_id,
+                    sort_order=90)
+        session.add(unit)
+        session.flush()
+        if in_campaign:
+            session.add(CampaignUnit(campaign_id=campaign.id, unit_id=unit.id))
+        session.commit()
+        return unit.code
+
+
+COPIES = iter(range(1, 10**6))
+
+
+def copy_form() -> dict[str, str]:
+    """A copy of the campaign for the next period under a code of its own."""
+    import datetime as dt
+
+    from conftest import DEMO_TODAY
+
+    return {"code": f"ban-sao-{next(COPIES)}", "name": "Kỳ sau", "year_from": "2030", "year_to": "2030",
+            "deadline": (DEMO_TODAY + dt.timedelta(days=30)).strftime("%d/%m/%Y")}
+
+
+VERSIONS = iter(range(2, 10**6))
+
+
+def next_outline_version() -> str:
+    """kl49's file as a new version of its own (each call a higher one)."""
+    from webapp.domain.outline import OUTLINE_DIR
+
+    text = (OUTLINE_DIR / "kl49.yaml").read_text(encoding="utf-8")
+    return text.replace("version: 1", f"version: {next(VERSIONS)}", 1)
+
+
+def outline_save_call(text: str) -> dict:
+    import hashlib
+
+    return {"method": "POST", "path": "/admin/outlines/save",
+            "data": {"text": text, "digest": hashlib.sha256(text.encode()).hexdigest(), "filename": "v2.yaml"}}
+
+
+def unit_form_data(code: str, **changes) -> dict[str, str]:
+    """What a unit's edit form sends: its details as stored, with ``changes``."""
+    with in_app() as session:
+        u = session.scalar(select(Unit).where(Unit.code == code))
+        return {"name": u.name, "kind": u.kind, "parent": str(u.parent_id or ""), "phone": u.phone or "",
+                "sort_order": str(u.sort_order), **changes}
 
 
 def own_unit(user: str) -> str | None:

@@ -343,6 +343,8 @@ ACTION_NAMES = {"cell": "Sửa ô", "list_add": "Thêm văn bản", "list_edit":
                 "outline_load": "Nạp đề cương", "campaign_create": "Tạo đợt báo cáo",
                 "campaign_copy": "Sao chép đợt báo cáo", "campaign_update": "Sửa đợt báo cáo",
                 "assignment_update": "Sửa phân công", "deadline": "Đổi hạn nộp", "user_import": "Nạp danh sách",
+                "campaign_edit": "Sửa thiết lập đợt", "unit_add": "Thêm đơn vị vào đợt",
+                "unit_remove": "Bỏ đơn vị khỏi đợt",
                 "unit_create": "Thêm đơn vị", "unit_update": "Sửa đơn vị",
                 "unit_deactivate": "Ngừng hoạt động đơn vị", "unit_activate": "Cho đơn vị hoạt động lại",
                 "user_create": "Thêm tài khoản", "user_update": "Sửa tài khoản",
