@@ -80,7 +80,7 @@ PHONE = re.compile(r"^[0-9 +().-]*$")
 MAX_ROWS = 5000  # a province with every commune and several accounts each stays far below
 MAX_COLUMNS = 40  # read this far right in a worksheet: the list has 8 columns
 LIST_SHEET, HELP_SHEET, CHOICES_SHEET = "Danh sách", "Hướng dẫn", "DanhMuc"
-TOP, EMPTY = "(cấp cao nhất)", "(trống)"  # as the accounts page writes them in the audit trail
+TOP, EMPTY = "(cấp cao nhất)", "(trống)"  # in the audit trail (the accounts page writes the same)
 
 # file-level messages (put on row 1)
 FILE_EMPTY = "Tệp rỗng: không có dòng tiêu đề nào; hãy tải mẫu danh sách, điền rồi nạp lại"
@@ -703,7 +703,8 @@ def described(name: str, facts: dict[str, str]) -> str:
     return f"{name} — " + "; ".join(f"{label}: {value}" for label, value in facts.items())
 
 
-def _changed(name: str, before: dict[str, str], after: dict[str, str]) -> tuple[str, str] | None:
+def changed_facts(name: str, before: dict[str, str], after: dict[str, str]) -> tuple[str, str] | None:
+    """The old and new text of the details that changed, or None when none did."""
     labels = [label for label in before if before[label] != after[label]]
     if not labels:
         return None
@@ -759,14 +760,14 @@ def apply_plan(session: Session, plan: Plan, actor: User | None = None, via: str
             parent = by_code(spec.parent)
             if (parent.id if parent else None) != unit.parent_id:
                 unit.parent = parent
-            change = _changed(unit.code, before, unit_facts(unit, kinds))
+            change = changed_facts(unit.code, before, unit_facts(unit, kinds))
             if change:
                 audit("unit_update", unit.id, *change)
                 outcome.units_updated.append(unit)
         for user, spec in plan.account_changes:
             before = user_facts(user)
             user.full_name = spec.full_name
-            change = _changed(user.username, before, user_facts(user))
+            change = changed_facts(user.username, before, user_facts(user))
             if change:
                 audit("user_update", user.unit_id, *change)
                 outcome.accounts_updated.append(user)

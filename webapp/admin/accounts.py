@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from ..auth import throttle
 from ..auth.routes import end_sessions
+from ..directory import changed_facts, described, unit_facts, user_facts  # one audit wording
 from ..extensions import db
 from ..models import ROLE_ADMIN, ROLE_CLERK, ROLE_NAMES, AuditEvent, Campaign, CampaignUnit, Unit, User
 from ..outline_store import unit_kinds
@@ -36,7 +37,6 @@ from .routes import bp
 DEACTIVATED = "deactivated"  # UserSession.ended_reason of the sessions a deactivation ends
 ACTIVE_TEXT, INACTIVE_TEXT = "Đang hoạt động", "Ngừng hoạt động"
 INDENT = "\u00a0" * 4  # one level of the unit tree in a drop-down
-EMPTY, TOP = "(trống)", "(cấp cao nhất)"
 
 
 def admin_only(view: Callable) -> Callable:
@@ -92,30 +92,6 @@ def chosen_unit(session: Session, value: str | None) -> Unit | None:
 
 
 # --- what the audit trail says --------------------------------------------------------------------
-
-def unit_facts(unit: Unit, kinds: dict[str, str]) -> dict[str, str]:
-    return {"Tên": unit.name, "Loại": kinds.get(unit.kind, unit.kind),
-            "Thuộc": unit.parent.name if unit.parent else TOP, "Điện thoại": unit.phone or EMPTY,
-            "Thứ tự": str(unit.sort_order)}
-
-
-def user_facts(user: User) -> dict[str, str]:
-    return {"Họ tên": user.full_name or EMPTY, "Vai trò": user.role_name, "Đơn vị": user.unit.name}
-
-
-def described(name: str, facts: dict[str, str]) -> str:
-    """``ln-17 — Tên: Xã Lộc Mới; Loại: …``: what an event's old or new value reads."""
-    return f"{name} — " + "; ".join(f"{label}: {value}" for label, value in facts.items())
-
-
-def changed(name: str, before: dict[str, str], after: dict[str, str]) -> tuple[str, str] | None:
-    """The old and new text of the details that changed, or None when none did."""
-    labels = [label for label in before if before[label] != after[label]]
-    if not labels:
-        return None
-    return (described(name, {label: before[label] for label in labels}),
-            described(name, {label: after[label] for label in labels}))
-
 
 def audit(action: str, unit_id: int | None, old: str | None, new: str | None) -> None:
     """Add (not commit) the administrator's change to the audit trail."""
@@ -285,7 +261,7 @@ def edit_unit(unit_id: int):
             unit.phone = form.phone.data or None
             if form.sort_order.data:
                 unit.sort_order = int(form.sort_order.data)
-            change = changed(unit.code, before, unit_facts(unit, kinds))
+            change = changed_facts(unit.code, before, unit_facts(unit, kinds))
             if change:
                 audit("unit_update", unit.id, *change)
                 flash(f"Đã lưu đơn vị {unit.name}.", "info")
@@ -386,7 +362,7 @@ def edit_user(user_id: int):
         if not form.errors:
             before = user_facts(user)
             user.full_name, user.role, user.unit = form.full_name.data or "", form.role.data, unit
-            change = changed(user.username, before, user_facts(user))
+            change = changed_facts(user.username, before, user_facts(user))
             if change:
                 audit("user_update", unit.id, *change)
                 flash(f"Đã lưu tài khoản {user.username}.", "info")
