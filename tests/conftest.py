@@ -535,3 +535,25 @@ def outline_case(request, name: str) -> OutlineCase:
 def any_outline(request) -> OutlineCase:
     """Each outline's campaign in turn (kl49's demo, then the mini town), on a fresh database copy."""
     return outline_case(request, request.param)
+
+
+def unit_named(code: str):
+    """The Unit ``code`` as stored now (detached), or None."""
+    from webapp.models import Unit
+
+    with in_app() as session:
+        found = session.scalar(select(Unit).where(Unit.code == code))
+        if found is not None:
+            session.expunge(found)
+        return found
+
+
+def account_named(username: str):
+    """The User ``username`` as stored now (detached), or None."""
+    from webapp.models import User
+
+    with in_app() as session:
+        found = session.scalar(select(User).where(User.username == username))
+        if found is not None:
+            session.expunge(found)
+        return found

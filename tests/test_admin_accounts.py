@@ -10,7 +10,7 @@ import re
 import pytest
 from sqlalchemy import func, select, update
 
-from conftest import in_app, login
+from conftest import account_named, unit_named, in_app, login
 from webapp.models import AuditEvent, Campaign, CellValue, Unit, User, UserSession
 
 ADMIN_ACTIONS = ("unit_create", "unit_update", "unit_deactivate", "unit_activate",
@@ -19,20 +19,7 @@ ADMIN_ACTIONS = ("unit_create", "unit_update", "unit_deactivate", "unit_activate
 
 # --- reading the database -------------------------------------------------------------------------
 
-def unit(code: str) -> Unit | None:
-    with in_app() as session:
-        found = session.scalar(select(Unit).where(Unit.code == code))
-        if found is not None:
-            session.expunge(found)
-        return found
-
-
-def account(username: str) -> User | None:
-    with in_app() as session:
-        found = session.scalar(select(User).where(User.username == username))
-        if found is not None:
-            session.expunge(found)
-        return found
+unit, account = unit_named, account_named  # as stored now, detached
 
 
 def events(*actions: str) -> list[AuditEvent]:

@@ -15,7 +15,7 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select
 
-from conftest import in_app, login
+from conftest import account_named, unit_named, in_app, login
 from webapp.directory import HEADERS, KEYS, ListRefused, import_list, read_list
 from webapp.models import AuditEvent, Unit, User
 
@@ -45,20 +45,7 @@ def counts() -> dict[str, int]:
                 for model in (Unit, User, AuditEvent)}
 
 
-def unit(code: str) -> Unit | None:
-    with in_app() as session:
-        found = session.scalar(select(Unit).where(Unit.code == code))
-        if found is not None:
-            session.expunge(found)
-        return found
-
-
-def account(username: str) -> User | None:
-    with in_app() as session:
-        found = session.scalar(select(User).where(User.username == username))
-        if found is not None:
-            session.expunge(found)
-        return found
+unit, account = unit_named, account_named  # as stored now, detached
 
 
 def events(*actions: str) -> list[tuple[str, str | None, str | None, str]]:
