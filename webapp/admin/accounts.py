@@ -270,6 +270,20 @@ def edit_unit(unit_id: int):
     return form_page("admin/unit_form.html", form, unit=unit)
 
 
+def switched(target: Unit | User, name: str, unit_id: int, active: bool) -> bool:
+    """Set a unit's or an account's ``active`` and record it, once: one conditional UPDATE decides,
+    so a second click (or another administrator's) finds it done and records nothing."""
+    model = type(target)
+    if not db.session.execute(update(model).where(model.id == target.id, model.active.is_(not active))
+                              .values(active=active)).rowcount:
+        return False
+    kind = "unit" if model is Unit else "user"
+    before, after = (INACTIVE_TEXT, ACTIVE_TEXT) if active else (ACTIVE_TEXT, INACTIVE_TEXT)
+    audit(f"{kind}_{'activate' if active else 'deactivate'}", unit_id, described(name, {}) + before,
+          described(name, {}) + after)
+    return True
+
+
 @bp.route("/units/<int:unit_id>/deactivate", methods=["POST"])
 @admin_only
 def deactivate_unit(unit_id: int):
@@ -282,10 +296,7 @@ def deactivate_unit(unit_id: int):
         flash(f"Không ngừng hoạt động được {unit.name}: đơn vị đang tổng hợp đợt báo cáo "
               f"{', '.join(campaign_label(c) for c in compiling)} chưa kết thúc. Hãy kết thúc đợt trước.", "error")
         return back_to(f"unit-{unit.id}")
-    if db.session.execute(update(Unit).where(Unit.id == unit.id, Unit.active.is_(True))
-                          .values(active=False)).rowcount:
-        audit("unit_deactivate", unit.id, described(unit.code, {}) + ACTIVE_TEXT,
-              described(unit.code, {}) + INACTIVE_TEXT)
+    if switched(unit, unit.code, unit.id, active=False):
         db.session.commit()
         flash(f"Đã ngừng hoạt động đơn vị {unit.name}: đơn vị không được chọn cho đợt báo cáo mới; "
               "các tài khoản của đơn vị vẫn đăng nhập được.", "info")
@@ -297,10 +308,7 @@ def deactivate_unit(unit_id: int):
 def activate_unit(unit_id: int):
     """Reactivate a unit: it may be chosen for new campaigns again."""
     unit = db.get_or_404(Unit, unit_id)
-    if db.session.execute(update(Unit).where(Unit.id == unit.id, Unit.active.is_(False))
-                          .values(active=True)).rowcount:
-        audit("unit_activate", unit.id, described(unit.code, {}) + INACTIVE_TEXT,
-              described(unit.code, {}) + ACTIVE_TEXT)
+    if switched(unit, unit.code, unit.id, active=True):
         db.session.commit()
         flash(f"Đơn vị {unit.name} hoạt động trở lại.", "info")
     return back_to(f"unit-{unit.id}")
@@ -382,11 +390,8 @@ def deactivate_user(user_id: int):
     if problem:
         flash(problem + ".", "error")
         return back_to(f"user-{user.id}")
-    if db.session.execute(update(User).where(User.id == user.id, User.active.is_(True))
-                          .values(active=False)).rowcount:
+    if switched(user, user.username, user.unit_id, active=False):
         ended = end_sessions(user, DEACTIVATED)
-        audit("user_deactivate", user.unit_id, described(user.username, {}) + ACTIVE_TEXT,
-              described(user.username, {}) + INACTIVE_TEXT)
         db.session.commit()
         flash(f"Đã ngừng hoạt động tài khoản {user.username}: tài khoản không đăng nhập được nữa"
               + (f", {ended} phiên đăng nhập đã kết thúc" if ended else "")
@@ -399,10 +404,7 @@ def deactivate_user(user_id: int):
 def activate_user(user_id: int):
     """Reactivate an account: it signs in again with its password (reset it if it was forgotten)."""
     user = db.get_or_404(User, user_id)
-    if db.session.execute(update(User).where(User.id == user.id, User.active.is_(False))
-                          .values(active=True)).rowcount:
-        audit("user_activate", user.unit_id, described(user.username, {}) + INACTIVE_TEXT,
-              described(user.username, {}) + ACTIVE_TEXT)
+    if switched(user, user.username, user.unit_id, active=True):
         db.session.commit()
         flash(f"Tài khoản {user.username} đăng nhập được trở lại (với mật khẩu cũ; đặt lại mật khẩu nếu "
               "đơn vị đã quên).", "info")
