@@ -69,11 +69,18 @@ def fmt(day: dt.date) -> str:
     return day.strftime("%d/%m/%Y")
 
 
+def deadline_of(campaign: Campaign, unit: Unit) -> dt.date:
+    """The unit's own deadline: its kind's in the campaign (campaign_deadline), else the campaign's.
+    Whatever judges or shows a unit's deadline asks here (or open_until, which adds its extension)."""
+    return campaign.deadline_for(unit.kind)
+
+
 def open_until(campaign: Campaign, cu: CampaignUnit) -> dt.date:
-    """The last day the unit may enter: the deadline, or its extension when later."""
-    if cu.extended_until and cu.extended_until > campaign.deadline:
+    """The last day the unit may enter: its deadline, or its extension when later."""
+    deadline = deadline_of(campaign, cu.unit)
+    if cu.extended_until and cu.extended_until > deadline:
         return cu.extended_until
-    return campaign.deadline
+    return deadline
 
 
 def status_of(cu: CampaignUnit, started: bool) -> str:
@@ -225,7 +232,7 @@ def submit(session: Session, campaign: Campaign, unit: Unit, user: User, confirm
     except Refused:
         session.rollback()
         raise
-    late = (today or campaign_today()) > campaign.deadline
+    late = (today or campaign_today()) > deadline_of(campaign, unit)
     cu.status, cu.submitted_at, cu.submitted_late = PART_SUBMITTED, utcnow(), late
     cu.return_reason = None
     for note in session.scalars(select(ReturnNote).where(ReturnNote.campaign_id == campaign.id,
@@ -335,9 +342,10 @@ def extend(session: Session, campaign: Campaign, unit: Unit, user: User, until: 
     if until is not None and until < campaign_today():
         session.rollback()
         raise Refused("Ngày gia hạn phải từ hôm nay trở đi.")
-    if until is not None and until <= campaign.deadline:
+    deadline = deadline_of(campaign, unit)
+    if until is not None and until <= deadline:
         session.rollback()
-        raise Refused(f"Ngày gia hạn phải sau hạn chung ({fmt(campaign.deadline)}).")
+        raise Refused(f"Ngày gia hạn phải sau hạn gửi của đơn vị ({fmt(deadline)}).")
     old = cu.extended_until
     if old == until:  # granted already (a second click, another tab): nothing changes, nothing recorded
         session.rollback()

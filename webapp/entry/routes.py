@@ -19,7 +19,7 @@ from ..models import ROLE_CLERK, ROLE_COMPILER, Campaign, CampaignUnit, ListRow,
 from ..templating import days_left
 from ..review.service import completeness
 from .. import workflow
-from ..workflow import (VIA_COMPILER, Refused, closed_reason, in_campaign, open_notes, open_until, part_of,
+from ..workflow import (VIA_COMPILER, Refused, closed_reason, deadline_of, in_campaign, open_notes, open_until, part_of,
                         status_of)
 from .forms import SubmitPartForm
 from .service import (Conflict, NotOwned, RowGone, UnitList, UnitTable, conflict_message, list_cells, owned_groups,
@@ -173,7 +173,7 @@ def home():
         items.append({"campaign": campaign, "tables": tables, "part": cu,
                       "status": status_of(cu, state.state != "todo"),
                       "closed": closed_reason(campaign, cu), "notes": open_notes(db.session, campaign, unit),
-                      "open_until": open_until(campaign, cu),
+                      "deadline": deadline_of(campaign, unit), "open_until": open_until(campaign, cu),
                       "days_left": days_left(open_until(campaign, cu))})
     return render_template("entry/home.html", items=items, unit=unit)
 
@@ -196,7 +196,7 @@ def render_table(campaign: Campaign, unit: Unit, part, status: int = 200, **extr
                    cu=cu, notes=notes, correcting=can_edit and via == VIA_COMPILER,
                    prev_table=tables[index - 1] if index else None,
                    next_table=tables[index + 1] if index + 1 < len(tables) else None,
-                   days_left=days_left(open_until(campaign, cu)), **extra)
+                   deadline=deadline_of(campaign, unit), days_left=days_left(open_until(campaign, cu)), **extra)
     if isinstance(part, UnitList):
         return render_template("entry/list.html", **context), status
     return render_template("entry/table.html", **context), status

@@ -54,6 +54,7 @@ def unit_page(code: str, unit_code: str):
                            note_rows=note_rows(campaign, state),
                            notes=workflow.open_notes(db.session, campaign, unit), events=events, more=more,
                            return_form=ReturnForm(), extend_form=ExtendForm(), action_form=ActionForm(),
+                           deadline=workflow.deadline_of(campaign, unit),
                            open_until=workflow.open_until(campaign, state.part), today=workflow.campaign_today(),
                            days_left=days_left(campaign.deadline))
 
