@@ -17,7 +17,7 @@ from .domain.assembly import add_parts, unit_parts
 from .domain.importer import read_template
 from .domain.parts import Part
 from .domain.workbook import collector_paused, write_appendix, write_template
-from .entry.service import UnitList, UnitTable, begin_write, owned_groups
+from .entry.service import OverQuota, UnitList, UnitTable, begin_write, owned_groups
 from .models import PART_ACCEPTED, PART_SUBMITTED, ROLE_COMPILER, Assignment, Campaign, CampaignUnit, Unit, User
 from .review.service import number_groups, total_label
 from .workflow import VIA_COMPILER_IMPORT, Refused, closed_reason, in_campaign, part_of
@@ -139,9 +139,14 @@ def _replace_list(session, campaign, unit, user, table, rows: list[dict[str, str
         current.delete(row, user, via, commit=False, expected_version=row.version)
     for row in list(current.rows):
         if row.data != wanted[row.id]:
-            current.update(row, wanted[row.id], user, via, commit=False, expected_version=row.version)
+            current.update(row, wanted[row.id], user, via, commit=False, expected_version=row.version,
+                           check_quota=False)
     for data in added:
-        current.add(data, user, via, commit=False)
+        current.add(data, user, via, commit=False, check_quota=False)
+    try:
+        current.check_quota()  # the list as the template leaves it, whatever the order of the changes
+    except OverQuota as exc:
+        raise ImportRefused([f"{table.sheet}: {exc}"]) from None
     return current.changes
 
 

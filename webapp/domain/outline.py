@@ -116,6 +116,31 @@ class Block:
         return list(self.rows)
 
 
+QUOTA_MESSAGE = "Mỗi đơn vị có tối đa {n} dòng «{category}»"
+
+
+@dataclass(frozen=True)
+class Quota:
+    """At most so many rows of a list per unit for some values of one of its choice columns
+    (seed 001: each district proposes at most 2 collectives and 2 individuals)."""
+
+    column: str
+    per_unit: tuple[tuple[str, int], ...]  # (category, at most that many rows of it per unit)
+    message: str = QUOTA_MESSAGE  # {n}: the limit, {category}: the category
+
+    def limit(self, category: object) -> int | None:
+        return next((n for c, n in self.per_unit if c == category), None)
+
+    def breach(self, rows: list[dict], categories: set | None = None) -> str | None:
+        """Why the unit's rows ``rows`` (their data) break the quota, for the first category over its
+        limit (among ``categories`` when given); None when they keep it."""
+        for category, n in self.per_unit:
+            used = sum(1 for data in rows if data.get(self.column) == category)
+            if used > n and (categories is None or category in categories):
+                return self.message.format(n=n, category=category) + "."
+        return None
+
+
 @dataclass(frozen=True)
 class Table:
     code: str
@@ -130,6 +155,7 @@ class Table:
     unique_by: tuple[str, ...] = ()
     inferred: bool = False
     note: str | None = None
+    quota: Quota | None = None  # list tables: at most so many rows of a category per unit
 
     @property
     def is_list(self) -> bool:
@@ -483,7 +509,8 @@ def _parse_kinds(r: _Reader, data: dict) -> dict[str, str]:
 
 
 _TABLE_KEYS = {"code", "sheet", "kind", "title", "headings", "blocks", "columns", "owner", "order_by",
-               "unique_by", "inferred", "note"}
+               "unique_by", "inferred", "note", "quota"}
+_QUOTA_KEYS = {"column", "per_unit", "message"}
 _BLOCK_KEYS = {"rows", "groups", "rules", "header"}
 _GROUP_KEYS = {"key", "label", "owner", "columns", "inferred"}
 LIST_GROUP_KEY = "rows"  # a list table has one "group": its rows
@@ -560,11 +587,13 @@ def _parse_table(r: _Reader, raw: Any, place: str, kinds: dict) -> Table | None:
                           line_of(rc, "type"))
         if not cols and isinstance(raw.get("columns"), list):
             r.problem(place, "không có cột nào", line_of(raw, "columns"))
-        return Table(**common, list_columns=tuple(cols), owner=owner, order_by=order_by, unique_by=unique_by)
+        quota = _parse_quota(r, raw, place, {c.key: c for c in cols}) if "quota" in raw else None
+        return Table(**common, list_columns=tuple(cols), owner=owner, order_by=order_by, unique_by=unique_by,
+                     quota=quota)
     if kind != "grid":
         r.problem(f"{place} > kind", f"phải là 'grid' hoặc 'list', đang là '{kind}'", line_of(raw, "kind"))
         return None
-    for misplaced in ("columns", "owner", "order_by", "unique_by"):
+    for misplaced in ("columns", "owner", "order_by", "unique_by", "quota"):
         if misplaced in raw:
             r.problem(place, f"khóa '{misplaced}' chỉ dùng cho bảng danh sách (kind: list); bảng lưới khai báo "
                              "cột trong blocks > groups", line_of(raw, misplaced))
@@ -662,6 +691,48 @@ def _parse_table(r: _Reader, raw: Any, place: str, kinds: dict) -> Table | None:
                 elif not by_key[ref].is_numeric or by_key[ref].is_derived:
                     r.problem(f"{place} > {c.key} > {role}", f"cột '{ref}' phải là cột số nhập vào", line_of(rc, role))
     return Table(**common, blocks=tuple(blocks))
+
+
+def _parse_quota(r: _Reader, raw: dict, place: str, cols: dict[str, Column]) -> Quota | None:
+    """``quota: {column: loai, per_unit: {"Tập thể": 2, …}, message: "…{n} {category}"}`` of a list table."""
+    qplace = f"{place} > quota"
+    rq = raw["quota"]
+    if not r.mapping(rq, qplace):
+        return None
+    _unknown_keys(r, rq, _QUOTA_KEYS, qplace)
+    column = r.get(rq, "column", qplace, str, default="")
+    choices: tuple[str, ...] = ()
+    if column:
+        if column not in cols:
+            r.problem(f"{qplace} > column", f"cột '{column}' không có trong bảng", line_of(rq, "column"))
+        elif cols[column].type != "choice":
+            r.problem(f"{qplace} > column", f"cột '{column}' phải là cột chọn (type: choice)", line_of(rq, "column"))
+        else:
+            choices = cols[column].choices
+    per_unit = r.get(rq, "per_unit", qplace, dict, default={}) or {}
+    if "per_unit" in rq and isinstance(rq["per_unit"], dict) and not per_unit:
+        r.problem(f"{qplace} > per_unit", "cần ít nhất một loại và số dòng tối đa của nó", line_of(rq, "per_unit"))
+    if per_unit:
+        r.mapping(per_unit, f"{qplace} > per_unit")
+    limits = []
+    for category, n in per_unit.items():
+        line = line_of(per_unit, category)
+        if choices and category not in choices:
+            r.problem(f"{qplace} > per_unit", f"'{category}' không phải một lựa chọn của cột '{column}' "
+                                              f"({', '.join(choices)})", line)
+        if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+            r.problem(f"{qplace} > per_unit > {category}", f"số dòng tối đa phải là số nguyên từ 1 trở lên, đang là "
+                                                           f"'{n}'", line)
+            continue
+        limits.append((str(category), n))
+    message = r.get(rq, "message", qplace, str, required=False, default=QUOTA_MESSAGE)
+    try:
+        message.format(n=1, category="x")
+    except (KeyError, IndexError, ValueError):
+        r.problem(f"{qplace} > message", "chỉ dùng được {n} (số tối đa) và {category} (loại) trong câu thông báo",
+                  line_of(rq, "message"))
+        message = QUOTA_MESSAGE
+    return Quota(column=column, per_unit=tuple(limits), message=message)
 
 
 def _check_unique_keys(r: _Reader, pairs: list[tuple[Column, Any]], place: str) -> None:

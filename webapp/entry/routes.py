@@ -22,7 +22,7 @@ from .. import workflow
 from ..workflow import (VIA_COMPILER, Refused, closed_reason, deadline_of, in_campaign, open_notes, open_until, part_of,
                         status_of)
 from .forms import SubmitPartForm
-from .service import (Conflict, NotOwned, RowGone, UnitList, UnitTable, conflict_message, list_cells, owned_groups,
+from .service import (Conflict, NotOwned, OverQuota, RowGone, UnitList, UnitTable, conflict_message, list_cells, owned_groups,
                       row_gone, unit_part)
 
 bp = Blueprint("entry", __name__)
@@ -321,14 +321,20 @@ def save_list_form(part: UnitList):
             if data is None:
                 part.delete(row, current_user, via=via, commit=False, expected_version=_version(f"v:row:{row.id}"))
             else:
-                part.update(row, data, current_user, via=via, commit=False, expected_version=_version(f"v:row:{row.id}"))
+                part.update(row, data, current_user, via=via, commit=False, expected_version=_version(f"v:row:{row.id}"),
+                            check_quota=False)
         if new_data:
-            part.add(new_data, current_user, via=via, commit=False)
+            part.add(new_data, current_user, via=via, commit=False, check_quota=False)
+        part.check_quota()  # the list as it stands after all of them (rows may swap categories)
     except Refused as exc:
         return refused(part, str(exc))
     except Conflict:
         db.session.rollback()
         return _list_conflict(part)
+    except OverQuota as exc:
+        part = unit_part(db.session, part.campaign, part.unit, part.table)  # as stored (nothing was)
+        flash(f"Chưa lưu: {exc}", "error")
+        return render_table(part.campaign, part.unit, part, status=422, form=request.form)
     db.session.commit()
     flash("Đã lưu.", "success")
     return redirect(table_url(part))
@@ -367,6 +373,14 @@ def add_row(code: str, table_code: str):
         row = part.add(data, current_user, via=writer_via())
     except Refused as exc:
         return refused(part, str(exc))
+    except OverQuota as exc:
+        errors = {"new": {exc.column: str(exc)}}
+        if htmx:
+            return render_template("entry/_list_new.html", part=part, errors=errors, form=request.form,
+                                   can_edit=True), 422
+        flash(f"Chưa thêm: {exc}", "error")
+        part = unit_part(db.session, part.campaign, part.unit, part.table)
+        return render_table(part.campaign, part.unit, part, status=422, errors=errors, form=request.form)
     if htmx:  # the new document's row: the page's script puts it in place of what was typed
         return render_template("entry/_list_row.html", part=part, row=row, number=len(part.rows), can_edit=True)
     flash(f"Đã thêm {row_noun(part.table)}.", "success")
@@ -411,6 +425,15 @@ def edit_row(code: str, table_code: str, row_id: int):
         return gone(part)
     except Refused as exc:
         return refused(part, str(exc))
+    except OverQuota as exc:
+        errors = {str(row_id): {exc.column: str(exc)}}
+        if htmx:
+            db.session.refresh(row)
+            return render_template("entry/_list_row.html", part=part, row=row, number=number, errors=errors,
+                                   form=request.form, can_edit=True), 422
+        flash(f"Chưa lưu: {exc}", "error")
+        part = unit_part(db.session, part.campaign, part.unit, part.table)
+        return render_table(part.campaign, part.unit, part, status=422, errors=errors, form=request.form)
     except Conflict as exc:
         db.session.rollback()
         message = conflict_message(exc.shown, this_row(part.table))

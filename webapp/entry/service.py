@@ -420,6 +420,15 @@ def _describe(table: Table, data: dict | None) -> str | None:
     return " | ".join(show(c, None, data.get(c.key)) for c in table.columns if c.type != "serial")
 
 
+class OverQuota(Exception):
+    """A list row the outline's quota refuses (a third "Tập thể" where 2 are allowed per unit):
+    nothing was stored, the lock released. ``column``: the quota's column; ``str()``: the message."""
+
+    def __init__(self, column: str, message: str):
+        self.column = column
+        super().__init__(message)
+
+
 class UnitList:
     """A unit's rows of a list table (table I): added, edited and removed one at a time."""
 
@@ -473,10 +482,40 @@ class UnitList:
             begin_write(self.session, self.campaign, self.unit, via)
             self._writing = True
 
-    def add(self, data: dict[str, str], user: User | None, via: str, commit: bool = True) -> ListRow:
+    def quota_usage(self) -> list[tuple[str, int, int]]:
+        """(category, rows of it, at most) for each category of the table's quota (none without one)."""
+        quota = self.table.quota
+        if quota is None:
+            return []
+        return [(category, sum(1 for r in self.rows if r.data.get(quota.column) == category), n)
+                for category, n in quota.per_unit]
+
+    def check_quota(self, categories: set | None = None) -> None:
+        """Under the part's lock, the unit's rows as they stand in this transaction against the quota
+        (of ``categories`` only when given: an edit that leaves a row's category alone is never
+        refused for it); on a breach roll back (nothing stored, the lock released) and raise OverQuota.
+        Writers of several rows at once (a whole page, a template) check once, after all of them."""
+        quota = self.table.quota
+        if quota is None:
+            return
+        stored = self.session.scalars(select(ListRow.data).where(
+            ListRow.campaign_id == self.campaign.id, ListRow.unit_id == self.unit.id,
+            ListRow.table_code == self.table.code))
+        problem = quota.breach(list(stored), categories)
+        if problem:
+            self.session.rollback()
+            self._writing = False
+            raise OverQuota(quota.column, problem)
+
+    def _category(self, data: dict | None) -> set:
+        return {data.get(self.table.quota.column)} if data and self.table.quota else set()
+
+    def add(self, data: dict[str, str], user: User | None, via: str, commit: bool = True,
+            check_quota: bool = True) -> ListRow:
         """Add a document; one already listed with exactly these fields is returned instead of
         added twice (a page sending its addition again after a lost answer must not duplicate it:
-        the assembly counts such rows as one document anyway)."""
+        the assembly counts such rows as one document anyway). Raises OverQuota for a row over the
+        table's quota (``check_quota`` False: the caller checks the whole list once, check_quota())."""
         self._require_editable(via)
         for existing in self.session.scalars(select(ListRow).where(  # under the lock: what is stored now
                 ListRow.campaign_id == self.campaign.id, ListRow.unit_id == self.unit.id,
@@ -488,20 +527,26 @@ class UnitList:
                       data=data, updated_by_id=user.id if user else None)
         self.session.add(row)
         self.session.flush()  # the row's id, so that its history starts with its addition
+        if check_quota:
+            self.check_quota(self._category(data))
         self.rows.append(row)
         self._audit("list_add", None, data, user, via, row_key=str(row.id))
         self._end(commit)
         return row
 
     def update(self, row: ListRow, data: dict[str, str], user: User | None, via: str, commit: bool = True,
-               expected_version: int | None = None) -> bool:
-        """Replace a row's data; raises Conflict when ``expected_version`` (the page's) is not the stored one."""
+               expected_version: int | None = None, check_quota: bool = True) -> bool:
+        """Replace a row's data; raises Conflict when ``expected_version`` (the page's) is not the stored
+        one, OverQuota when the row moves to a category already at its quota (see add)."""
         self._require_editable(via)
         self._reread(row, expected_version, data)
         if row.data == data:
             return False
         old = row.data
         row.data = dict(data)
+        if check_quota and self._category(data) != self._category(old):
+            self.session.flush()
+            self.check_quota(self._category(data))
         row.version += 1
         row.updated_by_id = user.id if user else None
         self._audit("list_edit", old, data, user, via, row_key=str(row.id))
