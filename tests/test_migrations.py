@@ -421,6 +421,7 @@ def test_db_upgrade_stores_the_shipped_outlines_once(demo_app):
         with demo_app.app_context(), db.engine.connect() as conn:
             return conn.execute(text("SELECT code, version, filename FROM outline ORDER BY id")).all()
 
-    assert outlines() == [("kl49", 1, "kl49.yaml")]
+    shipped = [("khenthuong", 1, "khenthuong.yaml"), ("kl49", 1, "kl49.yaml")]  # in the files' order
+    assert outlines() == shipped
     migrate(demo_app, "upgrade", "head")  # nothing to migrate: the stored version is kept, not doubled
-    assert outlines() == [("kl49", 1, "kl49.yaml")]
+    assert outlines() == shipped
