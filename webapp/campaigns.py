@@ -400,14 +400,17 @@ def set_kind_deadlines(session: Session, campaign: Campaign, deadlines: dict[str
         else:
             current.deadline = day
         changed.append(kind)
-
-        def shown(value: dt.date | None) -> str:
-            return f"{names.get(kind, kind)}: {fmt(value) if value else f'theo hạn chung ({fmt(campaign.deadline)})'}"
-
+        name = names.get(kind, kind)
         session.add(AuditEvent(user_id=user.id if user else None, campaign_id=campaign.id, action="deadline", via=via,
-                               col_key=kind, old=shown(old), new=shown(day)))
+                               col_key=kind, old=_kind_deadline_shown(campaign, name, old),
+                               new=_kind_deadline_shown(campaign, name, day)))
     session.flush()
     return changed
+
+
+def _kind_deadline_shown(campaign: Campaign, kind_name: str, day: dt.date | None) -> str:
+    """A kind's deadline as the audit trail shows it: "Xã, phường, thị trấn: 31/08/2020"."""
+    return f"{kind_name}: {fmt(day) if day else f'theo hạn chung ({fmt(campaign.deadline)})'}"
 
 
 def _shown(name: str, value: object) -> str | None:
