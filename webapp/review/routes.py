@@ -98,8 +98,8 @@ def breakdown(code: str, table_code: str):
     state = completeness(db.session, campaign)
     numbers = number_groups(table)  # a unit asked only for a note has no row here
     units = [(u.unit, u.tables[table.code].groups) for u in state.units if u.tables[table.code].groups & numbers]
-    parts = unit_parts(db.session, campaign.id, campaign.outline, campaign.years)
-    total = assemble(db.session, campaign.id, campaign.outline, campaign.years)
+    parts = unit_parts(db.session, campaign.id, campaign.outline, campaign.years, table_code=table.code)
+    total = assemble(db.session, campaign.id, campaign.outline, campaign.years, table_code=table.code)
     layout, rows, total_row = unit_breakdown(table, campaign.years, row_key, units, parts, total,
                                              total_label(campaign))
     columns = [b.column for b in layout.columns]

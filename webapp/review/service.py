@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from ..domain.assembly import assemble
 from ..domain.layout import BreakdownLayout, BreakdownRow, build_breakdown
 from ..domain.outline import Column, Table
 from ..domain.parts import Part
@@ -236,8 +237,9 @@ def cell_breakdown(session: Session, campaign: Campaign, table: Table, row_key: 
             entered.append(Contribution(unit, v.num, v.text, show(column, v.num, v.text)))
         else:
             missing.append(unit)
-    numbers = [c.num for c in entered if c.num is not None]
-    total = sum(numbers) if column.is_numeric and numbers else None  # nothing entered: blank, as the appendix
+    # the assembled value, from the assembly the appendix page and the workbook show (blank: none entered)
+    total = assemble(session, campaign.id, campaign.outline, campaign.years, table_code=table.code).number(
+        table.code, row_key, column_key) if column.is_numeric else None
     return CellBreakdown(table, row_key, row_label, column_key, entered, missing, total, owners=len(owners))
 
 
