@@ -23,7 +23,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from .domain.values import check_rules, row_noun
+from .domain.checks import check_rules
+from .domain.values import row_noun
 from .models import (PART_ACCEPTED, PART_OPEN, PART_SUBMITTED, AuditEvent, Campaign, CampaignUnit, ReturnNote,
                      Unit, User, utcnow)
 
@@ -196,8 +197,8 @@ def _unjudged_rules(table, block, numbers: dict, owns) -> list[str]:
     entering, such a row is fine (the total may come next); at submission it is not."""
     out = []
     for rule in block.rules:
-        if rule.level != "error":
-            continue
+        if rule.level != "error" or rule.op in ("=", "!=") or not (rule.relation.left.is_key and rule.relation.right.is_key):
+            continue  # "of which ≤ total" between two cells; a sum or an equality has no single whole
         part_key, whole_key = (rule.left, rule.right) if rule.op in ("<", "<=") else (rule.right, rule.left)
         if numbers.get(whole_key) is None and numbers.get(part_key) and owns(whole_key):
             whole, piece = table.column(whole_key), table.column(part_key)

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from .. import outline_store
 from ..domain.layout import Layout, build_layout
+from ..domain.expressions import Expr
 from ..domain.outline import Column, Outline, OutlineError, Rule, Table, read_outline_file
 from ..extensions import db
 from ..models import ROLE_ADMIN, ROLE_COMPILER, AuditEvent, Campaign, OutlineVersion, User
@@ -28,7 +29,8 @@ PREVIEW_YEARS = 5  # a preview shows the periods of a campaign over the five yea
 
 VIA_LOADED = {"upgrade": "khi cài đặt, nâng cấp (db upgrade)", "cli": "bằng dòng lệnh (outline-load)"}
 
-OPS_IN_WORDS = {"<=": "không được lớn hơn", ">=": "không được nhỏ hơn", "<": "phải nhỏ hơn", ">": "phải lớn hơn"}
+OPS_IN_WORDS = {"<=": "không được lớn hơn", ">=": "không được nhỏ hơn", "<": "phải nhỏ hơn", ">": "phải lớn hơn",
+                "=": "phải bằng", "!=": "phải khác"}
 
 
 def require_admin() -> None:
@@ -77,10 +79,20 @@ def column_words(column: Column, numbers: dict[str, int]) -> str:
     return f"cột {numbers[column.key]} «{label}»" if column.key in numbers else f"cột «{label}»"
 
 
+def side_words(table: Table, side: Expr, numbers: dict[str, int]) -> str:
+    """One side of a rule: a column in words, or an expression of column numbers ("cột 2+cột 3")."""
+    if side.is_key:
+        return column_words(table.column(side.keys[0]), numbers)
+    return side.excel(lambda key: f"cột {numbers[key]}" if key in numbers else f"«{table.column(key).label}»")
+
+
 def rule_words(table: Table, rule: Rule, numbers: dict[str, int]) -> str:
     """"Cột 5 «Độ tuổi từ 15 đến 35 › Trong đó: người dân tộc thiểu số» không được lớn hơn cột 4 «…»"."""
-    left, right = table.column(rule.left), table.column(rule.right)
-    text = f"{column_words(left, numbers)} {OPS_IN_WORDS[rule.op]} {column_words(right, numbers)}"
+    relation = rule.relation
+    text = (f"{side_words(table, relation.left, numbers)} {OPS_IN_WORDS[rule.op]} "
+            f"{side_words(table, relation.right, numbers)}")
+    if relation.tolerance.amount:
+        text += f" (cho phép lệch {relation.tolerance})"
     return text[0].upper() + text[1:]
 
 

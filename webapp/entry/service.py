@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session
 
 from ..domain.layout import Cell, Layout, LayoutRow, build_layout
 from ..domain.outline import Table
-from ..domain.values import (REQUIRED_IN_ROW, Parsed, ValueProblem, check_rules, derive, parse_input, show,
-                             this_row, unit_numbers)
+from ..domain.checks import check_rules
+from ..domain.values import (REQUIRED_IN_ROW, Parsed, ValueProblem, derive, parse_input, show, this_row,
+                             unit_numbers)
 from ..models import Assignment, AuditEvent, Campaign, CellValue, ListRow, ReturnNote, Unit, User
 from ..workflow import Refused, closed_reason, lock_part
 
