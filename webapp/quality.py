@@ -157,3 +157,50 @@ def confirm_warnings(session: Session, campaign: Campaign, unit: Unit, user: Use
                                col_key=f.col_key, new=f"{f.message} ({f.detail})"))
         count += 1
     return count
+
+
+# --- the compiler's list: sorted, filtered, written out -------------------------------------------
+
+QUALITY_COLUMNS = (("unit", "Đơn vị"), ("table", "Biểu"), ("cell", "Ô"), ("message", "Nội dung"),
+                   ("level", "Mức"), ("confirmed", "Đơn vị xác nhận"))
+SORT_KEYS = tuple(key for key, _ in QUALITY_COLUMNS)
+
+
+def sorted_lines(lines: list[QualityLine], table_order: list[str], sort: str = "unit", descending: bool = False,
+                 level: str | None = None) -> list[QualityLine]:
+    """The list sorted by one of SORT_KEYS (then in the outline's order), of one level or all."""
+    order = {line.finding.cell + (line.finding.level,): i for i, line in enumerate(lines)}
+    tables = {code: i for i, code in enumerate(table_order)}
+
+    def outline_order(line: QualityLine) -> int:
+        return order[line.finding.cell + (line.finding.level,)]
+
+    keys = {
+        "unit": lambda line: (line.unit.sort_order, line.unit.id),
+        "table": lambda line: tables.get(line.finding.table_code, 0),
+        "cell": lambda line: (line.sheet, _cell_order(line.address)),
+        "message": lambda line: line.message.casefold(),
+        "level": lambda line: line.level != "error",
+        "confirmed": lambda line: line.confirmed,
+    }
+    chosen = [line for line in lines if level is None or line.level == level]
+    chosen.sort(key=outline_order)
+    chosen.sort(key=keys.get(sort, keys["unit"]), reverse=descending)
+    return chosen
+
+
+def _cell_order(address: str) -> tuple[int, int, str]:
+    """C12 → (12, len("C"), "C"): rows first, then columns as a spreadsheet orders them."""
+    letters = address.rstrip("0123456789")
+    digits = address[len(letters):]
+    return (int(digits) if digits.isdigit() else 0, len(letters), letters)
+
+
+def quality_table(lines: list[QualityLine]) -> list[list[str]]:
+    """The list as rows of text for a download: a header row, then one row per finding."""
+    out = [["Mã đơn vị", "Tên đơn vị", "Biểu", "Ô", "Nội dung", "Số liệu", "Mức", "Đơn vị xác nhận"]]
+    for line in lines:
+        confirmed = line.confirmed_at.strftime("%d/%m/%Y %H:%M") if line.confirmed_at else ""
+        out.append([line.unit.code, line.unit.name, line.finding.table_code, line.place, line.message,
+                    line.finding.detail, line.level_name, confirmed])
+    return out

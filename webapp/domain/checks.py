@@ -134,10 +134,21 @@ class CampaignValues:
         for (unit_id, table_code, row_key, col_key), num in self.stored.items():
             self._rows[(unit_id, table_code)][row_key][col_key] = num
         self._values: dict[tuple[int, str, str], dict] = {}
+        self._orders: dict[str, dict[str, int]] = {}
 
     def row_keys(self, unit_id: int, table_code: str) -> list[str]:
-        """The rows where the unit stored something in the table."""
-        return list(self._rows.get((unit_id, table_code), {}))
+        """The rows where the unit stored something in the table, in the table's order."""
+        stored = self._rows.get((unit_id, table_code), {})
+        order = self._row_order(table_code)
+        return sorted(stored, key=lambda key: (order.get(key, len(order)), key))
+
+    def _row_order(self, table_code: str) -> dict[str, int]:
+        if table_code not in self._orders:
+            table = self.outline.table(table_code)
+            keys = [spec.key for block in table.blocks if block.rows != "units" for spec in block.row_specs(self.years)]
+            keys += [u.code for u in self.units]  # rows: units, in the campaign's unit order
+            self._orders[table_code] = {key: i for i, key in enumerate(dict.fromkeys(keys))}
+        return self._orders[table_code]
 
     def values(self, unit_id: int, table: Table, row_key: str) -> dict[str, int | Decimal | None]:
         """The unit's numbers in one row (its own cells, its fixed 1s, the derived columns)."""
