@@ -17,10 +17,11 @@ import openpyxl
 import pytest
 from sqlalchemy import select
 
-from conftest import in_app
+from conftest import in_app, login
 from webapp import outline_store
 from webapp.campaigns import CampaignSpec, create_campaign
 from webapp.domain.layout import build_layout
+from webapp.domain.values import ValueProblem
 from webapp.entry.service import UnitTable
 from webapp.models import Assignment, AuditEvent, Campaign, CampaignUnit, Unit, WarningConfirmation
 from webapp.quality import quality_lines
@@ -188,12 +189,12 @@ def test_a_part_without_warnings_submits_as_before(app, clerk):
 CHECKS_OUTLINE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "outlines", "checks.yaml")
 
 
-def _checks_campaigns() -> None:
-    """Two campaigns of tests/outlines/checks.yaml over three demo communes and their district
-    (which fills T2 too: a campaign may assign any group to any unit)."""
+def _checks_campaigns(text: str | None = None) -> None:
+    """Two campaigns of tests/outlines/checks.yaml (or ``text``) over two demo communes and their
+    district (which fills T2 too: a campaign may assign any group to any unit)."""
     with in_app() as session:
         with open(CHECKS_OUTLINE, encoding="utf-8") as handle:
-            row, _ = outline_store.store_outline(session, handle.read(), "checks.yaml", via="cli")
+            row, _ = outline_store.store_outline(session, text or handle.read(), "checks.yaml", via="cli")
         units = {u.code: u for u in session.scalars(select(Unit).where(Unit.code.in_(["ln", "ln-01", "ln-02"])))}
         compiler = session.scalar(select(Unit).where(Unit.code == "ln-btg"))
         for code, years in (("ktra-2022", (2022, 2023)), ("ktra-2024", (2023, 2024))):
@@ -227,3 +228,43 @@ def test_same_covers_and_outlier_on_stored_values(app):
         campaign = session.scalar(select(Campaign).where(Campaign.code == "ktra-2024"))
         details = [line.finding.detail for line in quality_lines(session, campaign)]
     assert details == ["40 ≠ 41", "40 ≠ 41", "50 ≠ 51 (tổng 2 đơn vị)", "16 so với 5 kỳ trước", "20 so với 5 kỳ trước"]
+
+
+SAME = "Tổng số ở Biểu 1 phải bằng số đăng ký ở Biểu 2"
+
+
+def test_the_entry_page_flags_the_outline_checks_at_the_cells(app):
+    _checks_campaigns()
+    put("ln-01", "T1", {"c1": 40, "c2": 20, "c3": 20}, "ktra-2024", row="2024")
+    clerk = login(app.test_client(), "ln-01")
+    assert SAME not in clerk.get("/campaigns/ktra-2024/tables/T1").get_data(as_text=True)
+    response = clerk.post("/campaigns/ktra-2024/tables/T2", data={"cell:2024:dk": "41"})
+    assert response.status_code in (200, 302)  # a warning never blocks: stored
+    with in_app() as session:
+        campaign = session.scalar(select(Campaign).where(Campaign.code == "ktra-2024"))
+        assert [line.place for line in quality_lines(session, campaign)] == ["Biểu 1!B8", "Biểu 2!B7"]
+    for table in ("T1", "T2"):
+        page = clerk.get(f"/campaigns/ktra-2024/tables/{table}").get_data(as_text=True)
+        assert page.count(SAME) == 1, table
+
+
+def test_an_error_of_the_outline_checks_is_never_stored(app):
+    with open(CHECKS_OUTLINE, encoding="utf-8") as handle:
+        text = handle.read()
+    warning = f'    level: warning\n    message: "{SAME}"'
+    assert warning in text
+    _checks_campaigns(text.replace(warning, f'    level: error\n    message: "{SAME}"'))
+    put("ln-01", "T2", {"dk": 41}, "ktra-2024", row="2024")
+    clerk = login(app.test_client(), "ln-01")
+    page = clerk.post("/campaigns/ktra-2024/tables/T1", data={"cell:2024:c1": "40"}).get_data(as_text=True)
+    assert SAME in page
+    with in_app() as session:
+        campaign = session.scalar(select(Campaign).where(Campaign.code == "ktra-2024"))
+        unit = session.scalar(select(Unit).where(Unit.code == "ln-01"))
+        part = UnitTable(session, campaign, unit, campaign.outline.table("T1"))
+        with pytest.raises(ValueProblem, match=SAME):
+            part.save("2024", "c1", "40", None, "web")
+        assert quality_lines(session, campaign) == []  # nothing stored
+        part = UnitTable(session, campaign, unit, campaign.outline.table("T1"))
+        part.save("2024", "c1", "41", None, "web")  # agrees: stored
+        assert part.version("2024", "c1") == 1

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from .domain.checks import CampaignValues, Finding, UnitNode, campaign_findings
@@ -67,27 +67,56 @@ def previous_campaign(session: Session, campaign: Campaign) -> Campaign | None:
 
 def _numbers(session: Session, campaign_id: int, unit_ids: list[int] | None = None) -> dict:
     query = select(CellValue.unit_id, CellValue.table_code, CellValue.row_key, CellValue.col_key, CellValue.num).where(
-        CellValue.campaign_id == campaign_id, CellValue.num.is_not(None))
+        CellValue.campaign_id == campaign_id, CellValue.num.is_not(None)).order_by(CellValue.id)
     if unit_ids is not None:
         query = query.where(CellValue.unit_id.in_(unit_ids))
     return {(u, t, r, c): n for u, t, r, c, n in session.execute(query)}
 
 
-def campaign_values(session: Session, campaign: Campaign) -> tuple[CampaignValues, dict[int, Unit]]:
+def campaign_values(session: Session, campaign: Campaign, around: Unit | None = None,
+                    changes: dict[tuple[str, str, str], int | None] | None = None
+                    ) -> tuple[CampaignValues, dict[int, Unit]]:
     """What the checks judge: the campaign's units (with their place in the unit tree), their
-    stored numbers and groups, and the previous campaign's numbers of the same units."""
-    units = list(session.scalars(select(Unit).join(CampaignUnit, CampaignUnit.unit_id == Unit.id)
-                                 .where(CampaignUnit.campaign_id == campaign.id).order_by(Unit.sort_order, Unit.id)))
+    stored numbers and groups, and the previous campaign's numbers of the same units.
+
+    ``around``: only what that unit's own findings need (it, its children in the campaign);
+    ``changes``: its values (table code, row key, column key) → number as if stored already."""
+    query = (select(Unit).join(CampaignUnit, CampaignUnit.unit_id == Unit.id)
+             .where(CampaignUnit.campaign_id == campaign.id).order_by(Unit.sort_order, Unit.id))
+    if around is not None:
+        query = query.where(or_(Unit.id == around.id, Unit.parent_id == around.id))
+    units = list(session.scalars(query))
+    ids = [u.id for u in units] if around is not None else None
     groups: dict[int, dict[str, set[str]]] = {}
-    for unit_id, table_code, group_key in session.execute(
-            select(Assignment.unit_id, Assignment.table_code, Assignment.group_key)
-            .where(Assignment.campaign_id == campaign.id)):
+    assigned = select(Assignment.unit_id, Assignment.table_code, Assignment.group_key).where(
+        Assignment.campaign_id == campaign.id)
+    if ids is not None:
+        assigned = assigned.where(Assignment.unit_id.in_(ids))
+    for unit_id, table_code, group_key in session.execute(assigned):
         groups.setdefault(unit_id, {}).setdefault(table_code, set()).add(group_key)
     before = previous_campaign(session, campaign)
-    previous = _numbers(session, before.id, [u.id for u in units]) if before else {}
+    previous = _numbers(session, before.id, [around.id] if around else [u.id for u in units]) if before else {}
+    stored = _numbers(session, campaign.id, ids)
+    for (table_code, row_key, col_key), num in (changes or {}).items():
+        key = (around.id, table_code, row_key, col_key)
+        if num is None:
+            stored.pop(key, None)
+        else:
+            stored[key] = num
     nodes = [UnitNode(u.id, u.code, u.parent_id) for u in units]
-    data = CampaignValues(campaign.outline, campaign.years, nodes, _numbers(session, campaign.id), groups, previous)
+    data = CampaignValues(campaign.outline, campaign.years, nodes, stored, groups, previous)
     return data, {u.id: u for u in units}
+
+
+def unit_check_findings(session: Session, campaign: Campaign, unit: Unit,
+                        changes: dict[tuple[str, str, str], int | None] | None = None) -> list[Finding]:
+    """The findings of the outline's checks (same, covers, outlier; not the rules of a row, which
+    the entry judges on the row it holds) at ``unit``'s cells, ``changes`` as if stored. Nothing
+    is read for an outline without such checks."""
+    if not campaign.outline.checks:
+        return []
+    data, _ = campaign_values(session, campaign, around=unit, changes=changes)
+    return campaign_findings(data, [unit.id], rules=False)
 
 
 def quality_lines(session: Session, campaign: Campaign, unit: Unit | None = None,

@@ -160,14 +160,15 @@ class CampaignValues:
         return self._values[key]
 
 
-def campaign_findings(data: CampaignValues, unit_ids: Iterable[int] | None = None) -> list[Finding]:
+def campaign_findings(data: CampaignValues, unit_ids: Iterable[int] | None = None, rules: bool = True
+                      ) -> list[Finding]:
     """Every check the stored values break, for all units or those of ``unit_ids``, in the
-    outline's order (tables, then the outline's checks)."""
+    outline's order (tables, then the outline's checks); ``rules`` False: the outline's checks only."""
     wanted = set(unit_ids) if unit_ids is not None else {u.id for u in data.units}
     out: list[Finding] = []
     grids = [t for t in data.outline.tables if not t.is_list]
     for unit in data.units:
-        if unit.id not in wanted:
+        if unit.id not in wanted or not rules:
             continue
         for table in grids:
             for row_key in data.row_keys(unit.id, table.code):
