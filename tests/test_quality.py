@@ -268,3 +268,16 @@ def test_an_error_of_the_outline_checks_is_never_stored(app):
         part = UnitTable(session, campaign, unit, campaign.outline.table("T1"))
         part.save("2024", "c1", "41", None, "web")  # agrees: stored
         assert part.version("2024", "c1") == 1
+
+
+def test_the_outline_preview_shows_rules_and_checks_in_words(app):
+    admin = login(app.test_client(), "admin")
+    with open(CHECKS_OUTLINE, "rb") as handle:
+        response = admin.post("/admin/outlines/upload", data={"file": (io.BytesIO(handle.read()), "checks.yaml")},
+                              content_type="multipart/form-data")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "Cột 1 «Số người › Tổng số» phải bằng cột 2+cột 3 (cho phép lệch 1)" in html
+    assert "Phải bằng nhau ở cùng đơn vị, cùng dòng: Biểu T1 › Số người › Tổng số; Biểu T2 › Số đăng ký" in html
+    assert "Biểu T2 › Số đăng ký của một đơn vị phải bằng tổng của các đơn vị trực thuộc nó trong đợt" in html
+    assert "Số nhập vào gấp hơn 3 lần, hoặc dưới 1/3, số của chính đơn vị ở kỳ trước" in html and "— Biểu T1" in html

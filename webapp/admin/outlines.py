@@ -16,9 +16,10 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from .. import outline_store
-from ..domain.layout import Layout, build_layout
 from ..domain.expressions import Expr
-from ..domain.outline import Column, Outline, OutlineError, Rule, Table, read_outline_file
+from ..domain.layout import Layout, build_layout
+from ..domain.outline import Column, Outline, OutlineCheck, OutlineError, Rule, Table, read_outline_file
+from ..domain.values import format_number
 from ..extensions import db
 from ..models import ROLE_ADMIN, ROLE_COMPILER, AuditEvent, Campaign, OutlineVersion, User
 from ..templating import local_today
@@ -96,6 +97,25 @@ def rule_words(table: Table, rule: Rule, numbers: dict[str, int]) -> str:
     return text[0].upper() + text[1:]
 
 
+def check_words(outline: Outline, check: OutlineCheck) -> str:
+    """An outline-level check in words, for the preview: "Phải bằng nhau: Biểu T1 › Tổng số; Biểu T2 › …"."""
+    def cell(table_code: str, column_key: str) -> str:
+        column = outline.table(table_code).column(column_key)
+        label = f"{column.group_label} › {column.label}" if column.group_label else column.label
+        return f"Biểu {table_code} › {label}"
+
+    tolerance = f" (cho phép lệch {check.tolerance})" if check.tolerance.amount else ""
+    if check.kind == "same":
+        return "Phải bằng nhau ở cùng đơn vị, cùng dòng: " + "; ".join(cell(*c) for c in check.cells) + tolerance
+    if check.kind == "covers":
+        return (f"{cell(*check.cells[0])} của một đơn vị phải bằng tổng của các đơn vị trực thuộc nó "
+                f"trong đợt{tolerance}")
+    where = ", ".join(f"Biểu {code}" for code in check.tables) or "mọi biểu"
+    factor = format_number(check.factor, 0 if check.factor == int(check.factor) else 2)
+    return (f"Số nhập vào gấp hơn {factor} lần, hoặc dưới 1/{factor}, số của chính đơn vị ở kỳ trước "
+            f"(dòng năm trước; cùng ô ở đợt trước của cùng đề cương) — {where}")
+
+
 def kind_names(outline: Outline, kinds) -> list[str]:
     return [outline.unit_kinds.get(k, k) for k in kinds]
 
@@ -162,6 +182,7 @@ def render_preview(outline: Outline, *, row: OutlineVersion | None = None, form:
     body = render_template(
         "admin/outline_preview.html", outline=outline, row=row, form=form, conflict=conflict, same=same,
         filename=filename, years=years, tables=table_previews(outline, years), campaigns=campaigns,
+        checks=[(c, check_words(outline, c)) for c in outline.checks],
         versions=versions, loaded=loaded_how([row]) if row else {})
     return make_response(body, status)
 
