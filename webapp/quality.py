@@ -123,7 +123,7 @@ def quality_lines(session: Session, campaign: Campaign, unit: Unit | None = None
                   table_code: str | None = None) -> list[QualityLine]:
     """Every error and warning of the campaign's stored values (of one unit, one table), with the
     cell's address and whether the unit confirmed it, in the outline's order."""
-    data, units = campaign_values(session, campaign)
+    data, units = campaign_values(session, campaign, around=unit)
     findings = campaign_findings(data, [unit.id] if unit is not None else None)
     if table_code is not None:
         findings = [f for f in findings if f.table_code == table_code]
