@@ -161,6 +161,10 @@ def test_submitting_with_open_warnings_needs_their_confirmation(app, warned, cle
         assert submit.new.endswith("1 cảnh báo được xác nhận")
     page = compiler.get(f"{BASE}/quality").get_data(as_text=True)
     assert "Đã xác nhận" in page and "Chưa" in page  # ln-02 confirmed, ln-11 not yet
+    page = compiler.get(f"{BASE}/units/ln-02").get_data(as_text=True)
+    assert WARNING in page and "đơn vị đã xác nhận" in page
+    page = compiler.get(f"{BASE}/units/ln-11").get_data(as_text=True)
+    assert WARNING in page and "chưa xác nhận" in page
 
 
 def test_a_confirmation_holds_for_the_values_confirmed_only(app, warned):
