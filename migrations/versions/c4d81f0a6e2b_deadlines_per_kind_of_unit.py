@@ -5,7 +5,7 @@ campaign_deadline: the deadline of the units of one kind in a campaign, overridi
 keeps the campaign's deadline, so existing campaigns are unchanged.
 
 Revision ID: c4d81f0a6e2b
-Revises: 5b7d2e9c41a0
+Revises: 9c1e4a7b2d35
 Create Date: 2026-12-03 13:20:00
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 
 revision = 'c4d81f0a6e2b'
-down_revision = '5b7d2e9c41a0'
+down_revision = '9c1e4a7b2d35'
 branch_labels = None
 depends_on = None
 

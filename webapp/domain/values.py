@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from .outline import Block, Column, Rule, Table
+from .outline import Column, Table
 
 MAX_COUNT = 10**12
 YES_WORDS = {"có", "co", "c", "x", "1", "yes", "y", "true", "đạt", "dat"}
@@ -204,30 +204,3 @@ def derive(column: Column, values: dict[str, int | Decimal | None]) -> Decimal |
     if column.type == "percent":
         return percent(values.get(column.of), values.get(column.over))
     raise ValueError(column.type)
-
-
-@dataclass(frozen=True)
-class Breach:
-    rule: Rule
-
-    @property
-    def columns(self) -> tuple[str, str]:
-        return (self.rule.left, self.rule.right)
-
-    @property
-    def message(self) -> str:
-        return self.rule.message
-
-
-def check_rules(block: Block, values: dict[str, int | None], level: str | None = None) -> list[Breach]:
-    """The rules of ``block`` that the row ``values`` break; a rule with an empty side is not judged."""
-    breaches = []
-    for rule in block.rules:
-        if level and rule.level != level:
-            continue
-        left, right = values.get(rule.left), values.get(rule.right)
-        if left is None or right is None:
-            continue
-        if not rule.holds(left, right):
-            breaches.append(Breach(rule))
-    return breaches

@@ -1,0 +1,137 @@
+"""The appendix's breakdown sheets (``<sheet> theo ĐV``): a row per unit and a total row, drawn from
+``layout.build_breakdown`` as the breakdown page is."""
+
+from __future__ import annotations
+
+import xlsxwriter
+from xlsxwriter.format import Format
+from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
+from xlsxwriter.worksheet import Worksheet
+
+from ..layout import TITLE_ROW, BreakdownColumn, BreakdownLayout, BreakdownPeriod, build_breakdown
+from ..outline import Table
+from ..parts import Part
+from ..values import derive
+from .frame import _header_cell, _header_heights, _height, _lines, _protect, _px
+from .styles import COUNT_FORMAT, FONT, MIN_PRINT_SCALE, PAGE_PIXELS, PERCENT_FORMAT, _Styles
+from .xlsx import _carried, _merged_text, percent_formula
+
+BREAKDOWN_SUFFIX = " theo ĐV"
+
+
+def breakdown_sheet_name(table: Table) -> str:
+    return table.sheet[:31 - len(BREAKDOWN_SUFFIX)] + BREAKDOWN_SUFFIX
+
+
+def _write_breakdown(wb: xlsxwriter.Workbook, st: _Styles, table: Table, years: list[int],
+                     breakdowns: list[tuple[str, Part]], total: Part, total_label: str) -> None:
+    """One row per unit and a total row, like the per-commune tables of the district reports."""
+    ws = wb.add_worksheet(breakdown_sheet_name(table))
+    layout = build_breakdown(table, years, [(name, None) for name, _ in breakdowns], total_label)
+    # the unit names on one line each: rows are not heightened for wrapped names
+    name_width = min(45.0, max([28.0] + [len(name) * 1.1 + 2 for name, _ in breakdowns]))
+    widths = [5.0, name_width] + [10.0 for _ in layout.columns]
+    title = f"{table.title.rstrip(': ')} – chi tiết theo đơn vị"
+    _merged_text(ws, TITLE_ROW, 0, max(layout.width - 1, 1), title, st.title())
+    ws.set_row(TITLE_ROW, _height(_lines(title, min(sum(widths), 120), bold=True)) + 2)
+    _breakdown_header(ws, st, layout, widths)
+    # What every unit row repeats, worked out once: a sheet has a row per unit of a province.
+    serial_fmt, name_fmt = st.body(None), st.label(left=True)
+    rate_fmt = st.get(border=1, align="center", num_format=PERCENT_FORMAT)
+    periods = [(p, [(b.column.key, b.col, st.body(b.column)) for b in p.stored], _rate_cells(p))
+               for p in layout.periods]
+    write_number, write_blank = ws.write_number, ws.write_blank
+    for lrow, (_, upart) in zip(layout.rows, breakdowns):
+        row = lrow.row
+        write_number(row, 0, lrow.serial, serial_fmt)
+        ws.write_string(row, 1, lrow.label, name_fmt)
+        for period, stored, rates in periods:
+            # the innermost loop of a province's export (units × periods × columns): no _put dispatch
+            numbers = layout.numbers_of(upart, period)
+            for key, col, fmt in stored:
+                value = numbers[key]
+                if value is None:
+                    write_blank(row, col, None, fmt)
+                else:
+                    write_number(row, col, value, fmt)
+            _breakdown_rates(ws, rate_fmt, row, rates, numbers)
+    _breakdown_total(ws, st, layout, total if breakdowns else Part())
+    for col, w in enumerate(widths):
+        ws.set_column(col, col, w)
+    ws.freeze_panes(layout.number_row + 1, 2)
+    _breakdown_print(ws, layout, widths)
+    _protect(ws)
+
+
+def _breakdown_header(ws: Worksheet, st: _Styles, layout: BreakdownLayout, widths: list[float]) -> None:
+    """STT | Đơn vị | period › (group ›) column label, then the column-number row."""
+    for h in layout.header:
+        _header_cell(ws, h, st.header())
+    for row, height in _header_heights(layout.header, widths).items():
+        ws.set_row(row, height)
+    for h in layout.numbers:
+        _header_cell(ws, h, st.numbering())
+
+
+def _breakdown_total(ws: Worksheet, st: _Styles, layout: BreakdownLayout, total: Part) -> None:
+    """The "Toàn huyện" row: SUM formulas carrying the assembled numbers (the sums of the rows above:
+    the rows are the parts of the units that fill the table), rates recomputed from them."""
+    bold = st.get(bold=True, border=1, align="center", num_format=COUNT_FORMAT)
+    total_row, first = layout.total.row, layout.number_row + 1
+    ws.merge_range(total_row, 0, total_row, 1, "", bold)
+    ws.write_string(total_row, 0, layout.total.label, bold)
+    for period in layout.periods:
+        sums = layout.numbers_of(total, period)
+        for b in period.stored:
+            if total_row > first:  # blank, not 0, when no unit has a number there
+                rng = f"{xl_rowcol_to_cell(first, b.col)}:{xl_rowcol_to_cell(total_row - 1, b.col)}"
+                ws.write_formula(total_row, b.col, f'=IF(COUNT({rng})=0,"",SUM({rng}))', bold,
+                                 _carried(sums[b.column.key]))
+            else:
+                ws.write_blank(total_row, b.col, None, bold)
+        _breakdown_rates(ws, st.get(bold=True, border=1, align="center", num_format=PERCENT_FORMAT),
+                         total_row, _rate_cells(period), sums)
+
+
+def _rate_cells(period: BreakdownPeriod) -> list[tuple[BreakdownColumn, str, str]]:
+    """The rate columns of one period, with the column letters of their numerator and denominator."""
+    letter = {b.column.key: xl_col_to_name(b.col) for b in period.columns}
+    return [(b, letter[b.column.of], letter[b.column.over]) for b in period.derived]
+
+
+def _breakdown_rates(ws: Worksheet, fmt: Format, row: int, rates: list[tuple[BreakdownColumn, str, str]],
+                     numbers: dict) -> None:
+    """Rates of one breakdown row, recomputed from that row's numbers (a unit's, or the sums)."""
+    for b, of_letter, over_letter in rates:
+        formula = percent_formula(f"{of_letter}{row + 1}", f"{over_letter}{row + 1}")
+        ws.write_formula(row, b.col, formula, fmt, _carried(derive(b.column, numbers)))
+
+
+def _breakdown_print(ws: Worksheet, layout: BreakdownLayout, widths: list[float]) -> None:
+    """Landscape A4; unit names and headers repeated; wide sheets break between periods."""
+    ws.set_paper(9)
+    ws.set_landscape()
+    ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.7)
+    ws.set_footer(f'&C&"{FONT},Regular"&9Trang &P/&N')
+    ws.repeat_rows(layout.header_rows[0], layout.number_row)
+    ws.print_area(0, 0, layout.total.row, max(layout.width - 1, 1))
+    ws.hide_gridlines(2)
+    fixed = _px(widths[0]) + _px(widths[1])
+    if fixed + sum(_px(w) for w in widths[2:]) <= PAGE_PIXELS * 100 / MIN_PRINT_SCALE:
+        ws.fit_to_pages(1, 0)  # narrow enough to print one page wide, legibly
+        return
+    # Otherwise as many whole periods per page as fit at a legible scale, unit names repeated.
+    ws.repeat_columns(0, 1)
+    period_px = [sum(_px(widths[b.col]) for b in p.columns) for p in layout.periods]
+    widest = max(period_px)
+    per_page = max(1, int((PAGE_PIXELS * 100 / MIN_PRINT_SCALE - fixed) // widest))
+    scale = max(MIN_PRINT_SCALE // 2, min(100, int(PAGE_PIXELS * 100 / (fixed + per_page * widest))))
+    room = PAGE_PIXELS * 100 / scale - fixed
+    breaks, used = [], 0
+    for p, px in zip(layout.periods, period_px):
+        if used and used + px > room:
+            breaks.append(p.columns[0].col)
+            used = 0
+        used += px
+    ws.set_print_scale(scale)
+    ws.set_v_pagebreaks(breaks)
