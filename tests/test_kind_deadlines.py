@@ -42,10 +42,23 @@ def part(code: str) -> CampaignUnit:
         return cu
 
 
+def kl49_id(session) -> int:
+    return session.scalar(select(Campaign.id).where(Campaign.code == "kl49-2024"))
+
+
 def kind_events() -> list[tuple[str | None, str | None, str | None]]:
+    """kl49-2024's deadline events: (kind, old, new)."""
     with in_app() as session:
         return [(e.col_key, e.old, e.new) for e in session.scalars(
-            select(AuditEvent).where(AuditEvent.action == "deadline").order_by(AuditEvent.id))]
+            select(AuditEvent).where(AuditEvent.action == "deadline", AuditEvent.campaign_id == kl49_id(session))
+            .order_by(AuditEvent.id))]
+
+
+def own_deadlines() -> list[tuple[str, dt.date]]:
+    """kl49-2024's deadlines per kind."""
+    with in_app() as session:
+        return session.execute(select(CampaignDeadline.unit_kind, CampaignDeadline.deadline)
+                               .where(CampaignDeadline.campaign_id == kl49_id(session))).all()
 
 
 def test_a_kinds_own_deadline_closes_its_units_only(app, clerk):
@@ -117,9 +130,7 @@ def test_the_settings_page_sets_a_date_per_kind_of_the_campaigns_units_audited(a
     communes = TODAY + dt.timedelta(days=3)
     response = compiler.post(url, data={**form, "kind_deadline__xa": vn(communes)})
     assert response.status_code == 302
-    with in_app() as session:
-        own = session.execute(select(CampaignDeadline.unit_kind, CampaignDeadline.deadline)).all()
-    assert own == [("xa", communes)]
+    assert own_deadlines() == [("xa", communes)]
     assert kind_events() == [("xa", f"Xã, phường, thị trấn: theo hạn chung ({vn(general)})",
                               f"Xã, phường, thị trấn: {vn(communes)}")]
     page = compiler.get(url).get_data(as_text=True)
@@ -128,8 +139,7 @@ def test_the_settings_page_sets_a_date_per_kind_of_the_campaigns_units_audited(a
     compiler.post(url, data={**form, "kind_deadline__xa": vn(communes)})
     assert len(kind_events()) == 1
     compiler.post(url, data={**form, "kind_deadline__xa": ""})
-    with in_app() as session:
-        assert session.scalar(select(CampaignDeadline)) is None
+    assert own_deadlines() == []
     assert len(kind_events()) == 2
     # a date that is not one is refused at its field, nothing stored
     response = compiler.post(url, data={**form, "kind_deadline__xa": "31/02/2020"})
