@@ -132,9 +132,11 @@ class ColumnType:
     summed: ClassVar[bool] = False  # assembly adds the stored numbers of the units
     in_lists: ClassVar[bool] = True  # usable in a list table
     keys: ClassVar[frozenset[str]] = frozenset()  # the type's own keys in the outline file
+    widget: ClassVar[str] = "input"  # how it is entered on a page: "input", or a "select" of its choices
     css: ClassVar[str] = "text"
     inputmode: ClassVar[str | None] = None
     pattern: ClassVar[str | None] = None
+    placeholder: ClassVar[str | None] = None
     width: ClassVar[float] = 12
 
     def __init__(self, column: Column):
@@ -263,7 +265,23 @@ class ColumnType:
             attrs["inputmode"] = self.inputmode
         if self.pattern:
             attrs["pattern"] = self.pattern
+        if self.placeholder:
+            attrs["placeholder"] = self.placeholder
+        if self.css == "text":
+            attrs["maxlength"] = str(self.column.max_length)
         return attrs
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        """The options of a select (yes/no, choice)."""
+        return ()
+
+    @property
+    def explained(self) -> str | None:
+        """Where a cell that is not entered gets its value, in words (a tooltip of the outline's preview)."""
+        return None
+
+    preview: ClassVar[str | None] = None  # what the outline's preview shows in such a cell
 
     # -- the outline
     @classmethod
@@ -457,7 +475,8 @@ class YesNoType(ColumnType):
 
     name = "yesno"
     numeric = summed = True
-    css = "yesno"
+    widget, css = "select", "yesno"
+    choices = (YES, NO)  # type: ignore[assignment]
 
     def parse_text(self, text):
         word = text.lower()
@@ -508,7 +527,7 @@ class DateType(ColumnType):
     """A date typed dd/mm/yyyy, stored as ISO text."""
 
     name = "date"
-    css, inputmode = "date", "numeric"
+    css, inputmode, placeholder = "date", "numeric", "dd/mm/yyyy"
     width = 12
 
     def parse_native(self, raw):
@@ -542,8 +561,12 @@ class ChoiceType(ColumnType):
     """One of the outline's ``choices``."""
 
     name = "choice"
-    css = "choice"
+    widget, css = "select", "choice"
     keys = frozenset({"choices"})
+
+    @property
+    def choices(self) -> tuple[str, ...]:  # type: ignore[override]
+        return self.column.choices
 
     @property
     def width(self) -> float:  # type: ignore[override]
@@ -572,6 +595,8 @@ class UnitCountType(ColumnType):
     in_lists = False
     keys = frozenset({"unit"})
     css = "num"
+    explained = "Số 1 cố định trong phần của mỗi đơn vị điền nhóm này"  # type: ignore[assignment]
+    preview = "1"
 
     @classmethod
     def check(cls, raw, problem):
@@ -600,6 +625,7 @@ class TargetType(ColumnType):
     in_lists = False
     keys = frozenset({"targets", "by_kind", "unit", "decimals"})
     css = "num"
+    explained = "Mục tiêu do đề cương đặt cho từng dòng, không nhập"  # type: ignore[assignment]
 
     @property
     def decimals(self) -> int:
@@ -678,6 +704,10 @@ class PercentType(DerivedType):
     def compute(self, values):
         return percent(values.get(self.column.of), values.get(self.column.over))
 
+    @property
+    def explained(self):
+        return f"Tự tính: cột {self.column.of} / cột {self.column.over} × 100"
+
     def formula(self, ref_of, as_text=lambda key: False):
         return percent_formula(ref_of(self.column.of), ref_of(self.column.over),
                                as_text(self.column.of), as_text(self.column.over))
@@ -712,6 +742,10 @@ class SumType(DerivedType):
     @property
     def operands(self):
         return self.column.sum_of
+
+    @property
+    def explained(self):
+        return "Tự tính: tổng các cột " + ", ".join(self.column.sum_of)
 
     def compute(self, values):
         present = [values.get(k) for k in self.column.sum_of if values.get(k) is not None]
@@ -752,6 +786,10 @@ class FormulaType(DerivedType):
 
     def compute(self, values):
         return rounded(self.expression.evaluate(values), self.decimals)
+
+    @property
+    def explained(self):
+        return f"Tự tính: {self.column.formula}"
 
     def formula(self, ref_of, as_text=lambda key: False):
         keys = self.expression.keys
