@@ -236,6 +236,12 @@ class ColumnType:
             return {"num_format": number_format(self.decimals), "align": "center"}
         return {"text_wrap": True, "align": "left", "indent": 1}
 
+    def preferred_width(self, in_list: bool) -> float:
+        """Its sheet column's width in characters."""
+        return self.width
+
+    written_as_text: ClassVar[bool] = False  # a template holds it as text (Có/Không): formulas read it so
+
     def excel_value(self, num: int | None, text: str | None, as_text: bool = False) -> Any:
         """A stored value as a cell holds it (numbers as numbers, dates as dates, yes/no as Có/Không)."""
         if self.numeric:
@@ -475,6 +481,7 @@ class YesNoType(ColumnType):
 
     name = "yesno"
     numeric = summed = True
+    written_as_text = True
     widget, css = "select", "yesno"
     choices = (YES, NO)  # type: ignore[assignment]
 
@@ -512,6 +519,12 @@ class TextType(ColumnType):
     @property
     def counts_as_expected(self) -> bool:
         return False
+
+    def preferred_width(self, in_list):
+        if not in_list:
+            return 22
+        length = self.column.max_length
+        return 46 if length >= 300 else 26 if length >= 150 else 18
 
     def parse_text(self, text):
         if len(text) > self.column.max_length:
@@ -568,8 +581,7 @@ class ChoiceType(ColumnType):
     def choices(self) -> tuple[str, ...]:  # type: ignore[override]
         return self.column.choices
 
-    @property
-    def width(self) -> float:  # type: ignore[override]
+    def preferred_width(self, in_list):
         return max(12, min(18, max(len(c) for c in self.column.choices) + 2)) if self.column.choices else 12
 
     def parse_text(self, text):
