@@ -695,8 +695,8 @@ class DerivedType(ColumnType):
     def show(self, value=None, text=None, assembled=False):
         return format_number(value, self.decimals)
 
-    def value(self, num):  # never stored
-        return None
+    def value(self, num):  # never stored: a computed value stands for itself
+        return num
 
 
 class PercentType(DerivedType):

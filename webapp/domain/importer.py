@@ -324,10 +324,12 @@ def _read_grid(ws: ReadOnlyWorksheet, table: Table, years: list[int], groups: se
             if c.is_derived:
                 if not (_is_formula(xc) or _is_blank(xc.value)):
                     yield cell.address, OVER_DERIVED
+            elif not (c.is_input or c.kind.summed):  # a target: the outline's, whatever the sheet holds
+                continue
             elif not mine:
                 if _is_formula(xc) or not _is_blank(xc.value):
                     yield cell.address, NOT_OWNED
-            elif c.type == "unit_count":
+            elif not c.is_input:  # a unit count: the fixed 1 of the unit's own group
                 if not (_is_blank(xc.value) or _raw(c, xc.value) == 1):
                     yield cell.address, FIXED_ONE
                 part.numbers[(table.code, lrow.key, c.key)] = 1
