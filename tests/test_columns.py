@@ -61,7 +61,7 @@ def test_a_decimals_excel_format_validation_and_input():
     kind = col("decimal", decimals=2, minimum=Decimal(1), maximum=Decimal(5)).kind
     assert kind.excel_format()["num_format"] == "#,##0.00"
     rule = kind.validation(lambda choices: choices)
-    assert (rule["validate"], rule["minimum"], rule["maximum"]) == ("decimal", 1.0, 5.0)
+    assert (rule["validate"], rule["minimum"], rule["maximum"]) == ("decimal", 1, 5)
     assert kind.excel_value(150, None) == 1.5
     assert kind.input_attrs == {"class": "cell num dec", "inputmode": "decimal", "pattern": "[0-9., ]*"}
     assert col("count").kind.input_attrs == {"class": "cell num", "inputmode": "numeric"}

@@ -297,6 +297,11 @@ class ColumnType:
         return {}
 
 
+def _plain(value: Decimal) -> int | float:
+    """A bound as Excel writes it best: 100, not 100.0."""
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
 def _whole_number(value: Decimal) -> int:
     if not value.is_finite():
         raise ValueProblem("Phải là một số nguyên không âm")
@@ -458,7 +463,7 @@ class DecimalType(ColumnType):
 
     def validation(self, list_source):
         low, high = self.bounds
-        return {"validate": "decimal", "criteria": "between", "minimum": float(low), "maximum": float(high),
+        return {"validate": "decimal", "criteria": "between", "minimum": _plain(low), "maximum": _plain(high),
                 "error_message": f"Phải là một số từ {format_number(low, self.decimals)}"
                                  f"{'' if high == MAX_COUNT else ' đến ' + format_number(high, self.decimals)}, "
                                  f"tối đa {self.decimals} chữ số thập phân"}
