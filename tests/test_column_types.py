@@ -156,3 +156,49 @@ def test_kl49_is_laid_out_as_before_the_column_types():
         for block in table.blocks:
             assert block.numbers == "auto"
             assert all(len(g.levels) <= 1 for g in block.groups)
+
+
+# --- the entry page, on the demo's database with a campaign of this outline -------------------------
+
+def _types_campaign(app):
+    """A campaign of types.yaml over 2024–2025, its reporting units the demo's by default."""
+    import datetime as dt
+
+    from sqlalchemy import select
+
+    from webapp import outline_store
+    from webapp.campaigns import CampaignSpec, create_campaign
+    from webapp.extensions import db
+    from webapp.models import Campaign
+
+    with app.app_context():
+        with open(os.path.join(os.path.dirname(__file__), "outlines", "types.yaml"), encoding="utf-8") as handle:
+            outline_row, _ = outline_store.store_outline(db.session, handle.read(), "types.yaml", via="cli")
+        demo = db.session.scalars(select(Campaign)).first()
+        create_campaign(db.session, outline_row, CampaignSpec(
+            code="kc-2025", name="Thử các kiểu cột", year_from=2024, year_to=2025,
+            deadline=demo.deadline + dt.timedelta(days=30), compiler_unit=demo.compiler_unit), via="cli")
+        db.session.commit()
+
+
+def test_a_decimal_typed_on_the_page_is_stored_exactly_and_shown_back_with_the_rows_computed_cells(app):
+    from conftest import login, post_as_page, stored
+
+    _types_campaign(app)
+    clerk = login(app.test_client(), "ln-02")
+    url = "/campaigns/kc-2025/tables/T1"
+    page = clerk.get(url).get_data(as_text=True)
+    assert 'inputmode="decimal"' in page and 'name="cell:2024:ty_le"' in page
+    assert '<span class="value">80,0</span>' in page and '<span class="value">85,5</span>' in page  # targets
+    response = post_as_page(clerk, url + "/cells/2024/ty_le", data={"value": "80,5"})
+    assert response.status_code == 200
+    assert 'value="80,5"' in response.get_data(as_text=True)
+    assert stored("ln-02", "T1", "2024", "ty_le").num == 805
+    refused = post_as_page(clerk, url + "/cells/2024/ty_le", data={"value": "100,5"})
+    assert refused.status_code == 422 and "Không được lớn hơn 100,0" in refused.get_data(as_text=True)
+    for key, value in (("n1", "1"), ("n2", "2")):
+        assert post_as_page(clerk, url + f"/cells/2024/{key}", data={"value": value}).status_code == 200
+    page = clerk.get(url).get_data(as_text=True)
+    assert 'id="td-2024-tong" class="derived t-sum"><span class="value">3</span>' in page
+    assert 'id="td-2024-c7" class="derived t-formula"><span class="value">33,33</span>' in page
+    assert 'value="80,5"' in page
