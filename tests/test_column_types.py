@@ -202,3 +202,16 @@ def test_a_decimal_typed_on_the_page_is_stored_exactly_and_shown_back_with_the_r
     assert 'id="td-2024-tong" class="derived t-sum"><span class="value">3</span>' in page
     assert 'id="td-2024-c7" class="derived t-formula"><span class="value">33,33</span>' in page
     assert 'value="80,5"' in page
+    compiler = login(app.test_client(), "ln-btg")
+    appendix = compiler.get("/campaigns/kc-2025/appendix").get_data(as_text=True)
+    assert ">80,5</a>" in appendix  # the assembled decimal, drillable
+    assert 'class="t-sum derived">3</td>' in appendix.replace("\n", "").replace("        ", "")
+    assert 'class="t-target fixed">80,0</td>' in appendix.replace("\n", "").replace("        ", "")
+    drill = compiler.get("/campaigns/kc-2025/appendix/T1/cell?row=2024&col=ty_le").get_data(as_text=True)
+    assert "Tổng: <strong>80,5</strong>" in drill
+    breakdown = compiler.get("/campaigns/kc-2025/breakdown/T1?row=2024").get_data(as_text=True)
+    assert "80,5" in breakdown and "33,33" in breakdown
+    export = compiler.get("/campaigns/kc-2025/export.xlsx")
+    ws = openpyxl.load_workbook(io.BytesIO(export.data))["T1"]
+    assert (ws["F8"].value, ws["H8"].value) == (80.5, 80)
+    assert ws["G8"].value.startswith('=IF(OR(B8="",E8=""),"",IFERROR(')
