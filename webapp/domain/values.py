@@ -46,7 +46,7 @@ def unit_numbers(table: Table, groups: set[str], value_of) -> dict[str, int | No
         if not c.kind.summed:
             continue
         mine = table.group_key_of(c.key) in groups
-        if c.type == "unit_count":
+        if c.kind.fixed_one:
             numbers[c.key] = 1 if mine else None
         else:
             numbers[c.key] = value_of(c.key) if mine else None
