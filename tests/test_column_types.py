@@ -189,6 +189,8 @@ def test_a_decimal_typed_on_the_page_is_stored_exactly_and_shown_back_with_the_r
     url = "/campaigns/kc-2025/tables/T1"
     page = clerk.get(url).get_data(as_text=True)
     assert 'inputmode="decimal"' in page and 'name="cell:2024:ty_le"' in page
+    assert '<th colspan="3" scope="col">TỔNG SỐ CHIA RA</th>' in page and ">Tỷ lệ biết chữ (%)</th>" in page
+    assert page.count('<tr class="numbers">') == 1 and "<td>6=1/4*100</td>" in page  # the second block has none
     assert '<span class="value">80,0</span>' in page and '<span class="value">85,5</span>' in page  # targets
     response = post_as_page(clerk, url + "/cells/2024/ty_le", data={"value": "80,5"})
     assert response.status_code == 200
