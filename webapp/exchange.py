@@ -13,7 +13,7 @@ from typing import IO
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .domain.assembly import add_parts, unit_parts
+from .domain.assembly import assemble, unit_parts
 from .domain.importer import read_template
 from .domain.parts import Part
 from .domain.workbook import collector_paused, write_appendix, write_template
@@ -161,11 +161,10 @@ def write_campaign_appendix(session: Session, campaign: Campaign, target: str | 
     """The assembled appendix workbook with its cover and a per-unit breakdown of each table
     listing the units that fill a number of it."""
     outline = campaign.outline
-    # One read of every unit's part: the assembly is their sum (the same as assemble(), which the
-    # tests check), so the export does not query the values twice.
+    # the appendix page's assembly; the units' own parts for the breakdowns by unit
+    assembled = assemble(session, campaign.id, outline, campaign.years)
     parts = unit_parts(session, campaign.id, outline, campaign.years)
     breakdowns = [(u.name, parts.get(u.id, Part())) for u in campaign.units]
-    assembled = add_parts([p for _, p in breakdowns], outline, [name for name, _ in breakdowns])
     names = {u.id: u.name for u in campaign.units}
     # a table's breakdown lists the units that fill a number of it (not those asked only for a note)
     numbers = {(t.code, key) for t in outline.tables if not t.is_list for key in number_groups(t)}
