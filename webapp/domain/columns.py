@@ -218,6 +218,11 @@ class ColumnType:
         """The columns of the row a derived column reads."""
         return tuple(dict.fromkeys(key for _, key in self.operand_roles))
 
+    @property
+    def reads_unit_kind(self) -> bool:
+        """Whether its values depend on the kind of the compiling unit (a target's ``by_kind``)."""
+        return False
+
     def constant(self, row_key: str, unit_kind: str | None = None) -> Number | None:
         """A fixed value given by the outline (targets)."""
         return None
@@ -668,6 +673,10 @@ class TargetType(ColumnType):
             return self.column.decimals
         given = [v for _, table in self.column.targets for _, v in table]
         return max([0] + [max(0, -v.as_tuple().exponent) for v in given])
+
+    @property
+    def reads_unit_kind(self) -> bool:
+        return any(kind for kind, _ in self.column.targets)
 
     def constant(self, row_key, unit_kind=None):
         for kind, table in self.column.targets:

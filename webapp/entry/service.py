@@ -182,6 +182,11 @@ class UnitTable:
     def owns(self, column_key: str) -> bool:
         return self.table.group_key_of(column_key) in self.groups
 
+    @functools.cached_property
+    def unit_kind(self) -> str | None:
+        """The compiling unit's kind, read only for a table whose targets depend on it (``by_kind``)."""
+        return self.campaign.compiler_kind if any(c.kind.reads_unit_kind for c in self.table.columns) else None
+
     def numbers(self, row_key: str) -> dict[str, int | None]:
         """The unit's numbers in one row, with its fixed 1 in the "Tổng số" of groups it fills."""
         self._require_read(row_key)
@@ -197,7 +202,7 @@ class UnitTable:
         """The row as shown; ``typed`` keeps what the clerk typed in cells refused with ``errors``."""
         typed, errors = typed or {}, errors or {}
         numbers = self.numbers(lrow.key)
-        values = row_values(self.table.columns, numbers, lrow.key, self.campaign.compiler_kind)
+        values = row_values(self.table.columns, numbers, lrow.key, self.unit_kind)
         block = self.table.blocks[lrow.block]
         warnings: dict[str, str] = {}
         for breach in check_rules(block, values):
