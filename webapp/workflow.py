@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from .domain.checks import check_rules
+from .domain.checks import check_rules, row_values
 from .domain.values import row_noun
 from .models import (PART_ACCEPTED, PART_OPEN, PART_SUBMITTED, AuditEvent, Campaign, CampaignUnit, ReturnNote,
                      Unit, User, utcnow)
@@ -192,13 +192,13 @@ def review_part(session: Session, campaign: Campaign, unit: Unit, lines: list[Qu
         for lrow in part.layout.rows:
             numbers = part.numbers(lrow.key)
             block = table.blocks[lrow.block]
-            for breach in check_rules(block, numbers, level="error"):
+            for breach in check_rules(block, row_values(table, numbers, lrow.key), level="error"):
                 problems.append(Problem(table.code, lrow.label, breach.message))
             problems.extend(Problem(table.code, lrow.label, message, unjudged=True)
                             for message in _unjudged_rules(table, block, numbers, part.owns))
             for cell in lrow.cells:
                 c = cell.column
-                if c.is_input and c.type != "text" and part.owns(c.key) and numbers.get(c.key) is None:
+                if c.kind.counts_as_expected and part.owns(c.key) and numbers.get(c.key) is None:
                     gaps.append(Gap(table.code, table.title, f"{lrow.label} – {c.label}"))
     for line in lines if lines is not None else quality_lines(session, campaign, unit):
         if line.level == "error" and not line.finding.check_id.startswith("rule:"):  # the rules are judged above

@@ -22,7 +22,8 @@ from decimal import Decimal
 
 from .expressions import compare
 from .outline import Block, Outline, OutlineCheck, Rule, Table
-from .values import derive, format_number, unit_numbers
+from . import columns
+from .values import format_number, unit_numbers
 
 Numbers = Mapping[str, "int | Decimal | None"]
 
@@ -66,13 +67,10 @@ def check_rules(block: Block, values: Numbers, level: str | None = None) -> list
     return breaches
 
 
-def row_values(table: Table, numbers: Numbers) -> dict[str, int | Decimal | None]:
-    """A row's numbers with its derived columns (rates, sums, formulas) computed: what checks read."""
-    values = dict(numbers)
-    for column in table.columns:
-        if column.is_derived:
-            values[column.key] = derive(column, values)
-    return values
+def row_values(table: Table, numbers: Numbers, row_key: str | None = None) -> dict[str, int | Decimal | None]:
+    """A row's stored numbers as values (decimals scaled back, targets filled in) with its derived
+    columns (rates, sums, formulas) computed: what checks read (columns.row_values)."""
+    return columns.row_values(table.columns, numbers, row_key)
 
 
 def _number(value) -> str:
@@ -156,7 +154,7 @@ class CampaignValues:
         if key not in self._values:
             own = self._rows.get((unit_id, table.code), {}).get(row_key, {})
             groups = self.groups.get(unit_id, {}).get(table.code, set())
-            self._values[key] = row_values(table, unit_numbers(table, groups, own.get))
+            self._values[key] = row_values(table, unit_numbers(table, groups, own.get), row_key)
         return self._values[key]
 
 
@@ -261,7 +259,7 @@ def _outlier(data: CampaignValues, check: OutlineCheck) -> Iterable[Finding]:
 
 def _judged_for_outliers(column) -> bool:
     """Entered quantities: not yes/no, not the fixed 1, not derived, not text."""
-    return column.is_input and column.is_numeric and column.type != "yesno"
+    return column.is_input and column.kind.quantity
 
 
 def _far(value: Decimal, old: Decimal, factor: Decimal) -> bool:

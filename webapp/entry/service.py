@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from ..domain.checks import Finding, check_rules
 from ..domain.layout import Cell, Layout, LayoutRow, build_layout
 from ..domain.outline import Table
-from ..domain.values import (REQUIRED_IN_ROW, Parsed, ValueProblem, derive, parse_input, show, this_row,
+from ..domain.values import (REQUIRED_IN_ROW, Parsed, ValueProblem, parse_input, row_values, show, this_row,
                              unit_numbers)
 from ..models import Assignment, AuditEvent, Campaign, CellValue, ListRow, ReturnNote, Unit, User
 from ..quality import unit_check_findings
@@ -182,6 +182,11 @@ class UnitTable:
     def owns(self, column_key: str) -> bool:
         return self.table.group_key_of(column_key) in self.groups
 
+    @functools.cached_property
+    def unit_kind(self) -> str | None:
+        """The compiling unit's kind, read only for a table whose targets depend on it (``by_kind``)."""
+        return self.campaign.compiler_kind if any(c.kind.reads_unit_kind for c in self.table.columns) else None
+
     def numbers(self, row_key: str) -> dict[str, int | None]:
         """The unit's numbers in one row, with its fixed 1 in the "Tổng số" of groups it fills."""
         self._require_read(row_key)
@@ -197,9 +202,10 @@ class UnitTable:
         """The row as shown; ``typed`` keeps what the clerk typed in cells refused with ``errors``."""
         typed, errors = typed or {}, errors or {}
         numbers = self.numbers(lrow.key)
+        values = row_values(self.table.columns, numbers, lrow.key, self.unit_kind)
         block = self.table.blocks[lrow.block]
         warnings: dict[str, str] = {}
-        for breach in check_rules(block, numbers):
+        for breach in check_rules(block, values):
             for key in breach.columns:
                 if breach.rule.level == "warning":
                     warnings.setdefault(key, breach.message)
@@ -215,9 +221,9 @@ class UnitTable:
             if c.key in typed:
                 cv.text = typed[c.key]
             elif c.is_derived:
-                cv.text = show(c, derive(c, numbers), None) if owned else ""
-            elif c.type == "unit_count":
-                cv.text = show(c, numbers[c.key], None)
+                cv.text = c.kind.show(values[c.key]) if owned else ""
+            elif not c.is_input and c.is_numeric:  # a unit count's 1, a target
+                cv.text = c.kind.show(values[c.key])
             else:
                 stored = self.stored.get((lrow.key, c.key))
                 cv.text = show(c, stored.num, stored.text) if stored else ""
@@ -288,7 +294,7 @@ class UnitTable:
             numbers = self.numbers(row_key)
             numbers[column_key] = parsed.num
             block = self.table.block_of(column_key)
-            for breach in check_rules(block, numbers, level="error"):
+            for breach in check_rules(block, row_values(self.table.columns, numbers, row_key), level="error"):
                 if column_key in breach.columns:
                     raise ValueProblem(breach.message)
             for message in self.check_errors({(row_key, column_key): parsed}).values():
@@ -398,8 +404,9 @@ class UnitTable:
         for row_key, new in by_row.items():
             numbers = self.numbers(row_key)
             numbers.update({k: p.num for k, p in new.items() if self.table.column(k).is_numeric})
+            values = row_values(self.table.columns, numbers, row_key)
             for block in self.table.blocks:
-                for breach in check_rules(block, numbers, level="error"):
+                for breach in check_rules(block, values, level="error"):
                     for key in breach.columns:
                         if key in new and (row_key, key) not in errors:
                             errors[(row_key, key)] = breach.message
@@ -447,7 +454,7 @@ def _describe(table: Table, data: dict | None) -> str | None:
     """A list row as one line of text for the audit trail."""
     if not data:
         return None
-    return " | ".join(show(c, None, data.get(c.key)) for c in table.columns if c.type != "serial")
+    return " | ".join(show(c, None, data.get(c.key)) for c in table.columns if c.is_input)
 
 
 class OverQuota(Exception):

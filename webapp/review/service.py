@@ -15,16 +15,12 @@ from sqlalchemy.orm import Session, selectinload
 
 from ..domain.assembly import assemble
 from ..domain.layout import BreakdownLayout, BreakdownRow, build_breakdown
-from ..domain.outline import Column, Table
+from ..domain.outline import Table
 from ..domain.parts import Part
-from ..domain.values import derive, format_number, show
+from ..domain.columns import row_values
+from ..domain.values import show
 from ..models import PART_ACCEPTED, PART_SUBMITTED, Assignment, AuditEvent, Campaign, CampaignUnit, CellValue, ListRow, Unit, User
 from ..workflow import open_until, status_of
-
-
-def show_assembled(column: Column, value) -> str:
-    """A summed value as shown: a yes/no column holds the count of yes, not Có/Không."""
-    return format_number(value) if column.type == "yesno" else show(column, value, None)
 
 
 STATE_NAMES = {"na": "Không giao", "todo": "Chưa bắt đầu", "part": "Đang nhập", "done": "Đã đủ",
@@ -214,6 +210,11 @@ class CellBreakdown:
     def column(self):
         return self.table.column(self.column_key)
 
+    @property
+    def total_shown(self) -> str:
+        """The sum as the appendix shows it (a yes/no: the count of yes; a decimal: scaled back)."""
+        return self.column.kind.show_stored(self.total, None, assembled=True)
+
 
 def cell_breakdown(session: Session, campaign: Campaign, table: Table, row_key: str, row_label: str,
                    column_key: str) -> CellBreakdown:
@@ -230,7 +231,7 @@ def cell_breakdown(session: Session, campaign: Campaign, table: Table, row_key: 
         or_(CellValue.num.is_not(None), CellValue.text.is_not(None))))}
     entered, missing = [], []
     for unit in owners:
-        if column.type == "unit_count":
+        if column.kind.fixed_one:  # a unit count: the fixed 1 of each unit that fills the group
             entered.append(Contribution(unit, 1, None, "1"))
         elif unit.id in values and (values[unit.id].num is not None or values[unit.id].text):
             v = values[unit.id]
@@ -285,9 +286,11 @@ class ShownRow:
 
 def unit_breakdown(table: Table, years: list[int], row_key: str, units: list[tuple[Unit, frozenset[str]]],
                    parts: dict[int, Part], total: Part,
-                   total_label: str = TOTAL_LABEL) -> tuple[BreakdownLayout, list[ShownRow], ShownRow]:
+                   total_label: str = TOTAL_LABEL, unit_kind: str | None = None
+                   ) -> tuple[BreakdownLayout, list[ShownRow], ShownRow]:
     """One row per unit (with the column groups it fills) for one period of a table, and the total row,
-    laid out by ``layout.build_breakdown`` as the appendix's breakdown sheet is.
+    laid out by ``layout.build_breakdown`` as the appendix's breakdown sheet is. ``unit_kind``: the
+    compiling unit's kind (a target column's ``by_kind``).
 
     An empty cell the unit fills stays None, distinct from 0; a cell it does not fill is marked so;
     rates are derived per row, the total's from the summed numbers; yes/no shows Có/Không per unit
@@ -299,12 +302,11 @@ def unit_breakdown(table: Table, years: list[int], row_key: str, units: list[tup
     def cells(lrow: BreakdownRow, part: Part) -> list[tuple[object, str, bool]]:
         out = []
         for period in layout.periods:
-            numbers = layout.numbers_of(part, period)
+            values = row_values([b.column for b in period.columns], layout.numbers_of(part, period), period.key,
+                                unit_kind)
             for b in period.columns:
-                c = b.column
-                value = derive(c, numbers) if c.is_derived else numbers[c.key]
-                text = show_assembled(c, value) if lrow.is_total else show(c, value, None)
-                out.append((value, text, layout.fills(lrow, b)))
+                value = values.get(b.column.key)
+                out.append((value, b.column.kind.show(value, assembled=lrow.is_total), layout.fills(lrow, b)))
         return out
 
     rows = [ShownRow(unit, lrow.label, cells(lrow, parts.get(unit.id, Part())))

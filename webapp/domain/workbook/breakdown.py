@@ -3,18 +3,19 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import xlsxwriter
-from xlsxwriter.format import Format
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
 
 from ..layout import TITLE_ROW, BreakdownColumn, BreakdownLayout, BreakdownPeriod, build_breakdown
 from ..outline import Table
 from ..parts import Part
-from ..values import derive
+from ..columns import row_values
 from .frame import _header_cell, _header_heights, _height, _lines, _protect, _px
-from .styles import COUNT_FORMAT, FONT, MIN_PRINT_SCALE, PAGE_PIXELS, PERCENT_FORMAT, _Styles
-from .xlsx import _carried, _merged_text, percent_formula
+from .styles import COUNT_FORMAT, FONT, MIN_PRINT_SCALE, PAGE_PIXELS, _Styles
+from .xlsx import _carried, _merged_text, _number
 
 BREAKDOWN_SUFFIX = " theo ĐV"
 
@@ -24,7 +25,8 @@ def breakdown_sheet_name(table: Table) -> str:
 
 
 def _write_breakdown(wb: xlsxwriter.Workbook, st: _Styles, table: Table, years: list[int],
-                     breakdowns: list[tuple[str, Part]], total: Part, total_label: str) -> None:
+                     breakdowns: list[tuple[str, Part]], total: Part, total_label: str,
+                     unit_kind: str | None = None) -> None:
     """One row per unit and a total row, like the per-commune tables of the district reports."""
     ws = wb.add_worksheet(breakdown_sheet_name(table))
     layout = build_breakdown(table, years, [(name, None) for name, _ in breakdowns], total_label)
@@ -37,25 +39,25 @@ def _write_breakdown(wb: xlsxwriter.Workbook, st: _Styles, table: Table, years: 
     _breakdown_header(ws, st, layout, widths)
     # What every unit row repeats, worked out once: a sheet has a row per unit of a province.
     serial_fmt, name_fmt = st.body(None), st.label(left=True)
-    rate_fmt = st.get(border=1, align="center", num_format=PERCENT_FORMAT)
-    periods = [(p, [(b.column.key, b.col, st.body(b.column)) for b in p.stored], _rate_cells(p))
+    periods = [(p, [(b.column.key, b.col, st.body(b.column), _scale(b)) for b in p.stored], _other_cells(st, p))
                for p in layout.periods]
     write_number, write_blank = ws.write_number, ws.write_blank
     for lrow, (_, upart) in zip(layout.rows, breakdowns):
         row = lrow.row
         write_number(row, 0, lrow.serial, serial_fmt)
         ws.write_string(row, 1, lrow.label, name_fmt)
-        for period, stored, rates in periods:
+        for period, stored, others in periods:
             # the innermost loop of a province's export (units × periods × columns): no _put dispatch
             numbers = layout.numbers_of(upart, period)
-            for key, col, fmt in stored:
+            for key, col, fmt, scale in stored:
                 value = numbers[key]
                 if value is None:
                     write_blank(row, col, None, fmt)
                 else:
-                    write_number(row, col, value, fmt)
-            _breakdown_rates(ws, rate_fmt, row, rates, numbers)
-    _breakdown_total(ws, st, layout, total if breakdowns else Part())
+                    write_number(row, col, value / scale if scale else value, fmt)
+            if others:
+                _breakdown_others(ws, row, others, period, numbers, unit_kind)
+    _breakdown_total(ws, st, layout, total if breakdowns else Part(), unit_kind)
     for col, w in enumerate(widths):
         ws.set_column(col, col, w)
     ws.freeze_panes(layout.number_row + 1, 2)
@@ -73,7 +75,8 @@ def _breakdown_header(ws: Worksheet, st: _Styles, layout: BreakdownLayout, width
         _header_cell(ws, h, st.numbering())
 
 
-def _breakdown_total(ws: Worksheet, st: _Styles, layout: BreakdownLayout, total: Part) -> None:
+def _breakdown_total(ws: Worksheet, st: _Styles, layout: BreakdownLayout, total: Part,
+                     unit_kind: str | None = None) -> None:
     """The "Toàn huyện" row: SUM formulas carrying the assembled numbers (the sums of the rows above:
     the rows are the parts of the units that fill the table), rates recomputed from them."""
     bold = st.get(bold=True, border=1, align="center", num_format=COUNT_FORMAT)
@@ -83,28 +86,45 @@ def _breakdown_total(ws: Worksheet, st: _Styles, layout: BreakdownLayout, total:
     for period in layout.periods:
         sums = layout.numbers_of(total, period)
         for b in period.stored:
+            fmt = st.get(bold=True, border=1, **b.column.kind.excel_format())
             if total_row > first:  # blank, not 0, when no unit has a number there
                 rng = f"{xl_rowcol_to_cell(first, b.col)}:{xl_rowcol_to_cell(total_row - 1, b.col)}"
-                ws.write_formula(total_row, b.col, f'=IF(COUNT({rng})=0,"",SUM({rng}))', bold,
-                                 _carried(sums[b.column.key]))
+                ws.write_formula(total_row, b.col, f'=IF(COUNT({rng})=0,"",SUM({rng}))', fmt,
+                                 _carried(b.column.kind.value(sums[b.column.key])))
             else:
-                ws.write_blank(total_row, b.col, None, bold)
-        _breakdown_rates(ws, st.get(bold=True, border=1, align="center", num_format=PERCENT_FORMAT),
-                         total_row, _rate_cells(period), sums)
+                ws.write_blank(total_row, b.col, None, fmt)
+        others = _other_cells(st, period, bold=True)
+        if others:
+            _breakdown_others(ws, total_row, others, period, sums, unit_kind)
 
 
-def _rate_cells(period: BreakdownPeriod) -> list[tuple[BreakdownColumn, str, str]]:
-    """The rate columns of one period, with the column letters of their numerator and denominator."""
+def _scale(b: BreakdownColumn) -> Decimal | None:
+    """What a stored number of the column is divided by to give its value (a decimal's 10**places)."""
+    return Decimal(10) ** b.column.kind.decimals if b.column.kind.decimals else None
+
+
+def _other_cells(st: _Styles, period: BreakdownPeriod, bold: bool = False):
+    """The cells of one period that are not summed (rates, sums, formulas: live formulas; targets),
+    with the column letters of the period's columns and their format."""
     letter = {b.column.key: xl_col_to_name(b.col) for b in period.columns}
-    return [(b, letter[b.column.of], letter[b.column.over]) for b in period.derived]
+    extra = {"bold": True} if bold else {}
+    return [(b, letter, st.get(border=1, **b.column.kind.excel_format(), **extra)) for b in period.derived]
 
 
-def _breakdown_rates(ws: Worksheet, fmt: Format, row: int, rates: list[tuple[BreakdownColumn, str, str]],
-                     numbers: dict) -> None:
-    """Rates of one breakdown row, recomputed from that row's numbers (a unit's, or the sums)."""
-    for b, of_letter, over_letter in rates:
-        formula = percent_formula(f"{of_letter}{row + 1}", f"{over_letter}{row + 1}")
-        ws.write_formula(row, b.col, formula, fmt, _carried(derive(b.column, numbers)))
+def _breakdown_others(ws: Worksheet, row: int, others, period: BreakdownPeriod, numbers: dict,
+                      unit_kind: str | None) -> None:
+    """A breakdown row's computed cells, recomputed from that row's numbers (a unit's, or the sums),
+    as live formulas carrying their values, and its targets."""
+    values = row_values([b.column for b in period.columns], numbers, period.key, unit_kind)
+    for b, letter, fmt in others:
+        value = values.get(b.column.key)
+        formula = b.column.kind.formula(lambda key: f"{letter[key]}{row + 1}")
+        if formula is not None:
+            ws.write_formula(row, b.col, formula, fmt, _carried(value))
+        elif value is None:
+            ws.write_blank(row, b.col, None, fmt)
+        else:
+            ws.write_number(row, b.col, _number(value), fmt)
 
 
 def _breakdown_print(ws: Worksheet, layout: BreakdownLayout, widths: list[float]) -> None:
