@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from .domain.checks import check_rules, row_values
 from .domain.values import row_noun
@@ -131,10 +132,13 @@ def lock_part(session: Session, campaign: Campaign, unit: Unit) -> CampaignUnit:
     session.execute(update(CampaignUnit)
                     .where(CampaignUnit.campaign_id == campaign.id, CampaignUnit.unit_id == unit.id)
                     .values(revision=CampaignUnit.revision + 1))
+    outline_row = campaign.__dict__.get("outline_row")  # a stored outline version never changes
     fresh = session.scalar(select(Campaign).where(Campaign.id == campaign.id).with_for_update(read=True)
                            .execution_options(populate_existing=True))
     if fresh is not campaign:  # every caller passes the campaign of this session
         raise RuntimeError("lock_part needs the campaign read in the same session")
+    if outline_row is not None:  # keep it loaded rather than read it again after the refresh
+        set_committed_value(campaign, "outline_row", outline_row)
     cu = session.scalar(select(CampaignUnit).where(CampaignUnit.campaign_id == campaign.id,
                                                    CampaignUnit.unit_id == unit.id)
                         .execution_options(populate_existing=True))
