@@ -173,5 +173,8 @@ def _text(x: float, y: float, text: str, size: int, anchor: str = "start", weigh
           colour: str = INK, cls: str | None = None) -> str:
     extra = f' font-weight="{weight}"' if weight else ""
     extra += f' class="{cls}"' if cls else ""
+    if colour != INK:  # a white halo keeps a coloured label legible over a bar
+        extra += ' stroke="#fff" stroke-width="3" paint-order="stroke"'
+
     return (f'<text x="{x}" y="{y}" font-size="{size}" text-anchor="{anchor}" fill="{colour}"{extra}>'
             f"{escape(text)}</text>")
