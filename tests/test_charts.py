@@ -90,3 +90,74 @@ def test_readable_at_360_pixels():
     assert "width" not in root.attrib or root.get("width") == "100%"
     # ten years do not fit "Năm 2016" side by side: the labels drop the word and keep the year
     assert "2016" in _texts(root) and "Năm 2016" not in _texts(root)
+
+
+# --- the outline asks for charts ---------------------------------------------------------------------
+
+import textwrap  # noqa: E402
+
+import pytest  # noqa: E402
+
+from webapp.domain.outline import ChartSpec, OutlineError, read_outline  # noqa: E402
+
+
+def _outline(chart_yaml: str) -> str:
+    return textwrap.dedent("""\
+        code: t
+        version: 1
+        title: T
+        unit_kinds: {xa: Xã}
+        tables:
+          - code: A
+            title: A
+            blocks:
+              - rows: periods
+                groups:
+                  - key: gd
+                    label: Gia đình học tập
+                    owner: [xa]
+                    columns:
+                      - {key: gd_dat, label: Đạt, type: count}
+                      - {key: gd_tong, label: Tổng, type: count}
+                      - {key: gd_tyle, label: Tỷ lệ, type: percent, of: gd_dat, over: gd_tong}
+                      - {key: gd_ghi, label: Ghi chú, type: text}
+        """) + textwrap.indent(textwrap.dedent(chart_yaml), "    ")
+
+
+def test_a_table_asks_for_one_chart_or_a_list():
+    one = read_outline(_outline('chart: {value: gd_tyle, target: gd_dat, title: "Gia đình"}\n'))
+    assert one.table("A").charts == (ChartSpec(value="gd_tyle", target="gd_dat", title="Gia đình"),)
+    many = read_outline(_outline("chart:\n  - {value: gd_tyle}\n  - {value: gd_dat, title: Số đạt}\n"))
+    assert many.table("A").charts == (ChartSpec("gd_tyle", None, None), ChartSpec("gd_dat", None, "Số đạt"))
+    assert read_outline(_outline("")).table("A").charts == ()
+
+
+@pytest.mark.parametrize(("chart", "line", "message"), [
+    ("chart: {value: nope}\n", 19, "chart > value: cột 'nope' không có trong bảng"),
+    ("chart: {value: gd_ghi}\n", 19, "chart > value: cột 'gd_ghi' phải là cột số"),
+    ("chart:\n  - {value: gd_tyle}\n  - {value: gd_dat, target: nope}\n", 21,
+     "chart[1] > target: cột 'nope' không có trong bảng"),
+    ("chart: {target: gd_dat}\n", 19, "chart: thiếu khóa 'value'"),
+    ("chart: {value: gd_dat, colour: red}\n", 19, "chart: khóa không được biết 'colour'"),
+    ("chart: gd_dat\n", 19, "chart: phải là một bảng khóa {value, target, title} hoặc danh sách các bảng đó"),
+])
+def test_a_wrong_chart_is_named_with_its_line(chart, line, message):
+    with pytest.raises(OutlineError) as caught:
+        read_outline(_outline(chart))
+    assert any(p.startswith(f"dòng {line}: ") and message in p for p in caught.value.problems), caught.value.problems
+
+
+def test_the_chart_of_a_table_takes_its_rows_and_the_assembled_values():
+    from webapp.domain.charts import table_charts
+    outline = read_outline(_outline("chart: {value: gd_tyle, target: gd_dat}\n"))
+    table = outline.table("A")
+    stored = {("2023", "gd_dat"): 40, ("2023", "gd_tong"): 50, ("2024", "gd_dat"): 45, ("2024", "gd_tong"): 50}
+
+    def numbers(row_key):
+        return {c: v for (r, c), v in stored.items() if r == row_key}
+
+    (chart,) = table_charts(table, [2023, 2024, 2025], numbers)
+    assert chart.title == "Gia đình học tập"  # the value column's group
+    assert chart.unit == "%"
+    assert chart.points == (Point("Năm 2023", Decimal("80.00"), Decimal(40)),
+                            Point("Năm 2024", Decimal("90.00"), Decimal(45)), Point("Năm 2025", None, None))

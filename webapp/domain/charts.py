@@ -13,8 +13,10 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 from html import escape
+from typing import Callable
 
-from .values import format_number
+from .outline import Column, Table
+from .values import derive, format_number
 
 WIDTH, HEIGHT = 360, 240
 LEFT, RIGHT, BOTTOM = 44, 10, 26  # the plot's margins: tick labels, air, year labels
@@ -178,3 +180,24 @@ def _text(x: float, y: float, text: str, size: int, anchor: str = "start", weigh
 
     return (f'<text x="{x}" y="{y}" font-size="{size}" text-anchor="{anchor}" fill="{colour}"{extra}>'
             f"{escape(text)}</text>")
+
+
+def table_charts(table: Table, years: list[int], row_numbers: Callable[[str], dict]) -> list[Chart]:
+    """The charts ``table`` asks for, from the numbers of each row (``row_numbers(row key)``: an
+    assembled or a unit's row, as values.derive takes it), in the order of the outline."""
+    charts = []
+    for spec in table.charts:
+        column = table.column(spec.value)
+        target = table.column(spec.target) if spec.target else None
+        points = []
+        for row in table.block_of(spec.value).row_specs(years):
+            numbers = row_numbers(row.key)
+            points.append(Point(row.label, _value(column, numbers), _value(target, numbers) if target else None))
+        title = spec.title or column.group_label or column.label
+        charts.append(Chart(title=title, unit="%" if column.type == "percent" else "", points=tuple(points)))
+    return charts
+
+
+def _value(column: Column, numbers: dict) -> Decimal | None:
+    value = derive(column, numbers) if column.is_derived else numbers.get(column.key)
+    return None if value is None else Decimal(value)

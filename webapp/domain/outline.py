@@ -100,6 +100,16 @@ class RowSpec:
 
 
 @dataclass(frozen=True)
+class ChartSpec:
+    """A chart the table asks for (key ``chart``): one indicator's values over the rows, against its
+    target; drawn by domain/charts.py on the page and as a native chart in the workbook."""
+
+    value: str  # the column whose values are the bars
+    target: str | None = None  # the column of the target (a dashed line per row that has one)
+    title: str | None = None  # default: the value column's group label, else its label
+
+
+@dataclass(frozen=True)
 class Block:
     rows: str | tuple[RowSpec, ...]  # "periods" or explicit rows
     groups: tuple[Group, ...]
@@ -130,6 +140,7 @@ class Table:
     unique_by: tuple[str, ...] = ()
     inferred: bool = False
     note: str | None = None
+    charts: tuple[ChartSpec, ...] = ()
 
     @property
     def is_list(self) -> bool:
@@ -483,7 +494,7 @@ def _parse_kinds(r: _Reader, data: dict) -> dict[str, str]:
 
 
 _TABLE_KEYS = {"code", "sheet", "kind", "title", "headings", "blocks", "columns", "owner", "order_by",
-               "unique_by", "inferred", "note"}
+               "unique_by", "inferred", "note", "chart"}
 _BLOCK_KEYS = {"rows", "groups", "rules", "header"}
 _GROUP_KEYS = {"key", "label", "owner", "columns", "inferred"}
 LIST_GROUP_KEY = "rows"  # a list table has one "group": its rows
@@ -535,7 +546,7 @@ def _parse_table(r: _Reader, raw: Any, place: str, kinds: dict) -> Table | None:
         note=r.get(raw, "note", place, str, required=False),
     )
     if kind == "list":
-        for misplaced in ("blocks",):
+        for misplaced in ("blocks", "chart"):
             if misplaced in raw:
                 r.problem(place, f"bảng danh sách không có khóa '{misplaced}' (dùng 'columns')",
                           line_of(raw, misplaced))
@@ -661,7 +672,39 @@ def _parse_table(r: _Reader, raw: Any, place: str, kinds: dict) -> Table | None:
                     r.problem(f"{place} > {c.key} > {role}", f"cột '{ref}' không có trong bảng", line_of(rc, role))
                 elif not by_key[ref].is_numeric or by_key[ref].is_derived:
                     r.problem(f"{place} > {c.key} > {role}", f"cột '{ref}' phải là cột số nhập vào", line_of(rc, role))
-    return Table(**common, blocks=tuple(blocks))
+    return Table(**common, blocks=tuple(blocks), charts=_parse_charts(r, raw, place, by_key))
+
+
+_CHART_KEYS = {"value", "target", "title"}
+
+
+def _parse_charts(r: _Reader, raw: dict, place: str, columns: dict[str, Column]) -> tuple[ChartSpec, ...]:
+    """The table's ``chart``: one mapping ``{value, target, title}`` or a list of them (one per indicator)."""
+    if "chart" not in raw:
+        return ()
+    given = raw["chart"]
+    items = given if isinstance(given, list) else [given]
+    charts = []
+    for i, item in enumerate(items):
+        cplace = f"{place} > chart[{i}]" if isinstance(given, list) else f"{place} > chart"
+        if not isinstance(item, dict):
+            r.problem(cplace, "phải là một bảng khóa {value, target, title} hoặc danh sách các bảng đó",
+                      line_of(given, index=i) if isinstance(given, list) else line_of(raw, "chart"))
+            continue
+        r.mapping(item, cplace)
+        _unknown_keys(r, item, _CHART_KEYS, cplace)
+        refs = {role: r.get(item, role, cplace, str, required=role == "value") for role in ("value", "target")}
+        for role, ref in refs.items():
+            if ref is None:
+                continue
+            if ref not in columns:
+                r.problem(f"{cplace} > {role}", f"cột '{ref}' không có trong bảng", line_of(item, role))
+            elif not columns[ref].is_numeric:
+                r.problem(f"{cplace} > {role}", f"cột '{ref}' phải là cột số", line_of(item, role))
+        if refs["value"] is not None:
+            charts.append(ChartSpec(value=refs["value"], target=refs["target"],
+                                    title=r.get(item, "title", cplace, str, required=False)))
+    return tuple(charts)
 
 
 def _check_unique_keys(r: _Reader, pairs: list[tuple[Column, Any]], place: str) -> None:
