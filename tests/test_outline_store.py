@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from conftest import _app_on_copy, in_app, login
-from webapp.domain.outline import OUTLINE_DIR
+from webapp.domain.outline import OUTLINE_DIR, load_outline, shipped_outline_files
 from webapp.models import AuditEvent, Campaign, OutlineVersion, User
 
 KL49 = (OUTLINE_DIR / "kl49.yaml").read_text(encoding="utf-8")
@@ -49,8 +49,12 @@ def run(app, *args):
 
 
 def stored_versions() -> list[tuple[str, int]]:
+    """The stored versions, but for the shipped outlines other than kl49 (stored beside it by db
+    upgrade and left as they are by these tests, which load versions of kl49 and of mini)."""
+    others = [load_outline(path).code for path in shipped_outline_files() if path.name != "kl49.yaml"]
     with in_app() as session:
         return session.execute(select(OutlineVersion.code, OutlineVersion.version)
+                               .where(OutlineVersion.code.not_in(others))
                                .order_by(OutlineVersion.code, OutlineVersion.version)).all()
 
 
@@ -161,7 +165,9 @@ def test_outline_load_stores_a_new_version_and_outlines_lists_every_one(empty_ap
         assert row.outline.table("II.1.5").blocks[0].groups[0].label == NEW_HEADER
 
     result = run(empty_app, "outlines")
-    assert (result.exit_code, result.stdout) == (0, f"kl49\t1\t{TITLE}\nkl49\t2\t{TITLE}\n")
+    assert result.exit_code == 0
+    assert [line for line in result.stdout.splitlines() if line.startswith("kl49\t")] == [
+        f"kl49\t1\t{TITLE}", f"kl49\t2\t{TITLE}"]
 
 
 def test_outline_load_refuses_other_content_under_a_stored_version(empty_app, tmp_path):
@@ -451,4 +457,4 @@ def test_another_outline_is_previewed_and_stored_the_same_way(app):
     assert stored_versions() == [("kl49", 1), ("pcgd", 1)]
     assert admin.get("/admin/outlines/pcgd/1").status_code == 200
     result = run(app, "outlines")
-    assert result.stdout.splitlines()[1].startswith("pcgd\t1\tPHỤ LỤC SỐ LIỆU TỔNG KẾT")
+    assert any(line.startswith("pcgd\t1\tPHỤ LỤC SỐ LIỆU TỔNG KẾT") for line in result.stdout.splitlines())

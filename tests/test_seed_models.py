@@ -1,0 +1,59 @@
+"""Seed 000's learning models (mhht) and seed 002's targets (muctieu): outlines, demo campaigns, charts."""
+
+from __future__ import annotations
+
+import io
+import xml.etree.ElementTree as ET
+import zipfile
+
+from sqlalchemy import func, select
+
+from conftest import DEMO_TODAY, in_app
+from webapp.domain.outline import shipped_outline
+from webapp.models import Assignment, AuditEvent, Campaign, CellValue, ListRow, Unit, User
+
+
+def _snapshot(session):
+    return {model.__name__: session.scalar(select(func.count()).select_from(model))
+            for model in (Unit, User, Campaign, Assignment, CellValue, ListRow, AuditEvent)}
+
+
+def test_mhht_outline_holds_the_five_models_with_their_totals_and_rates():
+    table = shipped_outline("mhht").table("III.2")
+    assert [g.label for g in table.blocks[0].groups] == [
+        "Gia đình học tập", "Dòng họ học tập", "Cộng đồng học tập", "Đơn vị học tập", "Cộng đồng học tập cấp xã"]
+    assert table.column("gd_cn").label == "Tổng số gia đình được công nhận"
+    assert table.column("gd_tong").inferred and not table.column("gd_cn").inferred
+    assert table.column("gd_tyle").type == "percent" and table.column("gd_tyle").of == "gd_cn"
+    assert [c.value for c in table.charts] == ["gd_tyle", "dh_tyle", "cd_tyle", "dv_tyle", "xa_tyle"]
+
+
+def test_mhht_demo_is_loaded_once_on_the_communes(app):
+    from webapp.demo_mhht import load_mhht
+
+    with in_app() as session:
+        campaign = session.scalar(select(Campaign).where(Campaign.code == "mhht-2020"))
+        assert (campaign.year_from, campaign.year_to) == (2016, 2020)
+        assert sorted(u.code for u in campaign.units) == [f"ln-{i:02d}" for i in range(1, 17)]
+        before = _snapshot(session)
+        assert load_mhht(session, DEMO_TODAY) is False
+        assert _snapshot(session) == before
+
+
+def test_mhht_demo_follows_the_province_scale(compiler):
+    html = compiler.get("/campaigns/mhht-2020/appendix").get_data(as_text=True)
+    assert "Gia đình học tập" in html and "Năm 2016" in html
+
+
+def test_the_appendix_page_draws_a_chart_per_indicator(compiler):
+    html = compiler.get("/campaigns/mhht-2020/appendix").get_data(as_text=True)
+    svgs = [html[i:html.index("</svg>", i) + 6] for i in range(len(html)) if html.startswith("<svg", i)]
+    charts = [ET.fromstring(s) for s in svgs if 'class="chart"' in s]
+    assert len(charts) == 5
+    first = charts[0]
+    ns = "{http://www.w3.org/2000/svg}"
+    assert first.find(f"{ns}title").text == "Tỷ lệ gia đình được công nhận “Gia đình học tập”"
+    assert "Năm 2016: " in first.find(f"{ns}desc").text and " %" in first.find(f"{ns}desc").text
+    assert len(first.findall(f".//{ns}rect[@class='bar']")) == 5
+    # kl49 asks for no chart
+    assert 'class="chart"' not in compiler.get("/campaigns/kl49-2024/appendix").get_data(as_text=True)
