@@ -57,3 +57,28 @@ def test_the_appendix_page_draws_a_chart_per_indicator(compiler):
     assert len(first.findall(f".//{ns}rect[@class='bar']")) == 5
     # kl49 asks for no chart
     assert 'class="chart"' not in compiler.get("/campaigns/kl49-2024/appendix").get_data(as_text=True)
+
+
+def _chart_xml(data: bytes) -> dict[str, str]:
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        return {n: z.read(n).decode() for n in z.namelist() if n.startswith("xl/charts/chart")}
+
+
+def test_the_exported_workbook_has_a_native_chart_per_indicator_on_the_sheet_cells(compiler):
+    from openpyxl import load_workbook
+
+    response = compiler.get("/campaigns/mhht-2020/export.xlsx")
+    assert response.status_code == 200
+    charts = _chart_xml(response.data)
+    assert len(charts) == 5
+    first = charts["xl/charts/chart1.xml"]
+    # the years' labels (column A) and Gia đình học tập's rate (column D) of rows 2016-2020
+    ws = load_workbook(io.BytesIO(response.data))["III.2"]
+    rows = [r for r in range(1, ws.max_row + 1) if str(ws.cell(r, 1).value or "").startswith("Năm 20")]
+    assert ws.cell(rows[0], 4).value.startswith("=")  # the rate is the live formula the chart reads
+    assert f"'III.2'!$A${rows[0]}:$A${rows[-1]}" in first
+    assert f"'III.2'!$D${rows[0]}:$D${rows[-1]}" in first
+    assert "Tỷ lệ gia đình được công nhận" in first
+    assert len(ws._charts) == 5  # openpyxl reads them back
+    # kl49's export has no chart
+    assert _chart_xml(compiler.get("/campaigns/kl49-2024/export.xlsx").data) == {}

@@ -15,7 +15,7 @@ from decimal import Decimal
 from html import escape
 from typing import Callable
 
-from .outline import Column, Table
+from .outline import ChartSpec, Column, Table
 from .values import derive, format_number
 
 WIDTH, HEIGHT = 360, 240
@@ -193,9 +193,19 @@ def table_charts(table: Table, years: list[int], row_numbers: Callable[[str], di
         for row in table.block_of(spec.value).row_specs(years):
             numbers = row_numbers(row.key)
             points.append(Point(row.label, _value(column, numbers), _value(target, numbers) if target else None))
-        title = spec.title or column.group_label or column.label
-        charts.append(Chart(title=title, unit="%" if column.type == "percent" else "", points=tuple(points)))
+        charts.append(Chart(title=chart_title(table, spec), unit=unit_of(column), points=tuple(points)))
     return charts
+
+
+def chart_title(table: Table, spec: ChartSpec) -> str:
+    """The outline's ``title``, else the value column's group label ("Gia đình học tập"), else its label."""
+    column = table.column(spec.value)
+    return spec.title or column.group_label or column.label
+
+
+def unit_of(column: Column) -> str:
+    """The unit printed after the column's numbers on a chart: "%" for a rate."""
+    return "%" if column.type == "percent" else ""
 
 
 def _value(column: Column, numbers: dict) -> Decimal | None:
