@@ -161,3 +161,15 @@ def test_the_chart_of_a_table_takes_its_rows_and_the_assembled_values():
     assert chart.unit == "%"
     assert chart.points == (Point("Năm 2023", Decimal("80.00"), Decimal(40)),
                             Point("Năm 2024", Decimal("90.00"), Decimal(45)), Point("Năm 2025", None, None))
+
+
+def test_a_target_beyond_the_campaign_years_is_drawn_after_them():
+    from webapp.domain.charts import table_charts
+    text = _outline("chart: {value: gd_tyle, target: gd_mt}\n").replace(
+        "      - {key: gd_ghi, label: Ghi chú, type: text}\n",
+        "      - {key: gd_ghi, label: Ghi chú, type: text}\n" + " " * 8 +
+        '      - {key: gd_mt, label: Mục tiêu, type: target, unit: "%", targets: {"2025": 80, "2030": 85}}\n')
+    table = read_outline(text).table("A")
+    (chart,) = table_charts(table, [2024, 2025], lambda row_key: {"gd_dat": 8, "gd_tong": 10})
+    assert chart.points == (Point("Năm 2024", Decimal("80.00"), None), Point("Năm 2025", Decimal("80.00"), Decimal(80)),
+                            Point("Năm 2030", None, Decimal(85)))

@@ -16,7 +16,7 @@ from html import escape
 from typing import Callable
 
 from .outline import ChartSpec, Column, Table
-from .values import derive, format_number
+from .columns import format_number, row_values
 
 WIDTH, HEIGHT = 360, 240
 LEFT, RIGHT, BOTTOM = 44, 10, 26  # the plot's margins: tick labels, air, year labels
@@ -182,17 +182,28 @@ def _text(x: float, y: float, text: str, size: int, anchor: str = "start", weigh
             f"{escape(text)}</text>")
 
 
-def table_charts(table: Table, years: list[int], row_numbers: Callable[[str], dict]) -> list[Chart]:
-    """The charts ``table`` asks for, from the numbers of each row (``row_numbers(row key)``: an
-    assembled or a unit's row, as values.derive takes it), in the order of the outline."""
+def table_charts(table: Table, years: list[int], row_numbers: Callable[[str], dict],
+                 unit_kind: str | None = None) -> list[Chart]:
+    """The charts ``table`` asks for, from the stored numbers of each row (``row_numbers(row key)``:
+    an assembled or a unit's row), in the order of the outline. ``unit_kind``: the compiling unit's
+    kind, which chooses targets given per level (``by_kind``). A target the outline gives for a year
+    beyond the rows (2030 in a 2021–2025 campaign) is drawn after them, alone."""
     charts = []
     for spec in table.charts:
         column = table.column(spec.value)
-        target = table.column(spec.target) if spec.target else None
+        block = table.block_of(spec.value)
         points = []
-        for row in table.block_of(spec.value).row_specs(years):
-            numbers = row_numbers(row.key)
-            points.append(Point(row.label, _value(column, numbers), _value(target, numbers) if target else None))
+        for row in block.row_specs(years):
+            values = row_values(block.columns, row_numbers(row.key), row.key, unit_kind)
+            points.append(Point(row.label, _decimal(values.get(spec.value)),
+                                _decimal(values.get(spec.target)) if spec.target else None))
+        if spec.target and block.rows == "periods":
+            target = table.column(spec.target)
+            shown = {str(y) for y in years}
+            for key in sorted({k for _, given in target.targets for k, _ in given} - shown):
+                value = target.kind.constant(key, unit_kind)
+                if key.isdigit() and int(key) > max(years, default=0) and value is not None:
+                    points.append(Point(block.row_specs([int(key)])[0].label, None, _decimal(value)))
         charts.append(Chart(title=chart_title(table, spec), unit=unit_of(column), points=tuple(points)))
     return charts
 
@@ -204,10 +215,9 @@ def chart_title(table: Table, spec: ChartSpec) -> str:
 
 
 def unit_of(column: Column) -> str:
-    """The unit printed after the column's numbers on a chart: "%" for a rate."""
-    return "%" if column.type == "percent" else ""
+    """The unit printed after the column's numbers on a chart: its ``unit``; "%" for a rate."""
+    return column.unit or ("%" if column.type == "percent" else "")
 
 
-def _value(column: Column, numbers: dict) -> Decimal | None:
-    value = derive(column, numbers) if column.is_derived else numbers.get(column.key)
+def _decimal(value) -> Decimal | None:
     return None if value is None else Decimal(value)

@@ -50,7 +50,8 @@ def appendix(code: str):
 
     def charts(table):
         """The table's charts as inline SVG (none unless the outline asks for them)."""
-        drawn = table_charts(table, campaign.years, lambda row_key: part.row_numbers(table.code, row_key))
+        drawn = table_charts(table, campaign.years, lambda row_key: part.row_numbers(table.code, row_key),
+                             campaign.compiler_unit.kind)
         return [Markup(chart_svg(chart, f"{table.code}-{i}")) for i, chart in enumerate(drawn)]
 
     return render_template("review/appendix.html", campaign=campaign, tables=tables, part=part,
