@@ -82,3 +82,57 @@ def test_the_exported_workbook_has_a_native_chart_per_indicator_on_the_sheet_cel
     assert len(ws._charts) == 5  # openpyxl reads them back
     # kl49's export has no chart
     assert _chart_xml(compiler.get("/campaigns/kl49-2024/export.xlsx").data) == {}
+
+
+def test_muctieu_outline_holds_every_target_of_the_seed():
+    outline = shipped_outline("muctieu")
+    targets = {c.key: dict(c.targets[0][1]) for t in outline.tables for c in t.columns if c.type == "target"}
+    as_numbers = {k: {y: int(v) for y, v in t.items()} for k, t in targets.items()}
+    assert as_numbers == {
+        "gd_mt": {"2025": 80, "2030": 85}, "dh_mt": {"2025": 80, "2030": 85},
+        "cd_mt": {"2025": 80, "2030": 90}, "dv_mt": {"2025": 80, "2030": 90},
+        "ld_mt": {"2025": 40, "2030": 60}, "cb_mt": {"2025": 60, "2030": 80},
+        "hv_mt": {"2025": 100, "2030": 100}, "tt_mt": {"2025": 100}, "kh_mt": {"2025": 40, "2030": 70}}
+    for table in outline.tables:  # a chart per indicator, each against its target
+        assert [(c.value[:2], c.target[:2]) for c in table.charts] == [
+            (g.key, g.key) for g in table.blocks[0].groups]
+
+
+def test_muctieu_demo_is_loaded_once(app):
+    from webapp.demo_muctieu import load_muctieu
+
+    with in_app() as session:
+        campaign = session.scalar(select(Campaign).where(Campaign.code == "muctieu-2025"))
+        assert (campaign.year_from, campaign.year_to) == (2021, 2025)
+        assert len(campaign.units) == 16
+        before = _snapshot(session)
+        assert load_muctieu(session, DEMO_TODAY) is False
+        assert _snapshot(session) == before
+
+
+def test_muctieu_charts_show_the_years_against_the_targets(compiler):
+    html = compiler.get("/campaigns/muctieu-2025/appendix").get_data(as_text=True)
+    svgs = [html[i:html.index("</svg>", i) + 6] for i in range(len(html)) if html.startswith("<svg", i)]
+    charts = [ET.fromstring(s) for s in svgs if 'class="chart"' in s]
+    assert len(charts) == 9
+    ns = "{http://www.w3.org/2000/svg}"
+    desc = charts[0].find(f"{ns}desc").text
+    assert "mục tiêu 80 %" in desc and "Năm 2030: chưa có số liệu, mục tiêu 85 %" in desc
+    assert len(charts[0].findall(f".//{ns}rect[@class='bar']")) == 5  # 2021-2025 achieved
+    labels = [t.text for t in charts[0].iter(f"{ns}text") if t.get("class") == "target-label"]
+    assert labels == ["80 %", "85 %"]
+
+
+def test_muctieu_workbook_charts_read_the_rate_and_the_target_cells(compiler):
+    from openpyxl import load_workbook
+
+    data = compiler.get("/campaigns/muctieu-2025/export.xlsx").data
+    charts = _chart_xml(data)
+    assert len(charts) == 9
+    ws = load_workbook(io.BytesIO(data))["1"]
+    rows = [r for r in range(1, ws.max_row + 1) if str(ws.cell(r, 1).value or "").startswith("Năm 20")]
+    target_col = next(c for c in range(1, ws.max_column + 1) if ws.cell(rows[0] - 2, c).value == "Mục tiêu (%)")
+    first = charts["xl/charts/chart1.xml"]
+    from xlsxwriter.utility import xl_col_to_name
+    assert f"'1'!${xl_col_to_name(target_col - 1)}${rows[0]}:${xl_col_to_name(target_col - 1)}${rows[-1]}" in first
+    assert "<c:lineChart>" in first and "<c:barChart>" in first
