@@ -185,7 +185,7 @@ def review_part(session: Session, campaign: Campaign, unit: Unit) -> tuple[list[
                             for message in _unjudged_rules(table, block, numbers, part.owns))
             for cell in lrow.cells:
                 c = cell.column
-                if c.is_input and c.type != "text" and part.owns(c.key) and numbers.get(c.key) is None:
+                if c.kind.counts_as_expected and part.owns(c.key) and numbers.get(c.key) is None:
                     gaps.append(Gap(table.code, table.title, f"{lrow.label} – {c.label}"))
     return problems, gaps
 

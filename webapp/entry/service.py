@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from ..domain.layout import Cell, Layout, LayoutRow, build_layout
 from ..domain.outline import Table
-from ..domain.values import (REQUIRED_IN_ROW, Parsed, ValueProblem, check_rules, derive, parse_input, show,
+from ..domain.values import (REQUIRED_IN_ROW, Parsed, ValueProblem, check_rules, parse_input, row_values, show,
                              this_row, unit_numbers)
 from ..models import Assignment, AuditEvent, Campaign, CellValue, ListRow, ReturnNote, Unit, User
 from ..workflow import Refused, closed_reason, lock_part
@@ -203,6 +203,7 @@ class UnitTable:
                 else:  # stored before a rule existed, or by an older version: show it
                     errors.setdefault(key, breach.message)
         view = RowView(lrow)
+        values = row_values(self.table.columns, numbers, lrow.key, self.campaign.compiler_kind)
         for cell in lrow.cells:
             c = cell.column
             owned = self.owns(c.key)
@@ -210,9 +211,9 @@ class UnitTable:
             if c.key in typed:
                 cv.text = typed[c.key]
             elif c.is_derived:
-                cv.text = show(c, derive(c, numbers), None) if owned else ""
-            elif c.type == "unit_count":
-                cv.text = show(c, numbers[c.key], None)
+                cv.text = c.kind.show(values[c.key]) if owned else ""
+            elif not c.is_input and c.is_numeric:  # a unit count's 1, a target
+                cv.text = c.kind.show(values[c.key])
             else:
                 stored = self.stored.get((lrow.key, c.key))
                 cv.text = show(c, stored.num, stored.text) if stored else ""
@@ -417,7 +418,7 @@ def _describe(table: Table, data: dict | None) -> str | None:
     """A list row as one line of text for the audit trail."""
     if not data:
         return None
-    return " | ".join(show(c, None, data.get(c.key)) for c in table.columns if c.type != "serial")
+    return " | ".join(show(c, None, data.get(c.key)) for c in table.columns if c.is_input)
 
 
 class UnitList:

@@ -15,14 +15,10 @@ from sqlalchemy.orm import Session, selectinload
 
 from ..domain.outline import Column, Table
 from ..domain.parts import Part
-from ..domain.values import derive, format_number, show
+from ..domain.columns import row_values
+from ..domain.values import show
 from ..models import PART_ACCEPTED, PART_SUBMITTED, Assignment, AuditEvent, Campaign, CampaignUnit, CellValue, ListRow, Unit, User
 from ..workflow import open_until, status_of
-
-
-def show_assembled(column: Column, value) -> str:
-    """A summed value as shown: a yes/no column holds the count of yes, not Có/Không."""
-    return format_number(value) if column.type == "yesno" else show(column, value, None)
 
 
 STATE_NAMES = {"na": "Không giao", "todo": "Chưa bắt đầu", "part": "Đang nhập", "done": "Đã đủ",
@@ -212,6 +208,11 @@ class CellBreakdown:
     def column(self):
         return self.table.column(self.column_key)
 
+    @property
+    def total_shown(self) -> str:
+        """The sum as the appendix shows it (a yes/no: the count of yes; a decimal: scaled back)."""
+        return self.column.kind.show_stored(self.total, None, assembled=True)
+
 
 def cell_breakdown(session: Session, campaign: Campaign, table: Table, row_key: str, row_label: str,
                    column_key: str) -> CellBreakdown:
@@ -228,7 +229,7 @@ def cell_breakdown(session: Session, campaign: Campaign, table: Table, row_key: 
         or_(CellValue.num.is_not(None), CellValue.text.is_not(None))))}
     entered, missing = [], []
     for unit in owners:
-        if column.type == "unit_count":
+        if not column.is_input:  # a unit count: the fixed 1 of each unit that fills the group
             entered.append(Contribution(unit, 1, None, "1"))
         elif unit.id in values and (values[unit.id].num is not None or values[unit.id].text):
             v = values[unit.id]
@@ -280,7 +281,7 @@ class BreakdownRow:
 
 def unit_breakdown(table: Table, years: list[int], row_key: str, units: list[tuple[Unit, frozenset[str]]],
                    parts: dict[int, Part], total: Part,
-                   total_label: str = TOTAL_LABEL) -> tuple[list[Column], list[BreakdownRow], BreakdownRow]:
+                   total_label: str = TOTAL_LABEL, unit_kind: str | None = None) -> tuple[list[Column], list[BreakdownRow], BreakdownRow]:
     """One row per unit (with the column groups it fills) for one period of a table, and the total row.
 
     An empty cell the unit fills stays None, distinct from 0; a cell it does not fill is marked so;
@@ -291,11 +292,11 @@ def unit_breakdown(table: Table, years: list[int], row_key: str, units: list[tup
                for c in b.columns if c.is_numeric]
 
     def cells(part: Part, groups: frozenset[str] | None) -> list[tuple[object, str, bool]]:
-        numbers = part.row_numbers(table.code, row_key)
+        values = row_values(table.columns, part.row_numbers(table.code, row_key), row_key, unit_kind)
         out = []
         for c in columns:
-            value = derive(c, numbers) if c.is_derived else numbers.get(c.key)
-            text = show_assembled(c, value) if groups is None else show(c, value, None)
+            value = values.get(c.key)
+            text = c.kind.show(value, assembled=groups is None)
             out.append((value, text, groups is None or table.group_key_of(c.key) in groups))
         return out
 
