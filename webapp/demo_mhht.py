@@ -12,13 +12,9 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import demo, outline_store, workflow
-from .campaigns import CampaignSpec, create_campaign
-from .entry.service import UnitTable
-from .models import Campaign, Unit, User
+from .demo_campaign import commune_campaign, store_rows, submit_parts
 
 CAMPAIGN_CODE = "mhht-2020"
 YEARS = (2016, 2020)
@@ -34,48 +30,36 @@ PROVINCE_RATES = {
 
 def load_mhht(session: Session, today: dt.date) -> bool:
     """Create and fill mhht-2020 on the demo communes; False (and no change) if it is already there."""
-    if session.scalar(select(Campaign).where(Campaign.code == CAMPAIGN_CODE)) is not None:
+    campaign = commune_campaign(
+        session, today, CAMPAIGN_CODE, "mhht",
+        "Tổng kết 05 năm thực hiện Quyết định số 281/QĐ-TTg – các mô hình học tập",
+        "Kết quả xây dựng “Gia đình học tập”, “Dòng họ học tập”, “Cộng đồng học tập”, “Đơn vị học tập” và "
+        "“Cộng đồng học tập” cấp xã giai đoạn 2016 - 2020.", YEARS)
+    if campaign is None:
         return False
-    communes = list(session.scalars(select(Unit).where(Unit.code.in_([f"ln-{i:02d}" for i in range(1, 17)]))
-                                    .order_by(Unit.code)))
-    compiler_unit = session.scalar(select(Unit).where(Unit.code == demo.COMPILER[0]))
-    outline_store.store_shipped(session)
-    campaign = create_campaign(session, outline_store.find(session, "mhht", 1), CampaignSpec(
-        code=CAMPAIGN_CODE,
-        name="Tổng kết 05 năm thực hiện Quyết định số 281/QĐ-TTg – các mô hình học tập",
-        description=("Kết quả xây dựng “Gia đình học tập”, “Dòng họ học tập”, “Cộng đồng học tập”, “Đơn vị học "
-                     "tập” và “Cộng đồng học tập” cấp xã giai đoạn 2016 - 2020. (Bản trình diễn: hạn gửi được "
-                     "đặt 21 ngày sau ngày nạp dữ liệu.)"),
-        year_from=YEARS[0], year_to=YEARS[1], deadline=today + dt.timedelta(days=21),
-        compiler_unit=compiler_unit, units=communes), via="demo")
     rng = random.Random(281)
-    table = campaign.outline.table("III.2")
-    for unit in communes[:-1]:  # Lộc Khánh (ln-16) has not started, as in kl49-2024
-        part = UnitTable(session, campaign, unit, table)
-        for year, values in _commune_years(rng):
-            demo._store(part, str(year), values)
+    for unit in campaign.units[:-1]:  # Lộc Khánh (ln-16) has not started, as in kl49-2024
+        store_rows(session, campaign, unit, _commune_years(rng))
     session.commit()
-    for unit in communes[:12]:  # twelve communes have sent their part; four are still at it
-        clerk = session.scalar(select(User).where(User.username == unit.code))
-        workflow.submit(session, campaign, unit, clerk, confirm_gaps=True, today=today)
+    submit_parts(session, campaign, campaign.units[:12], today)  # twelve have sent their part
     return True
 
 
-def _commune_years(rng: random.Random) -> list[tuple[int, dict[str, object]]]:
+def _commune_years(rng: random.Random) -> dict[str, dict[str, object]]:
     """One commune's figures for 2016–2020: totals that grow a little, rates near the province's."""
     households, clans = rng.randint(1800, 3600), rng.randint(1, 4)
     hamlets, offices = rng.randint(6, 14), rng.randint(5, 12)
     recognised_from = rng.random()  # the commune's own title comes when the province's share passes this
-    out = []
+    out = {}
     for year in range(YEARS[0], YEARS[1] + 1):
         families, clan, hamlet, office, commune = PROVINCE_RATES[year]
         households += rng.randint(0, 40)
         rate = lambda r: min(1.0, max(0.0, r + rng.uniform(-0.04, 0.04)))  # noqa: E731
-        out.append((year, {
+        out[str(year)] = {
             "gd_cn": round(households * rate(families)), "gd_tong": households,
             "dh_cn": round(clans * rate(clan)), "dh_tong": clans,
             "cd_cn": round(hamlets * rate(hamlet)), "cd_tong": hamlets,
             "dv_cn": round(offices * rate(office)), "dv_tong": offices,
             "xa_cn": "Có" if recognised_from < commune else "Không",
-        }))
+        }
     return out

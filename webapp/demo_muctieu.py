@@ -12,13 +12,9 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import demo, outline_store, workflow
-from .campaigns import CampaignSpec, create_campaign
-from .entry.service import UnitTable
-from .models import Campaign, Unit, User
+from .demo_campaign import commune_campaign, store_rows, submit_parts
 
 CAMPAIGN_CODE = "muctieu-2025"
 YEARS = (2021, 2025)
@@ -28,48 +24,32 @@ INDICATORS = {
     "dv": ((5, 12), 0.65, 0.81), "ld": ((2500, 5200), 0.25, 0.41), "cb": ((40, 90), 0.45, 0.62),
     "hv": ((60, 240), 0.85, 0.98), "kh": ((4, 12), 0.20, 0.42),
 }
-TABLES = ("1", "2", "3")
 
 
 def load_muctieu(session: Session, today: dt.date) -> bool:
     """Create and fill muctieu-2025 on the demo communes; False (and no change) if it is already there."""
-    if session.scalar(select(Campaign).where(Campaign.code == CAMPAIGN_CODE)) is not None:
+    campaign = commune_campaign(
+        session, today, CAMPAIGN_CODE, "muctieu",
+        "Sơ kết thực hiện mục tiêu đến năm 2025 – Chương trình học tập suốt đời 2021 - 2030",
+        "Kết quả thực hiện các mục tiêu của Kế hoạch thực hiện Chương trình “Đẩy mạnh phong trào học tập suốt "
+        "đời trong gia đình, dòng họ, cộng đồng và đơn vị giai đoạn 2021 - 2030”, so với mục tiêu năm 2025 "
+        "và 2030.", YEARS)
+    if campaign is None:
         return False
-    communes = list(session.scalars(select(Unit).where(Unit.code.in_([f"ln-{i:02d}" for i in range(1, 17)]))
-                                    .order_by(Unit.code)))
-    compiler_unit = session.scalar(select(Unit).where(Unit.code == demo.COMPILER[0]))
-    outline_store.store_shipped(session)
-    campaign = create_campaign(session, outline_store.find(session, "muctieu", 1), CampaignSpec(
-        code=CAMPAIGN_CODE,
-        name="Sơ kết thực hiện mục tiêu đến năm 2025 – Chương trình học tập suốt đời 2021 - 2030",
-        description=("Kết quả thực hiện các mục tiêu của Kế hoạch thực hiện Chương trình “Đẩy mạnh phong trào học "
-                     "tập suốt đời trong gia đình, dòng họ, cộng đồng và đơn vị giai đoạn 2021 - 2030”, so với "
-                     "mục tiêu năm 2025 và 2030. (Bản trình diễn: hạn gửi được đặt 21 ngày sau ngày nạp dữ liệu.)"),
-        year_from=YEARS[0], year_to=YEARS[1], deadline=today + dt.timedelta(days=21),
-        compiler_unit=compiler_unit, units=communes), via="demo")
     rng = random.Random(387)
-    outline = campaign.outline
-    for unit in communes[:-1]:  # Lộc Khánh (ln-16) has not started
-        figures = _commune_years(rng)
-        for code in TABLES:
-            table = outline.table(code)
-            keys = {c.key for c in table.columns}
-            part = UnitTable(session, campaign, unit, table)
-            for year, values in figures:
-                demo._store(part, str(year), {k: v for k, v in values.items() if k in keys})
+    for unit in campaign.units[:-1]:  # Lộc Khánh (ln-16) has not started
+        store_rows(session, campaign, unit, _commune_years(rng))
     session.commit()
-    for unit in communes[:10]:  # ten communes have sent their part
-        clerk = session.scalar(select(User).where(User.username == unit.code))
-        workflow.submit(session, campaign, unit, clerk, confirm_gaps=True, today=today)
+    submit_parts(session, campaign, campaign.units[:10], today)  # ten have sent their part
     return True
 
 
-def _commune_years(rng: random.Random) -> list[tuple[int, dict[str, object]]]:
+def _commune_years(rng: random.Random) -> dict[str, dict[str, object]]:
     """One commune's figures for 2021–2025: totals that grow a little, rates climbing to the target."""
     totals = {key: rng.randint(*bounds) for key, (bounds, _, _) in INDICATORS.items()}
     lead = rng.uniform(-0.05, 0.05)  # a commune ahead of or behind the district
     manager_from = rng.randint(YEARS[0], YEARS[1] + 1)  # the year its association's chair joins the centre
-    out = []
+    out = {}
     for step, year in enumerate(range(YEARS[0], YEARS[1] + 1)):
         values: dict[str, object] = {"tt_cn": "Có" if year >= manager_from else "Không"}
         for key, (bounds, start, end) in INDICATORS.items():
@@ -78,5 +58,5 @@ def _commune_years(rng: random.Random) -> list[tuple[int, dict[str, object]]]:
             rate = start + (end - start) * step / (YEARS[1] - YEARS[0]) + lead + rng.uniform(-0.03, 0.03)
             values[f"{key}_tong"] = totals[key]
             values[f"{key}_cn"] = round(totals[key] * min(1.0, max(0.0, rate)))
-        out.append((year, values))
+        out[str(year)] = values
     return out
