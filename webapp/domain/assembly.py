@@ -114,7 +114,7 @@ def _unit_count_cells(outline: Outline, years: list[int]) -> list[tuple[str, str
         for group_key, group in table_obj.groups:
             block = table_obj.block_of(group.columns[0].key)
             cells = [(table_obj.code, spec.key, column_obj.key) for column_obj in group.columns
-                     if column_obj.type == "unit_count" for spec in block.row_specs(years)]
+                     if column_obj.kind.fixed_one for spec in block.row_specs(years)]
             if cells:
                 out.append((table_obj.code, group_key, cells))
     return out

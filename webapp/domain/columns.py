@@ -34,6 +34,7 @@ NO_WORDS = {"không", "khong", "k", "0", "no", "n", "false", "chưa đạt", "ch
 YES, NO = "Có", "Không"
 MIN_DATE, MAX_DATE = dt.date(1930, 1, 1), dt.date(2100, 12, 31)
 COUNT_FORMAT, DATE_FORMAT = "#,##0", "dd/mm/yyyy"
+EXCEL_EPOCH = dt.date(1899, 12, 30)  # day 0 of Excel's date serials (from March 1900 on)
 _GROUPED = re.compile(r"^\d{1,3}([. ]\d{3})+$")
 _GROUPED_DECIMAL = re.compile(r"^\d{1,3}([. ]\d{3})+,\d+$")  # 1.234,5 or 1 234,5
 _DECIMAL_COMMA_GROUPS = re.compile(r"^\d{1,3}(,\d{3})+\.\d+$")  # 1,234.5 (an English-style sheet)
@@ -131,6 +132,9 @@ class ColumnType:
     numeric: ClassVar[bool] = False
     summed: ClassVar[bool] = False  # assembly adds the stored numbers of the units
     in_lists: ClassVar[bool] = True  # usable in a list table
+    fixed_one: ClassVar[bool] = False  # 1 in the part of each unit that fills its group (unit counts)
+    reads_yes_no: ClassVar[bool] = False  # a derived column that may read a yes/no column (a rate)
+    takes_operand_places: ClassVar[bool] = False  # shows as many places as its operands (a sum)
     keys: ClassVar[frozenset[str]] = frozenset()  # the type's own keys in the outline file
     widget: ClassVar[str] = "input"  # how it is entered on a page: "input", or a "select" of its choices
     css: ClassVar[str] = "text"
@@ -204,9 +208,14 @@ class ColumnType:
         raise TypeError(self.name)
 
     @property
+    def operand_roles(self) -> list[tuple[str, str]]:
+        """(outline key, column key) of each column of the row a derived column reads."""
+        return []
+
+    @property
     def operands(self) -> tuple[str, ...]:
         """The columns of the row a derived column reads."""
-        return ()
+        return tuple(dict.fromkeys(key for _, key in self.operand_roles))
 
     def constant(self, row_key: str, unit_kind: str | None = None) -> Number | None:
         """A fixed value given by the outline (targets)."""
@@ -295,6 +304,11 @@ class ColumnType:
         """Read and check the type's own keys of a column's mapping; ``problem(key, message)``
         reports a mistake at that key. Returns the Column fields to set."""
         return {}
+
+
+def _plain(value: Decimal) -> int | float:
+    """A bound as Excel writes it best: 100, not 100.0."""
+    return int(value) if value == value.to_integral_value() else float(value)
 
 
 def _whole_number(value: Decimal) -> int:
@@ -458,7 +472,7 @@ class DecimalType(ColumnType):
 
     def validation(self, list_source):
         low, high = self.bounds
-        return {"validate": "decimal", "criteria": "between", "minimum": float(low), "maximum": float(high),
+        return {"validate": "decimal", "criteria": "between", "minimum": _plain(low), "maximum": _plain(high),
                 "error_message": f"Phải là một số từ {format_number(low, self.decimals)}"
                                  f"{'' if high == MAX_COUNT else ' đến ' + format_number(high, self.decimals)}, "
                                  f"tối đa {self.decimals} chữ số thập phân"}
@@ -544,6 +558,11 @@ class DateType(ColumnType):
     width = 12
 
     def parse_native(self, raw):
+        if isinstance(raw, (int, float, Decimal)):  # a sheet's date whose date format was lost: its serial
+            try:
+                raw = EXCEL_EPOCH + dt.timedelta(days=int(raw))
+            except (OverflowError, ValueError):
+                raise ValueProblem("Ngày không hợp lệ; nhập theo dạng ngày/tháng/năm, ví dụ 03/05/2024") from None
         if isinstance(raw, (dt.datetime, dt.date)):
             return Parsed(text=_checked_year(raw.date() if isinstance(raw, dt.datetime) else raw).isoformat())
         return None
@@ -603,7 +622,7 @@ class UnitCountType(ColumnType):
 
     name = "unit_count"
     role = FIXED
-    numeric = summed = True
+    numeric = summed = fixed_one = True
     in_lists = False
     keys = frozenset({"unit"})
     css = "num"
@@ -695,8 +714,8 @@ class DerivedType(ColumnType):
     def show(self, value=None, text=None, assembled=False):
         return format_number(value, self.decimals)
 
-    def value(self, num):  # never stored
-        return None
+    def value(self, num):  # never stored: a computed value stands for itself
+        return num
 
 
 class PercentType(DerivedType):
@@ -704,14 +723,15 @@ class PercentType(DerivedType):
 
     name = "percent"
     keys = frozenset({"of", "over", "unit"})
+    reads_yes_no = True
 
     @property
     def decimals(self) -> int:
         return 2
 
     @property
-    def operands(self):
-        return tuple(k for k in (self.column.of, self.column.over) if k)
+    def operand_roles(self):
+        return [(role, getattr(self.column, role)) for role in ("of", "over") if getattr(self.column, role)]
 
     def compute(self, values):
         return percent(values.get(self.column.of), values.get(self.column.over))
@@ -746,14 +766,15 @@ class SumType(DerivedType):
     name = "sum"
     keys = frozenset({"of", "unit"})
     width = 12
+    takes_operand_places = True
 
     @property
     def decimals(self) -> int:
         return self.column.decimals or 0  # set by the outline to its operands' largest
 
     @property
-    def operands(self):
-        return self.column.sum_of
+    def operand_roles(self):
+        return [("of", key) for key in self.column.sum_of]
 
     @property
     def explained(self):
@@ -793,8 +814,8 @@ class FormulaType(DerivedType):
         return expressions.parse(self.column.formula or "0")
 
     @property
-    def operands(self):
-        return self.expression.keys
+    def operand_roles(self):
+        return [("formula", key) for key in self.expression.keys] if self.column.formula else []
 
     def compute(self, values):
         return rounded(self.expression.evaluate(values), self.decimals)

@@ -26,7 +26,6 @@ from typing import IO, Any, NamedTuple
 
 import openpyxl
 from defusedxml import DefusedXmlException
-from openpyxl.utils.datetime import from_excel
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
@@ -279,13 +278,8 @@ def _is_blank(value: Any) -> bool:
 
 def _raw(column: Column, value: Any) -> Any:
     """A spreadsheet value as parse_input expects it (undoing what spreadsheet programs change)."""
-    if isinstance(value, float) and value.is_integer() and column.type != "date":
+    if isinstance(value, float) and value.is_integer():
         return int(value)  # LibreOffice and Excel may store 12 as 12.0 (12.5 stays: not whole)
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and column.type == "date":
-        try:
-            return from_excel(value)  # a date whose date format was lost
-        except (ValueError, OverflowError, TypeError):
-            return value
     if isinstance(value, dt.time):
         return value.isoformat()
     return value
@@ -324,10 +318,12 @@ def _read_grid(ws: ReadOnlyWorksheet, table: Table, years: list[int], groups: se
             if c.is_derived:
                 if not (_is_formula(xc) or _is_blank(xc.value)):
                     yield cell.address, OVER_DERIVED
+            elif not (c.is_input or c.kind.summed):  # a target: the outline's, whatever the sheet holds
+                continue
             elif not mine:
                 if _is_formula(xc) or not _is_blank(xc.value):
                     yield cell.address, NOT_OWNED
-            elif c.type == "unit_count":
+            elif c.kind.fixed_one:  # a unit count: the fixed 1 of the unit's own group
                 if not (_is_blank(xc.value) or _raw(c, xc.value) == 1):
                     yield cell.address, FIXED_ONE
                 part.numbers[(table.code, lrow.key, c.key)] = 1

@@ -730,19 +730,20 @@ def _derived_checked(r: _Reader, groups: list[Group], pairs: list[tuple[Column, 
     give each sum the places of its operands; returns the groups with those sums."""
     by_key = {c.key: c for c, _ in pairs}
     for c, rc in pairs:
-        for role, ref in _operand_roles(c):
+        for role, ref in c.kind.operand_roles:
             where = f"{place} > {c.key} > {role}"
             if ref not in by_key:
                 within = "bảng" if c.type == "percent" else "khối"  # a rate's words as the first outlines had them
                 r.problem(where, f"cột '{ref}' không có trong {within}", line_of(rc, role))
-            elif ref == c.key or not by_key[ref].is_numeric or by_key[ref].type == "yesno" and c.type != "percent":
+            elif ref == c.key or not by_key[ref].is_numeric or (by_key[ref].kind.written_as_text
+                                                                 and not c.kind.reads_yes_no):
                 r.problem(where, f"cột '{ref}' phải là cột số", line_of(rc, role))
     decimals: dict[str, int] = {}
 
     def settle(key: str, seen: tuple[str, ...]) -> int:
         """The places of a column; a sum's are its operands' largest (a cycle is named once)."""
         c = by_key[key]
-        if c.type != "sum":
+        if not c.kind.takes_operand_places:
             return c.kind.decimals
         if key in seen:
             raise RecursionError(key)
@@ -754,7 +755,7 @@ def _derived_checked(r: _Reader, groups: list[Group], pairs: list[tuple[Column, 
         if c.is_derived:
             try:
                 _no_cycle(by_key, c.key, ())
-                if c.type == "sum" and c.decimals is None:
+                if c.kind.takes_operand_places and c.decimals is None:
                     settle(c.key, ())
             except RecursionError:
                 r.problem(f"{place} > {c.key}", "công thức vòng quanh: cột này tự tính từ chính nó", line_of(rc))
@@ -764,23 +765,12 @@ def _derived_checked(r: _Reader, groups: list[Group], pairs: list[tuple[Column, 
                                      for c in g.columns)) for g in groups]
 
 
-def _operand_roles(column: Column) -> list[tuple[str, str]]:
-    """(outline key, column key) of each column a derived column reads."""
-    if column.type == "percent":
-        return [(role, getattr(column, role)) for role in ("of", "over") if getattr(column, role)]
-    if column.type == "sum":
-        return [("of", k) for k in column.sum_of]
-    if column.type == "formula" and column.formula:
-        return [("formula", k) for k in column.kind.operands]
-    return []
-
-
 def _no_cycle(by_key: dict[str, Column], key: str, seen: tuple[str, ...]) -> None:
     if key in seen:
         raise RecursionError(key)
     column = by_key.get(key)
     if column is not None and column.is_derived:
-        for _, ref in _operand_roles(column):
+        for ref in column.kind.operands:
             _no_cycle(by_key, ref, seen + (key,))
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from .columns import (MAX_COUNT, NO, YES, Parsed, ValueProblem, format_date, format_number,  # noqa: F401 (used by importers of values)
-                      parse_date, percent, row_values)
+from .columns import (MAX_COUNT, NO, NO_WORDS, YES, YES_WORDS, Parsed, ValueProblem,  # noqa: F401 (the names values
+                      format_date, format_number, parse_date, percent, row_values)  # has always offered)
 from .outline import Block, Column, Rule, Table
 
 REQUIRED_IN_ROW = "Chưa nhập (bắt buộc khi dòng có dữ liệu)"
@@ -46,7 +46,7 @@ def unit_numbers(table: Table, groups: set[str], value_of) -> dict[str, int | No
         if not c.kind.summed:
             continue
         mine = table.group_key_of(c.key) in groups
-        if c.type == "unit_count":
+        if c.kind.fixed_one:
             numbers[c.key] = 1 if mine else None
         else:
             numbers[c.key] = value_of(c.key) if mine else None

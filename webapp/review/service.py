@@ -229,7 +229,7 @@ def cell_breakdown(session: Session, campaign: Campaign, table: Table, row_key: 
         or_(CellValue.num.is_not(None), CellValue.text.is_not(None))))}
     entered, missing = [], []
     for unit in owners:
-        if not column.is_input:  # a unit count: the fixed 1 of each unit that fills the group
+        if column.kind.fixed_one:  # a unit count: the fixed 1 of each unit that fills the group
             entered.append(Contribution(unit, 1, None, "1"))
         elif unit.id in values and (values[unit.id].num is not None or values[unit.id].text):
             v = values[unit.id]
