@@ -63,6 +63,11 @@ def test_every_text_is_escaped():
     assert '"' not in root.find(f"{SVG}title").get("id")
 
 
+def test_the_legend_names_the_target_only_when_there_is_one():
+    without = ET.fromstring(chart_svg(_chart([Point("Năm 2024", Decimal("80.5"), None)]), "a"))
+    assert "Thực hiện" in _texts(without) and "Mục tiêu" not in _texts(without)
+
+
 def test_no_data_is_said_in_words():
     for points in ([], [Point("Năm 2024", None, None)]):
         root = ET.fromstring(chart_svg(_chart(points), "e"))

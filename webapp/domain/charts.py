@@ -71,9 +71,10 @@ def chart_svg(chart: Chart, ident: str) -> str:
     legend_y = top - 8
     parts.append(f'<rect x="{LEFT}" y="{legend_y - 9}" width="12" height="10" fill="{BAR_COLOUR}"/>')
     parts.append(_text(LEFT + 16, legend_y, VALUE_LABEL, size=11))
-    parts.append(f'<line x1="{LEFT + 96}" y1="{legend_y - 4}" x2="{LEFT + 118}" y2="{legend_y - 4}" '
-                 f'stroke="{TARGET_COLOUR}" stroke-width="2" stroke-dasharray="5 3"/>')
-    parts.append(_text(LEFT + 122, legend_y, TARGET_LABEL, size=11))
+    if any(p.target is not None for p in chart.points):
+        parts.append(f'<line x1="{LEFT + 96}" y1="{legend_y - 4}" x2="{LEFT + 118}" y2="{legend_y - 4}" '
+                     f'stroke="{TARGET_COLOUR}" stroke-width="2" stroke-dasharray="5 3"/>')
+        parts.append(_text(LEFT + 122, legend_y, TARGET_LABEL, size=11))
     plot_top = top + 8
     if not chart.points or not numbers:
         parts.append(f'<rect x="{LEFT}" y="{plot_top}" width="{plot_width}" height="{plot_bottom - plot_top}" '
