@@ -126,6 +126,12 @@ def _outline(chart_yaml: str) -> str:
                       - {key: gd_tong, label: Tổng, type: count}
                       - {key: gd_tyle, label: Tỷ lệ, type: percent, of: gd_dat, over: gd_tong}
                       - {key: gd_ghi, label: Ghi chú, type: text}
+              - rows: [{key: mot, label: Một}]
+                groups:
+                  - key: khac
+                    owner: [xa]
+                    columns:
+                      - {key: khac, label: Khác, type: count}
         """) + textwrap.indent(textwrap.dedent(chart_yaml), "    ")
 
 
@@ -138,13 +144,14 @@ def test_a_table_asks_for_one_chart_or_a_list():
 
 
 @pytest.mark.parametrize(("chart", "line", "message"), [
-    ("chart: {value: nope}\n", 19, "chart > value: cột 'nope' không có trong bảng"),
-    ("chart: {value: gd_ghi}\n", 19, "chart > value: cột 'gd_ghi' phải là cột số"),
-    ("chart:\n  - {value: gd_tyle}\n  - {value: gd_dat, target: nope}\n", 21,
+    ("chart: {value: nope}\n", 25, "chart > value: cột 'nope' không có trong bảng"),
+    ("chart: {value: gd_ghi}\n", 25, "chart > value: cột 'gd_ghi' phải là cột số"),
+    ("chart:\n  - {value: gd_tyle}\n  - {value: gd_dat, target: nope}\n", 27,
      "chart[1] > target: cột 'nope' không có trong bảng"),
-    ("chart: {target: gd_dat}\n", 19, "chart: thiếu khóa 'value'"),
-    ("chart: {value: gd_dat, colour: red}\n", 19, "chart: khóa không được biết 'colour'"),
-    ("chart: gd_dat\n", 19, "chart: phải là một bảng khóa {value, target, title} hoặc danh sách các bảng đó"),
+    ("chart: {target: gd_dat}\n", 25, "chart: thiếu khóa 'value'"),
+    ("chart: {value: gd_dat, colour: red}\n", 25, "chart: khóa không được biết 'colour'"),
+    ("chart: gd_dat\n", 25, "chart: phải là một bảng khóa {value, target, title} hoặc danh sách các bảng đó"),
+    ("chart: {value: gd_tyle, target: khac}\n", 25, "chart > target: cột 'khac' phải cùng khối với cột 'gd_tyle'"),
 ])
 def test_a_wrong_chart_is_named_with_its_line(chart, line, message):
     with pytest.raises(OutlineError) as caught:

@@ -689,8 +689,7 @@ def _parse_table(r: _Reader, raw: Any, place: str, kinds: dict) -> Table | None:
     if not blocks:
         r.problem(place, "không có khối (blocks) nào", line_of(raw, "blocks") if "blocks" in raw else line_of(raw))
     _check_unique_keys(r, pairs, place)
-    return Table(**common, blocks=tuple(blocks),
-                 charts=_parse_charts(r, raw, place, {c.key: c for b in blocks for c in b.columns}))
+    return Table(**common, blocks=tuple(blocks), charts=_parse_charts(r, raw, place, blocks))
 
 
 def _number_row(r: _Reader, raw: Any, place: str, columns: int) -> str | tuple[str, ...]:
@@ -777,10 +776,13 @@ def _no_cycle(by_key: dict[str, Column], key: str, seen: tuple[str, ...]) -> Non
 _CHART_KEYS = {"value", "target", "title"}
 
 
-def _parse_charts(r: _Reader, raw: dict, place: str, columns: dict[str, Column]) -> tuple[ChartSpec, ...]:
-    """The table's ``chart``: one mapping ``{value, target, title}`` or a list of them (one per indicator)."""
+def _parse_charts(r: _Reader, raw: dict, place: str, blocks: list[Block]) -> tuple[ChartSpec, ...]:
+    """The table's ``chart``: one mapping ``{value, target, title}`` or a list of them (one per
+    indicator); a chart's value and target are numbers of the same block (the same rows)."""
     if "chart" not in raw:
         return ()
+    columns = {c.key: c for b in blocks for c in b.columns}
+    block_of = {c.key: i for i, b in enumerate(blocks) for c in b.columns}
     given = raw["chart"]
     items = given if isinstance(given, list) else [given]
     charts = []
@@ -800,6 +802,9 @@ def _parse_charts(r: _Reader, raw: dict, place: str, columns: dict[str, Column])
                 r.problem(f"{cplace} > {role}", f"cột '{ref}' không có trong bảng", line_of(item, role))
             elif not columns[ref].is_numeric:
                 r.problem(f"{cplace} > {role}", f"cột '{ref}' phải là cột số", line_of(item, role))
+            elif role == "target" and refs["value"] in block_of and block_of[ref] != block_of[refs["value"]]:
+                r.problem(f"{cplace} > target", f"cột '{ref}' phải cùng khối với cột '{refs['value']}' (cùng các dòng)",
+                          line_of(item, role))
         if refs["value"] is not None:
             charts.append(ChartSpec(value=refs["value"], target=refs["target"],
                                     title=r.get(item, "title", cplace, str, required=False)))
