@@ -217,3 +217,7 @@ def test_a_decimal_typed_on_the_page_is_stored_exactly_and_shown_back_with_the_r
     ws = openpyxl.load_workbook(io.BytesIO(export.data))["T1"]
     assert (ws["F8"].value, ws["H8"].value) == (80.5, 80)
     assert ws["G8"].value.startswith('=IF(OR(B8="",E8=""),"",IFERROR(')
+    admin = login(app.test_client(), "admin")
+    preview = admin.get("/admin/outlines/kieu_cot/1").get_data(as_text=True)
+    assert 'title="Tự tính: n1 / tong * 100"' in preview and 'title="Tự tính: tổng các cột n1, n2"' in preview
+    assert '<input type="text" class="cell num dec" disabled' in preview

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from . import outline_store, workflow
 from .campaigns import CampaignSpec, create_campaign
+from .demo_khenthuong import load_khenthuong
 from .demo_mhht import load_mhht
 from .demo_muctieu import load_muctieu
 from .entry.service import UnitList, UnitTable
@@ -87,6 +88,7 @@ def load_demo(session: Session, today: dt.date) -> bool:
     _fill(session, campaign, units)
     session.commit()
     _decide(session, campaign, units, compiler, today)
+    load_khenthuong(session, today)
     load_mhht(session, today)
     load_muctieu(session, today)
     return True

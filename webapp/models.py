@@ -199,6 +199,9 @@ class Campaign(db.Model):
 
     compiler_unit: Mapped[Unit] = relationship()
     units: Mapped[list[Unit]] = relationship(secondary="campaign_unit", order_by="Unit.sort_order")
+    # the deadlines of some kinds of unit, when not the campaign's (see deadline_for)
+    kind_deadlines: Mapped[list[CampaignDeadline]] = relationship(
+        cascade="all, delete-orphan", order_by="CampaignDeadline.unit_kind")
     outline_row: Mapped[OutlineVersion | None] = relationship(
         primaryjoin=lambda: and_(foreign(Campaign.outline_code) == OutlineVersion.code,
                                  foreign(Campaign.outline_version) == OutlineVersion.version),
@@ -228,6 +231,19 @@ class Campaign(db.Model):
     @property
     def years(self) -> list[int]:
         return list(range(self.year_from, self.year_to + 1))
+
+    def deadline_for(self, kind: str) -> dt.date:
+        """The deadline of the units of ``kind``: their own (campaign_deadline), else the campaign's."""
+        return next((d.deadline for d in self.kind_deadlines if d.unit_kind == kind), self.deadline)
+
+
+class CampaignDeadline(db.Model):
+    """The deadline of one kind of unit in a campaign, overriding the campaign's (seed 001: communes
+    and districts hand in by 31/8, the province later). A kind without a row has the campaign's."""
+
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), primary_key=True)
+    unit_kind: Mapped[str] = mapped_column(String(30), primary_key=True)
+    deadline: Mapped[dt.date]
 
 
 PART_OPEN, PART_SUBMITTED, PART_ACCEPTED = "open", "submitted", "accepted"
@@ -299,6 +315,27 @@ class CellValue(db.Model):
     version: Mapped[int] = mapped_column(default=1)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+
+class WarningConfirmation(db.Model):
+    """A unit confirmed, when submitting, that a flagged value is right (webapp/quality.py).
+
+    One per check breached at one cell (``check_id``: the rule or outline check, see
+    checks.Finding); ``detail`` holds the values compared then: the confirmation holds for those
+    values only, a change of them opens the warning again."""
+
+    __table_args__ = (UniqueConstraint("campaign_id", "unit_id", "table_code", "row_key", "col_key", "check_id",
+                                       name="uq_warning_confirmation_cell_check"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+    table_code: Mapped[str] = mapped_column(String(20))
+    row_key: Mapped[str] = mapped_column(String(40))
+    col_key: Mapped[str] = mapped_column(String(40))
+    check_id: Mapped[str] = mapped_column(String(300))
+    detail: Mapped[str] = mapped_column(String(300))
+    confirmed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 
 
 class ListRow(db.Model):

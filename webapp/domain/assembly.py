@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
-from sqlalchemy import JSON, and_, column, func, select, table
+from sqlalchemy import JSON, and_, column, func, select, table, true
 
 from .outline import Outline
 from .parts import Part
@@ -32,41 +32,49 @@ _owned_values = cell_value.join(assignment, and_(
     assignment.c.table_code == cell_value.c.table_code, assignment.c.group_key == cell_value.c.group_key))
 
 
-def assemble(session, campaign_id: int, outline: Outline, years: list[int]) -> Part:
-    """The campaign's assembled appendix."""
+def assemble(session, campaign_id: int, outline: Outline, years: list[int], table_code: str | None = None) -> Part:
+    """The campaign's assembled appendix (only table ``table_code``'s cells when given): what the
+    appendix page, a cell's drill-down, the breakdown by unit and the exported workbook all show."""
     part = Part()
+
+    def in_table(code_column):
+        """Every table's rows, or only those of ``table_code``."""
+        return true() if table_code is None else code_column == table_code
+
     sums = session.execute(
         select(cell_value.c.table_code, cell_value.c.row_key, cell_value.c.col_key, func.sum(cell_value.c.num))
         .select_from(_owned_values)
-        .where(cell_value.c.campaign_id == campaign_id, cell_value.c.num.is_not(None))
+        .where(cell_value.c.campaign_id == campaign_id, cell_value.c.num.is_not(None), in_table(cell_value.c.table_code))
         .group_by(cell_value.c.table_code, cell_value.c.row_key, cell_value.c.col_key))
-    for table_code, row_key, col_key, total in sums:
-        part.numbers[(table_code, row_key, col_key)] = int(total)
+    for code, row_key, col_key, total in sums:
+        part.numbers[(code, row_key, col_key)] = int(total)
     counts = dict(((t, g), n) for t, g, n in session.execute(
         select(assignment.c.table_code, assignment.c.group_key, func.count())
-        .where(assignment.c.campaign_id == campaign_id)
+        .where(assignment.c.campaign_id == campaign_id, in_table(assignment.c.table_code))
         .group_by(assignment.c.table_code, assignment.c.group_key)))
     _add_unit_counts(part, _unit_count_cells(outline, years), lambda t, g: counts.get((t, g), 0))
     notes = session.execute(
         select(cell_value.c.table_code, cell_value.c.row_key, cell_value.c.col_key, unit.c.name, cell_value.c.text)
         .select_from(_owned_values.join(unit, unit.c.id == cell_value.c.unit_id))
-        .where(cell_value.c.campaign_id == campaign_id, cell_value.c.text.is_not(None), cell_value.c.text != "")
+        .where(cell_value.c.campaign_id == campaign_id, cell_value.c.text.is_not(None), cell_value.c.text != "",
+               in_table(cell_value.c.table_code))
         .order_by(unit.c.sort_order, unit.c.id))
     lines: dict[tuple[str, str, str], list[str]] = defaultdict(list)
-    for table_code, row_key, col_key, name, text in notes:
-        lines[(table_code, row_key, col_key)].append(f"{name}: {text}")
+    for code, row_key, col_key, name, text in notes:
+        lines[(code, row_key, col_key)].append(f"{name}: {text}")
     part.texts = {key: "\n".join(value) for key, value in lines.items()}
     for table_obj in outline.tables:
-        if table_obj.is_list:
+        if table_obj.is_list and table_code in (None, table_obj.code):
             rows = [data for _, _, data in _list_rows(session, campaign_id, table_obj.code)]
             part.lists[table_obj.code] = merge_list_rows(rows, table_obj.order_by, table_obj.unique_by)
     return part
 
 
 def unit_parts(session, campaign_id: int, outline: Outline, years: list[int],
-               unit_id: int | None = None) -> dict[int, Part]:
+               unit_id: int | None = None, table_code: str | None = None) -> dict[int, Part]:
     """Every reporting unit's own part (its values, its fixed 1s, its list rows with their ids), by
-    unit id; only that of ``unit_id`` when given."""
+    unit id; only that of ``unit_id``, only the cells of table ``table_code``, when given. Their sum
+    (add_parts) is ``assemble``'s appendix."""
     parts: dict[int, Part] = defaultdict(Part)
     query = (select(cell_value.c.unit_id, cell_value.c.table_code, cell_value.c.row_key, cell_value.c.col_key,
                     cell_value.c.num, cell_value.c.text)
@@ -76,20 +84,23 @@ def unit_parts(session, campaign_id: int, outline: Outline, years: list[int],
     if unit_id is not None:
         query = query.where(cell_value.c.unit_id == unit_id)
         assigned = assigned.where(assignment.c.unit_id == unit_id)
+    if table_code is not None:
+        query = query.where(cell_value.c.table_code == table_code)
+        assigned = assigned.where(assignment.c.table_code == table_code)
     values = session.execute(query).all()  # one fetchall: iterating the result fetches row by row
-    for owner, table_code, row_key, col_key, num, text in values:
+    for owner, code, row_key, col_key, num, text in values:
         if num is not None:
-            parts[owner].numbers[(table_code, row_key, col_key)] = int(num)
+            parts[owner].numbers[(code, row_key, col_key)] = int(num)
         elif text:
-            parts[owner].texts[(table_code, row_key, col_key)] = text
+            parts[owner].texts[(code, row_key, col_key)] = text
     groups: dict[int, set[tuple[str, str]]] = defaultdict(set)
-    for owner, table_code, group_key in session.execute(assigned):
-        groups[owner].add((table_code, group_key))
+    for owner, code, group_key in session.execute(assigned):
+        groups[owner].add((code, group_key))
     unit_counts = _unit_count_cells(outline, years)  # the same cells for every unit: found once
     for owner, owned in groups.items():
         _add_unit_counts(parts[owner], unit_counts, lambda t, g, owned=owned: 1 if (t, g) in owned else 0)
     for table_obj in outline.tables:
-        if table_obj.is_list:
+        if table_obj.is_list and table_code in (None, table_obj.code):
             for owner, row_id, data in _list_rows(session, campaign_id, table_obj.code):
                 if unit_id is None or owner == unit_id:
                     parts[owner].lists.setdefault(table_obj.code, []).append(data)

@@ -133,6 +133,7 @@ class ColumnType:
     summed: ClassVar[bool] = False  # assembly adds the stored numbers of the units
     in_lists: ClassVar[bool] = True  # usable in a list table
     fixed_one: ClassVar[bool] = False  # 1 in the part of each unit that fills its group (unit counts)
+    quantity: ClassVar[bool] = False  # a measured number that checks compare (not yes/no, not the fixed 1)
     reads_yes_no: ClassVar[bool] = False  # a derived column that may read a yes/no column (a rate)
     takes_operand_places: ClassVar[bool] = False  # shows as many places as its operands (a sum)
     keys: ClassVar[frozenset[str]] = frozenset()  # the type's own keys in the outline file
@@ -216,6 +217,11 @@ class ColumnType:
     def operands(self) -> tuple[str, ...]:
         """The columns of the row a derived column reads."""
         return tuple(dict.fromkeys(key for _, key in self.operand_roles))
+
+    @property
+    def reads_unit_kind(self) -> bool:
+        """Whether its values depend on the kind of the compiling unit (a target's ``by_kind``)."""
+        return False
 
     def constant(self, row_key: str, unit_kind: str | None = None) -> Number | None:
         """A fixed value given by the outline (targets)."""
@@ -393,6 +399,7 @@ class CountType(ColumnType):
     """A whole number >= 0, as "1.234" or 1234."""
 
     name = "count"
+    quantity = True
     numeric = summed = True
     keys = frozenset({"unit"})
     css, inputmode = "num", "numeric"
@@ -428,6 +435,7 @@ class DecimalType(ColumnType):
     stored exactly as value × 10**decimals; optional ``min`` (default 0) and ``max``."""
 
     name = "decimal"
+    quantity = True
     numeric = summed = True
     keys = frozenset({"decimals", "unit", "min", "max"})
     css, inputmode = "num dec", "decimal"
@@ -652,6 +660,7 @@ class TargetType(ColumnType):
 
     name = "target"
     role = FIXED
+    quantity = True
     numeric = True
     in_lists = False
     keys = frozenset({"targets", "by_kind", "unit", "decimals"})
@@ -664,6 +673,10 @@ class TargetType(ColumnType):
             return self.column.decimals
         given = [v for _, table in self.column.targets for _, v in table]
         return max([0] + [max(0, -v.as_tuple().exponent) for v in given])
+
+    @property
+    def reads_unit_kind(self) -> bool:
+        return any(kind for kind, _ in self.column.targets)
 
     def constant(self, row_key, unit_kind=None):
         for kind, table in self.column.targets:
@@ -706,6 +719,7 @@ class TargetType(ColumnType):
 
 class DerivedType(ColumnType):
     role = DERIVED
+    quantity = True
     numeric = True
     in_lists = False
     css = "num"

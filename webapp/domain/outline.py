@@ -21,9 +21,9 @@ from typing import Any
 import yaml
 
 from .columns import TYPES, ColumnType, column_type
+from .expressions import ExpressionError, Relation, Tolerance, compare, parse_relation, parse_tolerance
 
 COLUMN_TYPES = set(TYPES)
-RULE_PATTERN = re.compile(r"^\s*(\w+)\s*(<=|>=|<|>)\s*(\w+)\s*$")
 KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -99,19 +99,59 @@ class Group:
 
 @dataclass(frozen=True)
 class Rule:
-    left: str
+    """A check of one row: ``left op right`` between expressions of the block's columns
+    (``d35_dtts <= d35_tong``, ``c1 = c2 + c3 + c4 + c5``); webapp/domain/checks.py judges it."""
+
+    left: str  # the expressions as written
     op: str
     right: str
     level: str  # "error" blocks the value, "warning" only flags it
     message: str
+    relation: Relation = field(compare=False, repr=False, default=None)
+    tolerance: Tolerance = Tolerance()
 
-    def holds(self, left: float, right: float) -> bool:
-        return {
-            "<=": left <= right,
-            ">=": left >= right,
-            "<": left < right,
-            ">": left > right,
-        }[self.op]
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """The columns the rule reads, left side first: a breach is reported at the first."""
+        return self.relation.keys
+
+    @property
+    def ident(self) -> str:
+        """What names the rule in stored confirmations: its relation as written."""
+        return f"{self.left} {self.op} {self.right}"
+
+    def holds(self, left, right) -> bool:
+        """Whether the two sides' values satisfy the relation, within the tolerance."""
+        return compare(left, self.op, right, self.tolerance)
+
+
+CHECK_KINDS = ("same", "covers", "outlier")
+DEFAULT_OUTLIER_FACTOR = Decimal(3)
+
+
+@dataclass(frozen=True)
+class OutlineCheck:
+    """A check across tables, units or periods (the outline's root key ``checks``).
+
+    same: the cells ``cells`` (table code, column key) of one unit and row key must agree;
+    covers: a unit's value in ``cells[0]`` against the sum of its children's (the unit tree);
+    outlier: a value more than ``factor`` times, or less than 1/``factor`` of, the unit's own
+    previous period (``tables``: only these; empty: all)."""
+
+    kind: str
+    level: str
+    message: str
+    cells: tuple[tuple[str, str], ...] = ()
+    tables: tuple[str, ...] = ()
+    factor: Decimal = DEFAULT_OUTLIER_FACTOR
+    tolerance: Tolerance = Tolerance()
+
+    @property
+    def ident(self) -> str:
+        """What names the check in stored confirmations."""
+        if self.kind == "outlier":
+            return "outlier"
+        return f"{self.kind}:" + ",".join(f"{t}.{c}" for t, c in self.cells)
 
 
 @dataclass(frozen=True)
@@ -148,6 +188,31 @@ class Block:
         return list(self.rows)
 
 
+QUOTA_MESSAGE = "Mỗi đơn vị có tối đa {n} dòng «{category}»"
+
+
+@dataclass(frozen=True)
+class Quota:
+    """At most so many rows of a list per unit for some values of one of its choice columns
+    (seed 001: each district proposes at most 2 collectives and 2 individuals)."""
+
+    column: str
+    per_unit: tuple[tuple[str, int], ...]  # (category, at most that many rows of it per unit)
+    message: str = QUOTA_MESSAGE  # {n}: the limit, {category}: the category
+
+    def limit(self, category: object) -> int | None:
+        return next((n for c, n in self.per_unit if c == category), None)
+
+    def breach(self, rows: list[dict], categories: set | None = None) -> str | None:
+        """Why the unit's rows ``rows`` (their data) break the quota, for the first category over its
+        limit (among ``categories`` when given); None when they keep it."""
+        for category, n in self.per_unit:
+            used = sum(1 for data in rows if data.get(self.column) == category)
+            if used > n and (categories is None or category in categories):
+                return self.message.format(n=n, category=category) + "."
+        return None
+
+
 @dataclass(frozen=True)
 class Table:
     code: str
@@ -163,6 +228,7 @@ class Table:
     inferred: bool = False
     note: str | None = None
     charts: tuple[ChartSpec, ...] = ()
+    quota: Quota | None = None  # list tables: at most so many rows of a category per unit
 
     @property
     def is_list(self) -> bool:
@@ -253,6 +319,7 @@ class Outline:
     unit_kinds: dict[str, str]
     tables: tuple[Table, ...]
     source: str = ""
+    checks: tuple[OutlineCheck, ...] = ()
     digest: str = field(default="", compare=False)
 
     def table(self, code: str) -> Table:
@@ -434,7 +501,7 @@ class _Reader:
                 stack.extend(node)
 
 
-_ROOT_KEYS = {"code", "version", "title", "subtitle", "unit_kinds", "tables"}
+_ROOT_KEYS = {"code", "version", "title", "subtitle", "unit_kinds", "tables", "checks"}
 
 
 def parse_outline(data: Any, source: str = "<outline>") -> Outline:
@@ -491,11 +558,12 @@ def parse_outline(data: Any, source: str = "<outline>") -> Outline:
         seen_sheets.add(table.sheet)
         tables.append(table)
 
+    checks = _parse_checks(r, data, tables)
     r.unreported_duplicates(data)
     if r.entries:
         raise OutlineError(source, r.problems)
     return Outline(code=code, version=version, title=title, subtitle=subtitle,
-                   unit_kinds=dict(kinds), tables=tuple(tables), source=source)
+                   unit_kinds=dict(kinds), tables=tuple(tables), source=source, checks=checks)
 
 
 def _parse_kinds(r: _Reader, data: dict) -> dict[str, str]:
@@ -516,7 +584,8 @@ def _parse_kinds(r: _Reader, data: dict) -> dict[str, str]:
 
 
 _TABLE_KEYS = {"code", "sheet", "kind", "title", "headings", "blocks", "columns", "owner", "order_by",
-               "unique_by", "inferred", "note", "chart"}
+               "unique_by", "inferred", "note", "chart", "quota"}
+_QUOTA_KEYS = {"column", "per_unit", "message"}
 _BLOCK_KEYS = {"rows", "groups", "rules", "header", "numbers"}
 _GROUP_KEYS = {"key", "label", "owner", "columns", "inferred"}
 LIST_GROUP_KEY = "rows"  # a list table has one "group": its rows
@@ -529,7 +598,7 @@ _TYPE_KEYS = frozenset().union(*(t.keys for t in TYPES.values())) - {"choices"} 
 _COLUMN_KEYS = {"key", "label", "type", "span", "choices", "required", "max_length", "question",
                 "inferred"} | _TYPE_KEYS
 _ROW_KEYS = {"key", "label"}
-_RULE_KEYS = {"check", "level", "message"}
+_RULE_KEYS = {"check", "level", "message", "tolerance"}
 
 
 def _unknown_keys(r: _Reader, raw: Any, allowed: set[str], place: str) -> None:
@@ -594,11 +663,13 @@ def _parse_table(r: _Reader, raw: Any, place: str, kinds: dict) -> Table | None:
                           line_of(rc, "type"))
         if not cols and isinstance(raw.get("columns"), list):
             r.problem(place, "không có cột nào", line_of(raw, "columns"))
-        return Table(**common, list_columns=tuple(cols), owner=owner, order_by=order_by, unique_by=unique_by)
+        quota = _parse_quota(r, raw, place, {c.key: c for c in cols}) if "quota" in raw else None
+        return Table(**common, list_columns=tuple(cols), owner=owner, order_by=order_by, unique_by=unique_by,
+                     quota=quota)
     if kind != "grid":
         r.problem(f"{place} > kind", f"phải là 'grid' hoặc 'list', đang là '{kind}'", line_of(raw, "kind"))
         return None
-    for misplaced in ("columns", "owner", "order_by", "unique_by"):
+    for misplaced in ("columns", "owner", "order_by", "unique_by", "quota"):
         if misplaced in raw:
             r.problem(place, f"khóa '{misplaced}' chỉ dùng cho bảng danh sách (kind: list); bảng lưới khai báo "
                              "cột trong blocks > groups", line_of(raw, misplaced))
@@ -811,6 +882,48 @@ def _parse_charts(r: _Reader, raw: dict, place: str, blocks: list[Block]) -> tup
     return tuple(charts)
 
 
+def _parse_quota(r: _Reader, raw: dict, place: str, cols: dict[str, Column]) -> Quota | None:
+    """``quota: {column: loai, per_unit: {"Tập thể": 2, …}, message: "…{n} {category}"}`` of a list table."""
+    qplace = f"{place} > quota"
+    rq = raw["quota"]
+    if not r.mapping(rq, qplace):
+        return None
+    _unknown_keys(r, rq, _QUOTA_KEYS, qplace)
+    column = r.get(rq, "column", qplace, str, default="")
+    choices: tuple[str, ...] = ()
+    if column:
+        if column not in cols:
+            r.problem(f"{qplace} > column", f"cột '{column}' không có trong bảng", line_of(rq, "column"))
+        elif cols[column].type != "choice":
+            r.problem(f"{qplace} > column", f"cột '{column}' phải là cột chọn (type: choice)", line_of(rq, "column"))
+        else:
+            choices = cols[column].choices
+    per_unit = r.get(rq, "per_unit", qplace, dict, default={}) or {}
+    if "per_unit" in rq and isinstance(rq["per_unit"], dict) and not per_unit:
+        r.problem(f"{qplace} > per_unit", "cần ít nhất một loại và số dòng tối đa của nó", line_of(rq, "per_unit"))
+    if per_unit:
+        r.mapping(per_unit, f"{qplace} > per_unit")
+    limits = []
+    for category, n in per_unit.items():
+        line = line_of(per_unit, category)
+        if choices and category not in choices:
+            r.problem(f"{qplace} > per_unit", f"'{category}' không phải một lựa chọn của cột '{column}' "
+                                              f"({', '.join(choices)})", line)
+        if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+            r.problem(f"{qplace} > per_unit > {category}", f"số dòng tối đa phải là số nguyên từ 1 trở lên, đang là "
+                                                           f"'{n}'", line)
+            continue
+        limits.append((str(category), n))
+    message = r.get(rq, "message", qplace, str, required=False, default=QUOTA_MESSAGE)
+    try:
+        message.format(n=1, category="x")
+    except (KeyError, IndexError, ValueError):
+        r.problem(f"{qplace} > message", "chỉ dùng được {n} (số tối đa) và {category} (loại) trong câu thông báo",
+                  line_of(rq, "message"))
+        message = QUOTA_MESSAGE
+    return Quota(column=column, per_unit=tuple(limits), message=message)
+
+
 def _check_unique_keys(r: _Reader, pairs: list[tuple[Column, Any]], place: str) -> None:
     seen: set[str] = set()
     for c, raw in pairs:
@@ -879,28 +992,133 @@ def _parse_column(r: _Reader, raw: Any, place: str, owner: tuple[str, ...], grou
     )
 
 
+def _parse_level(r: _Reader, raw: dict, place: str) -> str:
+    level = r.get(raw, "level", place, str, default="error")
+    if level not in ("error", "warning"):
+        r.problem(f"{place} > level", f"phải là 'error' hoặc 'warning', đang là '{level}'", line_of(raw, "level"))
+    return level
+
+
+def _parse_tolerance(r: _Reader, raw: dict, place: str) -> Tolerance:
+    if not isinstance(raw.get("tolerance", 0), (int, float, str)) or isinstance(raw.get("tolerance"), bool):
+        r.problem(f"{place} > tolerance", "phải là một số (0, 2) hoặc một tỷ lệ (\"1%\")", line_of(raw, "tolerance"))
+        return Tolerance()
+    try:
+        return parse_tolerance(raw.get("tolerance"))
+    except ExpressionError as exc:
+        r.problem(f"{place} > tolerance", str(exc), line_of(raw, "tolerance"))
+        return Tolerance()
+
+
 def _parse_rule(r: _Reader, raw: Any, place: str, cols: dict[str, Column]) -> Rule | None:
     if not r.mapping(raw, place):
         return None
     _unknown_keys(r, raw, _RULE_KEYS, place)
     check = r.get(raw, "check", place, str, default="")
-    level = r.get(raw, "level", place, str, default="error")
+    level = _parse_level(r, raw, place)
     message = r.get(raw, "message", place, str, default="")
-    if level not in ("error", "warning"):
-        r.problem(f"{place} > level", f"phải là 'error' hoặc 'warning', đang là '{level}'", line_of(raw, "level"))
-    m = RULE_PATTERN.match(check or "")
+    tolerance = _parse_tolerance(r, raw, place)
     check_line = line_of(raw, "check")
-    if not m:
-        if check:
-            r.problem(f"{place} > check", f"không hiểu '{check}' (dạng: cot_a <= cot_b)", check_line)
+    if not check:
         return None
-    left, op, right = m.groups()
-    for k in (left, right):
-        if k not in cols:
-            r.problem(f"{place} > check", f"cột '{k}' không có trong khối", check_line)
-        elif cols[k].type != "count":
-            r.problem(f"{place} > check", f"cột '{k}' phải là cột số (count)", check_line)
-    return Rule(left=left, op=op, right=right, level=level, message=message)
+    numeric = [k for k, c in cols.items() if c.kind.quantity]
+    try:
+        relation = parse_relation(check, cols, tolerance)
+    except ExpressionError as exc:
+        r.problem(f"{place} > check", str(exc), check_line)
+        return None
+    wrong = [k for k in relation.keys if k not in numeric]
+    for k in wrong:
+        r.problem(f"{place} > check", f"cột '{k}' phải là cột số (count)", check_line)
+    if wrong:
+        return None
+    return Rule(left=relation.left.text, op=relation.op, right=relation.right.text, level=level,
+                message=message, relation=relation, tolerance=tolerance)
+
+
+def _table_column(r: _Reader, ref: Any, tables: dict[str, Table], place: str, line: int | None
+                  ) -> tuple[str, str] | None:
+    """``"CDHT1.tong"`` (or ``{table: CDHT1, column: tong}``) as (table code, column key), named if unknown."""
+    if isinstance(ref, dict):
+        table_code, column_key = ref.get("table"), ref.get("column")
+    elif isinstance(ref, str) and "." in ref:
+        table_code, _, column_key = ref.rpartition(".")
+    else:
+        r.problem(place, f"'{ref}' phải có dạng BẢNG.CỘT (ví dụ II.1.1.xa_tong)", line)
+        return None
+    table = tables.get(table_code)
+    if table is None or table.is_list:
+        r.problem(place, f"bảng '{table_code}' không có trong đề cương (hoặc là bảng danh sách)", line)
+        return None
+    try:
+        column = table.column(column_key)
+    except KeyError:
+        r.problem(place, f"cột '{column_key}' không có trong bảng {table_code}", line)
+        return None
+    if not column.kind.quantity:
+        r.problem(place, f"cột '{column_key}' của bảng {table_code} phải là cột số", line)
+        return None
+    return table_code, column_key
+
+
+def _parse_checks(r: _Reader, data: dict, tables: list[Table]) -> tuple[OutlineCheck, ...]:
+    """The root key ``checks``: same, covers and outlier checks, each with level and message."""
+    by_code = {t.code: t for t in tables}
+    raw_checks = r.get(data, "checks", "", list, required=False, default=[]) or []
+    checks = []
+    for i, raw in enumerate(raw_checks):
+        place = f"checks[{i}]"
+        if not r.mapping(raw, place):
+            continue
+        kinds = [k for k in CHECK_KINDS if k in raw]
+        if len(kinds) != 1:
+            r.problem(place, "cần đúng một trong các khóa: " + ", ".join(CHECK_KINDS), line_of(raw))
+            continue
+        kind = kinds[0]
+        place = f"{place} ({kind})"
+        _unknown_keys(r, raw, {kind, "level", "message", "tolerance"} | ({"tables"} if kind == "outlier" else set()),
+                      place)
+        level = _parse_level(r, raw, place)
+        message = r.get(raw, "message", place, str, default="")
+        tolerance = _parse_tolerance(r, raw, place)
+        body, line = raw[kind], line_of(raw, kind)
+        cells: list[tuple[str, str]] = []
+        factor, limit = DEFAULT_OUTLIER_FACTOR, ()
+        if kind == "same":
+            if not isinstance(body, list) or len(body) < 2:
+                r.problem(f"{place} > same", "cần một danh sách từ hai ô BẢNG.CỘT trở lên", line)
+                continue
+            for j, ref in enumerate(body):
+                cell = _table_column(r, ref, by_code, f"{place} > same[{j}]", line_of(body, index=j) or line)
+                if cell:
+                    cells.append(cell)
+            if len(cells) != len(body):
+                continue
+        elif kind == "covers":
+            cell = _table_column(r, body, by_code, f"{place} > covers", line)
+            if not cell:
+                continue
+            cells.append(cell)
+        else:
+            if body is None:
+                body = {}
+            if not r.mapping(body, f"{place} > outlier"):
+                continue
+            _unknown_keys(r, body, {"factor"}, f"{place} > outlier")
+            raw_factor = body.get("factor", 3)
+            if isinstance(raw_factor, bool) or not isinstance(raw_factor, (int, float)) or raw_factor <= 1:
+                r.problem(f"{place} > outlier > factor", f"phải là một số lớn hơn 1, đang là '{raw_factor}'",
+                          line_of(body, "factor") or line)
+                continue
+            factor = Decimal(str(raw_factor))
+            limit = tuple(r.strings(raw, "tables", place))
+            for j, code in enumerate(limit):
+                if code not in by_code:
+                    r.problem(f"{place} > tables[{j}]", f"bảng '{code}' không có trong đề cương",
+                              line_of(raw.get("tables"), index=j) or line_of(raw, "tables"))
+        checks.append(OutlineCheck(kind=kind, level=level, message=message, cells=tuple(cells), tables=limit,
+                                   factor=factor, tolerance=tolerance))
+    return tuple(checks)
 
 
 def outline_digest(text: str) -> str:

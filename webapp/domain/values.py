@@ -6,12 +6,11 @@ Messages are Vietnamese: they are shown next to the cell or listed as ``Sheet!Ce
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 
 from .columns import (MAX_COUNT, NO, NO_WORDS, YES, YES_WORDS, Parsed, ValueProblem,  # noqa: F401 (the names values
                       format_date, format_number, parse_date, percent, row_values)  # has always offered)
-from .outline import Block, Column, Rule, Table
+from .outline import Column, Table
 
 REQUIRED_IN_ROW = "Chưa nhập (bắt buộc khi dòng có dữ liệu)"
 
@@ -56,30 +55,3 @@ def unit_numbers(table: Table, groups: set[str], value_of) -> dict[str, int | No
 def derive(column: Column, values: dict[str, int | Decimal | None]) -> Decimal | None:
     """The value of a derived column from the values of its row (columns.row_values gives them)."""
     return column.kind.compute(values)
-
-
-@dataclass(frozen=True)
-class Breach:
-    rule: Rule
-
-    @property
-    def columns(self) -> tuple[str, str]:
-        return (self.rule.left, self.rule.right)
-
-    @property
-    def message(self) -> str:
-        return self.rule.message
-
-
-def check_rules(block: Block, values: dict[str, int | None], level: str | None = None) -> list[Breach]:
-    """The rules of ``block`` that the row ``values`` break; a rule with an empty side is not judged."""
-    breaches = []
-    for rule in block.rules:
-        if level and rule.level != level:
-            continue
-        left, right = values.get(rule.left), values.get(rule.right)
-        if left is None or right is None:
-            continue
-        if not rule.holds(left, right):
-            breaches.append(Breach(rule))
-    return breaches

@@ -20,6 +20,7 @@ from ..domain.columns import row_values
 from ..domain.values import row_noun, show
 from ..entry.routes import get_table, staff_campaign
 from ..extensions import db, htmx
+from ..quality import LEVEL_NAMES, QUALITY_COLUMNS, SORT_KEYS, quality_lines, quality_table, sorted_lines
 from ..templating import days_left
 from ..workflow import STATUS_NAMES, campaign_today
 from .forms import ActionForm, DecideForm
@@ -110,10 +111,11 @@ def breakdown(code: str, table_code: str):
     state = completeness(db.session, campaign)
     numbers = number_groups(table)  # a unit asked only for a note has no row here
     units = [(u.unit, u.tables[table.code].groups) for u in state.units if u.tables[table.code].groups & numbers]
-    parts = unit_parts(db.session, campaign.id, campaign.outline, campaign.years)
-    total = assemble(db.session, campaign.id, campaign.outline, campaign.years)
-    columns, rows, total_row = unit_breakdown(table, campaign.years, row_key, units, parts, total,
-                                              total_label(campaign), campaign.compiler_kind)
+    parts = unit_parts(db.session, campaign.id, campaign.outline, campaign.years, table_code=table.code)
+    total = assemble(db.session, campaign.id, campaign.outline, campaign.years, table_code=table.code)
+    layout, rows, total_row = unit_breakdown(table, campaign.years, row_key, units, parts, total,
+                                             total_label(campaign), campaign.compiler_kind)
+    columns = [b.column for b in layout.columns]
     sort, order = request.args.get("sort", "unit"), request.args.get("order", "asc")
     if order not in SORT_ORDERS:
         order = "asc"
@@ -128,7 +130,7 @@ def breakdown(code: str, table_code: str):
         sort = "unit"
         rows.sort(key=lambda r: (r.unit.sort_order, r.unit.id), reverse=order == "desc")
     context = dict(campaign=campaign, table=table, periods=periods, row_key=row_key, columns=columns,
-                   header_groups=header_groups(columns),
+                   header_lines=layout.header_lines(),
                    rows_label="Thời gian" if all(b.rows == "periods" for b in table.blocks) else "Dòng",
                    rows=rows, total_row=total_row, sort=sort, order=order,
                    tables=[t for t in campaign.outline.tables if not t.is_list])
@@ -137,16 +139,61 @@ def breakdown(code: str, table_code: str):
     return render_template("review/breakdown.html", **context)
 
 
-def header_groups(columns) -> list[tuple[str | None, list]]:
-    """Consecutive columns of one labelled group under one spanning header ("Cấp xã" …)."""
-    groups: list[tuple[str | None, list]] = []
-    for column in columns:
-        if groups and column.group_label and groups[-1][0] == column.group_label and \
-                groups[-1][1][-1].group_index == column.group_index:
-            groups[-1][1].append(column)
-        else:
-            groups.append((column.group_label, [column]))
-    return groups
+@bp.route("/campaigns/<code>/quality")
+@bp.route("/campaigns/<code>/quality.<fmt>")
+@login_required
+def quality(code: str, fmt: str | None = None):
+    """Every error and warning of the campaign's stored values across all units, and whether the
+    unit confirmed it: sortable by column (?sort=&order=), of one level (?level=), as .xlsx or .csv."""
+    campaign = staff_campaign(code)
+    if fmt not in (None, "xlsx", "csv"):
+        abort(404)
+    sort, order = request.args.get("sort", "unit"), request.args.get("order", "asc")
+    sort = sort if sort in SORT_KEYS else "unit"
+    order = order if order in SORT_ORDERS else "asc"
+    level = request.args.get("level")
+    level = level if level in LEVEL_NAMES else None
+    lines = sorted_lines(quality_lines(db.session, campaign), [t.code for t in campaign.outline.tables],
+                         sort, order == "desc", level)
+    if fmt is not None:
+        rows = quality_table(lines)
+        filename = f"chat-luong-{campaign.code}.{fmt}"
+        if fmt == "csv":
+            out = io.StringIO()
+            csv.writer(out).writerows([csv_cell(v) for v in row] for row in rows)
+            return Response("\ufeff" + out.getvalue(), mimetype="text/csv",  # BOM: Excel reads it as UTF-8
+                            headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+        return Response(rows_xlsx(rows, "Chất lượng số liệu"), mimetype=XLSX_MIMETYPE,
+                        headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return render_template("review/quality.html", campaign=campaign, lines=lines, sort=sort, order=order,
+                           level=level, columns=QUALITY_COLUMNS, level_names=LEVEL_NAMES)
+
+
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def rows_xlsx(rows: list[list[str]], sheet: str) -> bytes:
+    """Rows of text as a one-sheet workbook, the first row bold and frozen; every cell a string
+    (never a formula, whatever it starts with)."""
+    import xlsxwriter
+
+    out = io.BytesIO()
+    wb = xlsxwriter.Workbook(out, {"in_memory": True, "strings_to_formulas": False, "strings_to_numbers": False,
+                                   "strings_to_urls": False})
+    ws = wb.add_worksheet(sheet)
+    head = wb.add_format({"bold": True, "bg_color": "#DCE6F1", "border": 1})
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            ws.write_string(r, c, value, head if r == 0 else None)
+    ws.freeze_panes(1, 0)
+    ws.set_column(0, 0, 10)
+    ws.set_column(1, 1, 28)
+    ws.set_column(3, 3, 14)
+    ws.set_column(4, 4, 60)
+    ws.set_column(5, 5, 24)
+    ws.set_column(7, 7, 18)
+    wb.close()
+    return out.getvalue()
 
 
 @bp.route("/campaigns/<code>/dashboard")
