@@ -42,7 +42,7 @@ def test_a_district_sets_itself_up_and_runs_two_periods(empty_app, tmp_path):
     assert sorted(passwords) == ["td-admin", "td-bh", "td-btg", "td-sh", "td-ubnd"]
     assert cli(empty_app, "import-units", str(units_file))[:2] == (0, "")
 
-    # 2. the shipped outline is there after `db upgrade`
+    # 2. the shipped outlines are there after `db upgrade` (kl49 among them, once)
     code, out, _ = cli(empty_app, "outlines")
     shipped = [line for line in out.splitlines() if line.startswith("kl49\t")]
     assert code == 0 and len(shipped) == 1 and shipped[0].startswith("kl49\t1\tPHỤ LỤC BÁO CÁO SƠ KẾT 5 NĂM")

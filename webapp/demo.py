@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 from . import outline_store, workflow
 from .campaigns import CampaignSpec, create_campaign
 from .demo_khenthuong import load_khenthuong
+from .demo_mhht import load_mhht
+from .demo_muctieu import load_muctieu
 from .entry.service import UnitList, UnitTable
 from .models import ROLE_ADMIN, ROLE_CLERK, ROLE_COMPILER, Campaign, Unit, User
 
@@ -87,6 +89,8 @@ def load_demo(session: Session, today: dt.date) -> bool:
     session.commit()
     _decide(session, campaign, units, compiler, today)
     load_khenthuong(session, today)
+    load_mhht(session, today)
+    load_muctieu(session, today)
     return True
 
 

@@ -161,6 +161,16 @@ class RowSpec:
 
 
 @dataclass(frozen=True)
+class ChartSpec:
+    """A chart the table asks for (key ``chart``): one indicator's values over the rows, against its
+    target; drawn by domain/charts.py on the page and as a native chart in the workbook."""
+
+    value: str  # the column whose values are the bars
+    target: str | None = None  # the column of the target (a dashed line per row that has one)
+    title: str | None = None  # default: the value column's group label, else its label
+
+
+@dataclass(frozen=True)
 class Block:
     rows: str | tuple[RowSpec, ...]  # "periods" or explicit rows
     groups: tuple[Group, ...]
@@ -217,6 +227,7 @@ class Table:
     unique_by: tuple[str, ...] = ()
     inferred: bool = False
     note: str | None = None
+    charts: tuple[ChartSpec, ...] = ()
     quota: Quota | None = None  # list tables: at most so many rows of a category per unit
 
     @property
@@ -573,7 +584,7 @@ def _parse_kinds(r: _Reader, data: dict) -> dict[str, str]:
 
 
 _TABLE_KEYS = {"code", "sheet", "kind", "title", "headings", "blocks", "columns", "owner", "order_by",
-               "unique_by", "inferred", "note", "quota"}
+               "unique_by", "inferred", "note", "chart", "quota"}
 _QUOTA_KEYS = {"column", "per_unit", "message"}
 _BLOCK_KEYS = {"rows", "groups", "rules", "header", "numbers"}
 _GROUP_KEYS = {"key", "label", "owner", "columns", "inferred"}
@@ -627,7 +638,7 @@ def _parse_table(r: _Reader, raw: Any, place: str, kinds: dict) -> Table | None:
         note=r.get(raw, "note", place, str, required=False),
     )
     if kind == "list":
-        for misplaced in ("blocks",):
+        for misplaced in ("blocks", "chart"):
             if misplaced in raw:
                 r.problem(place, f"bảng danh sách không có khóa '{misplaced}' (dùng 'columns')",
                           line_of(raw, misplaced))
@@ -749,7 +760,7 @@ def _parse_table(r: _Reader, raw: Any, place: str, kinds: dict) -> Table | None:
     if not blocks:
         r.problem(place, "không có khối (blocks) nào", line_of(raw, "blocks") if "blocks" in raw else line_of(raw))
     _check_unique_keys(r, pairs, place)
-    return Table(**common, blocks=tuple(blocks))
+    return Table(**common, blocks=tuple(blocks), charts=_parse_charts(r, raw, place, blocks))
 
 
 def _number_row(r: _Reader, raw: Any, place: str, columns: int) -> str | tuple[str, ...]:
@@ -831,6 +842,44 @@ def _no_cycle(by_key: dict[str, Column], key: str, seen: tuple[str, ...]) -> Non
     if column is not None and column.is_derived:
         for ref in column.kind.operands:
             _no_cycle(by_key, ref, seen + (key,))
+
+
+_CHART_KEYS = {"value", "target", "title"}
+
+
+def _parse_charts(r: _Reader, raw: dict, place: str, blocks: list[Block]) -> tuple[ChartSpec, ...]:
+    """The table's ``chart``: one mapping ``{value, target, title}`` or a list of them (one per
+    indicator); a chart's value and target are numbers of the same block (the same rows)."""
+    if "chart" not in raw:
+        return ()
+    columns = {c.key: c for b in blocks for c in b.columns}
+    block_of = {c.key: i for i, b in enumerate(blocks) for c in b.columns}
+    given = raw["chart"]
+    items = given if isinstance(given, list) else [given]
+    charts = []
+    for i, item in enumerate(items):
+        cplace = f"{place} > chart[{i}]" if isinstance(given, list) else f"{place} > chart"
+        if not isinstance(item, dict):
+            r.problem(cplace, "phải là một bảng khóa {value, target, title} hoặc danh sách các bảng đó",
+                      line_of(given, index=i) if isinstance(given, list) else line_of(raw, "chart"))
+            continue
+        r.mapping(item, cplace)
+        _unknown_keys(r, item, _CHART_KEYS, cplace)
+        refs = {role: r.get(item, role, cplace, str, required=role == "value") for role in ("value", "target")}
+        for role, ref in refs.items():
+            if ref is None:
+                continue
+            if ref not in columns:
+                r.problem(f"{cplace} > {role}", f"cột '{ref}' không có trong bảng", line_of(item, role))
+            elif not columns[ref].is_numeric:
+                r.problem(f"{cplace} > {role}", f"cột '{ref}' phải là cột số", line_of(item, role))
+            elif role == "target" and refs["value"] in block_of and block_of[ref] != block_of[refs["value"]]:
+                r.problem(f"{cplace} > target", f"cột '{ref}' phải cùng khối với cột '{refs['value']}' (cùng các dòng)",
+                          line_of(item, role))
+        if refs["value"] is not None:
+            charts.append(ChartSpec(value=refs["value"], target=refs["target"],
+                                    title=r.get(item, "title", cplace, str, required=False)))
+    return tuple(charts)
 
 
 def _parse_quota(r: _Reader, raw: dict, place: str, cols: dict[str, Column]) -> Quota | None:

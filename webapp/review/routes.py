@@ -11,8 +11,10 @@ import io
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from flask_login import login_required
+from markupsafe import Markup
 
 from ..domain.assembly import assemble, unit_parts
+from ..domain.charts import chart_svg, table_charts
 from ..domain.layout import build_layout
 from ..domain.columns import row_values
 from ..domain.values import row_noun, show
@@ -47,8 +49,16 @@ def appendix(code: str):
         rows = part.lists.get(table.code, []) if table.is_list else None
         layout = build_layout(table, campaign.years, list_rows=len(rows) if rows is not None else 0)
         tables.append((table, layout, rows))
+
+    def charts(table):
+        """The table's charts as inline SVG (none unless the outline asks for them)."""
+        drawn = table_charts(table, campaign.years, lambda row_key: part.row_numbers(table.code, row_key),
+                             campaign.compiler_kind)
+        return [Markup(chart_svg(chart, f"{table.code}-{i}")) for i, chart in enumerate(drawn)]
+
     return render_template("review/appendix.html", campaign=campaign, tables=tables, part=part,
-                           cell_text=assembled_cell_text, unit_kind=campaign.compiler_kind, days_left=days_left(campaign.deadline))
+                           cell_text=assembled_cell_text, unit_kind=campaign.compiler_kind, charts=charts,
+                           days_left=days_left(campaign.deadline))
 
 
 @bp.route("/campaigns/<code>/appendix/<table_code>/cell")

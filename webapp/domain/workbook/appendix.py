@@ -12,6 +12,7 @@ from ..outline import Outline
 from ..parts import Part
 from ..columns import row_values
 from .breakdown import _write_breakdown
+from .charts import write_charts
 from .cover import COVER_SHEET, _write_cover
 from .frame import _column_widths, _draw_frame, _height, _lines, _print_setup, _protect, _span_width
 from .meta import APPENDIX_KIND, CAMPAIGN, KIND, OUTLINE, OUTLINE_DIGEST, _Meta
@@ -61,7 +62,7 @@ def write_appendix(target: str | os.PathLike | IO[bytes], outline: Outline, year
             widths = _column_widths(layout)
             _draw_frame(ws, st, layout, widths)
             _appendix_grid(ws, st, layout, part, widths, cover.get("compiler_kind"))
-        _print_setup(ws, layout, layout.last_row)
+        _print_setup(ws, layout, write_charts(wb, ws, layout, table.sheet))
         _protect(ws)
     for table in outline.tables:
         if not table.is_list:
