@@ -191,5 +191,5 @@ def _row_values(table_code: str, row_key: str, rng: random.Random, scale: int) -
 def _store(part: UnitTable, row_key: str, values: dict[str, object]) -> None:
     """Store a row through the same checks as a clerk's entry (columns the unit does not fill are skipped)."""
     for key, raw in values.items():
-        if part.owns(key):
+        if part.owns(row_key, key):
             part.store(row_key, key, part.check(row_key, key, raw), None, "demo")

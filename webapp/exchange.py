@@ -40,8 +40,8 @@ def write_unit_template(session: Session, campaign: Campaign, unit: Unit, target
     outline = campaign.outline
     # the part's list rows come with their ids, which the template carries so that an import
     # matches each row to the stored one (see _replace_list)
-    part = unit_parts(session, campaign.id, outline, campaign.years, unit_id=unit.id).get(unit.id)
-    write_template(target, outline, campaign.years, part or Part(), owned_groups(session, campaign, unit),
+    part = unit_parts(session, campaign.id, outline, campaign.frame, unit_id=unit.id).get(unit.id)
+    write_template(target, outline, campaign.frame, part or Part(), owned_groups(session, campaign, unit),
                    identity(campaign, unit))
 
 
@@ -69,7 +69,7 @@ def import_unit_template(session: Session, campaign: Campaign, unit: Unit, user:
         raise ImportRefused([reason])
     outline = campaign.outline
     groups = owned_groups(session, campaign, unit)
-    part, errors = read_template(source, outline, campaign.years, groups, expected_identity(campaign, unit))
+    part, errors = read_template(source, outline, campaign.frame, groups, expected_identity(campaign, unit), unit.code)
     if errors:
         raise ImportRefused(errors)
     changed = 0
@@ -85,7 +85,7 @@ def import_unit_template(session: Session, campaign: Campaign, unit: Unit, user:
             raw = {}
             for cell in sheet.layout.cells:
                 key = (table.code, cell.row_key, cell.column.key)
-                if cell.column.is_input and sheet.owns(cell.column.key):
+                if sheet.ownership.may_enter(cell.row_key, cell.column.key):
                     raw[(cell.row_key, cell.column.key)] = part.numbers.get(key, part.texts.get(key))
             refused = sheet.save_many(raw, user, via, commit=False)
             if refused:  # the reader checks the same rules; kept as a guard, with addresses
@@ -162,7 +162,7 @@ def write_campaign_appendix(session: Session, campaign: Campaign, target: str | 
     outline = campaign.outline
     # One read of every unit's part: the assembly is their sum (the same as assemble(), which the
     # tests check), so the export does not query the values twice.
-    parts = unit_parts(session, campaign.id, outline, campaign.years)
+    parts = unit_parts(session, campaign.id, outline, campaign.frame)
     breakdowns = [(u.name, parts.get(u.id, Part())) for u in campaign.units]
     assembled = add_parts([p for _, p in breakdowns], outline, [name for name, _ in breakdowns])
     names = {u.id: u.name for u in campaign.units}
@@ -176,5 +176,5 @@ def write_campaign_appendix(session: Session, campaign: Campaign, target: str | 
             fillers[table_code].add(names[unit_id])
     handed_in = set(session.scalars(select(CampaignUnit.unit_id).where(
         CampaignUnit.campaign_id == campaign.id, CampaignUnit.status.in_((PART_SUBMITTED, PART_ACCEPTED)))))
-    write_appendix(target, outline, campaign.years, assembled, cover_info(campaign, handed_in, now), breakdowns,
+    write_appendix(target, outline, campaign.frame, assembled, cover_info(campaign, handed_in, now), breakdowns,
                    fillers)

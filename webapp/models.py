@@ -14,7 +14,7 @@ from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, foreign, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .domain.outline import Outline
+from .domain.outline import Frame, FrameUnit, Outline
 from .extensions import db
 
 ROLE_CLERK, ROLE_COMPILER, ROLE_ADMIN = "clerk", "compiler", "admin"
@@ -222,6 +222,11 @@ class Campaign(db.Model):
     @property
     def years(self) -> list[int]:
         return list(range(self.year_from, self.year_to + 1))
+
+    @property
+    def frame(self) -> Frame:
+        """What the outline's rows are for this campaign: its years and its reporting units in order."""
+        return Frame(tuple(self.years), tuple(FrameUnit(u.code, u.name, u.kind) for u in self.units))
 
 
 PART_OPEN, PART_SUBMITTED, PART_ACCEPTED = "open", "submitted", "accepted"

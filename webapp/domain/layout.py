@@ -11,14 +11,14 @@ from dataclasses import dataclass, field
 
 from xlsxwriter.utility import xl_rowcol_to_cell
 
-from .outline import Column, Table
+from .outline import CORNER_LABELS, NAMED_ROWS_CORNER, PERIODS, Column, Frame, Table
 
 TITLE_ROW = 0
 CONTEXT_ROW = 1  # the section headings above the table ("II. …", "1. …")
 FIRST_TABLE_ROW = 3
 LIST_MIN_ROWS = 20
-ROW_HEADER_LABEL = "Thời gian"  # over the period labels ("Năm 2019" …)
-NAMED_ROWS_HEADER_LABEL = "Nội dung"  # over the labels of a block's own rows ("Phòng học kiên cố" …)
+ROW_HEADER_LABEL = CORNER_LABELS[PERIODS]  # over the period labels ("Năm 2019" …), unless the block names its corner
+NAMED_ROWS_HEADER_LABEL = NAMED_ROWS_CORNER  # over the labels of a block's own rows ("Phòng học kiên cố" …)
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,7 @@ class Cell:
     colspan: int
     column: Column
     row_key: str
+    total: bool = False  # in the total row of a block whose rows are the units: the sum of the rows above
 
     @property
     def address(self) -> str:
@@ -56,6 +57,8 @@ class Cell:
 
     @property
     def kind(self) -> str:
+        if self.total:
+            return "total"
         if self.column.is_derived:
             return "derived"
         if self.column.type in ("unit_count", "serial"):
@@ -70,6 +73,9 @@ class LayoutRow:
     row: int
     block: int
     cells: list[Cell] = field(default_factory=list)
+    label_col: int = 0  # the column of ``label`` (1 after a serial-number column)
+    serial: str | None = None  # the serial number ("1", "2" …; "" in a total row) when the block has that column
+    total: bool = False  # the total row of a block whose rows are the units
 
     def cell(self, column_key: str) -> Cell:
         for c in self.cells:
@@ -140,8 +146,8 @@ class Layout:
         raise KeyError((row_key, column_key))
 
 
-def build_layout(table: Table, years: list[int], list_rows: int = LIST_MIN_ROWS) -> Layout:
-    """Position every header and body cell of ``table`` for a campaign over ``years``."""
+def build_layout(table: Table, frame: Frame | list[int], list_rows: int = LIST_MIN_ROWS) -> Layout:
+    """Position every header and body cell of ``table`` for a campaign's ``frame`` (its years and units)."""
     if table.is_list:
         return _list_layout(table, list_rows)
     row = FIRST_TABLE_ROW
@@ -153,7 +159,8 @@ def build_layout(table: Table, years: list[int], list_rows: int = LIST_MIN_ROWS)
         header_rows: list[int] = []
         numbers: list[HeaderCell] = []
         col_of: dict[str, int] = {}
-        col = 1
+        label_col = 0 if block.serial is None else 1  # a serial-number column comes first
+        col = label_col + 1
         for c in block.columns:
             col_of[c.key] = col
             col += c.span
@@ -163,8 +170,9 @@ def build_layout(table: Table, years: list[int], list_rows: int = LIST_MIN_ROWS)
             two_levels = any(g.label for g in block.groups)
             depth = 2 if two_levels else 1
             header_rows = list(range(row, row + depth))
-            label = ROW_HEADER_LABEL if block.rows == "periods" else NAMED_ROWS_HEADER_LABEL
-            header.append(HeaderCell(label, row, 0, rowspan=depth))
+            if block.serial is not None:
+                header.append(HeaderCell(block.serial, row, 0, rowspan=depth))
+            header.append(HeaderCell(block.corner_label, row, label_col, rowspan=depth))
             for g in block.groups:
                 if g.label:
                     span = sum(c.span for c in g.columns)
@@ -176,7 +184,7 @@ def build_layout(table: Table, years: list[int], list_rows: int = LIST_MIN_ROWS)
                                              colspan=c.span, inferred=c.inferred, column=c))
             row += depth
             number_row = row
-            numbers.append(HeaderCell("A", row, 0))
+            numbers.extend(HeaderCell(letter, row, i) for i, letter in enumerate("AB"[:label_col + 1]))
             local: dict[str, int] = {}
             for c in block.columns:
                 number += 1
@@ -187,10 +195,11 @@ def build_layout(table: Table, years: list[int], list_rows: int = LIST_MIN_ROWS)
                 numbers.append(HeaderCell(text, row, col_of[c.key], colspan=c.span, column=c))
             row += 1
         body: list[LayoutRow] = []
-        for spec in block.row_specs(years):
-            lr = LayoutRow(spec.key, spec.label, row, bi)
+        for n, spec in enumerate(block.row_specs(frame), start=1):
+            serial = None if block.serial is None else ("" if spec.total else str(n))
+            lr = LayoutRow(spec.key, spec.label, row, bi, label_col=label_col, serial=serial, total=spec.total)
             for c in block.columns:
-                lr.cells.append(Cell(row, col_of[c.key], c.span, c, spec.key))
+                lr.cells.append(Cell(row, col_of[c.key], c.span, c, spec.key, total=spec.total))
             body.append(lr)
             row += 1
         blocks.append(BlockLayout(bi, header, header_rows, number_row, numbers, body))

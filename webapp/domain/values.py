@@ -184,21 +184,6 @@ def percent(numerator: int | Decimal | None, denominator: int | Decimal | None) 
     return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
-def unit_numbers(table: Table, groups: set[str], value_of) -> dict[str, int | None]:
-    """A unit's numbers in one row of ``table``: ``value_of(column key)`` for the cells of the groups
-    it fills, and the fixed 1 of their "Tổng số xã"-style unit counts; None elsewhere."""
-    numbers: dict[str, int | None] = {}
-    for c in table.columns:
-        if not c.is_numeric or c.is_derived:
-            continue
-        mine = table.group_key_of(c.key) in groups
-        if c.type == "unit_count":
-            numbers[c.key] = 1 if mine else None
-        else:
-            numbers[c.key] = value_of(c.key) if mine else None
-    return numbers
-
-
 def derive(column: Column, values: dict[str, int | Decimal | None]) -> Decimal | None:
     """The value of a derived column from the numbers of its row (own or assembled)."""
     if column.type == "percent":

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from ..domain.outline import Column, Table
+from ..domain.outline import TOTAL_ROW_KEY, Column, Table
+from ..domain.ownership import Ownership
 from ..domain.parts import Part
 from ..domain.values import derive, format_number, show
 from ..models import PART_ACCEPTED, PART_SUBMITTED, Assignment, AuditEvent, Campaign, CampaignUnit, CellValue, ListRow, Unit, User
@@ -180,7 +181,7 @@ def completeness(session: Session, campaign: Campaign, units: list[Unit] | None 
         for table in outline.tables:
             owned = groups.get((unit.id, table.code), set())
             state.tables[table.code] = TableState(
-                groups=frozenset(owned), expected=table.expected_inputs(owned, campaign.years),
+                groups=frozenset(owned), expected=table.expected_inputs(owned, campaign.frame),
                 filled=filled.get((unit.id, table.code), 0), rows=rows.get((unit.id, table.code), 0),
                 assigned=bool(owned), is_list=table.is_list)
         states.append(state)
@@ -218,18 +219,28 @@ def cell_breakdown(session: Session, campaign: Campaign, table: Table, row_key: 
     """The units that fill this cell's group, with their values (a fixed "Tổng số xã" counts 1 each)."""
     column = table.column(column_key)
     group_key = table.group_key_of(column_key)
+    by_unit = table.block_of(column_key).by_unit  # a unit row is its unit's; the total row, every owner's
     owners = list(session.scalars(
         select(Unit).join(Assignment, Assignment.unit_id == Unit.id)
         .where(Assignment.campaign_id == campaign.id, Assignment.table_code == table.code,
                Assignment.group_key == group_key).order_by(Unit.sort_order, Unit.id)))
+    if by_unit and row_key != TOTAL_ROW_KEY:
+        owners = [unit for unit in owners if unit.code == row_key]
+
+    def own_row(unit: Unit) -> str:
+        """The row of this cell that ``unit`` fills."""
+        return unit.code if by_unit else row_key
+
+    rows = {own_row(unit) for unit in owners}
     values = {v.unit_id: v for v in session.scalars(select(CellValue).where(
         CellValue.campaign_id == campaign.id, CellValue.table_code == table.code,
-        CellValue.row_key == row_key, CellValue.col_key == column_key,
+        CellValue.row_key.in_(rows), CellValue.col_key == column_key,
         or_(CellValue.num.is_not(None), CellValue.text.is_not(None))))}
     entered, missing = [], []
     for unit in owners:
-        if column.type == "unit_count":
-            entered.append(Contribution(unit, 1, None, "1"))
+        fixed = Ownership.of(table, {group_key}, unit.code).fixed_value(own_row(unit), column_key)
+        if fixed is not None:
+            entered.append(Contribution(unit, fixed, None, show(column, fixed, None)))
         elif unit.id in values and (values[unit.id].num is not None or values[unit.id].text):
             v = values[unit.id]
             entered.append(Contribution(unit, v.num, v.text, show(column, v.num, v.text)))
@@ -296,7 +307,7 @@ def unit_breakdown(table: Table, years: list[int], row_key: str, units: list[tup
         for c in columns:
             value = derive(c, numbers) if c.is_derived else numbers.get(c.key)
             text = show_assembled(c, value) if groups is None else show(c, value, None)
-            out.append((value, text, groups is None or table.group_key_of(c.key) in groups))
+            out.append((value, text, groups is None or Ownership.of(table, groups, None).fills_column(c.key)))
         return out
 
     rows = [BreakdownRow(unit, unit.name, cells(parts.get(unit.id, Part()), groups)) for unit, groups in units]
