@@ -1,0 +1,110 @@
+"""The assembled appendix workbook: cover, the table sheets at the template's addresses, breakdowns."""
+
+from __future__ import annotations
+
+import os
+from typing import IO, Any
+
+from xlsxwriter.worksheet import Worksheet
+
+from ..layout import Layout, build_layout
+from ..outline import Outline
+from ..parts import Part
+from ..values import derive
+from .breakdown import _write_breakdown
+from .cover import COVER_SHEET, _write_cover
+from .frame import _column_widths, _draw_frame, _height, _lines, _print_setup, _protect, _span_width
+from .meta import APPENDIX_KIND, CAMPAIGN, KIND, OUTLINE, OUTLINE_DIGEST, _Meta
+from .styles import _Styles
+from .xlsx import _iso_date, _open, _put, _row_percent_formula
+
+def write_appendix(target: str | os.PathLike | IO[bytes], outline: Outline, years: list[int], part: Part,
+                   cover: dict[str, Any], breakdowns: list[tuple[str, Part]],
+                   fillers: dict[str, set[str]] | None = None) -> None:
+    """Write the assembled appendix workbook.
+
+    Sheets: the cover ``Bìa``; every table sheet of the template at the same addresses, holding the
+    assembled ``part`` (yes/no as the count of yes, unit counts as the number of units, rates as
+    formulas carrying values recomputed from the assembled numbers); one ``<sheet> theo ĐV`` sheet per
+    grid table with a row per unit of ``breakdowns`` (unit name, that unit's part) and a total row —
+    when ``fillers`` (table code → names of the units that fill it) is given, only those units;
+    and the very hidden ``_meta`` sheet. All sheets are locked and protected without a password
+    (Review › Unprotect Sheet opens them for a last-minute edit).
+
+    ``cover`` keys (all optional except ``campaign_code``):
+      ``campaign_code`` str, ``campaign_name`` str, ``compiler`` str (the compiling unit),
+      ``generated_at`` datetime (or str), ``deadline`` date/datetime (or str),
+      ``units_total`` int (reporting units), ``units_submitted`` int,
+      ``missing_units`` list[str] (units that have not submitted, as shown),
+      ``total_label`` str (label of the breakdowns' total row, default "Toàn huyện"),
+      ``subtitle`` str (the line under the title: the request the appendix answers; default the
+      outline's ``subtitle``).
+    """
+    wb = _open(target)
+    st = _Styles(wb)
+    meta = _Meta({CAMPAIGN: cover.get("campaign_code", ""), OUTLINE: outline.ident,
+                  OUTLINE_DIGEST: outline.digest, KIND: APPENDIX_KIND})
+    wb.set_properties({"title": outline.title, "subject": cover.get("campaign_name", ""),
+                       "author": cover.get("compiler", ""), "comments": cover.get("subtitle", outline.subtitle)})
+    _write_cover(wb.add_worksheet(COVER_SHEET), st, outline, years, cover)
+    for table in outline.tables:
+        ws = wb.add_worksheet(table.sheet)
+        if table.is_list:
+            rows = part.lists.get(table.code, [])
+            layout = build_layout(table, years, list_rows=len(rows))
+            widths = _column_widths(layout)
+            _draw_frame(ws, st, layout, widths)
+            _appendix_list(ws, st, layout, rows, widths)
+        else:
+            layout = build_layout(table, years)
+            widths = _column_widths(layout)
+            _draw_frame(ws, st, layout, widths)
+            _appendix_grid(ws, st, layout, part, widths)
+        _print_setup(ws, layout, layout.last_row)
+        _protect(ws)
+    for table in outline.tables:
+        if not table.is_list:
+            rows = breakdowns if fillers is None else [b for b in breakdowns if b[0] in fillers.get(table.code, ())]
+            _write_breakdown(wb, st, table, years, rows, part, cover.get("total_label") or "Toàn huyện")
+    meta.write(wb)
+    wb.close()
+
+
+def _appendix_grid(ws: Worksheet, st: _Styles, layout: Layout, part: Part, widths: list[float]) -> None:
+    table = layout.table
+    for lrow in layout.rows:
+        numbers = part.row_numbers(table.code, lrow.key)
+        height = 1
+        for cell in lrow.cells:
+            c = cell.column
+            if c.is_derived:  # recomputed from the assembled numbers, never averaged
+                _put(ws, cell.row, cell.col, cell.colspan, st.body(c), derive(c, numbers),
+                     _row_percent_formula(table, lrow, c, yesno_as_text=False))
+            elif c.is_numeric:
+                _put(ws, cell.row, cell.col, cell.colspan, st.body(c), numbers.get(c.key))
+            else:
+                text = part.text(table.code, lrow.key, c.key)
+                value = _iso_date(text) if c.type == "date" else text
+                _put(ws, cell.row, cell.col, cell.colspan, st.body(c), value)
+                if isinstance(value, str):
+                    height = max(height, _lines(value, _span_width(widths, cell.col, cell.colspan)))
+        if height > 1:
+            ws.set_row(lrow.row, _height(height))
+
+
+def _appendix_list(ws: Worksheet, st: _Styles, layout: Layout, rows: list[dict[str, str]],
+                   widths: list[float]) -> None:
+    for i, (lrow, data) in enumerate(zip(layout.rows, rows)):
+        height = 1
+        for cell in lrow.cells:
+            c = cell.column
+            if c.type == "serial":
+                _put(ws, cell.row, cell.col, 1, st.body(c), i + 1)
+                continue
+            text = data.get(c.key)
+            value = _iso_date(text) if c.type == "date" else text
+            _put(ws, cell.row, cell.col, 1, st.body(c), value)
+            if isinstance(value, str):
+                height = max(height, _lines(value, widths[cell.col]))
+        if height > 1:
+            ws.set_row(lrow.row, _height(height))

@@ -1,0 +1,146 @@
+"""A table sheet's frame: title, headers, column numbers and row labels, column widths, row heights,
+print setup, frozen panes and protection."""
+
+from __future__ import annotations
+
+import math
+
+from xlsxwriter.format import Format
+from xlsxwriter.worksheet import Worksheet
+
+from ..layout import CONTEXT_ROW, FIRST_TABLE_ROW, TITLE_ROW, HeaderCell, Layout
+from ..outline import Column
+from .styles import FONT, LINE_HEIGHT, MIN_TABLE_WIDTH, _Styles
+from .xlsx import _merged_text
+
+def _lines(text: str, width_chars: float, bold: bool = False) -> int:
+    """How many lines ``text`` wraps to in a cell ``width_chars`` wide (an estimate for row heights)."""
+    # Times New Roman is narrower than the digit "0" that column widths count in; bold is wider.
+    per_line = max(width_chars - 1.5, 1) * (0.95 if bold else 1.12)
+    return sum(max(1, math.ceil(len(part) / per_line)) for part in str(text).split("\n"))
+
+
+def _height(lines: int) -> float:
+    return lines * LINE_HEIGHT + 3
+
+
+def _px(width_chars: float) -> int:
+    return int(width_chars * 7 + 5)
+
+
+def _column_widths(layout: Layout) -> list[float]:
+    """A width per sheet column, from the types of the cells that sit alone in it."""
+    table = layout.table
+    widths: list[float] = [0.0] * max(layout.width, 1)
+    for cell in layout.cells:
+        if cell.colspan == 1:
+            widths[cell.col] = max(widths[cell.col], _preferred_width(cell.column, table.is_list))
+    if layout.label_col:
+        labels = [r.label for b in table.blocks if b.rows != "periods" for r in b.row_specs([])]
+        widths[0] = max([11.0] + [min(len(t) + 2, 52) for t in labels])
+    widths = [w or 12.0 for w in widths]
+    # A narrow table is widened (up to twice) so that its title and headers do not wrap into towers.
+    fixed = widths[0] if layout.label_col else 0.0
+    rest = sum(widths) - fixed
+    if rest and sum(widths) < MIN_TABLE_WIDTH:
+        factor = min(2.0, (MIN_TABLE_WIDTH - fixed) / rest)
+        widths = [w if (i == 0 and layout.label_col) else round(w * factor, 1) for i, w in enumerate(widths)]
+    return widths
+
+
+def _preferred_width(column: Column, in_list: bool) -> float:
+    if column.type == "serial":
+        return 5
+    if column.type == "percent":
+        return 9
+    if column.type == "date":
+        return 12
+    if column.type == "choice":
+        return max(12, min(18, max(len(c) for c in column.choices) + 2))
+    if column.type == "text":
+        if not in_list:
+            return 22
+        return 46 if column.max_length >= 300 else 26 if column.max_length >= 150 else 18
+    return 12
+
+
+def _span_width(widths: list[float], col: int, colspan: int) -> float:
+    return sum(widths[col:col + colspan])
+
+
+def _draw_frame(ws: Worksheet, st: _Styles, layout: Layout, widths: list[float]) -> dict[int, float]:
+    """Title, headings, headers, column numbers and period labels; returns the header row heights."""
+    table = layout.table
+    last_col = len(widths) - 1
+    total = sum(widths)
+    _merged_text(ws, TITLE_ROW, 0, last_col, table.title, st.title())
+    ws.set_row(TITLE_ROW, _height(_lines(table.title, total, bold=True)) + 2)
+    if table.headings:
+        text = "\n".join(table.headings)
+        _merged_text(ws, CONTEXT_ROW, 0, last_col, text, st.context())
+        ws.set_row(CONTEXT_ROW, _height(_lines(text, total, bold=True)))
+    heights: dict[int, float] = {}
+    for block in layout.blocks:
+        for h in block.header:
+            _header_cell(ws, h, st.header())
+        for h in block.numbers:
+            _header_cell(ws, h, st.numbering())
+        heights.update(_header_heights(block.header, widths))
+        if layout.label_col:
+            left = table.blocks[block.index].rows != "periods"  # "+ Tổng số …:" lines read as text
+            for lrow in block.rows:
+                ws.write_string(lrow.row, 0, lrow.label, st.label(left=left))
+                if left:
+                    ws.set_row(lrow.row, _height(_lines(lrow.label, widths[0])))
+    for row, height in heights.items():
+        ws.set_row(row, height)
+    for col, width in enumerate(widths):
+        ws.set_column(col, col, width)
+    return heights
+
+
+def _header_cell(ws: Worksheet, h: HeaderCell, fmt: Format) -> None:
+    if h.rowspan > 1 or h.colspan > 1:
+        ws.merge_range(h.row, h.col, h.last_row, h.last_col, "", fmt)
+    ws.write_string(h.row, h.col, h.text, fmt)
+
+
+def _header_heights(cells: list[HeaderCell], widths: list[float]) -> dict[int, float]:
+    """Row heights so that every wrapped header text shows (merged cells are not auto-fitted)."""
+    heights = {r: LINE_HEIGHT + 3 for h in cells for r in range(h.row, h.last_row + 1)}
+    need = {h: _height(_lines(h.text, _span_width(widths, h.col, h.colspan), bold=True)) for h in cells}
+    for h in cells:
+        if h.rowspan == 1:
+            heights[h.row] = max(heights[h.row], need[h])
+    for h in cells:
+        if h.rowspan > 1:
+            have = sum(heights[r] for r in range(h.row, h.last_row + 1))
+            if have < need[h]:
+                heights[h.last_row] += need[h] - have
+    return heights
+
+
+def _print_setup(ws: Worksheet, layout: Layout, last_row: int) -> None:
+    """A4 landscape, one page wide, header rows repeated, centred: like the printed form."""
+    ws.set_paper(9)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+    ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.7)
+    ws.center_horizontally()
+    ws.set_footer(f'&C&"{FONT},Regular"&9Trang &P/&N')
+    repeat = layout.header_row_indexes
+    if repeat:
+        ws.repeat_rows(repeat[0], repeat[-1])
+    ws.print_area(0, 0, max(last_row, FIRST_TABLE_ROW), max(layout.width - 1, 0))
+    ws.hide_gridlines(2)
+
+
+def _freeze(ws: Worksheet, layout: Layout) -> None:
+    first = layout.blocks[0]
+    if first.rows and first.header_rows:
+        ws.freeze_panes(first.rows[0].row, 1 if layout.label_col else 0)
+
+
+def _protect(ws: Worksheet) -> None:
+    # No password: protection guards against slips, and a clerk may still widen columns or rows.
+    ws.protect("", {"format_columns": True, "format_rows": True})

@@ -1,0 +1,175 @@
+"""A unit's template: its table sheets holding its current values, its own cells open for input."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from typing import IO, Any
+
+from xlsxwriter.worksheet import Worksheet
+
+from ..layout import LIST_MIN_ROWS, Cell, Layout, build_layout
+from ..outline import Column, Outline, Table
+from ..parts import Part
+from ..values import NO, YES, derive, unit_numbers
+from .frame import _column_widths, _draw_frame, _freeze, _height, _lines, _print_setup, _protect
+from .meta import KIND, TEMPLATE_KIND, UNIT, UNIT_NAME, _Meta
+from .styles import INPUT_FILL, OTHER_FILL, _Styles
+from .xlsx import _iso_date, _open, _put, _row_percent_formula
+
+MIN_DATE, MAX_DATE = dt.date(1930, 1, 1), dt.date(2100, 12, 31)  # as values.parse_date
+
+
+def write_template(target: str | os.PathLike | IO[bytes], outline: Outline, years: list[int], part: Part,
+                   owned: dict[str, set[str]], identity: dict[str, str]) -> None:
+    """Write a unit's Excel template holding its current values (``part``).
+
+    ``owned``: table code → the column groups the unit fills (``b0g1`` …, ``rows`` for a list).
+    A list's rows carry their identity (``part.list_ids``) in a hidden column beside the table.
+    ``identity``: written to the very hidden ``_meta`` sheet and the custom document properties;
+    keys ``campaign`` (code), ``unit`` (code), ``unit_name``, ``outline`` (ident, ``kl49@1``),
+    ``outline_digest`` and any others; ``kind`` is set to ``template``.
+    """
+    wb = _open(target)
+    st = _Styles(wb)
+    meta = _Meta({**identity, KIND: TEMPLATE_KIND})
+    wb.set_properties({
+        "title": outline.title, "subject": f"Mẫu nhập liệu – {identity.get(UNIT_NAME, identity.get(UNIT, ''))}",
+        "author": identity.get(UNIT_NAME, ""), "comments": outline.subtitle,
+    })
+    for table in outline.tables:
+        ws = wb.add_worksheet(table.sheet)
+        groups = owned.get(table.code, set())
+        if table.is_list:
+            rows = part.lists.get(table.code, []) if "rows" in groups else []
+            layout = build_layout(table, years, list_rows=max(LIST_MIN_ROWS, len(rows) + LIST_MIN_ROWS))
+            widths = _column_widths(layout)
+            _draw_frame(ws, st, layout, widths)
+            _template_list(ws, st, meta, layout, rows, "rows" in groups, widths)
+            if rows:
+                _template_list_ids(ws, layout, part.list_ids.get(table.code, []))
+        else:
+            layout = build_layout(table, years)
+            widths = _column_widths(layout)
+            _draw_frame(ws, st, layout, widths)
+            _template_grid(ws, st, meta, layout, part, groups)
+        _print_setup(ws, layout, layout.last_row)
+        _freeze(ws, layout)
+        _protect(ws)
+    meta.write(wb)
+    wb.close()
+
+
+def unit_row_numbers(table: Table, part: Part, groups: set[str], row_key: str) -> dict[str, int | None]:
+    """A unit's numbers in one row: its own cells only, with the fixed 1 of the groups it fills."""
+    return unit_numbers(table, groups, lambda key: part.number(table.code, row_key, key))
+
+
+def _template_grid(ws: Worksheet, st: _Styles, meta: _Meta, layout: Layout, part: Part,
+                   groups: set[str]) -> None:
+    table = layout.table
+    for lrow in layout.rows:
+        numbers = unit_row_numbers(table, part, groups, lrow.key)
+        for cell in lrow.cells:
+            c = cell.column
+            mine = table.group_key_of(c.key) in groups
+            if c.is_derived:  # a formula everywhere; blank ("") where the operands are not the unit's
+                _put(ws, cell.row, cell.col, cell.colspan, st.body(c),
+                     derive(c, numbers), _row_percent_formula(table, lrow, c, yesno_as_text=True))
+            elif c.type == "unit_count":
+                _put(ws, cell.row, cell.col, cell.colspan, st.body(c, fill=None if mine else OTHER_FILL),
+                     1 if mine else None)
+            elif mine and c.is_input:
+                value = _template_value(c, part.number(table.code, lrow.key, c.key),
+                                        part.text(table.code, lrow.key, c.key))
+                _input_cell(ws, st, meta, cell, value)
+            else:
+                _put(ws, cell.row, cell.col, cell.colspan, st.body(c, fill=OTHER_FILL, as_text=True))
+
+
+def _template_list(ws: Worksheet, st: _Styles, meta: _Meta, layout: Layout, rows: list[dict[str, str]],
+                   editable: bool, widths: list[float]) -> None:
+    for i, lrow in enumerate(layout.rows):
+        data = rows[i] if i < len(rows) else {}
+        height = 1
+        for cell in lrow.cells:
+            c = cell.column
+            if c.type == "serial":  # TT: numbered by the app, locked
+                _put(ws, cell.row, cell.col, 1, st.body(c), i + 1)
+            elif editable and c.is_input:
+                value = _template_value(c, None, data.get(c.key))
+                _input_cell(ws, st, meta, cell, value)
+                if isinstance(value, str):
+                    height = max(height, _lines(value, widths[cell.col]))
+            else:
+                _put(ws, cell.row, cell.col, 1, st.body(c, fill=OTHER_FILL, as_text=True))
+        if height > 1:
+            ws.set_row(lrow.row, _height(height))
+
+
+def list_id_column(layout: Layout) -> int:
+    """The 0-based column of a list sheet holding each row's identity: just right of the table,
+    outside the print area, hidden."""
+    return layout.width
+
+
+def _template_list_ids(ws: Worksheet, layout: Layout, ids: list[int | None]) -> None:
+    """Each stored row's id in the hidden, locked column beside it. Hidden and outside the print
+    area, it neither shows nor prints; locked on a protected sheet, it cannot be typed over; beside
+    the row, it moves with it when a clerk who unprotects the sheet sorts or moves rows. A row
+    typed into a blank line has none: a new document."""
+    col = list_id_column(layout)
+    ws.set_column(col, col, None, None, {"hidden": True})
+    for lrow, row_id in zip(layout.rows, ids):
+        if row_id is not None:
+            ws.write_number(lrow.row, col, row_id)
+
+
+def _template_value(column: Column, num: int | None, text: str | None) -> Any:
+    """A stored value as the template shows it: yes/no as Có/Không, dates as dates."""
+    if column.type == "yesno":
+        return None if num is None else (YES if num else NO)
+    if column.type == "count":
+        return num
+    if column.type == "date":
+        return _iso_date(text)
+    return text
+
+
+def _input_cell(ws: Worksheet, st: _Styles, meta: _Meta, cell: Cell, value: Any) -> None:
+    """An unlocked input cell of the unit, pre-filled, with its data validation."""
+    c = cell.column
+    _put(ws, cell.row, cell.col, cell.colspan, st.body(c, locked=False, fill=INPUT_FILL, as_text=True), value)
+    rule = _validation(c, meta)
+    if rule:
+        ws.data_validation(cell.row, cell.col, cell.row, cell.col + cell.colspan - 1, rule)
+
+
+def _validation(column: Column, meta: _Meta) -> dict[str, Any] | None:
+    """Excel data validation for an input column (the importer checks again: Excel can be bypassed)."""
+    rule: dict[str, Any]
+    if column.type == "count":
+        rule = {"validate": "integer", "criteria": ">=", "value": 0,
+                "error_message": "Phải là một số nguyên không âm, ví dụ 125 hoặc 1.250"}
+    elif column.type == "yesno":
+        rule = {"validate": "list", "source": [YES, NO], "error_message": "Chỉ nhận “Có” hoặc “Không”"}
+    elif column.type == "choice":
+        rule = {"validate": "list", "source": meta.list_source(column.choices),
+                "error_message": _clip("Chọn một trong: " + ", ".join(column.choices), 255)}
+    elif column.type == "date":
+        rule = {"validate": "date", "criteria": "between", "minimum": MIN_DATE, "maximum": MAX_DATE,
+                "error_message": "Ngày không hợp lệ; nhập theo dạng ngày/tháng/năm, ví dụ 03/05/2024"}
+    elif column.type == "text":
+        rule = {"validate": "length", "criteria": "<=", "value": column.max_length,
+                "error_message": f"Dài quá {column.max_length} ký tự"}
+    else:
+        return None
+    rule["error_title"] = "Giá trị không hợp lệ"
+    if column.question:
+        rule["input_title"] = _clip(column.label, 32)
+        rule["input_message"] = _clip(column.question, 255)
+    return rule
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit - 1] + "…"

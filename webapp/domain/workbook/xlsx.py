@@ -1,0 +1,168 @@
+"""XlsxWriter plumbing: the workbook and worksheet classes, writing one value, and the rate formula."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import functools
+import gc
+import os
+import re
+from decimal import Decimal
+from typing import IO, Any
+
+import xlsxwriter
+from xlsxwriter.format import Format
+from xlsxwriter.utility import xl_rowcol_to_cell_fast
+from xlsxwriter.worksheet import (CellBlankTuple, CellDatetimeTuple, CellFormulaTuple, CellNumberTuple,
+                                  CellStringTuple, Worksheet)
+
+from ..layout import LayoutRow
+from ..outline import Column, Table
+from ..values import YES
+from .styles import FONT
+
+_FUNCTION_CALL = re.compile(r"([A-Za-z_][A-Za-z0-9_.]*)\(")
+PLAIN_FUNCTIONS = frozenset({"IF", "OR", "AND", "ROUND", "SUM", "COUNT"})  # the functions we write
+
+
+class _Worksheet(Worksheet):
+    """A worksheet that stores formulas calling only long-standing Excel functions as they are.
+
+    XlsxWriter runs a large regular expression (dynamic array functions) and some thirty more (to
+    prefix newer functions with ``_xlfn.``) over every formula; with a formula in every rate cell of
+    every unit's breakdown row, that was the bulk of the export. None of them can match a formula
+    that calls only PLAIN_FUNCTIONS; any other formula goes through XlsxWriter unchanged.
+    """
+
+    def _write_formula(self, row, col, formula, cell_format=None, value=0):
+        if self.constant_memory or not formula.startswith("=") or not _is_plain(formula.translate(_NO_DIGITS)):
+            return super()._write_formula(row, col, formula, cell_format, value)
+        if self._check_dimensions(row, col):
+            return -1
+        self.table[row][col] = CellFormulaTuple(formula[1:], cell_format, value)
+        return 0
+
+    def _write_cell(self, row, col, cell):
+        """Write one cell's XML when the sheet is saved: the innermost loop of the export.
+
+        For the cells this app writes (a cell with its own format holding a number, a date, a shared
+        string, a blank, or a formula carrying a number or nothing) this writes exactly what
+        XlsxWriter writes, without passing the address and the format index through its escaping
+        (a regular expression, and an exception for the integer index) on every cell: neither can
+        hold a character to escape. Any other cell goes through XlsxWriter."""
+        fmt, kind = cell.format, cell.__class__
+        if fmt is None or self.constant_memory:
+            return super()._write_cell(row, col, cell)
+        head = f'<c r="{xl_rowcol_to_cell_fast(row, col)}" s="{fmt._get_xf_index()}"'
+        if kind is CellNumberTuple or kind is CellDatetimeTuple:
+            self.fh.write(f"{head}><v>{cell.number:.16G}</v></c>")
+        elif kind is CellBlankTuple:
+            self.fh.write(head + "/>")
+        elif kind is CellStringTuple:
+            self.fh.write(f'{head} t="s"><v>{cell.string}</v></c>')
+        elif kind is CellFormulaTuple and (cell.value == "" or type(cell.value) in (int, float)):
+            self.fh.write(f"{head}><f>{self._escape_data(cell.formula)}</f><v>{cell.value}</v></c>")
+        else:
+            super()._write_cell(row, col, cell)
+
+
+_NO_DIGITS = str.maketrans("", "", "0123456789")
+
+
+@functools.lru_cache(maxsize=1024)
+def _is_plain(shape: str) -> bool:
+    """Whether a formula, with its row numbers taken out, calls only PLAIN_FUNCTIONS (the same
+    shape repeats on every row, so the check runs once per shape)."""
+    return set(_FUNCTION_CALL.findall(shape)) <= PLAIN_FUNCTIONS
+
+
+@contextlib.contextmanager
+def collector_paused():
+    """Pause Python's cyclic garbage collector while a workbook is built.
+
+    XlsxWriter keeps every cell as a small tuple until the file is closed: a province's appendix is
+    some 200,000 live objects, which the collector would scan again and again, finding nothing to
+    free (about a tenth of the export's time). Reference counting still frees everything; the
+    collector runs again afterwards (unless it was already off)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+class _Workbook(xlsxwriter.Workbook):
+    worksheet_class = _Worksheet  # XlsxWriter's hook for its worksheet subclasses
+
+
+def _open(target: str | os.PathLike | IO[bytes]) -> xlsxwriter.Workbook:
+    if isinstance(target, os.PathLike):
+        target = os.fspath(target)
+    return _Workbook(target, {
+        "strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False,
+        "remove_timezone": True, "in_memory": True,  # no temporary file per sheet
+        "default_format_properties": {"font_name": FONT, "font_size": 11},
+    })
+
+
+# ----------------------------------------------------------------------------------------- low level
+
+def _put(ws: Worksheet, row: int, col: int, colspan: int, fmt: Format, value: Any = None,
+         formula: str | None = None) -> None:
+    """Write one value of the right type, merging ``colspan`` columns first when it spans several."""
+    if colspan > 1:
+        ws.merge_range(row, col, row, col + colspan - 1, "", fmt)
+    if formula is not None:
+        ws.write_formula(row, col, formula, fmt, _carried(value))
+    elif value is None or value == "":
+        ws.write_blank(row, col, None, fmt)
+    elif isinstance(value, str):
+        ws.write_string(row, col, value, fmt)  # never a formula, whatever it starts with
+    elif isinstance(value, (dt.date, dt.datetime)):
+        ws.write_datetime(row, col, value, fmt)
+    else:
+        ws.write_number(row, col, value, fmt)
+
+
+def _carried(value: int | Decimal | None) -> int | float | str:
+    """A formula's cached result: a number, or "" (blank) when undefined."""
+    if value is None:
+        return ""
+    return float(value) if isinstance(value, Decimal) else value
+
+
+def _merged_text(ws: Worksheet, row: int, first_col: int, last_col: int, text: str, fmt: Format) -> None:
+    if last_col > first_col:
+        ws.merge_range(row, first_col, row, last_col, "", fmt)
+    ws.write_string(row, first_col, text, fmt)
+
+
+def _iso_date(text: str | None) -> dt.date | str | None:
+    """A stored ISO date as a real date (a date that does not parse stays text, never lost)."""
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        return text
+
+
+def percent_formula(of_ref: str, over_ref: str, of_yesno: bool = False, over_yesno: bool = False) -> str:
+    """The Excel formula of a rate: blank when an operand is blank or the denominator is 0.
+
+    ROUND(…, 2) makes the formula's result equal the carried value (values.percent rounds half away
+    from zero, as ROUND does). In a template a yes/no operand holds the text Có/Không, so it is
+    turned into 1/0 inside the formula.
+    """
+    num = f'IF({of_ref}="{YES}",1,0)' if of_yesno else of_ref
+    den = f'IF({over_ref}="{YES}",1,0)' if over_yesno else over_ref
+    return f'=IF(OR({of_ref}="",{over_ref}="",{den}=0),"",ROUND({num}/{den}*100,2))'
+
+
+def _row_percent_formula(table: Table, lrow: LayoutRow, column: Column, yesno_as_text: bool) -> str:
+    of, over = table.column(column.of), table.column(column.over)
+    return percent_formula(lrow.cell(of.key).address, lrow.cell(over.key).address,
+                           yesno_as_text and of.type == "yesno", yesno_as_text and over.type == "yesno")
