@@ -119,6 +119,11 @@ class Layout:
         return self.rows[-1].row if self.rows else FIRST_TABLE_ROW
 
     @property
+    def label_index(self) -> int:
+        """The column of the row labels: 1 when a serial-number column comes first, else 0."""
+        return 1 if any(r.label_col for r in self.rows) or any(b.serial for b in self.table.blocks) else 0
+
+    @property
     def header_row_indexes(self) -> list[int]:
         """The rows to repeat on every printed page: the first block's header and number row."""
         b = self.blocks[0]

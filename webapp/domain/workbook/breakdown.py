@@ -11,7 +11,7 @@ from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
 
 from ..layout import FIRST_TABLE_ROW, TITLE_ROW, HeaderCell
-from ..outline import Column, Table
+from ..outline import Column, Frame, Table
 from ..parts import Part
 from ..values import derive
 from .frame import _header_cell, _header_heights, _height, _lines, _protect, _px
@@ -36,11 +36,11 @@ def breakdown_sheet_name(table: Table) -> str:
     return table.sheet[:31 - len(BREAKDOWN_SUFFIX)] + BREAKDOWN_SUFFIX
 
 
-def _breakdown_columns(table: Table, years: list[int]) -> tuple[list[tuple[str, str, list[_BCol]]], int]:
+def _breakdown_columns(table: Table, frame: Frame | list[int]) -> tuple[list[tuple[str, str, list[_BCol]]], int]:
     """The period groups (row key, label, columns) of a breakdown, and the number of columns used."""
     periods: dict[str, tuple[str, list[Column]]] = {}
     for block in table.blocks:
-        for spec in block.row_specs(years):
+        for spec in block.row_specs(frame):
             label = spec.label.strip().lstrip("+").strip().rstrip(":").strip()
             cols = periods.setdefault(spec.key, (label, []))[1]
             cols.extend(c for c in block.columns if c.is_numeric)
@@ -57,11 +57,11 @@ def _breakdown_columns(table: Table, years: list[int]) -> tuple[list[tuple[str, 
     return groups, col
 
 
-def _write_breakdown(wb: xlsxwriter.Workbook, st: _Styles, table: Table, years: list[int],
+def _write_breakdown(wb: xlsxwriter.Workbook, st: _Styles, table: Table, frame: Frame | list[int],
                      breakdowns: list[tuple[str, Part]], total: Part, total_label: str) -> None:
     """One row per unit and a total row, like the per-commune tables of the district reports."""
     ws = wb.add_worksheet(breakdown_sheet_name(table))
-    groups, width = _breakdown_columns(table, years)
+    groups, width = _breakdown_columns(table, frame)
     # the unit names on one line each: rows are not heightened for wrapped names
     name_width = min(45.0, max([28.0] + [len(name) * 1.1 + 2 for name, _ in breakdowns]))
     widths = [5.0, name_width] + [10.0 for _, _, cols in groups for _ in cols]
