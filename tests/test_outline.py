@@ -92,8 +92,8 @@ def test_unknown_column_type_is_named_with_its_place():
     problems = _broken(lambda d: _column(d, 3, 0, 1, 2).update(type="cout"))
     line = _line("key: d35_md1")
     assert problems == [f"dòng {line}: tables[3] (II.1.3) > blocks[0] > groups[1] (d35) > columns[2] (d35_md1) > type: "
-                        "kiểu 'cout' không được biết (dùng một trong: choice, count, date, percent, serial, "
-                        "text, unit_count, yesno)"]
+                        "kiểu 'cout' không được biết (dùng một trong: choice, count, date, decimal, formula, "
+                        "percent, serial, sum, target, text, unit_count, yesno)"]
 
 
 def test_plain_data_is_named_by_place_without_a_line():

@@ -127,7 +127,7 @@ def add_total_rows(part: Part, outline: Outline) -> None:
         if table_obj.is_list:
             continue
         keys = {c.key for b in table_obj.blocks if b.by_unit and b.total for c in b.columns
-                if c.is_numeric and not c.is_derived}
+                if c.kind.summed}
         if not keys:
             continue
         sums: dict[str, int] = {}

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from xlsxwriter.utility import xl_rowcol_to_cell
 
-from .outline import CORNER_LABELS, NAMED_ROWS_CORNER, PERIODS, Column, Frame, Table
+from .outline import CORNER_LABELS, NAMED_ROWS_CORNER, PERIODS, Block, Column, Frame, Group, Table
 
 TITLE_ROW = 0
 CONTEXT_ROW = 1  # the section headings above the table ("II. …", "1. …")
@@ -59,11 +59,7 @@ class Cell:
     def kind(self) -> str:
         if self.total:
             return "total"
-        if self.column.is_derived:
-            return "derived"
-        if self.column.type in ("unit_count", "serial"):
-            return "fixed"
-        return "input"
+        return self.column.kind.role
 
 
 @dataclass
@@ -172,33 +168,14 @@ def build_layout(table: Table, frame: Frame | list[int], list_rows: int = LIST_M
         width = max(width, col)
         number_row = None
         if block.header:
-            two_levels = any(g.label for g in block.groups)
-            depth = 2 if two_levels else 1
+            header = _header_cells(block, row, col_of, label_col)
+            depth = max(h.last_row for h in header) - row + 1
             header_rows = list(range(row, row + depth))
-            if block.serial is not None:
-                header.append(HeaderCell(block.serial, row, 0, rowspan=depth))
-            header.append(HeaderCell(block.corner_label, row, label_col, rowspan=depth))
-            for g in block.groups:
-                if g.label:
-                    span = sum(c.span for c in g.columns)
-                    header.append(HeaderCell(g.label, row, col_of[g.columns[0].key], colspan=span,
-                                             inferred=g.inferred))
-                for c in g.columns:
-                    sub = row + 1 if g.label else row
-                    header.append(HeaderCell(c.label, sub, col_of[c.key], rowspan=depth - (sub - row),
-                                             colspan=c.span, inferred=c.inferred, column=c))
             row += depth
-            number_row = row
-            numbers.extend(HeaderCell(letter, row, i) for i, letter in enumerate("AB"[:label_col + 1]))
-            local: dict[str, int] = {}
-            for c in block.columns:
-                number += 1
-                local[c.key] = number
-                text = str(number)
-                if c.type == "percent":
-                    text = f"{number}={local[c.of]}/{local[c.over]}*100"
-                numbers.append(HeaderCell(text, row, col_of[c.key], colspan=c.span, column=c))
-            row += 1
+            if block.numbers != "none":
+                number_row = row
+                numbers, number = _number_cells(block, row, col_of, number, label_col)
+                row += 1
         body: list[LayoutRow] = []
         for n, spec in enumerate(block.row_specs(frame), start=1):
             serial = None if block.serial is None else ("" if spec.total else str(n))
@@ -209,6 +186,55 @@ def build_layout(table: Table, frame: Frame | list[int], list_rows: int = LIST_M
             row += 1
         blocks.append(BlockLayout(bi, header, header_rows, number_row, numbers, body))
     return Layout(table, width, blocks, label_col=True)
+
+
+def _header_cells(block: Block, top: int, col_of: dict[str, int], label_col: int) -> list[HeaderCell]:
+    """The header of a block: the serial column's header if any, the corner over the row labels, each
+    level of the groups' labels (adjacent groups whose leading levels are equal share one merged
+    cell), then each column's own header."""
+    depth = max([len(g.levels) for g in block.groups] + [0]) + 1
+    cells = [HeaderCell(block.serial, top, 0, rowspan=depth)] if block.serial is not None else []
+    cells.append(HeaderCell(block.corner_label, top, label_col, rowspan=depth))
+    for level in range(depth - 1):
+        run: list[Group] = []
+        for g in [*block.groups, None]:
+            same = (g is not None and run and len(g.levels) > level
+                    and g.levels[:level + 1] == run[0].levels[:level + 1])
+            if same:
+                run.append(g)
+                continue
+            if run:
+                first = run[0].columns[0].key
+                span = sum(c.span for grp in run for c in grp.columns)
+                cells.append(HeaderCell(run[0].levels[level], top + level, col_of[first], colspan=span,
+                                        inferred=any(grp.inferred for grp in run)))
+            run = [g] if g is not None and len(g.levels) > level and g.columns else []
+    for g in block.groups:
+        sub = top + len(g.levels)
+        for c in g.columns:
+            cells.append(HeaderCell(c.header, sub, col_of[c.key], rowspan=depth - len(g.levels),
+                                    colspan=c.span, inferred=c.inferred, column=c))
+    return cells
+
+
+def _number_cells(block: Block, row: int, col_of: dict[str, int], number: int,
+                  label_col: int) -> tuple[list[HeaderCell], int]:
+    """The column-number row of a block ("A, 1, 2, 3=1/2*100" or the outline's own texts; "A, B" over
+    a serial and a label column), and the last number used (numbering runs on across the blocks)."""
+    lead = label_col + 1  # the serial and label columns
+    if block.numbers != "auto":
+        texts = list(block.numbers)
+        cells = [HeaderCell(text, row, i) for i, text in enumerate(texts[:lead])]
+        cells += [HeaderCell(text, row, col_of[c.key], colspan=c.span, column=c)
+                  for text, c in zip(texts[lead:], block.columns)]
+        return cells, number
+    cells = [HeaderCell(letter, row, i) for i, letter in enumerate("AB"[:lead])]
+    local: dict[str, int] = {}
+    for c in block.columns:
+        number += 1
+        local[c.key] = number
+        cells.append(HeaderCell(c.kind.number_text(local, number), row, col_of[c.key], colspan=c.span, column=c))
+    return cells, number
 
 
 def _list_layout(table: Table, list_rows: int) -> Layout:

@@ -13,17 +13,16 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-INPUT_TYPES = {"count", "yesno", "text", "date", "choice"}
-DERIVED_TYPES = {"percent"}
-FIXED_TYPES = {"unit_count", "serial"}
-COLUMN_TYPES = INPUT_TYPES | DERIVED_TYPES | FIXED_TYPES
-NUMERIC_TYPES = {"count", "yesno", "unit_count", "percent"}
+from .columns import TYPES, ColumnType, column_type
+
+COLUMN_TYPES = set(TYPES)
 RULE_PATTERN = re.compile(r"^\s*(\w+)\s*(<=|>=|<|>)\s*(\w+)\s*$")
 KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -53,27 +52,49 @@ class Column:
     inferred: bool = False
     of: str | None = None  # percent: numerator column
     over: str | None = None  # percent: denominator column
+    unit: str | None = None  # unit of measure of a number, printed in the header: "Tỷ lệ (%)"
+    decimals: int | None = None  # decimal, formula, sum, target: places shown (a decimal: also stored)
+    minimum: Decimal | None = None  # decimal: bounds of what may be entered
+    maximum: Decimal | None = None
+    sum_of: tuple[str, ...] = ()  # sum: the columns added
+    formula: str | None = None  # formula: its text over the block's column keys
+    targets: tuple[tuple[str, tuple[tuple[str, Decimal], ...]], ...] = ()  # target: (unit kind or "", (row key, value)…)
+
+    @functools.cached_property
+    def kind(self) -> ColumnType:
+        """What the column's type knows (parse, show, stored form, Excel, HTML): webapp/domain/columns.py."""
+        return column_type(self)
+
+    @property
+    def header(self) -> str:
+        """The printed header of the column: its label, with its unit of measure."""
+        return self.kind.header
 
     @property
     def is_input(self) -> bool:
-        return self.type in INPUT_TYPES
+        return self.kind.is_input
 
     @property
     def is_derived(self) -> bool:
-        return self.type in DERIVED_TYPES
+        return self.kind.is_derived
 
     @property
     def is_numeric(self) -> bool:
-        return self.type in NUMERIC_TYPES
+        return self.kind.numeric
 
 
 @dataclass(frozen=True)
 class Group:
     key: str  # stable: who fills what (assignments) and stored values refer to it
-    label: str | None
+    label: str | None  # its header levels joined by " › " (as a screen reader and the pages name it)
     owner: tuple[str, ...]
     columns: tuple[Column, ...]
     inferred: bool = False
+    levels: tuple[str, ...] = ()  # the header rows above its columns, outermost first
+
+    def __post_init__(self):
+        if self.label and not self.levels:
+            object.__setattr__(self, "levels", (self.label,))
 
 
 @dataclass(frozen=True)
@@ -138,6 +159,7 @@ class Block:
     corner: str | None = None  # the header over the row labels (default CORNER_LABELS / NAMED_ROWS_CORNER)
     serial: str | None = None  # the header of a leading serial-number column ("STT"); None: no such column
     period_label: str = PERIOD_LABEL  # rows: periods: a row's label, "{year}" replaced
+    numbers: str | tuple[str, ...] = "auto"  # the column-number row: "auto", "none" or the printed texts
 
     @property
     def columns(self) -> tuple[Column, ...]:
@@ -241,7 +263,7 @@ class Table:
             if group_key in groups:
                 block = self.block_of(group.columns[0].key)
                 rows = 1 if block.by_unit else len(block.row_specs(frame))
-                total += rows * sum(1 for c in group.columns if c.is_input and c.type != "text")
+                total += rows * sum(1 for c in group.columns if c.kind.counts_as_expected)
         return total
 
     def place_label(self, frame: Frame | list[int], row_key: str | None = None, col_key: str | None = None) -> str:
@@ -545,7 +567,7 @@ def _parse_kinds(r: _Reader, data: dict) -> dict[str, str]:
 
 _TABLE_KEYS = {"code", "sheet", "kind", "title", "headings", "blocks", "columns", "owner", "order_by",
                "unique_by", "inferred", "note"}
-_BLOCK_KEYS = {"rows", "groups", "rules", "header", "total", "corner", "serial", "period_label"}
+_BLOCK_KEYS = {"rows", "groups", "rules", "header", "numbers", "total", "corner", "serial", "period_label"}
 _GROUP_KEYS = {"key", "label", "owner", "columns", "inferred"}
 LIST_GROUP_KEY = "rows"  # a list table has one "group": its rows
 GROUP_KEY_MISSING = ("thiếu khóa 'key': mỗi nhóm cột cần một mã ổn định (ví dụ key: xa); việc giao biểu và số liệu "
@@ -553,8 +575,9 @@ GROUP_KEY_MISSING = ("thiếu khóa 'key': mỗi nhóm cột cần một mã ổ
 COLUMN_KEY_MISSING = ("thiếu khóa 'key': mỗi cột cần một mã ổn định (ví dụ key: xa_tong); số liệu đã nhập gắn với "
                       "mã này, không với vị trí của cột trong tệp")
 GROUP_KEY_MAX = 20
+_TYPE_KEYS = frozenset().union(*(t.keys for t in TYPES.values())) - {"choices"}  # a type's own keys
 _COLUMN_KEYS = {"key", "label", "type", "span", "choices", "required", "max_length", "question",
-                "inferred", "of", "over"}
+                "inferred"} | _TYPE_KEYS
 _ROW_KEYS = {"key", "label"}
 _RULE_KEYS = {"check", "level", "message"}
 
@@ -616,7 +639,7 @@ def _parse_table(r: _Reader, raw: Any, place: str, kinds: dict) -> Table | None:
             if k not in keys:
                 r.problem(place, f"cột '{k}' không có trong bảng", line_of(unique_list, index=i))
         for c, rc in pairs:
-            if c.type in DERIVED_TYPES | {"unit_count"}:
+            if not c.kind.in_lists:
                 r.problem(f"{place} > columns ({c.key})", f"kiểu '{c.type}' không dùng được trong bảng danh sách",
                           line_of(rc, "type"))
         if not cols and isinstance(raw.get("columns"), list):
@@ -666,6 +689,7 @@ def _parse_table(r: _Reader, raw: Any, place: str, kinds: dict) -> Table | None:
                 r.problem(f"{bplace} > rows", "cần ít nhất một dòng", line_of(rb, "rows"))
             rows = tuple(specs)
         groups: list[Group] = []
+        block_pairs: list[tuple[Column, Any]] = []
         for gi, rg in enumerate(r.get(rb, "groups", bplace, list, default=[]) or []):
             gplace = f"{bplace} > groups[{gi}]"
             if not isinstance(rg, dict):
@@ -690,7 +714,8 @@ def _parse_table(r: _Reader, raw: Any, place: str, kinds: dict) -> Table | None:
                     r.problem(gplace, f"mã nhóm cột '{gkey}' bị trùng trong bảng", key_line)
                 group_keys.add(gkey)
             owner = _parse_owner(r, rg, gplace, kinds)
-            label = r.get(rg, "label", gplace, str, required=False)
+            levels = _group_levels(r, rg, gplace)
+            label = " › ".join(levels) or None
             raw_cols = r.get(rg, "columns", gplace, list, default=[]) or []
             parsed = [_parse_column(r, c, f"{gplace} > columns[{ci}]", owner, label, gi)
                       for ci, c in enumerate(raw_cols)]
@@ -699,7 +724,9 @@ def _parse_table(r: _Reader, raw: Any, place: str, kinds: dict) -> Table | None:
                 r.problem(gplace, "không có cột nào", line_of(rg, "columns"))
             pairs.extend(group_pairs)
             groups.append(Group(key=gkey, label=label, owner=owner, columns=tuple(c for c, _ in group_pairs),
-                                inferred=r.flag(rg, "inferred", gplace)))
+                                inferred=r.flag(rg, "inferred", gplace), levels=levels))
+            block_pairs.extend(group_pairs)
+        groups = _derived_checked(r, groups, block_pairs, place)
         if not groups:
             r.problem(bplace, "không có nhóm cột nào", line_of(rb))
         block_cols = [c for g in groups for c in g.columns]
@@ -710,22 +737,104 @@ def _parse_table(r: _Reader, raw: Any, place: str, kinds: dict) -> Table | None:
                 rules.append(rule)
         blocks.append(Block(rows=rows, groups=tuple(groups), rules=tuple(rules),
                             header=bool(r.get(rb, "header", bplace, bool, required=False, default=True)),
+                            numbers=_number_row(r, rb, bplace, len(block_cols), 2 if "serial" in rb else 1),
                             **_row_options(r, rb, bplace, rows)))
     if not blocks:
         r.problem(place, "không có khối (blocks) nào", line_of(raw, "blocks") if "blocks" in raw else line_of(raw))
     _check_unique_keys(r, pairs, place)
+    return Table(**common, blocks=tuple(blocks))
+
+
+def _number_row(r: _Reader, raw: Any, place: str, columns: int, lead: int = 1) -> str | tuple[str, ...]:
+    """A block's ``numbers``: "auto" (A, 1, 2, 3=1/2*100 …), "none", or the texts as printed, one per
+    printed column, the row label column first (``lead`` 2: after the serial-number column)."""
+    value = r.get(raw, "numbers", place, (str, list), required=False, default="auto")
+    if isinstance(value, str):
+        if value not in ("auto", "none"):
+            r.problem(f"{place} > numbers", f"phải là 'auto', 'none' hoặc danh sách các số cột, đang là '{value}'",
+                      line_of(raw, "numbers"))
+            return "auto"
+        return value
+    texts = [str(v) for v in value if isinstance(v, (str, int)) and not isinstance(v, bool)]
+    if len(texts) != len(value):
+        r.problem(f"{place} > numbers", "mỗi số cột phải là một chữ hoặc một số", line_of(raw, "numbers"))
+    elif len(texts) != columns + lead:
+        serial = "cột số thứ tự, " if lead == 2 else ""
+        r.problem(f"{place} > numbers", f"cần {columns + lead} số cột ({serial}cột tên dòng và {columns} cột của "
+                                        f"khối), đang có {len(texts)}", line_of(raw, "numbers"))
+    return tuple(texts)
+
+
+def _group_levels(r: _Reader, raw: Any, place: str) -> tuple[str, ...]:
+    """A group's ``label``: one header text, or a list of levels (outermost first)."""
+    value = r.get(raw, "label", place, (str, list), required=False)
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list):
+        levels = tuple(r.strings(raw, "label", place))
+        if not levels:
+            r.problem(f"{place} > label", "cần ít nhất một tầng tiêu đề", line_of(raw, "label"))
+        return levels
+    return ()
+
+
+def _derived_checked(r: _Reader, groups: list[Group], pairs: list[tuple[Column, Any]], place: str) -> list[Group]:
+    """Check what the block's derived columns read (columns of the same block, numbers, no cycle) and
+    give each sum the places of its operands; returns the groups with those sums."""
     by_key = {c.key: c for c, _ in pairs}
     for c, rc in pairs:
-        if c.type == "percent":
-            for role in ("of", "over"):
-                ref = getattr(c, role)
-                if ref is None:
-                    r.problem(f"{place} > {c.key}", f"cột tỷ lệ cần khóa '{role}'", line_of(rc))
-                elif ref not in by_key:
-                    r.problem(f"{place} > {c.key} > {role}", f"cột '{ref}' không có trong bảng", line_of(rc, role))
-                elif not by_key[ref].is_numeric or by_key[ref].is_derived:
-                    r.problem(f"{place} > {c.key} > {role}", f"cột '{ref}' phải là cột số nhập vào", line_of(rc, role))
-    return Table(**common, blocks=tuple(blocks))
+        for role, ref in _operand_roles(c):
+            where = f"{place} > {c.key} > {role}"
+            if ref not in by_key:
+                within = "bảng" if c.type == "percent" else "khối"  # a rate's words as the first outlines had them
+                r.problem(where, f"cột '{ref}' không có trong {within}", line_of(rc, role))
+            elif ref == c.key or not by_key[ref].is_numeric or by_key[ref].type == "yesno" and c.type != "percent":
+                r.problem(where, f"cột '{ref}' phải là cột số", line_of(rc, role))
+    decimals: dict[str, int] = {}
+
+    def settle(key: str, seen: tuple[str, ...]) -> int:
+        """The places of a column; a sum's are its operands' largest (a cycle is named once)."""
+        c = by_key[key]
+        if c.type != "sum":
+            return c.kind.decimals
+        if key in seen:
+            raise RecursionError(key)
+        if key not in decimals:
+            decimals[key] = max([0] + [settle(k, seen + (key,)) for k in c.sum_of if k in by_key])
+        return decimals[key]
+
+    for c, rc in pairs:
+        if c.is_derived:
+            try:
+                _no_cycle(by_key, c.key, ())
+                if c.type == "sum" and c.decimals is None:
+                    settle(c.key, ())
+            except RecursionError:
+                r.problem(f"{place} > {c.key}", "công thức vòng quanh: cột này tự tính từ chính nó", line_of(rc))
+    if not decimals:
+        return groups
+    return [replace(g, columns=tuple(replace(c, decimals=decimals[c.key]) if c.key in decimals else c
+                                     for c in g.columns)) for g in groups]
+
+
+def _operand_roles(column: Column) -> list[tuple[str, str]]:
+    """(outline key, column key) of each column a derived column reads."""
+    if column.type == "percent":
+        return [(role, getattr(column, role)) for role in ("of", "over") if getattr(column, role)]
+    if column.type == "sum":
+        return [("of", k) for k in column.sum_of]
+    if column.type == "formula" and column.formula:
+        return [("formula", k) for k in column.kind.operands]
+    return []
+
+
+def _no_cycle(by_key: dict[str, Column], key: str, seen: tuple[str, ...]) -> None:
+    if key in seen:
+        raise RecursionError(key)
+    column = by_key.get(key)
+    if column is not None and column.is_derived:
+        for _, ref in _operand_roles(column):
+            _no_cycle(by_key, ref, seen + (key,))
 
 
 def _row_options(r: _Reader, rb: dict, place: str, rows: str | tuple[RowSpec, ...]) -> dict[str, Any]:
@@ -786,7 +895,8 @@ def _parse_column(r: _Reader, raw: Any, place: str, owner: tuple[str, ...], grou
     choices = r.get(raw, "choices", place, list, required=ctype == "choice", default=[]) or []
     if ctype == "choice" and isinstance(raw.get("choices"), list) and not choices:
         r.problem(f"{place} > choices", "cần ít nhất một lựa chọn", line_of(raw, "choices"))
-    if ctype in {"count", "yesno", "unit_count"} and len(owner) != 1:
+    kind = TYPES.get(ctype)
+    if kind is not None and kind.summed and len(owner) != 1:  # whose number is summed must be clear
         r.problem(place, "một cột số phải do đúng một loại đơn vị điền (owner)", line_of(raw))
     span = r.get(raw, "span", place, int, required=False, default=1)
     if span < 1:
@@ -794,11 +904,18 @@ def _parse_column(r: _Reader, raw: Any, place: str, owner: tuple[str, ...], grou
     max_length = r.get(raw, "max_length", place, int, required=False, default=1000)
     if max_length < 1:
         r.problem(f"{place} > max_length", "phải lớn hơn hoặc bằng 1", line_of(raw, "max_length"))
-    refs = {role: r.get(raw, role, place, str, required=False) for role in ("of", "over")}
-    if ctype != "percent":
-        for role, ref in refs.items():
-            if ref is not None:
-                r.problem(f"{place} > {role}", "chỉ cột tỷ lệ (type: percent) có khóa này", line_of(raw, role))
+    typed: dict[str, Any] = {}
+    if kind is not None:
+        for extra in sorted((_TYPE_KEYS - kind.keys) & set(raw), key=str):
+            owners = ", ".join(sorted(t.name for t in TYPES.values() if extra in t.keys))
+            r.problem(f"{place} > {extra}", f"chỉ cột kiểu {owners} có khóa này", line_of(raw, extra))
+
+        def problem(key: str, message: str) -> None:
+            top = key.split(" > ")[0]
+            r.problem(f"{place} > {key}" if key else place, message,
+                      line_of(raw, top) if top in raw else line_of(raw))
+
+        typed = {k: v for k, v in kind.check(raw, problem).items() if v is not None}
     return Column(
         key=key,
         label=r.get(raw, "label", place, str, default=""),
@@ -812,8 +929,7 @@ def _parse_column(r: _Reader, raw: Any, place: str, owner: tuple[str, ...], grou
         max_length=max_length,
         question=r.get(raw, "question", place, str, required=False),
         inferred=r.flag(raw, "inferred", place),
-        of=refs["of"],
-        over=refs["over"],
+        **typed,
     )
 
 

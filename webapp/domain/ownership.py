@@ -59,7 +59,7 @@ class Ownership:
         1s; None elsewhere (what the row's rules and derived cells read)."""
         numbers: dict[str, int | None] = {}
         for c in self.table.columns:
-            if not c.is_numeric or c.is_derived:
+            if not c.kind.summed:
                 continue
             if c.type == "unit_count":
                 numbers[c.key] = self.fixed_value(row_key, c.key)
