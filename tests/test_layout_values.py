@@ -9,7 +9,8 @@ import pytest
 
 from webapp.domain.layout import build_layout
 from webapp.domain.outline import shipped_outline
-from webapp.domain.values import (ValueProblem, check_rules, format_number, parse_input, percent, show)
+from webapp.domain.checks import check_rules
+from webapp.domain.values import (ValueProblem, format_number, parse_input, percent, show)
 
 OUTLINE = shipped_outline("kl49")
 YEARS = [2019, 2020, 2021, 2022, 2023]

@@ -37,9 +37,9 @@ def write_file(path: str, write) -> None:
 
 
 def register_cli(app: Flask) -> None:
-    from . import cli_campaigns, cli_outlines, cli_units
+    from . import cli_campaigns, cli_checks, cli_outlines, cli_units
 
-    for module in (cli_units, cli_outlines, cli_campaigns):
+    for module in (cli_units, cli_outlines, cli_campaigns, cli_checks):
         module.register(app)
 
     @app.cli.command("demo")

@@ -300,6 +300,27 @@ class CellValue(db.Model):
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 
 
+class WarningConfirmation(db.Model):
+    """A unit confirmed, when submitting, that a flagged value is right (webapp/quality.py).
+
+    One per check breached at one cell (``check_id``: the rule or outline check, see
+    checks.Finding); ``detail`` holds the values compared then: the confirmation holds for those
+    values only, a change of them opens the warning again."""
+
+    __table_args__ = (UniqueConstraint("campaign_id", "unit_id", "table_code", "row_key", "col_key", "check_id",
+                                       name="uq_warning_confirmation_cell_check"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+    table_code: Mapped[str] = mapped_column(String(20))
+    row_key: Mapped[str] = mapped_column(String(40))
+    col_key: Mapped[str] = mapped_column(String(40))
+    check_id: Mapped[str] = mapped_column(String(300))
+    detail: Mapped[str] = mapped_column(String(300))
+    confirmed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+
 class ListRow(db.Model):
     """One row a unit added to a list table (table I: one document)."""
 

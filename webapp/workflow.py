@@ -23,9 +23,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from .domain.values import check_rules, row_noun
+from .domain.checks import check_rules
+from .domain.values import row_noun
 from .models import (PART_ACCEPTED, PART_OPEN, PART_SUBMITTED, AuditEvent, Campaign, CampaignUnit, ReturnNote,
                      Unit, User, utcnow)
+from .quality import QualityLine, open_warnings, quality_lines
+from .quality import confirm_warnings as confirm
 
 CAMPAIGN_OPEN, CAMPAIGN_CLOSED = "open", "closed"
 # How a value was written (AuditEvent.via): by the unit in the browser (web) or by a template (upload
@@ -37,6 +40,7 @@ VIA_COMPILER, VIA_COMPILER_IMPORT = "compiler", "compiler_import"
 def by_compiler(via: str) -> bool:
     return via in (VIA_COMPILER, VIA_COMPILER_IMPORT)
 
+CONFIRM_WARNINGS = "Tôi xác nhận các số liệu này là đúng"  # what the clerk ticks to submit flagged values
 STATUS_NAMES = {"todo": "Chưa bắt đầu", "part": "Đang nhập", "returned": "Bị trả lại", PART_SUBMITTED: "Đã nộp",
                 PART_ACCEPTED: "Đã duyệt"}
 
@@ -160,8 +164,10 @@ class Problem:
     unjudged: bool = False
 
 
-def review_part(session: Session, campaign: Campaign, unit: Unit) -> tuple[list[Problem], list[Gap]]:
-    """What stops a submission (hard-rule breaches) and what is still empty, table by table."""
+def review_part(session: Session, campaign: Campaign, unit: Unit, lines: list[QualityLine] | None = None
+                ) -> tuple[list[Problem], list[Gap]]:
+    """What stops a submission (hard-rule breaches, errors of the outline's checks) and what is
+    still empty, table by table. ``lines``: the unit's quality lines when the caller has them."""
     from .entry.service import UnitList, owned_groups, unit_part  # entry builds on this module
 
     problems: list[Problem] = []
@@ -187,6 +193,9 @@ def review_part(session: Session, campaign: Campaign, unit: Unit) -> tuple[list[
                 c = cell.column
                 if c.is_input and c.type != "text" and part.owns(lrow.key, c.key) and numbers.get(c.key) is None:
                     gaps.append(Gap(table.code, table.title, f"{lrow.label} – {c.label}"))
+    for line in lines if lines is not None else quality_lines(session, campaign, unit):
+        if line.level == "error" and not line.finding.check_id.startswith("rule:"):  # the rules are judged above
+            problems.append(Problem(line.finding.table_code, line.place, line.message))
     return problems, gaps
 
 
@@ -196,8 +205,8 @@ def _unjudged_rules(table, block, numbers: dict, owns) -> list[str]:
     entering, such a row is fine (the total may come next); at submission it is not."""
     out = []
     for rule in block.rules:
-        if rule.level != "error":
-            continue
+        if rule.level != "error" or rule.op in ("=", "!=") or not (rule.relation.left.is_key and rule.relation.right.is_key):
+            continue  # "of which ≤ total" between two cells; a sum or an equality has no single whole
         part_key, whole_key = (rule.left, rule.right) if rule.op in ("<", "<=") else (rule.right, rule.left)
         if numbers.get(whole_key) is None and numbers.get(part_key) and owns(whole_key):
             whole, piece = table.column(whole_key), table.column(part_key)
@@ -207,20 +216,27 @@ def _unjudged_rules(table, block, numbers: dict, owns) -> list[str]:
 
 
 def submit(session: Session, campaign: Campaign, unit: Unit, user: User, confirm_gaps: bool = False,
-           today: dt.date | None = None) -> CampaignUnit:
-    """Submit the unit's part. Refused when the part is not open, a hard rule is broken, or cells
-    are empty and the clerk has not confirmed that they have no figures for them."""
+           today: dt.date | None = None, confirm_warnings: bool = False) -> CampaignUnit:
+    """Submit the unit's part. Refused when the part is not open, a hard rule is broken, cells
+    are empty and the clerk has not confirmed that they have no figures for them, or values are
+    flagged by a warning and the clerk has not confirmed them (the confirmation is stored)."""
     cu = lock_part(session, campaign, unit)
     try:
         reason = closed_reason(campaign, cu, today=today)
         if reason:
             raise Refused(reason)
-        problems, gaps = review_part(session, campaign, unit)
+        lines = quality_lines(session, campaign, unit)
+        problems, gaps = review_part(session, campaign, unit, lines)
+        warnings = open_warnings(lines)
         if problems:
             raise Refused(f"Chưa nộp được: {len(problems)} chỗ vi phạm điều kiện (ví dụ {problems[0].table_code}, "
                           f"{problems[0].where}: {problems[0].message}). Sửa rồi nộp lại.")
         if gaps and not confirm_gaps:
             raise Refused(f"Còn {len(gaps)} ô trống. Nhập nốt, hoặc đánh dấu xác nhận là không có số liệu "
+                          f"rồi nộp.")
+        if warnings and not confirm_warnings:
+            raise Refused(f"Còn {len(warnings)} cảnh báo chưa được xác nhận (ví dụ {warnings[0].place}: "
+                          f"{warnings[0].message}). Xem lại các số liệu này; nếu đúng, đánh dấu «{CONFIRM_WARNINGS}» "
                           f"rồi nộp.")
     except Refused:
         session.rollback()
@@ -232,8 +248,10 @@ def submit(session: Session, campaign: Campaign, unit: Unit, user: User, confirm
                                                          ReturnNote.unit_id == unit.id,
                                                          ReturnNote.resolved_at.is_(None))):
         note.resolved_at = cu.submitted_at
+    confirm(session, campaign, unit, user, warnings)
     _audit(session, campaign, unit, user, "submit", new=("nộp muộn" if late else "đúng hạn")
-           + (f", {len(gaps)} ô trống được xác nhận" if gaps else ""))
+           + (f", {len(gaps)} ô trống được xác nhận" if gaps else "")
+           + (f", {len(warnings)} cảnh báo được xác nhận" if warnings else ""))
     session.commit()
     return cu
 

@@ -16,8 +16,10 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from .. import outline_store
+from ..domain.expressions import Expr
 from ..domain.layout import Layout, build_layout
-from ..domain.outline import Column, Frame, FrameUnit, Outline, OutlineError, Rule, Table, read_outline_file
+from ..domain.outline import Column, Frame, FrameUnit, Outline, OutlineCheck, OutlineError, Rule, Table, read_outline_file
+from ..domain.values import format_number
 from ..extensions import db
 from ..models import ROLE_ADMIN, ROLE_COMPILER, AuditEvent, Campaign, OutlineVersion, User
 from ..templating import local_today
@@ -28,7 +30,8 @@ PREVIEW_YEARS = 5  # a preview shows the periods of a campaign over the five yea
 
 VIA_LOADED = {"upgrade": "khi cài đặt, nâng cấp (db upgrade)", "cli": "bằng dòng lệnh (outline-load)"}
 
-OPS_IN_WORDS = {"<=": "không được lớn hơn", ">=": "không được nhỏ hơn", "<": "phải nhỏ hơn", ">": "phải lớn hơn"}
+OPS_IN_WORDS = {"<=": "không được lớn hơn", ">=": "không được nhỏ hơn", "<": "phải nhỏ hơn", ">": "phải lớn hơn",
+                "=": "phải bằng", "!=": "phải khác"}
 
 
 def require_admin() -> None:
@@ -77,11 +80,40 @@ def column_words(column: Column, numbers: dict[str, int]) -> str:
     return f"cột {numbers[column.key]} «{label}»" if column.key in numbers else f"cột «{label}»"
 
 
+def side_words(table: Table, side: Expr, numbers: dict[str, int]) -> str:
+    """One side of a rule: a column in words, or an expression of column numbers ("cột 2+cột 3")."""
+    if side.is_key:
+        return column_words(table.column(side.keys[0]), numbers)
+    return side.excel(lambda key: f"cột {numbers[key]}" if key in numbers else f"«{table.column(key).label}»")
+
+
 def rule_words(table: Table, rule: Rule, numbers: dict[str, int]) -> str:
     """"Cột 5 «Độ tuổi từ 15 đến 35 › Trong đó: người dân tộc thiểu số» không được lớn hơn cột 4 «…»"."""
-    left, right = table.column(rule.left), table.column(rule.right)
-    text = f"{column_words(left, numbers)} {OPS_IN_WORDS[rule.op]} {column_words(right, numbers)}"
+    relation = rule.relation
+    text = (f"{side_words(table, relation.left, numbers)} {OPS_IN_WORDS[rule.op]} "
+            f"{side_words(table, relation.right, numbers)}")
+    if relation.tolerance.amount:
+        text += f" (cho phép lệch {relation.tolerance})"
     return text[0].upper() + text[1:]
+
+
+def check_words(outline: Outline, check: OutlineCheck) -> str:
+    """An outline-level check in words, for the preview: "Phải bằng nhau: Biểu T1 › Tổng số; Biểu T2 › …"."""
+    def cell(table_code: str, column_key: str) -> str:
+        column = outline.table(table_code).column(column_key)
+        label = f"{column.group_label} › {column.label}" if column.group_label else column.label
+        return f"Biểu {table_code} › {label}"
+
+    tolerance = f" (cho phép lệch {check.tolerance})" if check.tolerance.amount else ""
+    if check.kind == "same":
+        return "Phải bằng nhau ở cùng đơn vị, cùng dòng: " + "; ".join(cell(*c) for c in check.cells) + tolerance
+    if check.kind == "covers":
+        return (f"{cell(*check.cells[0])} của một đơn vị phải bằng tổng của các đơn vị trực thuộc nó "
+                f"trong đợt{tolerance}")
+    where = ", ".join(f"Biểu {code}" for code in check.tables) or "mọi biểu"
+    factor = format_number(check.factor, 0 if check.factor == int(check.factor) else 2)
+    return (f"Số nhập vào gấp hơn {factor} lần, hoặc dưới 1/{factor}, số của chính đơn vị ở kỳ trước "
+            f"(dòng năm trước; cùng ô ở đợt trước của cùng đề cương) — {where}")
 
 
 def kind_names(outline: Outline, kinds) -> list[str]:
@@ -155,6 +187,7 @@ def render_preview(outline: Outline, *, row: OutlineVersion | None = None, form:
     body = render_template(
         "admin/outline_preview.html", outline=outline, row=row, form=form, conflict=conflict, same=same,
         filename=filename, years=years, tables=table_previews(outline, years), campaigns=campaigns,
+        checks=[(c, check_words(outline, c)) for c in outline.checks],
         versions=versions, loaded=loaded_how([row]) if row else {})
     return make_response(body, status)
 

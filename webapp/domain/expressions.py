@@ -49,7 +49,7 @@ class Expr:
 def parse(text: str, known_keys: Iterable[str] | None = None) -> Expr:
     """Read ``text``; raises ExpressionError. ``known_keys``: the columns it may read (None: any)."""
     tokens = _tokens(text)
-    node, rest = _sum(tokens, 0, text)
+    node, rest = _chain(tokens, 0, text)
     if rest != len(tokens):
         raise ExpressionError(f"không hiểu '{text}' từ '{tokens[rest][1]}'")
     keys = tuple(dict.fromkeys(_keys(node)))
@@ -78,18 +78,17 @@ def _tokens(text: str) -> list[tuple[str, str]]:
     return tokens
 
 
-def _sum(tokens, i, text):
-    node, i = _product(tokens, i, text)
-    while i < len(tokens) and tokens[i] in (("op", "+"), ("op", "-")):
-        right, j = _product(tokens, i + 1, text)
-        node, i = ("bin", tokens[i][1], node, right), j
-    return node, i
+_LEVELS = (("+", "-"), ("*", "/"))  # by precedence, loosest first
 
 
-def _product(tokens, i, text):
-    node, i = _unary(tokens, i, text)
-    while i < len(tokens) and tokens[i] in (("op", "*"), ("op", "/")):
-        right, j = _unary(tokens, i + 1, text)
+def _chain(tokens, i, text, level=0):
+    """Operands joined by the operators of one precedence level, left to right (a - b - c = (a - b) - c)."""
+    def operand(j):
+        return _chain(tokens, j, text, level + 1) if level + 1 < len(_LEVELS) else _unary(tokens, j, text)
+
+    node, i = operand(i)
+    while i < len(tokens) and tokens[i][0] == "op" and tokens[i][1] in _LEVELS[level]:
+        right, j = operand(i + 1)
         node, i = ("bin", tokens[i][1], node, right), j
     return node, i
 
@@ -110,7 +109,7 @@ def _atom(tokens, i, text):
     if kind == "key":
         return ("key", value), i + 1
     if value == "(":
-        node, j = _sum(tokens, i + 1, text)
+        node, j = _chain(tokens, i + 1, text)
         if j >= len(tokens) or tokens[j] != ("op", ")"):
             raise ExpressionError(f"'{text.strip()}' thiếu dấu ')'")
         return node, j + 1

@@ -2,7 +2,7 @@
 
 The template is read through the same layout that wrote it (``layout.build_layout``), so a cell is
 found at the address it was written to. Values go through ``values.parse_input`` and the row's hard
-rules through ``values.check_rules``, so a message is the one the browser shows. The file is opened
+rules through ``checks.check_rules``, so a message is the one the browser shows. The file is opened
 with formulas, never with cached results: spreadsheet programs drop or change cached values.
 It is opened read-only (streaming): only the sheets of the outline and _meta are read, each once,
 a grid only down to its layout's last row, into a dict of the cells that hold something (openpyxl
@@ -37,7 +37,8 @@ from .layout import Cell, LayoutRow, build_layout
 from .outline import LIST_GROUP_KEY, Column, Frame, Outline, Table
 from .ownership import Ownership
 from .parts import Part
-from .values import REQUIRED_IN_ROW, ValueProblem, check_rules, parse_input, row_noun
+from .checks import check_rules
+from .values import REQUIRED_IN_ROW, ValueProblem, parse_input, row_noun
 from .workbook import APPENDIX_KIND, CAMPAIGN, KIND, META_SHEET, OUTLINE, UNIT, UNIT_NAME, list_id_column
 
 XML_FORBIDDEN = ("Tệp chứa khai báo thực thể XML (DTD), điều mà Excel không bao giờ ghi; có thể là tệp "
@@ -358,7 +359,7 @@ def _rule_errors(table: Table, lrow: LayoutRow, numbers: dict[str, int | None], 
     """The row's hard rules, reported at the "of which" (left) cell; unreadable cells are not judged."""
     for breach in check_rules(table.blocks[lrow.block], numbers, level="error"):
         if not set(breach.columns) & bad:
-            yield lrow.cell(breach.rule.left).address, breach.message
+            yield lrow.cell(breach.columns[0]).address, breach.message
 
 
 # --------------------------------------------------------------------------------------------- list

@@ -21,9 +21,9 @@ from typing import Any
 import yaml
 
 from .columns import TYPES, ColumnType, column_type
+from .expressions import ExpressionError, Relation, Tolerance, compare, parse_relation, parse_tolerance
 
 COLUMN_TYPES = set(TYPES)
-RULE_PATTERN = re.compile(r"^\s*(\w+)\s*(<=|>=|<|>)\s*(\w+)\s*$")
 KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -99,19 +99,59 @@ class Group:
 
 @dataclass(frozen=True)
 class Rule:
-    left: str
+    """A check of one row: ``left op right`` between expressions of the block's columns
+    (``d35_dtts <= d35_tong``, ``c1 = c2 + c3 + c4 + c5``); webapp/domain/checks.py judges it."""
+
+    left: str  # the expressions as written
     op: str
     right: str
     level: str  # "error" blocks the value, "warning" only flags it
     message: str
+    relation: Relation = field(compare=False, repr=False, default=None)
+    tolerance: Tolerance = Tolerance()
 
-    def holds(self, left: float, right: float) -> bool:
-        return {
-            "<=": left <= right,
-            ">=": left >= right,
-            "<": left < right,
-            ">": left > right,
-        }[self.op]
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """The columns the rule reads, left side first: a breach is reported at the first."""
+        return self.relation.keys
+
+    @property
+    def ident(self) -> str:
+        """What names the rule in stored confirmations: its relation as written."""
+        return f"{self.left} {self.op} {self.right}"
+
+    def holds(self, left, right) -> bool:
+        """Whether the two sides' values satisfy the relation, within the tolerance."""
+        return compare(left, self.op, right, self.tolerance)
+
+
+CHECK_KINDS = ("same", "covers", "outlier")
+DEFAULT_OUTLIER_FACTOR = Decimal(3)
+
+
+@dataclass(frozen=True)
+class OutlineCheck:
+    """A check across tables, units or periods (the outline's root key ``checks``).
+
+    same: the cells ``cells`` (table code, column key) of one unit and row key must agree;
+    covers: a unit's value in ``cells[0]`` against the sum of its children's (the unit tree);
+    outlier: a value more than ``factor`` times, or less than 1/``factor`` of, the unit's own
+    previous period (``tables``: only these; empty: all)."""
+
+    kind: str
+    level: str
+    message: str
+    cells: tuple[tuple[str, str], ...] = ()
+    tables: tuple[str, ...] = ()
+    factor: Decimal = DEFAULT_OUTLIER_FACTOR
+    tolerance: Tolerance = Tolerance()
+
+    @property
+    def ident(self) -> str:
+        """What names the check in stored confirmations."""
+        if self.kind == "outlier":
+            return "outlier"
+        return f"{self.kind}:" + ",".join(f"{t}.{c}" for t, c in self.cells)
 
 
 @dataclass(frozen=True)
@@ -303,6 +343,7 @@ class Outline:
     unit_kinds: dict[str, str]
     tables: tuple[Table, ...]
     source: str = ""
+    checks: tuple[OutlineCheck, ...] = ()
     digest: str = field(default="", compare=False)
 
     def table(self, code: str) -> Table:
@@ -484,7 +525,7 @@ class _Reader:
                 stack.extend(node)
 
 
-_ROOT_KEYS = {"code", "version", "title", "subtitle", "unit_kinds", "tables"}
+_ROOT_KEYS = {"code", "version", "title", "subtitle", "unit_kinds", "tables", "checks"}
 
 
 def parse_outline(data: Any, source: str = "<outline>") -> Outline:
@@ -541,11 +582,12 @@ def parse_outline(data: Any, source: str = "<outline>") -> Outline:
         seen_sheets.add(table.sheet)
         tables.append(table)
 
+    checks = _parse_checks(r, data, tables)
     r.unreported_duplicates(data)
     if r.entries:
         raise OutlineError(source, r.problems)
     return Outline(code=code, version=version, title=title, subtitle=subtitle,
-                   unit_kinds=dict(kinds), tables=tuple(tables), source=source)
+                   unit_kinds=dict(kinds), tables=tuple(tables), source=source, checks=checks)
 
 
 def _parse_kinds(r: _Reader, data: dict) -> dict[str, str]:
@@ -579,7 +621,7 @@ _TYPE_KEYS = frozenset().union(*(t.keys for t in TYPES.values())) - {"choices"} 
 _COLUMN_KEYS = {"key", "label", "type", "span", "choices", "required", "max_length", "question",
                 "inferred"} | _TYPE_KEYS
 _ROW_KEYS = {"key", "label"}
-_RULE_KEYS = {"check", "level", "message"}
+_RULE_KEYS = {"check", "level", "message", "tolerance"}
 
 
 def _unknown_keys(r: _Reader, raw: Any, allowed: set[str], place: str) -> None:
@@ -933,28 +975,133 @@ def _parse_column(r: _Reader, raw: Any, place: str, owner: tuple[str, ...], grou
     )
 
 
+def _parse_level(r: _Reader, raw: dict, place: str) -> str:
+    level = r.get(raw, "level", place, str, default="error")
+    if level not in ("error", "warning"):
+        r.problem(f"{place} > level", f"phải là 'error' hoặc 'warning', đang là '{level}'", line_of(raw, "level"))
+    return level
+
+
+def _parse_tolerance(r: _Reader, raw: dict, place: str) -> Tolerance:
+    if not isinstance(raw.get("tolerance", 0), (int, float, str)) or isinstance(raw.get("tolerance"), bool):
+        r.problem(f"{place} > tolerance", "phải là một số (0, 2) hoặc một tỷ lệ (\"1%\")", line_of(raw, "tolerance"))
+        return Tolerance()
+    try:
+        return parse_tolerance(raw.get("tolerance"))
+    except ExpressionError as exc:
+        r.problem(f"{place} > tolerance", str(exc), line_of(raw, "tolerance"))
+        return Tolerance()
+
+
 def _parse_rule(r: _Reader, raw: Any, place: str, cols: dict[str, Column]) -> Rule | None:
     if not r.mapping(raw, place):
         return None
     _unknown_keys(r, raw, _RULE_KEYS, place)
     check = r.get(raw, "check", place, str, default="")
-    level = r.get(raw, "level", place, str, default="error")
+    level = _parse_level(r, raw, place)
     message = r.get(raw, "message", place, str, default="")
-    if level not in ("error", "warning"):
-        r.problem(f"{place} > level", f"phải là 'error' hoặc 'warning', đang là '{level}'", line_of(raw, "level"))
-    m = RULE_PATTERN.match(check or "")
+    tolerance = _parse_tolerance(r, raw, place)
     check_line = line_of(raw, "check")
-    if not m:
-        if check:
-            r.problem(f"{place} > check", f"không hiểu '{check}' (dạng: cot_a <= cot_b)", check_line)
+    if not check:
         return None
-    left, op, right = m.groups()
-    for k in (left, right):
-        if k not in cols:
-            r.problem(f"{place} > check", f"cột '{k}' không có trong khối", check_line)
-        elif cols[k].type != "count":
-            r.problem(f"{place} > check", f"cột '{k}' phải là cột số (count)", check_line)
-    return Rule(left=left, op=op, right=right, level=level, message=message)
+    numeric = [k for k, c in cols.items() if c.is_numeric and c.type not in ("yesno", "unit_count")]
+    try:
+        relation = parse_relation(check, cols, tolerance)
+    except ExpressionError as exc:
+        r.problem(f"{place} > check", str(exc), check_line)
+        return None
+    wrong = [k for k in relation.keys if k not in numeric]
+    for k in wrong:
+        r.problem(f"{place} > check", f"cột '{k}' phải là cột số (count)", check_line)
+    if wrong:
+        return None
+    return Rule(left=relation.left.text, op=relation.op, right=relation.right.text, level=level,
+                message=message, relation=relation, tolerance=tolerance)
+
+
+def _table_column(r: _Reader, ref: Any, tables: dict[str, Table], place: str, line: int | None
+                  ) -> tuple[str, str] | None:
+    """``"CDHT1.tong"`` (or ``{table: CDHT1, column: tong}``) as (table code, column key), named if unknown."""
+    if isinstance(ref, dict):
+        table_code, column_key = ref.get("table"), ref.get("column")
+    elif isinstance(ref, str) and "." in ref:
+        table_code, _, column_key = ref.rpartition(".")
+    else:
+        r.problem(place, f"'{ref}' phải có dạng BẢNG.CỘT (ví dụ II.1.1.xa_tong)", line)
+        return None
+    table = tables.get(table_code)
+    if table is None or table.is_list:
+        r.problem(place, f"bảng '{table_code}' không có trong đề cương (hoặc là bảng danh sách)", line)
+        return None
+    try:
+        column = table.column(column_key)
+    except KeyError:
+        r.problem(place, f"cột '{column_key}' không có trong bảng {table_code}", line)
+        return None
+    if not column.is_numeric or column.type in ("yesno", "unit_count"):
+        r.problem(place, f"cột '{column_key}' của bảng {table_code} phải là cột số", line)
+        return None
+    return table_code, column_key
+
+
+def _parse_checks(r: _Reader, data: dict, tables: list[Table]) -> tuple[OutlineCheck, ...]:
+    """The root key ``checks``: same, covers and outlier checks, each with level and message."""
+    by_code = {t.code: t for t in tables}
+    raw_checks = r.get(data, "checks", "", list, required=False, default=[]) or []
+    checks = []
+    for i, raw in enumerate(raw_checks):
+        place = f"checks[{i}]"
+        if not r.mapping(raw, place):
+            continue
+        kinds = [k for k in CHECK_KINDS if k in raw]
+        if len(kinds) != 1:
+            r.problem(place, "cần đúng một trong các khóa: " + ", ".join(CHECK_KINDS), line_of(raw))
+            continue
+        kind = kinds[0]
+        place = f"{place} ({kind})"
+        _unknown_keys(r, raw, {kind, "level", "message", "tolerance"} | ({"tables"} if kind == "outlier" else set()),
+                      place)
+        level = _parse_level(r, raw, place)
+        message = r.get(raw, "message", place, str, default="")
+        tolerance = _parse_tolerance(r, raw, place)
+        body, line = raw[kind], line_of(raw, kind)
+        cells: list[tuple[str, str]] = []
+        factor, limit = DEFAULT_OUTLIER_FACTOR, ()
+        if kind == "same":
+            if not isinstance(body, list) or len(body) < 2:
+                r.problem(f"{place} > same", "cần một danh sách từ hai ô BẢNG.CỘT trở lên", line)
+                continue
+            for j, ref in enumerate(body):
+                cell = _table_column(r, ref, by_code, f"{place} > same[{j}]", line_of(body, index=j) or line)
+                if cell:
+                    cells.append(cell)
+            if len(cells) != len(body):
+                continue
+        elif kind == "covers":
+            cell = _table_column(r, body, by_code, f"{place} > covers", line)
+            if not cell:
+                continue
+            cells.append(cell)
+        else:
+            if body is None:
+                body = {}
+            if not r.mapping(body, f"{place} > outlier"):
+                continue
+            _unknown_keys(r, body, {"factor"}, f"{place} > outlier")
+            raw_factor = body.get("factor", 3)
+            if isinstance(raw_factor, bool) or not isinstance(raw_factor, (int, float)) or raw_factor <= 1:
+                r.problem(f"{place} > outlier > factor", f"phải là một số lớn hơn 1, đang là '{raw_factor}'",
+                          line_of(body, "factor") or line)
+                continue
+            factor = Decimal(str(raw_factor))
+            limit = tuple(r.strings(raw, "tables", place))
+            for j, code in enumerate(limit):
+                if code not in by_code:
+                    r.problem(f"{place} > tables[{j}]", f"bảng '{code}' không có trong đề cương",
+                              line_of(raw.get("tables"), index=j) or line_of(raw, "tables"))
+        checks.append(OutlineCheck(kind=kind, level=level, message=message, cells=tuple(cells), tables=limit,
+                                   factor=factor, tolerance=tolerance))
+    return tuple(checks)
 
 
 def outline_digest(text: str) -> str:

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from .columns import (MAX_COUNT, NO, YES, Parsed, ValueProblem, format_date, format_number,  # noqa: F401 (used by importers of values)
                       parse_date, percent, row_values)
-from .outline import Block, Column, Rule, Table
+from .outline import Column, Table
 
 REQUIRED_IN_ROW = "Chưa nhập (bắt buộc khi dòng có dữ liệu)"
 
@@ -43,30 +43,3 @@ def this_row(table: Table) -> str:
 def derive(column: Column, values: dict[str, int | Decimal | None]) -> Decimal | None:
     """The value of a derived column from the values of its row (columns.row_values gives them)."""
     return column.kind.compute(values)
-
-
-@dataclass(frozen=True)
-class Breach:
-    rule: Rule
-
-    @property
-    def columns(self) -> tuple[str, str]:
-        return (self.rule.left, self.rule.right)
-
-    @property
-    def message(self) -> str:
-        return self.rule.message
-
-
-def check_rules(block: Block, values: dict[str, int | None], level: str | None = None) -> list[Breach]:
-    """The rules of ``block`` that the row ``values`` break; a rule with an empty side is not judged."""
-    breaches = []
-    for rule in block.rules:
-        if level and rule.level != level:
-            continue
-        left, right = values.get(rule.left), values.get(rule.right)
-        if left is None or right is None:
-            continue
-        if not rule.holds(left, right):
-            breaches.append(Breach(rule))
-    return breaches

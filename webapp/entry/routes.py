@@ -16,6 +16,7 @@ from sqlalchemy import select
 from ..extensions import db, htmx
 from ..domain.values import ValueProblem, row_noun, this_row
 from ..models import ROLE_CLERK, ROLE_COMPILER, Campaign, CampaignUnit, ListRow, Unit
+from ..quality import open_warnings, quality_lines
 from ..templating import days_left
 from ..review.service import completeness
 from .. import workflow
@@ -468,7 +469,8 @@ def submit(code: str):
     form = SubmitPartForm()
     if form.validate_on_submit():
         try:
-            workflow.submit(db.session, campaign, unit, current_user, confirm_gaps=form.confirm_gaps.data)
+            workflow.submit(db.session, campaign, unit, current_user, confirm_gaps=form.confirm_gaps.data,
+                            confirm_warnings=form.confirm_warnings.data)
         except Refused as exc:
             flash(str(exc), "error")
         else:
@@ -477,7 +479,8 @@ def submit(code: str):
                   + ". Bộ phận tổng hợp sẽ xem và duyệt; trong lúc chờ, số liệu không sửa được.", "success")
             return redirect(url_for("entry.home"))
     cu = part_of(db.session, campaign, unit)
-    problems, gaps = workflow.review_part(db.session, campaign, unit)
+    lines = quality_lines(db.session, campaign, unit)
+    problems, gaps = workflow.review_part(db.session, campaign, unit, lines)
     return render_template("entry/submit.html", campaign=campaign, unit=unit, cu=cu, form=form,
-                           problems=problems, gaps=gaps, closed=closed_reason(campaign, cu),
+                           problems=problems, gaps=gaps, warnings=open_warnings(lines), closed=closed_reason(campaign, cu),
                            status=status_of(cu, True))

@@ -14,11 +14,13 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.orm import Session
 
+from ..domain.checks import Finding, check_rules
 from ..domain.layout import Cell, Layout, LayoutRow, build_layout
 from ..domain.outline import Table
 from ..domain.ownership import Ownership
-from ..domain.values import REQUIRED_IN_ROW, Parsed, ValueProblem, check_rules, derive, parse_input, show, this_row
+from ..domain.values import REQUIRED_IN_ROW, Parsed, ValueProblem, derive, parse_input, show, this_row
 from ..models import Assignment, AuditEvent, Campaign, CellValue, ListRow, ReturnNote, Unit, User
+from ..quality import unit_check_findings
 from ..workflow import Refused, closed_reason, lock_part
 
 
@@ -143,6 +145,7 @@ class UnitTable:
         self.layout: Layout = build_layout(table, campaign.frame)
         self.changes = 0  # values changed through this object (for import summaries)
         self._stored: dict[tuple[str, str], CellValue] | None = None
+        self._check_findings: dict[str, list[Finding]] | None = None
 
     @property
     def stored(self) -> dict[tuple[str, str], CellValue]:
@@ -198,6 +201,8 @@ class UnitTable:
                     warnings.setdefault(key, breach.message)
                 else:  # stored before a rule existed, or by an older version: show it
                     errors.setdefault(key, breach.message)
+        for finding in self.check_findings.get(lrow.key, []):  # the outline's checks across tables, units, periods
+            (warnings if finding.level == "warning" else errors).setdefault(finding.col_key, finding.message)
         view = RowView(lrow)
         for cell in lrow.cells:
             c = cell.column
@@ -217,6 +222,26 @@ class UnitTable:
             cv.warning = None if cv.error else warnings.get(c.key)
             view.cells.append(cv)
         return view
+
+    @property
+    def check_findings(self) -> dict[str, list[Finding]]:
+        """The findings of the outline's checks (same, covers, outlier) at this table's cells of
+        the unit, by row key; read once, again after a value is stored."""
+        if self._check_findings is None:
+            self._check_findings = defaultdict(list)
+            for finding in unit_check_findings(self.session, self.campaign, self.unit):
+                if finding.table_code == self.table.code:
+                    self._check_findings[finding.row_key].append(finding)
+        return self._check_findings
+
+    def check_errors(self, new: dict[tuple[str, str], Parsed]) -> dict[tuple[str, str], str]:
+        """The outline's error checks that ``new`` values (row key, column key) would break at their cells."""
+        if not self.campaign.outline.checks:
+            return {}
+        changes = {(self.table.code, r, c): p.num for (r, c), p in new.items() if self.table.column(c).is_numeric}
+        return {(f.row_key, f.col_key): f.message
+                for f in unit_check_findings(self.session, self.campaign, self.unit, changes)
+                if f.level == "error" and f.table_code == self.table.code and (f.row_key, f.col_key) in new}
 
     def rows(self) -> list[RowView]:
         return [self.row_view(r) for r in self.layout.rows if self.row_key in (None, r.key)]
@@ -262,6 +287,8 @@ class UnitTable:
             for breach in check_rules(block, numbers, level="error"):
                 if column_key in breach.columns:
                     raise ValueProblem(breach.message)
+            for message in self.check_errors({(row_key, column_key): parsed}).values():
+                raise ValueProblem(message)
         return parsed
 
     def store(self, row_key: str, column_key: str, parsed: Parsed, user: User | None, via: str) -> bool:
@@ -279,6 +306,7 @@ class UnitTable:
             self.stored[(row_key, column_key)] = current
         current.num, current.text = parsed.num, parsed.text
         current.version += 1
+        self._check_findings = None  # judged again with the new value
         current.updated_by_id = user.id if user else None
         self.changes += 1
         self.session.add(AuditEvent(
@@ -371,6 +399,8 @@ class UnitTable:
                     for key in breach.columns:
                         if key in new and (row_key, key) not in errors:
                             errors[(row_key, key)] = breach.message
+        for key, message in self.check_errors(parsed).items():
+            errors.setdefault(key, message)
         if errors:
             if commit:
                 self.session.rollback()  # release the lock

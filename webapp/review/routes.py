@@ -17,6 +17,7 @@ from ..domain.layout import build_layout
 from ..domain.values import derive, row_noun, show
 from ..entry.routes import get_table, staff_campaign
 from ..extensions import db, htmx
+from ..quality import LEVEL_NAMES, QUALITY_COLUMNS, SORT_KEYS, quality_lines, quality_table, sorted_lines
 from ..templating import days_left
 from ..workflow import STATUS_NAMES, campaign_today
 from .forms import ActionForm, DecideForm
@@ -135,6 +136,63 @@ def header_groups(columns) -> list[tuple[str | None, list]]:
         else:
             groups.append((column.group_label, [column]))
     return groups
+
+
+@bp.route("/campaigns/<code>/quality")
+@bp.route("/campaigns/<code>/quality.<fmt>")
+@login_required
+def quality(code: str, fmt: str | None = None):
+    """Every error and warning of the campaign's stored values across all units, and whether the
+    unit confirmed it: sortable by column (?sort=&order=), of one level (?level=), as .xlsx or .csv."""
+    campaign = staff_campaign(code)
+    if fmt not in (None, "xlsx", "csv"):
+        abort(404)
+    sort, order = request.args.get("sort", "unit"), request.args.get("order", "asc")
+    sort = sort if sort in SORT_KEYS else "unit"
+    order = order if order in SORT_ORDERS else "asc"
+    level = request.args.get("level")
+    level = level if level in LEVEL_NAMES else None
+    lines = sorted_lines(quality_lines(db.session, campaign), [t.code for t in campaign.outline.tables],
+                         sort, order == "desc", level)
+    if fmt is not None:
+        rows = quality_table(lines)
+        filename = f"chat-luong-{campaign.code}.{fmt}"
+        if fmt == "csv":
+            out = io.StringIO()
+            csv.writer(out).writerows([csv_cell(v) for v in row] for row in rows)
+            return Response("\ufeff" + out.getvalue(), mimetype="text/csv",  # BOM: Excel reads it as UTF-8
+                            headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+        return Response(rows_xlsx(rows, "Chất lượng số liệu"), mimetype=XLSX_MIMETYPE,
+                        headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return render_template("review/quality.html", campaign=campaign, lines=lines, sort=sort, order=order,
+                           level=level, columns=QUALITY_COLUMNS, level_names=LEVEL_NAMES)
+
+
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def rows_xlsx(rows: list[list[str]], sheet: str) -> bytes:
+    """Rows of text as a one-sheet workbook, the first row bold and frozen; every cell a string
+    (never a formula, whatever it starts with)."""
+    import xlsxwriter
+
+    out = io.BytesIO()
+    wb = xlsxwriter.Workbook(out, {"in_memory": True, "strings_to_formulas": False, "strings_to_numbers": False,
+                                   "strings_to_urls": False})
+    ws = wb.add_worksheet(sheet)
+    head = wb.add_format({"bold": True, "bg_color": "#DCE6F1", "border": 1})
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            ws.write_string(r, c, value, head if r == 0 else None)
+    ws.freeze_panes(1, 0)
+    ws.set_column(0, 0, 10)
+    ws.set_column(1, 1, 28)
+    ws.set_column(3, 3, 14)
+    ws.set_column(4, 4, 60)
+    ws.set_column(5, 5, 24)
+    ws.set_column(7, 7, 18)
+    wb.close()
+    return out.getvalue()
 
 
 @bp.route("/campaigns/<code>/dashboard")

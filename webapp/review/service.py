@@ -350,6 +350,7 @@ def document_history(session: Session, campaign: Campaign, unit: Unit, table_cod
 ACTION_NAMES = {"cell": "Sửa ô", "list_add": "Thêm văn bản", "list_edit": "Sửa văn bản", "list_delete": "Xóa văn bản",
                 "submit": "Nộp báo cáo", "accept": "Duyệt", "return": "Trả lại", "reopen": "Mở lại",
                 "extend": "Gia hạn", "close": "Kết thúc đợt", "open": "Mở lại đợt",
+                "warning_confirm": "Xác nhận cảnh báo",
                 # set-up and administration (events of no campaign, or of a campaign's set-up)
                 "outline_load": "Nạp đề cương", "campaign_create": "Tạo đợt báo cáo",
                 "campaign_copy": "Sao chép đợt báo cáo", "campaign_update": "Sửa đợt báo cáo",
