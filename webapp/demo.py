@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from . import outline_store, workflow
 from .campaigns import CampaignSpec, create_campaign
+from .demo_cdht import load_cdht
 from .entry.service import UnitList, UnitTable
 from .models import ROLE_ADMIN, ROLE_CLERK, ROLE_COMPILER, Campaign, Unit, User
 
@@ -85,6 +86,7 @@ def load_demo(session: Session, today: dt.date) -> bool:
     _fill(session, campaign, units)
     session.commit()
     _decide(session, campaign, units, compiler, today)
+    load_cdht(session, today)
     return True
 
 
