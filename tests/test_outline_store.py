@@ -109,7 +109,7 @@ BROKEN = {  # name → (the file's text, what stderr must say, line by line)
                edited("{key: d35_md1, label: Số người được công nhận đạt chuẩn biết chữ mức độ 1, type: count}",
                       "{key: d35_md1, label: Số người được công nhận đạt chuẩn biết chữ mức độ 1, type: cout}")),
         [f"dòng {line_of('key: d35_md1')}: tables[3] (II.1.3) > blocks[0] > groups[1] (d35) > columns[2] (d35_md1) > "
-         "type: kiểu 'cout' không được biết (dùng một trong: choice, count, date, percent, serial, text, unit_count, "
+         "type: kiểu 'cout' không được biết (dùng một trong: choice, count, date, decimal, formula, percent, serial, sum, target, text, unit_count, "
          "yesno)",
          f"dòng {line_of('key: cn_tyle')}: tables[8] (II.1.8) > cn_tyle > over: cột 'cn_total' không có trong bảng"]),
     "not UTF-8": (

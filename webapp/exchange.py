@@ -42,7 +42,7 @@ def write_unit_template(session: Session, campaign: Campaign, unit: Unit, target
     # matches each row to the stored one (see _replace_list)
     part = unit_parts(session, campaign.id, outline, campaign.frame, unit_id=unit.id).get(unit.id)
     write_template(target, outline, campaign.frame, part or Part(), owned_groups(session, campaign, unit),
-                   identity(campaign, unit))
+                   identity(campaign, unit), unit_kind=campaign.compiler_kind)
 
 
 class ImportRefused(Exception):
@@ -152,7 +152,8 @@ def cover_info(campaign: Campaign, handed_in: set[int], now: dt.datetime) -> dic
     return {"campaign_code": campaign.code, "campaign_name": campaign.name,
             "compiler": campaign.compiler_unit.name, "generated_at": now, "deadline": campaign.deadline,
             "units_total": len(campaign.units), "units_submitted": len(campaign.units) - len(missing),
-            "missing_units": missing, "subtitle": campaign.subtitle, "total_label": total_label(campaign)}
+            "missing_units": missing, "subtitle": campaign.subtitle, "total_label": total_label(campaign),
+            "compiler_kind": campaign.compiler_kind}
 
 
 @collector_paused()

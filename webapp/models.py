@@ -213,6 +213,12 @@ class Campaign(db.Model):
         return self.outline_row.outline
 
     @property
+    def compiler_kind(self) -> str | None:
+        """The kind of the compiling unit (``huyen``, ``tinh`` …): it chooses a target column's
+        ``by_kind`` values."""
+        return self.compiler_unit.kind if self.compiler_unit is not None else None
+
+    @property
     def subtitle(self) -> str:
         """The line under the appendix's title: the document that asks for the report."""
         if self.request_document:

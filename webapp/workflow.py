@@ -191,7 +191,7 @@ def review_part(session: Session, campaign: Campaign, unit: Unit, lines: list[Qu
                             for message in _unjudged_rules(table, block, numbers, lambda key: part.owns(lrow.key, key)))
             for cell in lrow.cells:
                 c = cell.column
-                if c.is_input and c.type != "text" and part.owns(lrow.key, c.key) and numbers.get(c.key) is None:
+                if c.kind.counts_as_expected and part.owns(lrow.key, c.key) and numbers.get(c.key) is None:
                     gaps.append(Gap(table.code, table.title, f"{lrow.label} – {c.label}"))
     for line in lines if lines is not None else quality_lines(session, campaign, unit):
         if line.level == "error" and not line.finding.check_id.startswith("rule:"):  # the rules are judged above

@@ -132,9 +132,11 @@ class ColumnType:
     summed: ClassVar[bool] = False  # assembly adds the stored numbers of the units
     in_lists: ClassVar[bool] = True  # usable in a list table
     keys: ClassVar[frozenset[str]] = frozenset()  # the type's own keys in the outline file
+    widget: ClassVar[str] = "input"  # how it is entered on a page: "input", or a "select" of its choices
     css: ClassVar[str] = "text"
     inputmode: ClassVar[str | None] = None
     pattern: ClassVar[str | None] = None
+    placeholder: ClassVar[str | None] = None
     width: ClassVar[float] = 12
 
     def __init__(self, column: Column):
@@ -234,6 +236,12 @@ class ColumnType:
             return {"num_format": number_format(self.decimals), "align": "center"}
         return {"text_wrap": True, "align": "left", "indent": 1}
 
+    def preferred_width(self, in_list: bool) -> float:
+        """Its sheet column's width in characters."""
+        return self.width
+
+    written_as_text: ClassVar[bool] = False  # a template holds it as text (Có/Không): formulas read it so
+
     def excel_value(self, num: int | None, text: str | None, as_text: bool = False) -> Any:
         """A stored value as a cell holds it (numbers as numbers, dates as dates, yes/no as Có/Không)."""
         if self.numeric:
@@ -263,7 +271,23 @@ class ColumnType:
             attrs["inputmode"] = self.inputmode
         if self.pattern:
             attrs["pattern"] = self.pattern
+        if self.placeholder:
+            attrs["placeholder"] = self.placeholder
+        if self.css == "text":
+            attrs["maxlength"] = str(self.column.max_length)
         return attrs
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        """The options of a select (yes/no, choice)."""
+        return ()
+
+    @property
+    def explained(self) -> str | None:
+        """Where a cell that is not entered gets its value, in words (a tooltip of the outline's preview)."""
+        return None
+
+    preview: ClassVar[str | None] = None  # what the outline's preview shows in such a cell
 
     # -- the outline
     @classmethod
@@ -271,6 +295,11 @@ class ColumnType:
         """Read and check the type's own keys of a column's mapping; ``problem(key, message)``
         reports a mistake at that key. Returns the Column fields to set."""
         return {}
+
+
+def _plain(value: Decimal) -> int | float:
+    """A bound as Excel writes it best: 100, not 100.0."""
+    return int(value) if value == value.to_integral_value() else float(value)
 
 
 def _whole_number(value: Decimal) -> int:
@@ -434,7 +463,7 @@ class DecimalType(ColumnType):
 
     def validation(self, list_source):
         low, high = self.bounds
-        return {"validate": "decimal", "criteria": "between", "minimum": float(low), "maximum": float(high),
+        return {"validate": "decimal", "criteria": "between", "minimum": _plain(low), "maximum": _plain(high),
                 "error_message": f"Phải là một số từ {format_number(low, self.decimals)}"
                                  f"{'' if high == MAX_COUNT else ' đến ' + format_number(high, self.decimals)}, "
                                  f"tối đa {self.decimals} chữ số thập phân"}
@@ -457,7 +486,9 @@ class YesNoType(ColumnType):
 
     name = "yesno"
     numeric = summed = True
-    css = "yesno"
+    written_as_text = True
+    widget, css = "select", "yesno"
+    choices = (YES, NO)  # type: ignore[assignment]
 
     def parse_text(self, text):
         word = text.lower()
@@ -494,6 +525,12 @@ class TextType(ColumnType):
     def counts_as_expected(self) -> bool:
         return False
 
+    def preferred_width(self, in_list):
+        if not in_list:
+            return 22
+        length = self.column.max_length
+        return 46 if length >= 300 else 26 if length >= 150 else 18
+
     def parse_text(self, text):
         if len(text) > self.column.max_length:
             raise ValueProblem(f"Dài quá {self.column.max_length} ký tự")
@@ -508,7 +545,7 @@ class DateType(ColumnType):
     """A date typed dd/mm/yyyy, stored as ISO text."""
 
     name = "date"
-    css, inputmode = "date", "numeric"
+    css, inputmode, placeholder = "date", "numeric", "dd/mm/yyyy"
     width = 12
 
     def parse_native(self, raw):
@@ -542,11 +579,14 @@ class ChoiceType(ColumnType):
     """One of the outline's ``choices``."""
 
     name = "choice"
-    css = "choice"
+    widget, css = "select", "choice"
     keys = frozenset({"choices"})
 
     @property
-    def width(self) -> float:  # type: ignore[override]
+    def choices(self) -> tuple[str, ...]:  # type: ignore[override]
+        return self.column.choices
+
+    def preferred_width(self, in_list):
         return max(12, min(18, max(len(c) for c in self.column.choices) + 2)) if self.column.choices else 12
 
     def parse_text(self, text):
@@ -572,6 +612,8 @@ class UnitCountType(ColumnType):
     in_lists = False
     keys = frozenset({"unit"})
     css = "num"
+    explained = "Số 1 cố định trong phần của mỗi đơn vị điền nhóm này"  # type: ignore[assignment]
+    preview = "1"
 
     @classmethod
     def check(cls, raw, problem):
@@ -600,6 +642,7 @@ class TargetType(ColumnType):
     in_lists = False
     keys = frozenset({"targets", "by_kind", "unit", "decimals"})
     css = "num"
+    explained = "Mục tiêu do đề cương đặt cho từng dòng, không nhập"  # type: ignore[assignment]
 
     @property
     def decimals(self) -> int:
@@ -657,8 +700,8 @@ class DerivedType(ColumnType):
     def show(self, value=None, text=None, assembled=False):
         return format_number(value, self.decimals)
 
-    def value(self, num):  # never stored
-        return None
+    def value(self, num):  # never stored: a computed value stands for itself
+        return num
 
 
 class PercentType(DerivedType):
@@ -677,6 +720,10 @@ class PercentType(DerivedType):
 
     def compute(self, values):
         return percent(values.get(self.column.of), values.get(self.column.over))
+
+    @property
+    def explained(self):
+        return f"Tự tính: cột {self.column.of} / cột {self.column.over} × 100"
 
     def formula(self, ref_of, as_text=lambda key: False):
         return percent_formula(ref_of(self.column.of), ref_of(self.column.over),
@@ -712,6 +759,10 @@ class SumType(DerivedType):
     @property
     def operands(self):
         return self.column.sum_of
+
+    @property
+    def explained(self):
+        return "Tự tính: tổng các cột " + ", ".join(self.column.sum_of)
 
     def compute(self, values):
         present = [values.get(k) for k in self.column.sum_of if values.get(k) is not None]
@@ -752,6 +803,10 @@ class FormulaType(DerivedType):
 
     def compute(self, values):
         return rounded(self.expression.evaluate(values), self.decimals)
+
+    @property
+    def explained(self):
+        return f"Tự tính: {self.column.formula}"
 
     def formula(self, ref_of, as_text=lambda key: False):
         keys = self.expression.keys

@@ -331,6 +331,8 @@ def _read_grid(ws: ReadOnlyWorksheet, table: Table, frame: Frame | list[int], ow
             if c.is_derived or cell.total:  # the template's formulas (a rate, the total row's sums)
                 if not (_is_formula(xc) or _is_blank(xc.value)):
                     yield cell.address, OVER_DERIVED
+            elif not (c.is_input or c.kind.summed):  # a target: the outline's, whatever the sheet holds
+                continue
             elif not mine:
                 if _is_formula(xc) or not _is_blank(xc.value):
                     yield cell.address, NOT_OWNED

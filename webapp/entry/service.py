@@ -18,7 +18,7 @@ from ..domain.checks import Finding, check_rules
 from ..domain.layout import Cell, Layout, LayoutRow, build_layout
 from ..domain.outline import Table
 from ..domain.ownership import Ownership
-from ..domain.values import REQUIRED_IN_ROW, Parsed, ValueProblem, derive, parse_input, show, this_row
+from ..domain.values import REQUIRED_IN_ROW, Parsed, ValueProblem, parse_input, row_values, show, this_row
 from ..models import Assignment, AuditEvent, Campaign, CellValue, ListRow, ReturnNote, Unit, User
 from ..quality import unit_check_findings
 from ..workflow import Refused, closed_reason, lock_part
@@ -204,6 +204,7 @@ class UnitTable:
         for finding in self.check_findings.get(lrow.key, []):  # the outline's checks across tables, units, periods
             (warnings if finding.level == "warning" else errors).setdefault(finding.col_key, finding.message)
         view = RowView(lrow)
+        values = row_values(self.table.columns, numbers, lrow.key, self.campaign.compiler_kind)
         for cell in lrow.cells:
             c = cell.column
             owned = self.owns(lrow.key, c.key) and not cell.total
@@ -211,9 +212,9 @@ class UnitTable:
             if c.key in typed:
                 cv.text = typed[c.key]
             elif c.is_derived:
-                cv.text = show(c, derive(c, numbers), None) if owned else ""
-            elif c.type == "unit_count":
-                cv.text = show(c, numbers[c.key], None)
+                cv.text = c.kind.show(values[c.key]) if owned else ""
+            elif not c.is_input and c.is_numeric:  # a unit count's 1, a target
+                cv.text = c.kind.show(values[c.key])
             else:
                 stored = self.stored.get((lrow.key, c.key))
                 cv.text = show(c, stored.num, stored.text) if stored else ""
@@ -443,7 +444,7 @@ def _describe(table: Table, data: dict | None) -> str | None:
     """A list row as one line of text for the audit trail."""
     if not data:
         return None
-    return " | ".join(show(c, None, data.get(c.key)) for c in table.columns if c.type != "serial")
+    return " | ".join(show(c, None, data.get(c.key)) for c in table.columns if c.is_input)
 
 
 class UnitList:

@@ -14,24 +14,25 @@ from flask_login import login_required
 
 from ..domain.assembly import assemble, unit_parts
 from ..domain.layout import build_layout
-from ..domain.values import derive, row_noun, show
+from ..domain.columns import row_values
+from ..domain.values import row_noun, show
 from ..entry.routes import get_table, staff_campaign
 from ..extensions import db, htmx
 from ..quality import LEVEL_NAMES, QUALITY_COLUMNS, SORT_KEYS, quality_lines, quality_table, sorted_lines
 from ..templating import days_left
 from ..workflow import STATUS_NAMES, campaign_today
 from .forms import ActionForm, DecideForm
-from .service import cell_breakdown, completeness, number_groups, show_assembled, total_label, unit_breakdown
+from .service import cell_breakdown, completeness, number_groups, total_label, unit_breakdown
 
 bp = Blueprint("review", __name__)
 
 
-def assembled_cell_text(column, part, table_code: str, row_key: str) -> str:
+def assembled_cell_text(table, column, part, row_key: str, unit_kind: str | None = None) -> str:
     """An assembled value as shown: yes/no as the count of yes, rates recomputed, notes as lines."""
     if not column.is_numeric:
-        return part.text(table_code, row_key, column.key) or ""
-    numbers = part.row_numbers(table_code, row_key)
-    return show_assembled(column, derive(column, numbers) if column.is_derived else numbers.get(column.key))
+        return part.text(table.code, row_key, column.key) or ""
+    values = row_values(table.columns, part.row_numbers(table.code, row_key), row_key, unit_kind)
+    return column.kind.show(values[column.key], assembled=True)
 
 
 @bp.route("/campaigns/<code>/appendix")
@@ -47,7 +48,7 @@ def appendix(code: str):
         layout = build_layout(table, campaign.frame, list_rows=len(rows) if rows is not None else 0)
         tables.append((table, layout, rows))
     return render_template("review/appendix.html", campaign=campaign, tables=tables, part=part,
-                           cell_text=assembled_cell_text, days_left=days_left(campaign.deadline))
+                           cell_text=assembled_cell_text, unit_kind=campaign.compiler_kind, days_left=days_left(campaign.deadline))
 
 
 @bp.route("/campaigns/<code>/appendix/<table_code>/cell")
@@ -62,7 +63,8 @@ def cell(code: str, table_code: str):
         lrow = layout.find_row(row_key, col_key)
     except KeyError:
         abort(404)
-    if table.column(col_key).is_derived:  # a rate is recomputed from the sums, not entered by anyone
+    column = table.column(col_key)
+    if not (column.is_input or column.kind.summed):  # a rate is recomputed from the sums, a target fixed
         abort(404)
     breakdown = cell_breakdown(db.session, campaign, table, row_key, lrow.label, col_key)
     template = "review/_drill.html" if htmx else "review/drill.html"
@@ -102,7 +104,7 @@ def breakdown(code: str, table_code: str):
     parts = unit_parts(db.session, campaign.id, campaign.outline, campaign.frame)
     total = assemble(db.session, campaign.id, campaign.outline, campaign.frame)
     columns, rows, total_row = unit_breakdown(table, campaign.frame, row_key, units, parts, total,
-                                              total_label(campaign))
+                                              total_label(campaign), campaign.compiler_kind)
     sort, order = request.args.get("sort", "unit"), request.args.get("order", "asc")
     if order not in SORT_ORDERS:
         order = "asc"

@@ -16,14 +16,10 @@ from sqlalchemy.orm import Session, selectinload
 from ..domain.outline import TOTAL_ROW_KEY, Column, Table
 from ..domain.ownership import Ownership
 from ..domain.parts import Part
-from ..domain.values import derive, format_number, show
+from ..domain.columns import row_values
+from ..domain.values import show
 from ..models import PART_ACCEPTED, PART_SUBMITTED, Assignment, AuditEvent, Campaign, CampaignUnit, CellValue, ListRow, Unit, User
 from ..workflow import open_until, status_of
-
-
-def show_assembled(column: Column, value) -> str:
-    """A summed value as shown: a yes/no column holds the count of yes, not Có/Không."""
-    return format_number(value) if column.type == "yesno" else show(column, value, None)
 
 
 STATE_NAMES = {"na": "Không giao", "todo": "Chưa bắt đầu", "part": "Đang nhập", "done": "Đã đủ",
@@ -213,6 +209,11 @@ class CellBreakdown:
     def column(self):
         return self.table.column(self.column_key)
 
+    @property
+    def total_shown(self) -> str:
+        """The sum as the appendix shows it (a yes/no: the count of yes; a decimal: scaled back)."""
+        return self.column.kind.show_stored(self.total, None, assembled=True)
+
 
 def cell_breakdown(session: Session, campaign: Campaign, table: Table, row_key: str, row_label: str,
                    column_key: str) -> CellBreakdown:
@@ -291,7 +292,7 @@ class BreakdownRow:
 
 def unit_breakdown(table: Table, years: list[int], row_key: str, units: list[tuple[Unit, frozenset[str]]],
                    parts: dict[int, Part], total: Part,
-                   total_label: str = TOTAL_LABEL) -> tuple[list[Column], list[BreakdownRow], BreakdownRow]:
+                   total_label: str = TOTAL_LABEL, unit_kind: str | None = None) -> tuple[list[Column], list[BreakdownRow], BreakdownRow]:
     """One row per unit (with the column groups it fills) for one period of a table, and the total row.
 
     An empty cell the unit fills stays None, distinct from 0; a cell it does not fill is marked so;
@@ -302,12 +303,13 @@ def unit_breakdown(table: Table, years: list[int], row_key: str, units: list[tup
                for c in b.columns if c.is_numeric]
 
     def cells(part: Part, groups: frozenset[str] | None) -> list[tuple[object, str, bool]]:
-        numbers = part.row_numbers(table.code, row_key)
+        values = row_values(table.columns, part.row_numbers(table.code, row_key), row_key, unit_kind)
+        fills = None if groups is None else Ownership.of(table, groups, None)
         out = []
         for c in columns:
-            value = derive(c, numbers) if c.is_derived else numbers.get(c.key)
-            text = show_assembled(c, value) if groups is None else show(c, value, None)
-            out.append((value, text, groups is None or Ownership.of(table, groups, None).fills_column(c.key)))
+            value = values.get(c.key)
+            text = c.kind.show(value, assembled=groups is None)
+            out.append((value, text, fills is None or fills.fills_column(c.key)))
         return out
 
     rows = [BreakdownRow(unit, unit.name, cells(parts.get(unit.id, Part()), groups)) for unit, groups in units]

@@ -10,13 +10,13 @@ from xlsxwriter.worksheet import Worksheet
 from ..layout import Layout, build_layout
 from ..outline import Frame, Outline
 from ..parts import Part
-from ..values import derive
+from ..columns import row_values
 from .breakdown import _write_breakdown
 from .cover import COVER_SHEET, _write_cover
 from .frame import _column_widths, _draw_frame, _height, _lines, _print_setup, _protect, _span_width
 from .meta import APPENDIX_KIND, CAMPAIGN, KIND, OUTLINE, OUTLINE_DIGEST, _Meta
 from .styles import _Styles
-from .xlsx import _iso_date, _open, _put, _row_percent_formula, _total_formula, _total_numbers
+from .xlsx import _number, _open, _put, _total_formula, _total_numbers, row_formula
 
 def write_appendix(target: str | os.PathLike | IO[bytes], outline: Outline, frame: Frame | list[int], part: Part,
                    cover: dict[str, Any], breakdowns: list[tuple[str, Part]],
@@ -39,7 +39,8 @@ def write_appendix(target: str | os.PathLike | IO[bytes], outline: Outline, fram
       ``missing_units`` list[str] (units that have not submitted, as shown),
       ``total_label`` str (label of the breakdowns' total row, default "Toàn huyện"),
       ``subtitle`` str (the line under the title: the request the appendix answers; default the
-      outline's ``subtitle``).
+      outline's ``subtitle``), ``compiler_kind`` str (the compiling unit's kind: it chooses a target
+      column's ``by_kind`` values).
     """
     wb = _open(target)
     st = _Styles(wb)
@@ -61,38 +62,40 @@ def write_appendix(target: str | os.PathLike | IO[bytes], outline: Outline, fram
             layout = build_layout(table, frame)
             widths = _column_widths(layout)
             _draw_frame(ws, st, layout, widths)
-            _appendix_grid(ws, st, layout, part, widths)
+            _appendix_grid(ws, st, layout, part, widths, cover.get("compiler_kind"))
         _print_setup(ws, layout, layout.last_row)
         _protect(ws)
     for table in outline.tables:
         if not table.is_list and not table.by_unit:
             rows = breakdowns if fillers is None else [b for b in breakdowns if b[0] in fillers.get(table.code, ())]
-            _write_breakdown(wb, st, table, frame, rows, part, cover.get("total_label") or "Toàn huyện")
+            _write_breakdown(wb, st, table, frame, rows, part, cover.get("total_label") or "Toàn huyện",
+                             cover.get("compiler_kind"))
     meta.write(wb)
     wb.close()
 
 
-def _appendix_grid(ws: Worksheet, st: _Styles, layout: Layout, part: Part, widths: list[float]) -> None:
+def _appendix_grid(ws: Worksheet, st: _Styles, layout: Layout, part: Part, widths: list[float],
+                   unit_kind: str | None) -> None:
     table = layout.table
     def numbers_of(row_key: str) -> dict[str, int | None]:
         return part.row_numbers(table.code, row_key)
 
     for lrow in layout.rows:
         numbers = _total_numbers(layout, lrow, numbers_of) if lrow.total else numbers_of(lrow.key)
+        values = row_values(table.columns, numbers, lrow.key, unit_kind)
         height = 1
         for cell in lrow.cells:
             c = cell.column
             if c.is_derived:  # recomputed from the assembled numbers, never averaged
-                _put(ws, cell.row, cell.col, cell.colspan, st.body(c), derive(c, numbers),
-                     _row_percent_formula(table, lrow, c, yesno_as_text=False))
+                _put(ws, cell.row, cell.col, cell.colspan, st.body(c), values[c.key],
+                     row_formula(table, lrow, c, yesno_as_text=False))
             elif cell.total:  # the sum of the unit rows above: a live formula carrying its value
-                formula = _total_formula(layout, lrow, cell) if c.is_numeric else None
-                _put(ws, cell.row, cell.col, cell.colspan, st.body(c), numbers.get(c.key), formula)
+                formula = _total_formula(layout, lrow, cell) if c.kind.summed else None
+                _put(ws, cell.row, cell.col, cell.colspan, st.body(c), _number(values.get(c.key)), formula)
             elif c.is_numeric:
-                _put(ws, cell.row, cell.col, cell.colspan, st.body(c), numbers.get(c.key))
+                _put(ws, cell.row, cell.col, cell.colspan, st.body(c), _number(values[c.key]))
             else:
-                text = part.text(table.code, lrow.key, c.key)
-                value = _iso_date(text) if c.type == "date" else text
+                value = c.kind.excel_value(None, part.text(table.code, lrow.key, c.key))
                 _put(ws, cell.row, cell.col, cell.colspan, st.body(c), value)
                 if isinstance(value, str):
                     height = max(height, _lines(value, _span_width(widths, cell.col, cell.colspan)))
@@ -106,11 +109,10 @@ def _appendix_list(ws: Worksheet, st: _Styles, layout: Layout, rows: list[dict[s
         height = 1
         for cell in lrow.cells:
             c = cell.column
-            if c.type == "serial":
+            if not c.is_input:  # TT
                 _put(ws, cell.row, cell.col, 1, st.body(c), i + 1)
                 continue
-            text = data.get(c.key)
-            value = _iso_date(text) if c.type == "date" else text
+            value = c.kind.excel_value(None, data.get(c.key))
             _put(ws, cell.row, cell.col, 1, st.body(c), value)
             if isinstance(value, str):
                 height = max(height, _lines(value, widths[cell.col]))

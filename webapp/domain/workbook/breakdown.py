@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from decimal import Decimal
 
 import xlsxwriter
 from xlsxwriter.format import Format
@@ -13,10 +14,10 @@ from xlsxwriter.worksheet import Worksheet
 from ..layout import FIRST_TABLE_ROW, TITLE_ROW, HeaderCell
 from ..outline import Column, Frame, Table
 from ..parts import Part
-from ..values import derive
+from ..columns import row_values
 from .frame import _header_cell, _header_heights, _height, _lines, _protect, _px
-from .styles import COUNT_FORMAT, FONT, MIN_PRINT_SCALE, PAGE_PIXELS, PERCENT_FORMAT, _Styles
-from .xlsx import _carried, _merged_text, percent_formula
+from .styles import COUNT_FORMAT, FONT, MIN_PRINT_SCALE, PAGE_PIXELS, _Styles
+from .xlsx import _carried, _merged_text, _number
 
 BREAKDOWN_SUFFIX = " theo ĐV"
 
@@ -58,7 +59,8 @@ def _breakdown_columns(table: Table, frame: Frame | list[int]) -> tuple[list[tup
 
 
 def _write_breakdown(wb: xlsxwriter.Workbook, st: _Styles, table: Table, frame: Frame | list[int],
-                     breakdowns: list[tuple[str, Part]], total: Part, total_label: str) -> None:
+                     breakdowns: list[tuple[str, Part]], total: Part, total_label: str,
+                     unit_kind: str | None = None) -> None:
     """One row per unit and a total row, like the per-commune tables of the district reports."""
     ws = wb.add_worksheet(breakdown_sheet_name(table))
     groups, width = _breakdown_columns(table, frame)
@@ -72,9 +74,10 @@ def _write_breakdown(wb: xlsxwriter.Workbook, st: _Styles, table: Table, frame: 
     first = number_row + 1
     # What every unit row repeats, worked out once: a sheet has a row per unit of a province.
     serial_fmt, name_fmt = st.body(None), st.label(left=True)
-    rate_fmt = st.get(border=1, align="center", num_format=PERCENT_FORMAT)
-    periods = [([((table.code, b.row_key, b.column.key), b.column.key, b.col, st.body(b.column))
-                 for b in cols if not b.column.is_derived], _rate_cells(cols))
+    periods = [([((table.code, b.row_key, b.column.key), b.column.key, b.col, st.body(b.column),
+                  Decimal(10) ** b.column.kind.decimals if b.column.kind.decimals else None)
+                 for b in cols if b.column.kind.summed], _other_cells(st, cols), cols[0].row_key,
+                [b.column for b in cols])
                for _, _, cols in groups]
     write_number, write_blank = ws.write_number, ws.write_blank
     for i, (name, upart) in enumerate(breakdowns):
@@ -82,18 +85,20 @@ def _write_breakdown(wb: xlsxwriter.Workbook, st: _Styles, table: Table, frame: 
         write_number(row, 0, i + 1, serial_fmt)
         ws.write_string(row, 1, name, name_fmt)
         stored = upart.numbers
-        for plain, rates in periods:
+        for plain, others, row_key, columns in periods:
             # the innermost loop of a province's export (units × periods × columns): no _put dispatch
             numbers = {}
-            for stored_key, key, col, fmt in plain:
+            for stored_key, key, col, fmt, scale in plain:
                 value = numbers[key] = stored.get(stored_key)
                 if value is None:
                     write_blank(row, col, None, fmt)
                 else:
-                    write_number(row, col, value, fmt)
-            _breakdown_rates(ws, rate_fmt, row, rates, numbers)
+                    write_number(row, col, value / scale if scale else value, fmt)
+            if others:
+                _breakdown_others(ws, row, others, row_values(columns, numbers, row_key, unit_kind))
     total_row = first + len(breakdowns)
-    _breakdown_total(ws, st, table, groups, total if breakdowns else Part(), first, total_row, total_label)
+    _breakdown_total(ws, st, table, groups, total if breakdowns else Part(), first, total_row, total_label,
+                     unit_kind)
     for col, w in enumerate(widths):
         ws.set_column(col, col, w)
     ws.freeze_panes(first, 2)
@@ -114,9 +119,9 @@ def _breakdown_header(ws: Worksheet, st: _Styles, groups, widths: list[float]) -
             group_label = run[0].column.group_label
             if group_label:  # "Cấp xã" over its columns, as in the table itself
                 cells.append(HeaderCell(group_label, top + 1, run[0].col, colspan=len(run)))
-                cells.extend(HeaderCell(b.column.label, top + 2, b.col) for b in run)
+                cells.extend(HeaderCell(b.column.header, top + 2, b.col) for b in run)
             else:
-                cells.extend(HeaderCell(b.column.label, top + 1, b.col, rowspan=depth - 1) for b in run)
+                cells.extend(HeaderCell(b.column.header, top + 1, b.col, rowspan=depth - 1) for b in run)
     for h in cells:
         _header_cell(ws, h, st.header())
     for row, height in _header_heights(cells, widths).items():
@@ -127,49 +132,64 @@ def _breakdown_header(ws: Worksheet, st: _Styles, groups, widths: list[float]) -
     for _, _, cols in groups:
         local = {b.column.key: b.number for b in cols}
         for b in cols:
-            text = str(b.number)
-            if b.column.type == "percent":
-                text = f"{b.number}={local.get(b.column.of)}/{local.get(b.column.over)}*100"
-            ws.write_string(number_row, b.col, text, st.numbering())
+            ws.write_string(number_row, b.col, b.column.kind.number_text(local, b.number), st.numbering())
     return number_row
 
 
 def _breakdown_total(ws: Worksheet, st: _Styles, table: Table, groups, total: Part,
-                     first: int, total_row: int, total_label: str) -> None:
+                     first: int, total_row: int, total_label: str, unit_kind: str | None = None) -> None:
     """The "Toàn huyện" row: SUM formulas carrying the assembled numbers (the sums of the rows above:
     the rows are the parts of the units that fill the table), rates recomputed from them."""
     bold = st.get(bold=True, border=1, align="center", num_format=COUNT_FORMAT)
     ws.merge_range(total_row, 0, total_row, 1, "", bold)
     ws.write_string(total_row, 0, total_label, bold)
     for _, _, cols in groups:
-        sums = {b.column.key: total.number(table.code, b.row_key, b.column.key)
-                for b in cols if not b.column.is_derived}
+        sums = {b.column.key: total.number(table.code, b.row_key, b.column.key) for b in cols if b.column.kind.summed}
         for b in cols:
-            if b.column.is_derived:
+            if not b.column.kind.summed:
                 continue
+            fmt = st.get(bold=True, border=1, **b.column.kind.excel_format())
             if total_row > first:  # blank, not 0, when no unit has a number there
                 rng = f"{xl_rowcol_to_cell(first, b.col)}:{xl_rowcol_to_cell(total_row - 1, b.col)}"
-                ws.write_formula(total_row, b.col, f'=IF(COUNT({rng})=0,"",SUM({rng}))', bold,
-                                 _carried(sums[b.column.key]))
+                ws.write_formula(total_row, b.col, f'=IF(COUNT({rng})=0,"",SUM({rng}))', fmt,
+                                 _carried(b.column.kind.value(sums[b.column.key])))
             else:
-                ws.write_blank(total_row, b.col, None, bold)
-        _breakdown_rates(ws, st.get(bold=True, border=1, align="center", num_format=PERCENT_FORMAT),
-                         total_row, _rate_cells(cols), sums)
+                ws.write_blank(total_row, b.col, None, fmt)
+        others = _other_cells(st, cols, bold=True)
+        if others:
+            _breakdown_others(ws, total_row, others, row_values([b.column for b in cols], sums, cols[0].row_key,
+                                                                 unit_kind))
 
 
-def _rate_cells(cols: list[_BCol]) -> list[tuple[_BCol, str, str]]:
-    """The rate columns of one period, with the column letters of their numerator and denominator."""
+def _other_cells(st: _Styles, cols: list[_BCol], bold: bool = False) -> list[tuple[_BCol, dict[str, str], Format]]:
+    """The cells of one period that are not summed (rates, sums of columns, formulas, targets), each
+    with the column letters of the period's columns and its format."""
     letter = {b.column.key: xl_col_to_name(b.col) for b in cols}
-    return [(b, letter[b.column.of], letter[b.column.over]) for b in cols if b.column.is_derived]
+    out = []
+    for b in cols:
+        if not b.column.kind.summed:
+            props = {"border": 1, **b.column.kind.excel_format(), **({"bold": True} if bold else {})}
+            out.append((b, letter, st.get(**props)))
+    return out
 
 
-def _breakdown_rates(ws: Worksheet, fmt: Format, row: int, rates: list[tuple[_BCol, str, str]],
-                     numbers: dict) -> None:
-    """Rates of one breakdown row, recomputed from that row's numbers (a unit's, or the sums)."""
-    for b, of_letter, over_letter in rates:
-        formula = percent_formula(f"{of_letter}{row + 1}", f"{over_letter}{row + 1}")
-        ws.write_formula(row, b.col, formula, fmt, _carried(derive(b.column, numbers)))
+def _put_number(ws: Worksheet, row: int, col: int, fmt: Format, value) -> None:
+    if value is None:
+        ws.write_blank(row, col, None, fmt)
+    else:
+        ws.write_number(row, col, _number(value), fmt)
 
+
+def _breakdown_others(ws: Worksheet, row: int, others, values: dict) -> None:
+    """A breakdown row's derived cells (recomputed from that row's numbers: a unit's, or the sums),
+    as live formulas, and its targets."""
+    for b, letter, fmt in others:
+        kind = b.column.kind
+        formula = kind.formula(lambda key: f"{letter[key]}{row + 1}")
+        if formula is None:
+            _put_number(ws, row, b.col, fmt, values.get(b.column.key))
+        else:
+            ws.write_formula(row, b.col, formula, fmt, _carried(values.get(b.column.key)))
 
 def _breakdown_print(ws: Worksheet, groups, widths: list[float], top: int, number_row: int,
                      total_row: int, width: int) -> None:

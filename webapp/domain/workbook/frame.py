@@ -9,7 +9,7 @@ from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
 from ..layout import CONTEXT_ROW, FIRST_TABLE_ROW, TITLE_ROW, HeaderCell, Layout
-from ..outline import PERIODS, Column
+from ..outline import PERIODS
 from .styles import FONT, LINE_HEIGHT, MIN_TABLE_WIDTH, _Styles
 from .xlsx import _merged_text
 
@@ -34,7 +34,7 @@ def _column_widths(layout: Layout) -> list[float]:
     widths: list[float] = [0.0] * max(layout.width, 1)
     for cell in layout.cells:
         if cell.colspan == 1:
-            widths[cell.col] = max(widths[cell.col], _preferred_width(cell.column, table.is_list))
+            widths[cell.col] = max(widths[cell.col], cell.column.kind.preferred_width(table.is_list))
     label = layout.label_index
     if layout.label_col:
         labels = [r.label for r in layout.rows if table.blocks[r.block].rows != PERIODS]
@@ -50,22 +50,6 @@ def _column_widths(layout: Layout) -> list[float]:
         factor = min(2.0, (MIN_TABLE_WIDTH - fixed) / rest)
         widths = [w if i < kept else round(w * factor, 1) for i, w in enumerate(widths)]
     return widths
-
-
-def _preferred_width(column: Column, in_list: bool) -> float:
-    if column.type == "serial":
-        return 5
-    if column.type == "percent":
-        return 9
-    if column.type == "date":
-        return 12
-    if column.type == "choice":
-        return max(12, min(18, max(len(c) for c in column.choices) + 2))
-    if column.type == "text":
-        if not in_list:
-            return 22
-        return 46 if column.max_length >= 300 else 26 if column.max_length >= 150 else 18
-    return 12
 
 
 def _span_width(widths: list[float], col: int, colspan: int) -> float:

@@ -50,20 +50,11 @@ class _Styles:
     def body(self, column: Column | None, locked: bool = True, fill: str | None = None,
              as_text: bool = False) -> Format:
         """The format of a body cell of ``column``; ``as_text`` for yes/no shown as Có/Không."""
-        ctype = column.type if column else "count"
-        key = ("body", ctype, locked, fill, as_text)  # asked for every cell: remembered by its inputs
+        kind = column.kind if column is not None else None
+        key = ("body", kind and kind.name, kind and kind.decimals, locked, fill, as_text)  # asked for every cell
         if key not in self._cache:
             props: dict[str, Any] = {"border": 1}
-            if ctype == "percent":
-                props.update(num_format=PERCENT_FORMAT, align="center")
-            elif ctype == "date":
-                props.update(num_format=DATE_FORMAT, align="center")
-            elif ctype in ("text", "choice"):
-                props.update(text_wrap=True, align="left", indent=1)
-            elif ctype == "yesno" and as_text:
-                props.update(align="center")
-            else:  # count, unit_count, serial, yes/no counted
-                props.update(num_format=COUNT_FORMAT, align="center")
+            props.update(kind.excel_format(as_text) if kind else {"num_format": COUNT_FORMAT, "align": "center"})
             if not locked:
                 props["locked"] = False
             if fill:

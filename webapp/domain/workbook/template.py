@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 from typing import IO, Any
 
@@ -12,17 +11,15 @@ from ..layout import LIST_MIN_ROWS, Cell, Layout, build_layout
 from ..outline import LIST_GROUP_KEY, Column, Frame, Outline, Table
 from ..ownership import Ownership
 from ..parts import Part
-from ..values import NO, YES, derive
+from ..columns import row_values
 from .frame import _column_widths, _draw_frame, _freeze, _height, _lines, _print_setup, _protect
 from .meta import KIND, TEMPLATE_KIND, UNIT, UNIT_NAME, _Meta
 from .styles import INPUT_FILL, OTHER_FILL, _Styles
-from .xlsx import _iso_date, _open, _put, _row_percent_formula, _total_formula, _total_numbers
-
-MIN_DATE, MAX_DATE = dt.date(1930, 1, 1), dt.date(2100, 12, 31)  # as values.parse_date
+from .xlsx import _number, _open, _put, _total_formula, _total_numbers, row_formula
 
 
 def write_template(target: str | os.PathLike | IO[bytes], outline: Outline, frame: Frame | list[int], part: Part,
-                   owned: dict[str, set[str]], identity: dict[str, str]) -> None:
+                   owned: dict[str, set[str]], identity: dict[str, str], unit_kind: str | None = None) -> None:
     """Write a unit's Excel template holding its current values (``part``).
 
     ``owned``: table code → the column groups the unit fills (``b0g1`` …, ``rows`` for a list); in a
@@ -30,7 +27,8 @@ def write_template(target: str | os.PathLike | IO[bytes], outline: Outline, fram
     A list's rows carry their identity (``part.list_ids``) in a hidden column beside the table.
     ``identity``: written to the very hidden ``_meta`` sheet and the custom document properties;
     keys ``campaign`` (code), ``unit`` (code), ``unit_name``, ``outline`` (ident, ``kl49@1``),
-    ``outline_digest`` and any others; ``kind`` is set to ``template``.
+    ``outline_digest`` and any others; ``kind`` is set to ``template``. ``unit_kind``: the kind of
+    the campaign's compiling unit (it chooses a target column's ``by_kind`` values).
     """
     wb = _open(target)
     st = _Styles(wb)
@@ -55,7 +53,7 @@ def write_template(target: str | os.PathLike | IO[bytes], outline: Outline, fram
             layout = build_layout(table, frame)
             widths = _column_widths(layout)
             _draw_frame(ws, st, layout, widths)
-            _template_grid(ws, st, meta, layout, part, ownership)
+            _template_grid(ws, st, meta, layout, part, ownership, unit_kind)
         _print_setup(ws, layout, layout.last_row)
         _freeze(ws, layout)
         _protect(ws)
@@ -70,7 +68,7 @@ def unit_row_numbers(table: Table, part: Part, groups: set[str], row_key: str,
 
 
 def _template_grid(ws: Worksheet, st: _Styles, meta: _Meta, layout: Layout, part: Part,
-                   ownership: Ownership) -> None:
+                   ownership: Ownership, unit_kind: str | None) -> None:
     table = layout.table
 
     def numbers_of(row_key: str) -> dict[str, int | None]:
@@ -78,20 +76,23 @@ def _template_grid(ws: Worksheet, st: _Styles, meta: _Meta, layout: Layout, part
 
     for lrow in layout.rows:
         numbers = _total_numbers(layout, lrow, numbers_of) if lrow.total else numbers_of(lrow.key)
+        values = row_values(table.columns, numbers, lrow.key, unit_kind)
         for cell in lrow.cells:
             c = cell.column
             fixed = ownership.fixed_value(lrow.key, c.key)
             if c.is_derived:  # a formula everywhere; blank ("") where the operands are not the unit's
                 _put(ws, cell.row, cell.col, cell.colspan, st.body(c),
-                     derive(c, numbers), _row_percent_formula(table, lrow, c, yesno_as_text=True))
+                     values[c.key], row_formula(table, lrow, c, yesno_as_text=True))
             elif cell.total:  # the sum of the unit rows above: a live formula
-                formula = _total_formula(layout, lrow, cell) if c.is_numeric else None
-                _put(ws, cell.row, cell.col, cell.colspan, st.body(c), numbers.get(c.key), formula)
-            elif c.type == "unit_count":
-                _put(ws, cell.row, cell.col, cell.colspan, st.body(c, fill=None if fixed else OTHER_FILL), fixed)
+                formula = _total_formula(layout, lrow, cell) if c.kind.summed else None
+                _put(ws, cell.row, cell.col, cell.colspan, st.body(c), _number(values.get(c.key)), formula)
+            elif not c.is_input and c.is_numeric:  # a unit count's fixed 1 (its own cells), a target
+                shown = fixed is not None or not c.kind.summed
+                _put(ws, cell.row, cell.col, cell.colspan, st.body(c, fill=None if shown else OTHER_FILL),
+                     values[c.key] if shown else None)
             elif ownership.may_enter(lrow.key, c.key):
-                value = _template_value(c, part.number(table.code, lrow.key, c.key),
-                                        part.text(table.code, lrow.key, c.key))
+                value = c.kind.excel_value(part.number(table.code, lrow.key, c.key),
+                                           part.text(table.code, lrow.key, c.key), as_text=True)
                 _input_cell(ws, st, meta, cell, value)
             else:
                 _put(ws, cell.row, cell.col, cell.colspan, st.body(c, fill=OTHER_FILL, as_text=True))
@@ -104,10 +105,10 @@ def _template_list(ws: Worksheet, st: _Styles, meta: _Meta, layout: Layout, rows
         height = 1
         for cell in lrow.cells:
             c = cell.column
-            if c.type == "serial":  # TT: numbered by the app, locked
+            if not c.is_input:  # TT: numbered by the app, locked
                 _put(ws, cell.row, cell.col, 1, st.body(c), i + 1)
-            elif editable and c.is_input:
-                value = _template_value(c, None, data.get(c.key))
+            elif editable:
+                value = c.kind.excel_value(None, data.get(c.key), as_text=True)
                 _input_cell(ws, st, meta, cell, value)
                 if isinstance(value, str):
                     height = max(height, _lines(value, widths[cell.col]))
@@ -135,17 +136,6 @@ def _template_list_ids(ws: Worksheet, layout: Layout, ids: list[int | None]) -> 
             ws.write_number(lrow.row, col, row_id)
 
 
-def _template_value(column: Column, num: int | None, text: str | None) -> Any:
-    """A stored value as the template shows it: yes/no as Có/Không, dates as dates."""
-    if column.type == "yesno":
-        return None if num is None else (YES if num else NO)
-    if column.type == "count":
-        return num
-    if column.type == "date":
-        return _iso_date(text)
-    return text
-
-
 def _input_cell(ws: Worksheet, st: _Styles, meta: _Meta, cell: Cell, value: Any) -> None:
     """An unlocked input cell of the unit, pre-filled, with its data validation."""
     c = cell.column
@@ -157,22 +147,8 @@ def _input_cell(ws: Worksheet, st: _Styles, meta: _Meta, cell: Cell, value: Any)
 
 def _validation(column: Column, meta: _Meta) -> dict[str, Any] | None:
     """Excel data validation for an input column (the importer checks again: Excel can be bypassed)."""
-    rule: dict[str, Any]
-    if column.type == "count":
-        rule = {"validate": "integer", "criteria": ">=", "value": 0,
-                "error_message": "Phải là một số nguyên không âm, ví dụ 125 hoặc 1.250"}
-    elif column.type == "yesno":
-        rule = {"validate": "list", "source": [YES, NO], "error_message": "Chỉ nhận “Có” hoặc “Không”"}
-    elif column.type == "choice":
-        rule = {"validate": "list", "source": meta.list_source(column.choices),
-                "error_message": _clip("Chọn một trong: " + ", ".join(column.choices), 255)}
-    elif column.type == "date":
-        rule = {"validate": "date", "criteria": "between", "minimum": MIN_DATE, "maximum": MAX_DATE,
-                "error_message": "Ngày không hợp lệ; nhập theo dạng ngày/tháng/năm, ví dụ 03/05/2024"}
-    elif column.type == "text":
-        rule = {"validate": "length", "criteria": "<=", "value": column.max_length,
-                "error_message": f"Dài quá {column.max_length} ký tự"}
-    else:
+    rule = column.kind.validation(meta.list_source)
+    if rule is None:
         return None
     rule["error_title"] = "Giá trị không hợp lệ"
     if column.question:

@@ -19,11 +19,11 @@ from xlsxwriter.worksheet import (CellBlankTuple, CellDatetimeTuple, CellFormula
 
 from ..layout import Cell, Layout, LayoutRow
 from ..outline import Column, Table
-from ..values import YES
+from ..columns import percent_formula  # noqa: F401 (the rate formula: cover, breakdown)
 from .styles import FONT
 
 _FUNCTION_CALL = re.compile(r"([A-Za-z_][A-Za-z0-9_.]*)\(")
-PLAIN_FUNCTIONS = frozenset({"IF", "OR", "AND", "ROUND", "SUM", "COUNT"})  # the functions we write
+PLAIN_FUNCTIONS = frozenset({"IF", "OR", "AND", "ROUND", "SUM", "COUNT", "IFERROR"})  # the functions we write
 
 
 class _Worksheet(Worksheet):
@@ -127,6 +127,11 @@ def _put(ws: Worksheet, row: int, col: int, colspan: int, fmt: Format, value: An
         ws.write_number(row, col, value, fmt)
 
 
+def _number(value: int | Decimal | None) -> int | float | None:
+    """A value as a numeric cell holds it (a decimal as a float: Excel has no other number)."""
+    return float(value) if isinstance(value, Decimal) else value
+
+
 def _carried(value: int | Decimal | None) -> int | float | str:
     """A formula's cached result: a number, or "" (blank) when undefined."""
     if value is None:
@@ -138,28 +143,6 @@ def _merged_text(ws: Worksheet, row: int, first_col: int, last_col: int, text: s
     if last_col > first_col:
         ws.merge_range(row, first_col, row, last_col, "", fmt)
     ws.write_string(row, first_col, text, fmt)
-
-
-def _iso_date(text: str | None) -> dt.date | str | None:
-    """A stored ISO date as a real date (a date that does not parse stays text, never lost)."""
-    if not text:
-        return None
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        return text
-
-
-def percent_formula(of_ref: str, over_ref: str, of_yesno: bool = False, over_yesno: bool = False) -> str:
-    """The Excel formula of a rate: blank when an operand is blank or the denominator is 0.
-
-    ROUND(…, 2) makes the formula's result equal the carried value (values.percent rounds half away
-    from zero, as ROUND does). In a template a yes/no operand holds the text Có/Không, so it is
-    turned into 1/0 inside the formula.
-    """
-    num = f'IF({of_ref}="{YES}",1,0)' if of_yesno else of_ref
-    den = f'IF({over_ref}="{YES}",1,0)' if over_yesno else over_ref
-    return f'=IF(OR({of_ref}="",{over_ref}="",{den}=0),"",ROUND({num}/{den}*100,2))'
 
 
 def _summed_rows(layout: Layout, lrow: LayoutRow) -> list[LayoutRow]:
@@ -188,7 +171,8 @@ def _total_numbers(layout: Layout, lrow: LayoutRow, numbers_of) -> dict[str, int
     return out
 
 
-def _row_percent_formula(table: Table, lrow: LayoutRow, column: Column, yesno_as_text: bool) -> str:
-    of, over = table.column(column.of), table.column(column.over)
-    return percent_formula(lrow.cell(of.key).address, lrow.cell(over.key).address,
-                           yesno_as_text and of.type == "yesno", yesno_as_text and over.type == "yesno")
+def row_formula(table: Table, lrow: LayoutRow, column: Column, yesno_as_text: bool) -> str | None:
+    """The live formula of a derived cell over the cells of its row (in a template a yes/no operand
+    holds Có/Không: ``yesno_as_text``)."""
+    return column.kind.formula(lambda key: lrow.cell(key).address,
+                               lambda key: yesno_as_text and table.column(key).kind.written_as_text)
