@@ -153,3 +153,14 @@ def test_the_export_sums_the_communes_with_live_formulas(app):
     assert two["B23"].value == "TỔNG CỘNG" and two["D23"].value == "=SUM(D7:D22)"
     assert carried["CDHT2"]["D23"].value == 16728 and carried["CDHT2"]["H23"].value == 5140
     assert Decimal(str(carried["CDHT2"]["I7"].value)).quantize(Decimal("0.01")) == Decimal("16.70")
+
+
+def test_a_communes_page_shows_its_own_row_open_and_the_warnings_at_its_cells(app):
+    clerk = login(app.test_client(), "ln-01")
+    two = clerk.get(f"/campaigns/{CAMPAIGN}/tables/CDHT2").get_data(as_text=True)
+    one = clerk.get(f"/campaigns/{CAMPAIGN}/tables/CDHT1").get_data(as_text=True)
+    assert 'name="cell:ln-01:c1"' in two and 'name="cell:ln-02:c1"' not in two
+    assert "Cột 1 phải bằng tổng các cột 2, 3, 4, 5" in two
+    assert "phải bằng số người tham gia đăng ký" in one and "phải bằng số người tham gia đăng ký" in two
+    quiet = login(app.test_client(), "ln-04").get(f"/campaigns/{CAMPAIGN}/tables/CDHT2").get_data(as_text=True)
+    assert "Cột 1 phải bằng" not in quiet and "phải bằng số người tham gia đăng ký" not in quiet

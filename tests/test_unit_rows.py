@@ -293,7 +293,7 @@ def test_the_appendix_page_shows_every_unit_row_and_the_total(units_app):
     _fill({"ln-01": {"tong": 1050, "dat": 20}, "ln-02": {"tong": 120, "dat": 30}})
     compiler = login(units_app.test_client(), "ln-btg")
     html = compiler.get(f"{C}/appendix").get_data(as_text=True)
-    for text in ("Thị trấn Lộc Ninh", "Xã Lộc Hòa", "Xã Lộc An", "Toàn huyện", "1.170", "STT"):
+    for text in ("Thị trấn Lộc Ninh", "Xã Lộc Hòa", "Xã Lộc An", "Toàn huyện", "1.170", "4,27", "STT"):
         assert text in html
     assert f"{C}/breakdown/DV" not in html  # a table of unit rows is its own breakdown
     assert compiler.get(f"{C}/breakdown/DV").status_code == 404
