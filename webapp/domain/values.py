@@ -6,7 +6,6 @@ Messages are Vietnamese: they are shown next to the cell or listed as ``Sheet!Ce
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 
 from .columns import (MAX_COUNT, NO, YES, Parsed, ValueProblem, format_date, format_number,  # noqa: F401 (used by importers of values)
