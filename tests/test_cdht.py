@@ -164,3 +164,10 @@ def test_a_communes_page_shows_its_own_row_open_and_the_warnings_at_its_cells(ap
     assert "phải bằng số người tham gia đăng ký" in one and "phải bằng số người tham gia đăng ký" in two
     quiet = login(app.test_client(), "ln-04").get(f"/campaigns/{CAMPAIGN}/tables/CDHT2").get_data(as_text=True)
     assert "Cột 1 phải bằng" not in quiet and "phải bằng số người tham gia đăng ký" not in quiet
+
+
+def test_the_outline_page_previews_the_unit_rows(app):
+    admin = login(app.test_client(), "admin")
+    html = admin.get("/admin/outlines/cdht/1").get_data(as_text=True)
+    for text in ("Xã/ thị trấn", "SỐ THỨ TỰ", "Đơn vị 1", "Toàn huyện", "TỔNG CỘNG", "7=6/3*100"):
+        assert text in html, text
