@@ -231,7 +231,10 @@ class Campaign(db.Model):
 
     @property
     def frame(self) -> Frame:
-        """What the outline's rows are for this campaign: its years and its reporting units in order."""
+        """What the outline's rows are for this campaign: its years and, when a block's rows are the units
+        (else they are not read), its reporting units in order."""
+        if not any(block.by_unit for table in self.outline.tables for block in table.blocks):
+            return Frame(tuple(self.years))
         return Frame(tuple(self.years), tuple(FrameUnit(u.code, u.name, u.kind) for u in self.units))
 
 
