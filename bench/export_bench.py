@@ -47,7 +47,7 @@ if str(ROOT) not in sys.path:  # run as a script from anywhere
 
 from webapp import create_app  # noqa: E402
 from webapp.domain.outline import Block, Column, Outline, shipped_outline  # noqa: E402
-from webapp.domain.values import check_rules  # noqa: E402
+from webapp.domain.checks import check_rules  # noqa: E402
 from webapp.domain.workbook import collector_paused  # noqa: E402
 from webapp.entry.service import default_assignments  # noqa: E402
 from webapp.exchange import write_campaign_appendix  # noqa: E402

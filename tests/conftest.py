@@ -522,18 +522,33 @@ class OutlineCase:
 OUTLINE_CASES = ("kl49", "mini")
 
 
+# outlines of list tables only (khenthuong: seed 001's nominations, a quota) run the tests of lists and pages
+LIST_OUTLINE_CASES = OUTLINE_CASES + ("khenthuong",)
+
+
 def outline_case(request, name: str) -> OutlineCase:
-    """The app of ``name`` (kl49: the demo; mini: the mini town) on a fresh copy of its database."""
+    """The app of ``name`` (kl49: the demo; mini: the mini town; khenthuong: the demo's nominations
+    campaign) on a fresh copy of its database."""
     if name == "kl49":
         from webapp.demo import CAMPAIGN_CODE
 
         return OutlineCase("kl49", request.getfixturevalue("app"), CAMPAIGN_CODE, "ln-btg")
+    if name == "khenthuong":
+        from webapp.demo_khenthuong import CAMPAIGN_CODE
+
+        return OutlineCase("khenthuong", request.getfixturevalue("app"), CAMPAIGN_CODE, "ln-btg")
     return OutlineCase("mini", request.getfixturevalue("mini_app"), MINI_CAMPAIGN, MINI_COMPILER[0])
 
 
 @pytest.fixture(params=OUTLINE_CASES)
 def any_outline(request) -> OutlineCase:
     """Each outline's campaign in turn (kl49's demo, then the mini town), on a fresh database copy."""
+    return outline_case(request, request.param)
+
+
+@pytest.fixture(params=LIST_OUTLINE_CASES)
+def any_list_outline(request) -> OutlineCase:
+    """any_outline, and the outlines of list tables only (khenthuong)."""
     return outline_case(request, request.param)
 
 

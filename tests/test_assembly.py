@@ -8,7 +8,9 @@ from sqlalchemy import delete, select
 
 from conftest import in_app
 from webapp.domain.assembly import add_parts, assemble, merge_list_rows, unit_parts
+from webapp.domain.layout import build_layout
 from webapp.domain.outline import shipped_outline
+from webapp.domain.parts import Part
 from webapp.domain.values import derive
 from webapp.models import Assignment, Campaign, CellValue, Unit
 
@@ -101,3 +103,43 @@ def test_document_list_is_the_union_ordered_by_date_with_duplicates_once(app):
             {"so_hieu": "12-KH/ĐU", "co_quan": "Đảng ủy xã B", "ngay_ban_hanh": "2019-03-04"}]
     merged = merge_list_rows(rows, "ngay_ban_hanh", ("so_hieu", "co_quan"))
     assert [r["co_quan"] for r in merged] == ["Đảng ủy xã B", "Đảng ủy xã A"]
+
+
+def restricted(part: Part, table_code: str) -> Part:
+    """The cells of one table of an assembled part."""
+    return Part({k: v for k, v in part.numbers.items() if k[0] == table_code},
+                {k: v for k, v in part.texts.items() if k[0] == table_code},
+                {k: v for k, v in part.lists.items() if k == table_code})
+
+
+def test_one_assembly_for_the_page_the_drill_down_the_breakdown_and_the_workbook(app):
+    """The appendix page, the export, a table's breakdown by unit and a cell's drill-down all take
+    assemble()'s sums (a table's own for the last two), and they are the sums of the units' parts."""
+    from webapp.review.service import cell_breakdown
+
+    with in_app() as session:
+        campaign = campaign_of(session)
+        full = assemble(session, campaign.id, OUTLINE, campaign.years)
+        parts = unit_parts(session, campaign.id, OUTLINE, campaign.years)
+        names = {u.id: u.name for u in campaign.units}
+        assert add_parts([parts[i] for i in names if i in parts], OUTLINE, [names[i] for i in names if i in parts]) == full
+        drilled = 0
+        for table in OUTLINE.tables:
+            assert assemble(session, campaign.id, OUTLINE, campaign.years, table_code=table.code) == \
+                restricted(full, table.code), table.code
+            own = unit_parts(session, campaign.id, OUTLINE, campaign.years, table_code=table.code)
+            assert own == {i: restricted(p, table.code) for i, p in parts.items() if i in own}, table.code
+            assert all(restricted(p, table.code) == Part() for i, p in parts.items() if i not in own), table.code
+            if table.is_list:
+                continue
+            for lrow in build_layout(table, campaign.years).rows[:2]:
+                for cell in lrow.cells:
+                    if cell.column.is_derived:
+                        continue
+                    b = cell_breakdown(session, campaign, table, lrow.key, lrow.label, cell.column.key)
+                    want = full.number(table.code, lrow.key, cell.column.key)
+                    assert b.total == want, (table.code, lrow.key, cell.column.key)
+                    if cell.column.is_numeric:
+                        assert want == (sum(c.num for c in b.entered if c.num is not None) if b.entered else None)
+                    drilled += want is not None
+    assert drilled > 20

@@ -189,6 +189,8 @@ def test_a_decimal_typed_on_the_page_is_stored_exactly_and_shown_back_with_the_r
     url = "/campaigns/kc-2025/tables/T1"
     page = clerk.get(url).get_data(as_text=True)
     assert 'inputmode="decimal"' in page and 'name="cell:2024:ty_le"' in page
+    assert '<th colspan="3" scope="col">TỔNG SỐ CHIA RA</th>' in page and ">Tỷ lệ biết chữ (%)</th>" in page
+    assert page.count('<tr class="numbers">') == 1 and "<td>6=1/4*100</td>" in page  # the second block has none
     assert '<span class="value">80,0</span>' in page and '<span class="value">85,5</span>' in page  # targets
     response = post_as_page(clerk, url + "/cells/2024/ty_le", data={"value": "80,5"})
     assert response.status_code == 200
@@ -202,3 +204,20 @@ def test_a_decimal_typed_on_the_page_is_stored_exactly_and_shown_back_with_the_r
     assert 'id="td-2024-tong" class="derived t-sum"><span class="value">3</span>' in page
     assert 'id="td-2024-c7" class="derived t-formula"><span class="value">33,33</span>' in page
     assert 'value="80,5"' in page
+    compiler = login(app.test_client(), "ln-btg")
+    appendix = compiler.get("/campaigns/kc-2025/appendix").get_data(as_text=True)
+    assert ">80,5</a>" in appendix  # the assembled decimal, drillable
+    assert 'class="t-sum derived">3</td>' in appendix.replace("\n", "").replace("        ", "")
+    assert 'class="t-target fixed">80,0</td>' in appendix.replace("\n", "").replace("        ", "")
+    drill = compiler.get("/campaigns/kc-2025/appendix/T1/cell?row=2024&col=ty_le").get_data(as_text=True)
+    assert "Tổng: <strong>80,5</strong>" in drill
+    breakdown = compiler.get("/campaigns/kc-2025/breakdown/T1?row=2024").get_data(as_text=True)
+    assert "80,5" in breakdown and "33,33" in breakdown
+    export = compiler.get("/campaigns/kc-2025/export.xlsx")
+    ws = openpyxl.load_workbook(io.BytesIO(export.data))["T1"]
+    assert (ws["F8"].value, ws["H8"].value) == (80.5, 80)
+    assert ws["G8"].value.startswith('=IF(OR(B8="",E8=""),"",IFERROR(')
+    admin = login(app.test_client(), "admin")
+    preview = admin.get("/admin/outlines/kieu_cot/1").get_data(as_text=True)
+    assert 'title="Tự tính: n1 / tong * 100"' in preview and 'title="Tự tính: tổng các cột n1, n2"' in preview
+    assert '<input type="text" class="cell num dec" disabled' in preview

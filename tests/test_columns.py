@@ -182,3 +182,10 @@ def test_a_sum_takes_the_places_of_its_operands():
                                       {"key": "b", "label": "B", "type": "decimal", "decimals": 2},
                                       {"key": "s", "label": "S", "type": "sum", "of": ["a", "b"]}]))
     assert outline.tables[0].column("s").kind.decimals == 2
+
+
+def test_a_date_whose_format_a_sheet_lost_is_read_from_its_serial():
+    assert col("date").kind.parse(45415).text == "2024-05-03"
+    assert col("date").kind.parse(45415.75).text == "2024-05-03"
+    with pytest.raises(ValueProblem, match="Năm của ngày"):
+        col("date").kind.parse(3)

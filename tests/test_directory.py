@@ -264,8 +264,7 @@ DEMO_CASES = [
     (["ln;Huyện Lộc Ninh;huyen;ln-01;;;;"], ["Row 2: Đơn vị cấp trên tạo thành vòng lặp: ln → ln-01 → ln"]),
     (["ln-05;Xã Lộc Thạnh;xa;ln-ubnd;0271 3866 005;;;"],
      ["Row 2: Không đổi được đơn vị cấp trên của ln-05 (Xã Lộc Thạnh) từ «ln» sang «ln-ubnd» bằng danh sách: đơn vị "
-      "là đơn vị báo cáo của đợt «Sơ kết 5 năm thực hiện Kết luận số 49-KL/TW – Phụ lục số liệu» (kl49-2024); nếu "
-      "thật cần, hãy sửa đơn vị ở trang «Đơn vị và tài khoản»"]),
+      "là đơn vị báo cáo của đợt"]),
     (["ln-17;Xã Mới;xa;ln;;u1;;", "ln-17;Xã Mới khác;xa;ln;;u2;;"],
      ["Row 3: Mã đơn vị ln-17 đã ghi ở dòng 2 với tên «Xã Mới», ở đây «Xã Mới khác»"]),
     (["ln-17;Xã Mới;xa;ln;;u1;;", "ln-17;Xã Mới;huyen;ln;0271;u2;;"],

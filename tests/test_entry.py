@@ -247,7 +247,7 @@ def new_row(**values):
 def list_rows(unit_code):
     uid = unit_id(unit_code)
     with in_app() as session:
-        return list(session.scalars(select(ListRow).where(ListRow.unit_id == uid)))
+        return list(session.scalars(select(ListRow).where(ListRow.unit_id == uid, ListRow.table_code == "I")))
 
 
 def test_list_rows_are_added_edited_and_removed_in_place(clerk):

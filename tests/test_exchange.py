@@ -407,7 +407,8 @@ def list_rows(unit_code: str = "ln-02") -> list[tuple[int, dict, int]]:
     """(id, data, version) of the unit's documents, by id."""
     with in_app() as session:
         return [tuple(r) for r in session.execute(
-            select(ListRow.id, ListRow.data, ListRow.version).where(ListRow.unit_id == unit_id(unit_code))
+            select(ListRow.id, ListRow.data, ListRow.version).where(ListRow.unit_id == unit_id(unit_code),
+                                                                    ListRow.table_code == "I")
             .order_by(ListRow.id))]
 
 

@@ -10,6 +10,7 @@ import pytest
 from webapp.domain.layout import build_layout
 from webapp.domain.outline import shipped_outline
 from webapp.domain.checks import check_rules
+from webapp.domain.parts import Part
 from webapp.domain.values import (ValueProblem, format_number, parse_input, percent, show)
 
 OUTLINE = shipped_outline("kl49")
@@ -152,3 +153,38 @@ def test_rules_judge_only_complete_pairs():
     warnings = check_rules(block, {"mu_chu": 3, "huy_dong": 5}, level="warning")
     assert [b.rule.level for b in warnings] == ["warning"]
     assert check_rules(block, {"mu_chu": 3, "huy_dong": 5}, level="error") == []
+
+
+def test_the_breakdown_by_unit_is_laid_out_once_for_the_sheet_and_the_page():
+    from webapp.domain.layout import FIRST_TABLE_ROW, build_breakdown
+
+    table = OUTLINE.table("II.1.5")
+    units = [("Xã A", frozenset({"xa"})), ("Huyện", frozenset({"huyen"}))]
+    sheet = build_breakdown(table, YEARS, units, "Toàn huyện")
+    assert [p.key for p in sheet.periods] == [str(y) for y in YEARS]
+    assert [(p.label, p.columns[0].col, len(p.columns)) for p in sheet.periods][:2] == [
+        ("Năm 2019", 2, 9), ("Năm 2020", 11, 9)]
+    assert sheet.width == 2 + 5 * 9
+    top = FIRST_TABLE_ROW
+    at = {(h.row, h.col): (h.text, h.rowspan, h.colspan) for h in sheet.header}
+    assert at[(top, 0)] == ("STT", 3, 1) and at[(top, 1)] == ("Đơn vị", 3, 1)
+    assert at[(top, 11)] == ("Năm 2020", 1, 9)
+    assert at[(top + 1, 11)] == ("Công chức cấp xã", 1, 3) and at[(top + 2, 13)] == ("Tỷ lệ (%)", 1, 1)
+    assert sheet.number_row == top + 3
+    numbers = {h.col: h.text for h in sheet.numbers}
+    assert (numbers[0], numbers[1], numbers[2], numbers[4], numbers[11], numbers[13]) == (
+        "A", "B", "1", "3=2/1*100", "10", "12=11/10*100")
+    assert [(r.row, r.serial, r.label) for r in sheet.rows] == [(top + 4, 1, "Xã A"), (top + 5, 2, "Huyện")]
+    assert (sheet.total.row, sheet.total.label, sheet.total.is_total) == (top + 6, "Toàn huyện", True)
+    xa, huyen = sheet.periods[0].columns[0], sheet.periods[0].columns[3]
+    assert sheet.fills(sheet.rows[0], xa) and not sheet.fills(sheet.rows[0], huyen)
+    assert sheet.fills(sheet.total, huyen)
+    # the page: one period, without the period row (its own navigation names the period)
+    page = build_breakdown(table, YEARS, units, "Toàn huyện", period="2021")
+    assert [p.key for p in page.periods] == ["2021"] and page.header_rows == [top, top + 1]
+    assert [[h.text for h in line] for line in page.header_lines()] == [
+        ["STT", "Đơn vị", "Công chức cấp xã", "Công chức cấp huyện", "Công chức cấp tỉnh"],
+        ["Tổng số", "Số được đào tạo, bồi dưỡng", "Tỷ lệ (%)"] * 3]
+    part = Part(numbers={("II.1.5", "2021", "xa_tong"): 12, ("II.1.5", "2020", "xa_tong"): 5})
+    assert page.numbers_of(part, page.periods[0]) == {"xa_tong": 12, "xa_dt": None, "huyen_tong": None,
+                                                      "huyen_dt": None, "tinh_tong": None, "tinh_dt": None}

@@ -23,7 +23,7 @@ from webapp.campaigns import CampaignSpec, create_campaign
 from webapp.domain.layout import build_layout
 from webapp.domain.values import ValueProblem
 from webapp.entry.service import UnitTable
-from webapp.models import Assignment, AuditEvent, Campaign, CampaignUnit, Unit, WarningConfirmation
+from webapp.models import Assignment, AuditEvent, Campaign, CampaignUnit, CellValue, Unit, WarningConfirmation
 from webapp.quality import quality_lines
 
 BASE = "/campaigns/kl49-2024"
@@ -161,6 +161,10 @@ def test_submitting_with_open_warnings_needs_their_confirmation(app, warned, cle
         assert submit.new.endswith("1 cảnh báo được xác nhận")
     page = compiler.get(f"{BASE}/quality").get_data(as_text=True)
     assert "Đã xác nhận" in page and "Chưa" in page  # ln-02 confirmed, ln-11 not yet
+    page = compiler.get(f"{BASE}/units/ln-02").get_data(as_text=True)
+    assert WARNING in page and "đơn vị đã xác nhận" in page
+    page = compiler.get(f"{BASE}/units/ln-11").get_data(as_text=True)
+    assert WARNING in page and "chưa xác nhận" in page
 
 
 def test_a_confirmation_holds_for_the_values_confirmed_only(app, warned):
@@ -187,6 +191,10 @@ def test_a_part_without_warnings_submits_as_before(app, clerk):
 # --- the outline's checks on stored values --------------------------------------------------------
 
 CHECKS_OUTLINE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "outlines", "checks.yaml")
+
+
+def stored_count(session, campaign) -> int:
+    return len(session.scalars(select(CellValue.id).where(CellValue.campaign_id == campaign.id)).all())
 
 
 def _checks_campaigns(text: str | None = None) -> None:
@@ -281,3 +289,30 @@ def test_the_outline_preview_shows_rules_and_checks_in_words(app):
     assert "Phải bằng nhau ở cùng đơn vị, cùng dòng: Biểu T1 › Số người › Tổng số; Biểu T2 › Số đăng ký" in html
     assert "Biểu T2 › Số đăng ký của một đơn vị phải bằng tổng của các đơn vị trực thuộc nó trong đợt" in html
     assert "Số nhập vào gấp hơn 3 lần, hoặc dưới 1/3, số của chính đơn vị ở kỳ trước" in html and "— Biểu T1" in html
+
+
+def test_an_import_breaking_an_error_check_across_tables_stores_nothing(app, tmp_path):
+    """The import stores table after table through the same checks: the second table's value that
+    disagrees with the first's (in the same file) refuses the whole file, at its cell."""
+    with open(CHECKS_OUTLINE, encoding="utf-8") as handle:
+        text = handle.read()
+    warning = f'    level: warning\n    message: "{SAME}"'
+    _checks_campaigns(text.replace(warning, f'    level: error\n    message: "{SAME}"'))
+    path = tmp_path / "ln-01.xlsx"
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["template", "ktra-2024", "ln-01", "-o", str(path)]).exit_code == 0
+    wb = openpyxl.load_workbook(path)
+    wb["Biểu 1"]["B8"], wb["Biểu 2"]["B7"] = 40, 41
+    wb.save(path)
+    result = runner.invoke(args=["import-xlsx", "ktra-2024", "ln-01", str(path)])
+    assert result.exit_code == 1 and f"Biểu 2!B7: {SAME}" in result.output
+    with in_app() as session:
+        campaign = session.scalar(select(Campaign).where(Campaign.code == "ktra-2024"))
+        assert stored_count(session, campaign) == 0
+    wb = openpyxl.load_workbook(path)
+    wb["Biểu 2"]["B7"] = 40
+    wb.save(path)
+    assert runner.invoke(args=["import-xlsx", "ktra-2024", "ln-01", str(path)]).exit_code == 0
+    with in_app() as session:
+        campaign = session.scalar(select(Campaign).where(Campaign.code == "ktra-2024"))
+        assert stored_count(session, campaign) == 2

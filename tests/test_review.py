@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import html.parser
 import io
 import re
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
@@ -199,3 +201,85 @@ def test_each_view_for_each_role(app, client):
         staff = login(app.test_client(), username)
         for url in REVIEW_PAGES:
             assert staff.get(url).status_code == 200, (username, url)
+
+
+class _Table(html.parser.HTMLParser):
+    """The cells of an HTML table, row by row: (tag, class, text) each."""
+
+    def __init__(self):
+        super().__init__()
+        self.rows: list[list[tuple[str, str, str]]] = []
+        self._cell = None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "tr":
+            self.rows.append([])
+        elif tag in ("td", "th"):
+            self._cell = [tag, dict(attrs).get("class") or "", ""]
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell[2] += data
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self._cell is not None:
+            self.rows[-1].append((self._cell[0], self._cell[1], " ".join(self._cell[2].split())))
+            self._cell = None
+
+
+def test_the_breakdown_page_and_sheet_show_the_same_cells(app, compiler, tmp_path):
+    """Both are drawn from layout.build_breakdown: the page's header and every unit's and the total's
+    cells of a period are the sheet's, in that period's columns (the page shows a number as text, a
+    cell the unit does not fill greyed, an empty one as "–"; the sheet leaves both blank)."""
+    import openpyxl
+
+    from webapp.domain.layout import build_breakdown
+    from webapp.domain.values import show
+    from webapp.domain.workbook import breakdown_sheet_name
+    from webapp.exchange import write_campaign_appendix
+    from webapp.review.service import total_label
+
+    path = tmp_path / "appendix.xlsx"
+    with in_app() as session:
+        campaign = session.scalar(select(Campaign))
+        write_campaign_appendix(session, campaign, path, dt.datetime(2024, 5, 20, 9, 30))
+        outline, years, label = campaign.outline, campaign.years, total_label(campaign)
+    formulas, cached = openpyxl.load_workbook(path), openpyxl.load_workbook(path, data_only=True)
+    checked = {"unit": 0, "total": 0, "na": 0, "empty": 0}
+    for table in (t for t in outline.tables if not t.is_list):
+        ws, wc = formulas[breakdown_sheet_name(table)], cached[breakdown_sheet_name(table)]
+        sheet_layout = build_breakdown(table, years, [], label)
+        number_row = sheet_layout.number_row + 1  # 1-based
+        names = [ws.cell(r, 2).value for r in range(number_row + 1, ws.max_row)]
+        for period in sheet_layout.periods:
+            page = compiler.get(f"{BASE}/breakdown/{table.code}", query_string={"row": period.key})
+            parsed = _Table()
+            parsed.feed(page.get_data(as_text=True).split('<div id="breakdown"', 1)[1])
+            head = [c for row in parsed.rows[:len(parsed.rows) - len(names) - 1] for c in row]
+            body, total = parsed.rows[-len(names) - 1:-1], parsed.rows[-1]
+            # the header: the sheet's below its period row, in this period's columns and A, B
+            first, last = period.columns[0].col + 1, period.columns[-1].col + 1
+            sheet_head = [ws.cell(r, c).value for r in range(sheet_layout.header_rows[0] + 1, number_row)
+                          for c in [1, 2, *range(first, last + 1)]
+                          if ws.cell(r, c).value is not None and not (r == sheet_layout.header_rows[0] + 1 and c > 2)]
+            assert [text.rstrip(" ▲") for _, _, text in head] == sheet_head, (table.code, period.key)
+            assert [row[1][2] for row in body] == names, (table.code, period.key)
+            assert total[1][2] == ws.cell(ws.max_row, 1).value == label
+            for r, row in enumerate([*body, total]):
+                sheet_row = number_row + 1 + r
+                for b, (_, css, text) in zip(period.columns, row[2:], strict=True):
+                    value = wc.cell(sheet_row, b.col + 1).value
+                    value = None if value in (None, "") else Decimal(str(value)) if b.column.is_derived else value
+                    if "na" in css.split():
+                        assert value is None, (table.code, period.key, names[r], b.column.key)
+                        checked["na"] += 1
+                    elif text == "–":
+                        assert value is None, (table.code, period.key, b.column.key)
+                        checked["empty"] += 1
+                    elif row is total:
+                        assert text == show(b.column, value, None, assembled=True), (table.code, period.key, b.column.key)
+                        checked["total"] += 1
+                    else:
+                        assert text == show(b.column, value, None), (table.code, period.key, names[r], b.column.key)
+                        checked["unit"] += 1
+    assert min(checked.values()) > 0, checked

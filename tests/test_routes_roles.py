@@ -130,6 +130,7 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("review.cell", "GET"): STAFF,
     ("review.breakdown_first", "GET"): STAFF,
     ("review.breakdown", "GET"): STAFF,
+    ("review.quality", "GET"): STAFF,
     ("review.dashboard", "GET"): STAFF,
     ("review.not_done_csv", "GET"): STAFF,
     ("review.unit_page", "GET"): STAFF,
@@ -392,6 +393,10 @@ def calls_for(endpoint: str, method: str, user: str) -> list[Call]:
             return one("breakdown tab", path=f"{C}/breakdown")
         case "review.breakdown", "GET":
             return one("breakdown", path=f"{C}/breakdown/{T}", query_string={"row": r0, "sort": col})
+        case "review.quality", "GET":
+            return (one("data quality", path=f"{C}/quality", query_string={"sort": "cell", "level": "warning"})
+                    + one("data quality (.xlsx)", path=f"{C}/quality.xlsx")
+                    + one("data quality (.csv)", path=f"{C}/quality.csv"))
         case "review.dashboard", "GET":
             return one("progress", path=f"{C}/dashboard")
         case "review.not_done_csv", "GET":

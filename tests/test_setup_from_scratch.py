@@ -44,7 +44,8 @@ def test_a_district_sets_itself_up_and_runs_two_periods(empty_app, tmp_path):
 
     # 2. the shipped outline is there after `db upgrade`
     code, out, _ = cli(empty_app, "outlines")
-    assert code == 0 and out.startswith("kl49\t1\tPHỤ LỤC BÁO CÁO SƠ KẾT 5 NĂM") and len(out.splitlines()) == 1
+    shipped = [line for line in out.splitlines() if line.startswith("kl49\t")]
+    assert code == 0 and len(shipped) == 1 and shipped[0].startswith("kl49\t1\tPHỤ LỤC BÁO CÁO SƠ KẾT 5 NĂM")
 
     # 3. the campaign: by default every unit of a kind the outline names, below the compiler's district
     deadline = today + dt.timedelta(days=10)
@@ -97,7 +98,8 @@ def test_a_district_sets_itself_up_and_runs_two_periods(empty_app, tmp_path):
                                "1.5. Kết quả đào tạo, bồi dưỡng cán bộ, công chức cơ sở:"), encoding="utf-8")
     assert cli(empty_app, "outline-check", str(second))[:2] == (0, "")
     assert cli(empty_app, "outline-load", str(second))[:2] == (0, "kl49\t2\n")
-    assert [line.split("\t")[:2] for line in cli(empty_app, "outlines")[1].splitlines()] == [["kl49", "1"], ["kl49", "2"]]
+    assert [line.split("\t")[:2] for line in cli(empty_app, "outlines")[1].splitlines()
+            if line.startswith("kl49\t")] == [["kl49", "1"], ["kl49", "2"]]
     compiler = empty_app.test_client()
     login(compiler, "td-btg", passwords["td-btg"])
     compiler.post("/password", data={"current": passwords["td-btg"], "new": "mat-khau-moi-2",

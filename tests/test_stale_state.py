@@ -28,7 +28,7 @@ app = demo_app_on_both  # every test runs on SQLite and on PostgreSQL
 
 def read(session: Session, unit_code: str = "ln-02"):
     """What a request reads first: the campaign, a unit, a user."""
-    campaign = session.scalar(select(Campaign))
+    campaign = session.scalar(select(Campaign).where(Campaign.code == "kl49-2024"))
     unit = session.scalar(select(Unit).where(Unit.code == unit_code))
     user = session.scalar(select(User).where(User.unit_id == unit.id))
     assert campaign.status == CAMPAIGN_OPEN
@@ -38,7 +38,7 @@ def read(session: Session, unit_code: str = "ln-02"):
 def elsewhere(change) -> None:
     """Another request: ``change(session, campaign, compiler)``, committed."""
     with Session(db.engine) as other:
-        campaign = other.scalar(select(Campaign))
+        campaign = other.scalar(select(Campaign).where(Campaign.code == "kl49-2024"))
         compiler = other.scalar(select(User).where(User.username == "ln-btg"))
         change(other, campaign, compiler)
 
@@ -115,7 +115,8 @@ def test_a_submission_begun_before_the_close_is_refused(app):
         close_elsewhere()
         with pytest.raises(Refused, match=CLOSED):
             workflow.submit(session, campaign, unit, user, confirm_gaps=True)
-        assert count(CampaignUnit, CampaignUnit.unit_id == unit.id, CampaignUnit.status == "open") == 1
+        assert count(CampaignUnit, CampaignUnit.campaign_id == campaign.id, CampaignUnit.unit_id == unit.id,
+                     CampaignUnit.status == "open") == 1
 
 
 @pytest.mark.parametrize("decision", ["accept", "return", "reopen", "extend"])
@@ -143,7 +144,7 @@ def test_a_save_begun_while_closed_is_stored_once_the_campaign_is_open_again(app
     with app.app_context():
         elsewhere(lambda s, c, u: workflow.set_campaign_status(s, c, u, CAMPAIGN_CLOSED))
         with Session(db.engine) as session:
-            campaign = session.scalar(select(Campaign))
+            campaign = session.scalar(select(Campaign).where(Campaign.code == "kl49-2024"))
             unit = session.scalar(select(Unit).where(Unit.code == "ln-02"))
             sheet = UnitTable(session, campaign, unit, campaign.outline.table("II.1.5"))
             elsewhere(lambda s, c, u: workflow.set_campaign_status(s, c, u, CAMPAIGN_OPEN))
@@ -160,7 +161,7 @@ def test_two_closes_record_one_transition(app):
         close_elsewhere()
         workflow.set_campaign_status(session, campaign, compiler, CAMPAIGN_CLOSED)
         assert count(AuditEvent, AuditEvent.action == "close") == 1
-        assert session.scalar(select(Campaign.status)) == CAMPAIGN_CLOSED
+        assert session.scalar(select(Campaign.status).where(Campaign.id == campaign.id)) == CAMPAIGN_CLOSED
 
 
 def test_extending_to_the_date_already_granted_records_nothing(app):

@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 
 from .domain.outline import Outline
 from .entry.service import default_assignments
-from .models import (PART_OPEN, Assignment, AuditEvent, Campaign, CampaignUnit, CellValue, ListRow, OutlineVersion,
-                     ReturnNote, Unit, User)
+from .models import (PART_OPEN, Assignment, AuditEvent, Campaign, CampaignDeadline, CampaignUnit, CellValue, ListRow,
+                     OutlineVersion, ReturnNote, Unit, User)
 
 CODE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,39}$")
 # what a campaign's documents print; copied to the next period's campaign except the report's own
@@ -72,6 +72,7 @@ class CampaignSpec:
     units: list[Unit] | None = None
     description: str = ""
     prints: dict[str, object] = field(default_factory=dict)  # PRINT_FIELDS
+    kind_deadlines: dict[str, dt.date] = field(default_factory=dict)  # unit kind → its own deadline
 
 
 def fmt(day: dt.date | None) -> str:
@@ -145,6 +146,10 @@ def check_spec(session: Session, spec: CampaignSpec, today: dt.date | None = Non
     if spec.deadline is not None and today is not None and spec.deadline < today:
         problems.append(("deadline", f"Hạn gửi {fmt(spec.deadline)} đã qua (hôm nay là {fmt(today)}): một đợt "
                                      "mới mở để các đơn vị nhập ngay, hạn gửi phải từ hôm nay trở đi."))
+    for kind, day in spec.kind_deadlines.items():
+        if today is not None and day < today:
+            problems.append(("kind_deadlines", f"Hạn gửi của loại đơn vị '{kind}' ({fmt(day)}) đã qua (hôm nay là "
+                                               f"{fmt(today)})."))
     if spec.compiler_unit is None:
         problems.append(("compiler", "Cần chọn đơn vị tổng hợp."))
     elif not spec.compiler_unit.active:
@@ -199,6 +204,8 @@ def create_campaign(session: Session, outline_row: OutlineVersion | None, spec: 
         if not units:
             problems.append(("units", "Không có đơn vị nào dưới đơn vị tổng hợp có loại mà đề cương giao điền; "
                                       "hãy chọn các đơn vị báo cáo."))
+    if units is not None:
+        problems.extend(_stray_kinds(spec.kind_deadlines, units))
     if problems:
         raise CampaignRefused(problems)
     units = _unique(units)
@@ -213,6 +220,7 @@ def create_campaign(session: Session, outline_row: OutlineVersion | None, spec: 
     session.add_all(default_assignments(campaign, units))
     session.add(AuditEvent(user_id=user.id if user else None, campaign_id=campaign.id, action="campaign_create",
                            via=via, new=f"{campaign.code} ({outline_row.code}@{outline_row.version})"))
+    set_kind_deadlines(session, campaign, spec.kind_deadlines, user, via)
     session.flush()
     return campaign
 
@@ -251,6 +259,9 @@ def copy_campaign(session: Session, source: Campaign, code: str, year_from: int 
                                    group_key=a.group_key))
     session.add(AuditEvent(user_id=user.id if user else None, campaign_id=campaign.id, action="campaign_copy",
                            via=via, old=source.code, new=campaign.code))
+    present = {u.kind for u in units}  # each kind as many days before or after the deadline as in the source
+    set_kind_deadlines(session, campaign, {d.unit_kind: deadline + (d.deadline - source.deadline)
+                                           for d in source.kind_deadlines if d.unit_kind in present}, user, via)
     session.flush()
     session.refresh(campaign)
     return campaign
@@ -353,6 +364,53 @@ def update_settings(session: Session, campaign: Campaign, values: dict[str, obje
                                old=_shown(name, old), new=_shown(name, value)))
     session.flush()
     return changed
+
+
+def campaign_kinds(campaign: Campaign) -> list[str]:
+    """The kinds of the campaign's units, in the units' order: those a deadline of their own may be set for."""
+    return list(dict.fromkeys(u.kind for u in campaign.units))
+
+
+def _stray_kinds(deadlines: dict[str, object], units: list[Unit]) -> list[tuple[str, str]]:
+    present = {u.kind for u in units}
+    return [("kind_deadlines", f"Không có đơn vị báo cáo nào thuộc loại '{kind}': không đặt hạn gửi riêng được.")
+            for kind in deadlines if kind not in present]
+
+
+def set_kind_deadlines(session: Session, campaign: Campaign, deadlines: dict[str, dt.date | None],
+                       user: User | None, via: str = "web") -> list[str]:
+    """Give each kind of unit in ``deadlines`` its own deadline (None: the campaign's again); the
+    kinds changed. Audited as ``deadline`` events with the kind in ``col_key``, old → new as
+    "<kind's name>: dd/mm/yyyy". Raises CampaignRefused for a kind none of the campaign's units has."""
+    problems = _stray_kinds(deadlines, list(campaign.units))
+    if problems:
+        raise CampaignRefused(problems)
+    own = {d.unit_kind: d for d in campaign.kind_deadlines}
+    names = campaign.outline.unit_kinds
+    changed = []
+    for kind, day in deadlines.items():
+        current = own.get(kind)
+        old = current.deadline if current else None
+        if old == day:
+            continue
+        if day is None:
+            campaign.kind_deadlines.remove(current)
+        elif current is None:
+            campaign.kind_deadlines.append(CampaignDeadline(unit_kind=kind, deadline=day))
+        else:
+            current.deadline = day
+        changed.append(kind)
+        name = names.get(kind, kind)
+        session.add(AuditEvent(user_id=user.id if user else None, campaign_id=campaign.id, action="deadline", via=via,
+                               col_key=kind, old=_kind_deadline_shown(campaign, name, old),
+                               new=_kind_deadline_shown(campaign, name, day)))
+    session.flush()
+    return changed
+
+
+def _kind_deadline_shown(campaign: Campaign, kind_name: str, day: dt.date | None) -> str:
+    """A kind's deadline as the audit trail shows it: "Xã, phường, thị trấn: 31/08/2020"."""
+    return f"{kind_name}: {fmt(day) if day else f'theo hạn chung ({fmt(campaign.deadline)})'}"
 
 
 def _shown(name: str, value: object) -> str | None:

@@ -31,15 +31,33 @@ def parse_years(text: str, problems: list[str]) -> tuple[int | None, int | None]
     return int(match.group(1)), int(match.group(2))
 
 
-def parse_deadline(text: str, problems: list[str]) -> dt.date | None:
+def parse_deadline(text: str, problems: list[str], option: str = "--deadline") -> dt.date | None:
     """YYYY-MM-DD as a date; a problem (and None) otherwise."""
     try:
         if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text or ""):
             raise ValueError
         return dt.date.fromisoformat(text)
     except ValueError:
-        problems.append(f"--deadline '{text}': không phải một ngày có thật dạng YYYY-MM-DD, ví dụ 2024-05-15.")
+        problems.append(f"{option} '{text}': không phải một ngày có thật dạng YYYY-MM-DD, ví dụ 2024-05-15.")
         return None
+
+
+def parse_kind_deadlines(items: tuple[str, ...], problems: list[str]) -> dict[str, dt.date]:
+    """Each ``--deadline-for KIND=YYYY-MM-DD`` as kind → date; a problem for one that is not."""
+    out: dict[str, dt.date] = {}
+    for item in items:
+        kind, sep, text = item.partition("=")
+        kind = kind.strip()
+        if not sep or not kind:
+            problems.append(f"--deadline-for '{item}': cần dạng LOẠI=YYYY-MM-DD, ví dụ xa=2020-08-31.")
+            continue
+        if kind in out:
+            problems.append(f"--deadline-for: loại đơn vị '{kind}' được nêu hai lần.")
+            continue
+        day = parse_deadline(text.strip(), problems, option=f"--deadline-for {kind}")
+        if day is not None:
+            out[kind] = day
+    return out
 
 
 def find_outline(text: str, problems: list[str]) -> OutlineVersion | None:
@@ -82,16 +100,19 @@ def register(app: Flask) -> None:
     @click.option("--name", required=True, help="the campaign's name")
     @click.option("--years", required=True, help="FROM-TO, e.g. 2019-2023")
     @click.option("--deadline", required=True, help="YYYY-MM-DD (the end of that day)")
+    @click.option("--deadline-for", "deadlines_for", multiple=True, metavar="KIND=YYYY-MM-DD",
+                  help="a kind of unit's own deadline (repeatable; other kinds have --deadline)")
     @click.option("--compiler", "compiler_code", required=True, help="the compiling unit's code")
     @click.option("--units", "unit_codes", default=None,
                   help="U1,U2,… (default: every unit below the compiler's parent of a kind the outline names)")
-    def campaign_create(code: str, outline_text: str, name: str, years: str, deadline: str, compiler_code: str,
-                        unit_codes: str | None) -> None:
+    def campaign_create(code: str, outline_text: str, name: str, years: str, deadline: str,
+                        deadlines_for: tuple[str, ...], compiler_code: str, unit_codes: str | None) -> None:
         """Create a campaign, open at once; prints CODE."""
         problems: list[str] = []
         outline_row = find_outline(outline_text, problems)
         year_from, year_to = parse_years(years, problems)
         day = parse_deadline(deadline, problems)
+        kind_deadlines = parse_kind_deadlines(deadlines_for, problems)
         compiler = find_unit(compiler_code, problems, "Đơn vị tổng hợp")
         units = None
         if unit_codes is not None:
@@ -100,7 +121,7 @@ def register(app: Flask) -> None:
             if not codes:
                 problems.append("--units không nêu đơn vị nào.")
         spec = CampaignSpec(code=code, name=name, year_from=year_from, year_to=year_to, deadline=day,
-                            compiler_unit=compiler, units=units)
+                            compiler_unit=compiler, units=units, kind_deadlines=kind_deadlines)
         if problems:  # what the arguments say, then what the campaign itself lacks
             refuse(problems + [m for f, m in check_spec(db.session, spec, campaign_today())
                                if not (f == "compiler" and compiler is None)

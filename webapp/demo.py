@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from . import outline_store, workflow
 from .campaigns import CampaignSpec, create_campaign
 from .demo_cdht import load_cdht
+from .demo_khenthuong import load_khenthuong
 from .entry.service import UnitList, UnitTable
 from .models import ROLE_ADMIN, ROLE_CLERK, ROLE_COMPILER, Campaign, Unit, User
 
@@ -87,6 +88,7 @@ def load_demo(session: Session, today: dt.date) -> bool:
     session.commit()
     _decide(session, campaign, units, compiler, today)
     load_cdht(session, today)
+    load_khenthuong(session, today)
     return True
 
 

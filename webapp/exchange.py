@@ -13,11 +13,11 @@ from typing import IO
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .domain.assembly import add_parts, unit_parts
+from .domain.assembly import assemble, unit_parts
 from .domain.importer import read_template
 from .domain.parts import Part
 from .domain.workbook import collector_paused, write_appendix, write_template
-from .entry.service import UnitList, UnitTable, begin_write, owned_groups
+from .entry.service import OverQuota, UnitList, UnitTable, begin_write, owned_groups
 from .models import PART_ACCEPTED, PART_SUBMITTED, ROLE_COMPILER, Assignment, Campaign, CampaignUnit, Unit, User
 from .review.service import number_groups, total_label
 from .workflow import VIA_COMPILER_IMPORT, Refused, closed_reason, in_campaign, part_of
@@ -139,9 +139,14 @@ def _replace_list(session, campaign, unit, user, table, rows: list[dict[str, str
         current.delete(row, user, via, commit=False, expected_version=row.version)
     for row in list(current.rows):
         if row.data != wanted[row.id]:
-            current.update(row, wanted[row.id], user, via, commit=False, expected_version=row.version)
+            current.update(row, wanted[row.id], user, via, commit=False, expected_version=row.version,
+                           check_quota=False)
     for data in added:
-        current.add(data, user, via, commit=False)
+        current.add(data, user, via, commit=False, check_quota=False)
+    try:
+        current.check_quota()  # the list as the template leaves it, whatever the order of the changes
+    except OverQuota as exc:
+        raise ImportRefused([f"{table.sheet}: {exc}"]) from None
     return current.changes
 
 
@@ -161,11 +166,10 @@ def write_campaign_appendix(session: Session, campaign: Campaign, target: str | 
     """The assembled appendix workbook with its cover and a per-unit breakdown of each table
     listing the units that fill a number of it."""
     outline = campaign.outline
-    # One read of every unit's part: the assembly is their sum (the same as assemble(), which the
-    # tests check), so the export does not query the values twice.
+    # the appendix page's assembly; the units' own parts for the breakdowns by unit
+    assembled = assemble(session, campaign.id, outline, campaign.frame)
     parts = unit_parts(session, campaign.id, outline, campaign.frame)
     breakdowns = [(u.name, parts.get(u.id, Part())) for u in campaign.units]
-    assembled = add_parts([p for _, p in breakdowns], outline, [name for name, _ in breakdowns])
     names = {u.id: u.name for u in campaign.units}
     # a table's breakdown lists the units that fill a number of it (not those asked only for a note)
     numbers = {(t.code, key) for t in outline.tables if not t.is_list for key in number_groups(t)}

@@ -199,6 +199,9 @@ class Campaign(db.Model):
 
     compiler_unit: Mapped[Unit] = relationship()
     units: Mapped[list[Unit]] = relationship(secondary="campaign_unit", order_by="Unit.sort_order")
+    # the deadlines of some kinds of unit, when not the campaign's (see deadline_for)
+    kind_deadlines: Mapped[list[CampaignDeadline]] = relationship(
+        cascade="all, delete-orphan", order_by="CampaignDeadline.unit_kind")
     outline_row: Mapped[OutlineVersion | None] = relationship(
         primaryjoin=lambda: and_(foreign(Campaign.outline_code) == OutlineVersion.code,
                                  foreign(Campaign.outline_version) == OutlineVersion.version),
@@ -236,6 +239,19 @@ class Campaign(db.Model):
         if not any(block.by_unit for table in self.outline.tables for block in table.blocks):
             return Frame(tuple(self.years))
         return Frame(tuple(self.years), tuple(FrameUnit(u.code, u.name, u.kind) for u in self.units))
+
+    def deadline_for(self, kind: str) -> dt.date:
+        """The deadline of the units of ``kind``: their own (campaign_deadline), else the campaign's."""
+        return next((d.deadline for d in self.kind_deadlines if d.unit_kind == kind), self.deadline)
+
+
+class CampaignDeadline(db.Model):
+    """The deadline of one kind of unit in a campaign, overriding the campaign's (seed 001: communes
+    and districts hand in by 31/8, the province later). A kind without a row has the campaign's."""
+
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), primary_key=True)
+    unit_kind: Mapped[str] = mapped_column(String(30), primary_key=True)
+    deadline: Mapped[dt.date]
 
 
 PART_OPEN, PART_SUBMITTED, PART_ACCEPTED = "open", "submitted", "accepted"

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from .domain.checks import CampaignValues, Finding, UnitNode, campaign_findings
 from .domain.layout import build_layout
-from .models import Assignment, AuditEvent, Campaign, CampaignUnit, CellValue, Unit, User, WarningConfirmation
+from .models import Assignment, AuditEvent, Campaign, CampaignUnit, CellValue, Unit, User, WarningConfirmation, utcnow
 
 LEVEL_NAMES = {"error": "Lỗi", "warning": "Cảnh báo"}
 
@@ -123,7 +123,7 @@ def quality_lines(session: Session, campaign: Campaign, unit: Unit | None = None
                   table_code: str | None = None) -> list[QualityLine]:
     """Every error and warning of the campaign's stored values (of one unit, one table), with the
     cell's address and whether the unit confirmed it, in the outline's order."""
-    data, units = campaign_values(session, campaign)
+    data, units = campaign_values(session, campaign, around=unit)
     findings = campaign_findings(data, [unit.id] if unit is not None else None)
     if table_code is not None:
         findings = [f for f in findings if f.table_code == table_code]
@@ -179,7 +179,7 @@ def confirm_warnings(session: Session, campaign: Campaign, unit: Unit, user: Use
             row = WarningConfirmation(campaign_id=campaign.id, unit_id=unit.id, table_code=f.table_code,
                                       row_key=f.row_key, col_key=f.col_key, check_id=_key(f)[-1])
             session.add(row)
-        row.detail, row.confirmed_at = f.detail[:300], dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+        row.detail, row.confirmed_at = f.detail[:300], utcnow()
         row.confirmed_by_id = user.id if user else None
         session.add(AuditEvent(user_id=row.confirmed_by_id, campaign_id=campaign.id, unit_id=unit.id,
                                action="warning_confirm", via=via, table_code=f.table_code, row_key=f.row_key,

@@ -22,8 +22,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
-from .domain.checks import check_rules
+from .domain.checks import check_rules, row_values
 from .domain.values import row_noun
 from .models import (PART_ACCEPTED, PART_OPEN, PART_SUBMITTED, AuditEvent, Campaign, CampaignUnit, ReturnNote,
                      Unit, User, utcnow)
@@ -73,11 +74,18 @@ def fmt(day: dt.date) -> str:
     return day.strftime("%d/%m/%Y")
 
 
+def deadline_of(campaign: Campaign, unit: Unit) -> dt.date:
+    """The unit's own deadline: its kind's in the campaign (campaign_deadline), else the campaign's.
+    Whatever judges or shows a unit's deadline asks here (or open_until, which adds its extension)."""
+    return campaign.deadline_for(unit.kind)
+
+
 def open_until(campaign: Campaign, cu: CampaignUnit) -> dt.date:
-    """The last day the unit may enter: the deadline, or its extension when later."""
-    if cu.extended_until and cu.extended_until > campaign.deadline:
+    """The last day the unit may enter: its deadline, or its extension when later."""
+    deadline = deadline_of(campaign, cu.unit)
+    if cu.extended_until and cu.extended_until > deadline:
         return cu.extended_until
-    return campaign.deadline
+    return deadline
 
 
 def status_of(cu: CampaignUnit, started: bool) -> str:
@@ -124,10 +132,13 @@ def lock_part(session: Session, campaign: Campaign, unit: Unit) -> CampaignUnit:
     session.execute(update(CampaignUnit)
                     .where(CampaignUnit.campaign_id == campaign.id, CampaignUnit.unit_id == unit.id)
                     .values(revision=CampaignUnit.revision + 1))
+    outline_row = campaign.__dict__.get("outline_row")  # a stored outline version never changes
     fresh = session.scalar(select(Campaign).where(Campaign.id == campaign.id).with_for_update(read=True)
                            .execution_options(populate_existing=True))
     if fresh is not campaign:  # every caller passes the campaign of this session
         raise RuntimeError("lock_part needs the campaign read in the same session")
+    if outline_row is not None:  # keep it loaded rather than read it again after the refresh
+        set_committed_value(campaign, "outline_row", outline_row)
     cu = session.scalar(select(CampaignUnit).where(CampaignUnit.campaign_id == campaign.id,
                                                    CampaignUnit.unit_id == unit.id)
                         .execution_options(populate_existing=True))
@@ -185,7 +196,7 @@ def review_part(session: Session, campaign: Campaign, unit: Unit, lines: list[Qu
         for lrow in part.layout.rows:
             numbers = part.numbers(lrow.key)
             block = table.blocks[lrow.block]
-            for breach in check_rules(block, numbers, level="error"):
+            for breach in check_rules(block, row_values(table, numbers, lrow.key), level="error"):
                 problems.append(Problem(table.code, lrow.label, breach.message))
             problems.extend(Problem(table.code, lrow.label, message, unjudged=True)
                             for message in _unjudged_rules(table, block, numbers, lambda key: part.owns(lrow.key, key)))
@@ -241,7 +252,7 @@ def submit(session: Session, campaign: Campaign, unit: Unit, user: User, confirm
     except Refused:
         session.rollback()
         raise
-    late = (today or campaign_today()) > campaign.deadline
+    late = (today or campaign_today()) > deadline_of(campaign, unit)
     cu.status, cu.submitted_at, cu.submitted_late = PART_SUBMITTED, utcnow(), late
     cu.return_reason = None
     for note in session.scalars(select(ReturnNote).where(ReturnNote.campaign_id == campaign.id,
@@ -353,9 +364,10 @@ def extend(session: Session, campaign: Campaign, unit: Unit, user: User, until: 
     if until is not None and until < campaign_today():
         session.rollback()
         raise Refused("Ngày gia hạn phải từ hôm nay trở đi.")
-    if until is not None and until <= campaign.deadline:
+    deadline = deadline_of(campaign, unit)
+    if until is not None and until <= deadline:
         session.rollback()
-        raise Refused(f"Ngày gia hạn phải sau hạn chung ({fmt(campaign.deadline)}).")
+        raise Refused(f"Ngày gia hạn phải sau hạn gửi của đơn vị ({fmt(deadline)}).")
     old = cu.extended_until
     if old == until:  # granted already (a second click, another tab): nothing changes, nothing recorded
         session.rollback()

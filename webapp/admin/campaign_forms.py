@@ -178,6 +178,29 @@ class CampaignSettingsForm(PrintFields, FlaskForm):
                            description="Các đơn vị nhập đến hết ngày này; đổi hạn được ghi vào nhật ký.")
     submit = SubmitField("Lưu thay đổi")
 
+    def kind_deadline_fields(self) -> list[tuple[str, Field]]:
+        """(unit kind, its date field) of the kinds of the campaign's units (see settings_form)."""
+        return [(f.name[len(KIND_DEADLINE_PREFIX):], f) for f in self if f.name.startswith(KIND_DEADLINE_PREFIX)]
+
+    def typed_kind_deadlines(self) -> dict[str, dt.date | None]:
+        """Each kind's own deadline as typed (None: blank, the campaign's)."""
+        return {kind: f.data for kind, f in self.kind_deadline_fields()}
+
+
+KIND_DEADLINE_PREFIX = "kind_deadline__"
+
+
+def settings_form(kinds: list[tuple[str, str]], **kwargs) -> CampaignSettingsForm:
+    """The settings form of a campaign whose units are of ``kinds`` ((key, name) pairs): one more
+    date per kind, that kind's own deadline (blank: the campaign's)."""
+
+    class Form(CampaignSettingsForm):
+        pass
+
+    for kind, name in kinds:
+        setattr(Form, KIND_DEADLINE_PREFIX + kind, VNDateField(name, validators=[Optional()]))
+    return Form(**kwargs)
+
 
 class CampaignCopyForm(FlaskForm):
     code = StringField("Mã đợt mới", validators=[DataRequired(REQUIRED.format("mã đợt mới"))])

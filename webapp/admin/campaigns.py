@@ -16,13 +16,14 @@ from sqlalchemy import select
 from .. import outline_store, workflow
 from ..campaigns import (PRINT_FIELDS, CampaignRefused, CampaignSpec, NeedsConfirmation, add_unit, addable_units,
                          assignment_keys, candidate_units, check_spec, compiling_units, copy_campaign,
-                         create_campaign, default_units, grid_columns, next_period, removal_problem, remove_unit,
-                         reporting_kinds, stored_counts, update_assignments, update_settings)
+                         campaign_kinds, create_campaign, default_units, grid_columns, next_period, removal_problem,
+                         remove_unit, reporting_kinds, set_kind_deadlines, stored_counts, update_assignments,
+                         update_settings)
 from ..extensions import db, htmx
 from ..models import ROLE_COMPILER, Campaign, OutlineVersion, Unit
 from ..workflow import Refused, campaign_today
 from .campaign_forms import (AddUnitForm, AssignmentsForm, CampaignCopyForm, CampaignCreateForm,
-                             CampaignSettingsForm, CampaignStatusForm, RemoveUnitForm, choices)
+                             CampaignStatusForm, RemoveUnitForm, choices, settings_form)
 from .routes import bp
 
 
@@ -183,9 +184,14 @@ def campaign_units():
 def campaign_settings(code: str):
     """Name, description, deadline (audited) and what the documents print; close and reopen."""
     campaign = managed_campaign(code)
-    form = CampaignSettingsForm(obj=campaign if request.method == "GET" else None)
+    names = outline_store.unit_kinds(db.session) | campaign.outline.unit_kinds
+    form = settings_form([(kind, names.get(kind, kind)) for kind in campaign_kinds(campaign)],
+                         obj=campaign if request.method == "GET" else None)
     if request.method == "GET":
         form.issuer_is_party.data = "party" if campaign.issuer_is_party else "state"
+        own = {d.unit_kind: d.deadline for d in campaign.kind_deadlines}
+        for kind, field in form.kind_deadline_fields():
+            field.data = own.get(kind)
         return render_settings(campaign, form)
     if not form.validate():
         return render_settings(campaign, form, status=422)
@@ -193,12 +199,14 @@ def campaign_settings(code: str):
               **form.prints()}
     try:
         changed = update_settings(db.session, campaign, values, current_user)
+        kinds_changed = set_kind_deadlines(db.session, campaign, form.typed_kind_deadlines(), current_user)
     except CampaignRefused as refused:
         db.session.rollback()
         return render_settings(campaign, form, general=attach(form, refused.fields, {}), status=422)
     db.session.commit()
-    if "deadline" in changed:
-        flash(f"Đã lưu. Hạn gửi mới: {campaign.deadline:%d/%m/%Y}.", "success")
+    if "deadline" in changed or kinds_changed:
+        own = ", ".join(f"{names.get(d.unit_kind, d.unit_kind)} {d.deadline:%d/%m/%Y}" for d in campaign.kind_deadlines)
+        flash(f"Đã lưu. Hạn gửi mới: {campaign.deadline:%d/%m/%Y}" + (f" (riêng: {own})." if own else "."), "success")
     else:
         flash("Đã lưu." if changed else "Không có gì thay đổi.", "success" if changed else "info")
     return redirect(url_for("admin.campaign_settings", code=campaign.code))

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
-from sqlalchemy import JSON, and_, column, func, select, table
+from sqlalchemy import JSON, and_, column, func, select, table, true
 
 from .outline import TOTAL_ROW_KEY, Frame, Outline
 from .ownership import Ownership
@@ -33,30 +33,38 @@ _owned_values = cell_value.join(assignment, and_(
     assignment.c.table_code == cell_value.c.table_code, assignment.c.group_key == cell_value.c.group_key))
 
 
-def assemble(session, campaign_id: int, outline: Outline, frame: Frame) -> Part:
-    """The campaign's assembled appendix (with the total rows of the tables whose rows are the units)."""
+def assemble(session, campaign_id: int, outline: Outline, frame: Frame, table_code: str | None = None) -> Part:
+    """The campaign's assembled appendix (only table ``table_code``'s cells when given), with the total
+    rows of the tables whose rows are the units: what the appendix page, a cell's drill-down, the
+    breakdown by unit and the exported workbook all show."""
     part = Part()
+
+    def in_table(code_column):
+        """Every table's rows, or only those of ``table_code``."""
+        return true() if table_code is None else code_column == table_code
+
     sums = session.execute(
         select(cell_value.c.table_code, cell_value.c.row_key, cell_value.c.col_key, func.sum(cell_value.c.num))
         .select_from(_owned_values)
-        .where(cell_value.c.campaign_id == campaign_id, cell_value.c.num.is_not(None))
+        .where(cell_value.c.campaign_id == campaign_id, cell_value.c.num.is_not(None), in_table(cell_value.c.table_code))
         .group_by(cell_value.c.table_code, cell_value.c.row_key, cell_value.c.col_key))
-    for table_code, row_key, col_key, total in sums:
-        part.numbers[(table_code, row_key, col_key)] = int(total)
-    for cells in _fixed_cells(session, campaign_id, outline, frame).values():
+    for code, row_key, col_key, total in sums:
+        part.numbers[(code, row_key, col_key)] = int(total)
+    for cells in _fixed_cells(session, campaign_id, outline, frame, table_code=table_code).values():
         for key, value in cells.items():
             part.numbers[key] = part.numbers.get(key, 0) + value
     notes = session.execute(
         select(cell_value.c.table_code, cell_value.c.row_key, cell_value.c.col_key, unit.c.name, cell_value.c.text)
         .select_from(_owned_values.join(unit, unit.c.id == cell_value.c.unit_id))
-        .where(cell_value.c.campaign_id == campaign_id, cell_value.c.text.is_not(None), cell_value.c.text != "")
+        .where(cell_value.c.campaign_id == campaign_id, cell_value.c.text.is_not(None), cell_value.c.text != "",
+               in_table(cell_value.c.table_code))
         .order_by(unit.c.sort_order, unit.c.id))
     lines: dict[tuple[str, str, str], list[str]] = defaultdict(list)
-    for table_code, row_key, col_key, name, text in notes:
-        lines[(table_code, row_key, col_key)].append(f"{name}: {text}")
+    for code, row_key, col_key, name, text in notes:
+        lines[(code, row_key, col_key)].append(f"{name}: {text}")
     part.texts = {key: "\n".join(value) for key, value in lines.items()}
     for table_obj in outline.tables:
-        if table_obj.is_list:
+        if table_obj.is_list and table_code in (None, table_obj.code):
             rows = [data for _, _, data in _list_rows(session, campaign_id, table_obj.code)]
             part.lists[table_obj.code] = merge_list_rows(rows, table_obj.order_by, table_obj.unique_by)
     add_total_rows(part, outline)
@@ -64,25 +72,28 @@ def assemble(session, campaign_id: int, outline: Outline, frame: Frame) -> Part:
 
 
 def unit_parts(session, campaign_id: int, outline: Outline, frame: Frame,
-               unit_id: int | None = None) -> dict[int, Part]:
+               unit_id: int | None = None, table_code: str | None = None) -> dict[int, Part]:
     """Every reporting unit's own part (its values, its fixed 1s, its list rows with their ids), by
-    unit id; only that of ``unit_id`` when given."""
+    unit id; only that of ``unit_id``, only the cells of table ``table_code``, when given. Their sum
+    (add_parts) is ``assemble``'s appendix."""
     parts: dict[int, Part] = defaultdict(Part)
     query = (select(cell_value.c.unit_id, cell_value.c.table_code, cell_value.c.row_key, cell_value.c.col_key,
                     cell_value.c.num, cell_value.c.text)
              .select_from(_owned_values).where(cell_value.c.campaign_id == campaign_id))
     if unit_id is not None:
         query = query.where(cell_value.c.unit_id == unit_id)
+    if table_code is not None:
+        query = query.where(cell_value.c.table_code == table_code)
     values = session.execute(query).all()  # one fetchall: iterating the result fetches row by row
-    for owner, table_code, row_key, col_key, num, text in values:
+    for owner, code, row_key, col_key, num, text in values:
         if num is not None:
-            parts[owner].numbers[(table_code, row_key, col_key)] = int(num)
+            parts[owner].numbers[(code, row_key, col_key)] = int(num)
         elif text:
-            parts[owner].texts[(table_code, row_key, col_key)] = text
-    for owner, cells in _fixed_cells(session, campaign_id, outline, frame, unit_id).items():
+            parts[owner].texts[(code, row_key, col_key)] = text
+    for owner, cells in _fixed_cells(session, campaign_id, outline, frame, unit_id, table_code).items():
         parts[owner].numbers.update(cells)
     for table_obj in outline.tables:
-        if table_obj.is_list:
+        if table_obj.is_list and table_code in (None, table_obj.code):
             for owner, row_id, data in _list_rows(session, campaign_id, table_obj.code):
                 if unit_id is None or owner == unit_id:
                     parts[owner].lists.setdefault(table_obj.code, []).append(data)
@@ -100,23 +111,25 @@ def _list_rows(session, campaign_id: int, table_code: str):
         .order_by(list_row.c.id)).all()
 
 
-def _fixed_cells(session, campaign_id: int, outline: Outline, frame: Frame,
-                 unit_id: int | None = None) -> dict[int, dict[tuple[str, str, str], int]]:
+def _fixed_cells(session, campaign_id: int, outline: Outline, frame: Frame, unit_id: int | None = None,
+                 table_code: str | None = None) -> dict[int, dict[tuple[str, str, str], int]]:
     """unit id -> its fixed cells (the 1s of the "Tổng số xã" cells it owns), from its assignments;
-    that of ``unit_id`` only when given."""
+    that of ``unit_id``, of table ``table_code``, only when given."""
     query = (select(assignment.c.unit_id, unit.c.code, assignment.c.table_code, assignment.c.group_key)
              .select_from(assignment.join(unit, unit.c.id == assignment.c.unit_id))
              .where(assignment.c.campaign_id == campaign_id))
     if unit_id is not None:
         query = query.where(assignment.c.unit_id == unit_id)
+    if table_code is not None:
+        query = query.where(assignment.c.table_code == table_code)
     groups: dict[tuple[int, str, str], set[str]] = defaultdict(set)
-    for owner, code, table_code, group_key in session.execute(query):
-        groups[(owner, code, table_code)].add(group_key)
-    tables = {t.code: t for t in outline.tables if any(c.type == "unit_count" for c in t.columns)}
+    for owner, code, owned_table, group_key in session.execute(query):
+        groups[(owner, code, owned_table)].add(group_key)
+    tables = {t.code: t for t in outline.tables if any(c.kind.fixed_one for c in t.columns)}
     out: dict[int, dict[tuple[str, str, str], int]] = defaultdict(dict)
-    for (owner, code, table_code), owned in groups.items():
-        if table_code in tables:
-            out[owner].update(Ownership.of(tables[table_code], owned, code).fixed_cells(frame))
+    for (owner, code, owned_table), owned in groups.items():
+        if owned_table in tables:
+            out[owner].update(Ownership.of(tables[owned_table], owned, code).fixed_cells(frame))
     return out
 
 

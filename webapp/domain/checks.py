@@ -68,9 +68,10 @@ def check_rules(block: Block, values: Numbers, level: str | None = None) -> list
     return breaches
 
 
-def row_values(table: Table, numbers: Numbers) -> dict[str, int | Decimal | None]:
-    """A row's numbers with its derived columns (rates, sums, formulas) computed: what checks read."""
-    return columns.row_values(table.columns, numbers)
+def row_values(table: Table, numbers: Numbers, row_key: str | None = None) -> dict[str, int | Decimal | None]:
+    """A row's stored numbers as values (decimals scaled back, targets filled in) with its derived
+    columns (rates, sums, formulas) computed: what checks read (columns.row_values)."""
+    return columns.row_values(table.columns, numbers, row_key)
 
 
 def _number(value) -> str:
@@ -156,7 +157,7 @@ class CampaignValues:
             own = self._rows.get((unit_id, table.code), {}).get(row_key, {})
             groups = self.groups.get(unit_id, {}).get(table.code, set())
             ownership = Ownership.of(table, groups, self._codes.get(unit_id))
-            self._values[key] = row_values(table, ownership.numbers(row_key, own.get))
+            self._values[key] = row_values(table, ownership.numbers(row_key, own.get), row_key)
         return self._values[key]
 
 
@@ -261,7 +262,7 @@ def _outlier(data: CampaignValues, check: OutlineCheck) -> Iterable[Finding]:
 
 def _judged_for_outliers(column) -> bool:
     """Entered quantities: not yes/no, not the fixed 1, not derived, not text."""
-    return column.is_input and column.is_numeric and column.type != "yesno"
+    return column.is_input and column.kind.quantity
 
 
 def _far(value: Decimal, old: Decimal, factor: Decimal) -> bool:

@@ -34,6 +34,7 @@ NO_WORDS = {"không", "khong", "k", "0", "no", "n", "false", "chưa đạt", "ch
 YES, NO = "Có", "Không"
 MIN_DATE, MAX_DATE = dt.date(1930, 1, 1), dt.date(2100, 12, 31)
 COUNT_FORMAT, DATE_FORMAT = "#,##0", "dd/mm/yyyy"
+EXCEL_EPOCH = dt.date(1899, 12, 30)  # day 0 of Excel's date serials (from March 1900 on)
 _GROUPED = re.compile(r"^\d{1,3}([. ]\d{3})+$")
 _GROUPED_DECIMAL = re.compile(r"^\d{1,3}([. ]\d{3})+,\d+$")  # 1.234,5 or 1 234,5
 _DECIMAL_COMMA_GROUPS = re.compile(r"^\d{1,3}(,\d{3})+\.\d+$")  # 1,234.5 (an English-style sheet)
@@ -131,6 +132,10 @@ class ColumnType:
     numeric: ClassVar[bool] = False
     summed: ClassVar[bool] = False  # assembly adds the stored numbers of the units
     in_lists: ClassVar[bool] = True  # usable in a list table
+    fixed_one: ClassVar[bool] = False  # 1 in the part of each unit that fills its group (unit counts)
+    quantity: ClassVar[bool] = False  # a measured number that checks compare (not yes/no, not the fixed 1)
+    reads_yes_no: ClassVar[bool] = False  # a derived column that may read a yes/no column (a rate)
+    takes_operand_places: ClassVar[bool] = False  # shows as many places as its operands (a sum)
     keys: ClassVar[frozenset[str]] = frozenset()  # the type's own keys in the outline file
     widget: ClassVar[str] = "input"  # how it is entered on a page: "input", or a "select" of its choices
     css: ClassVar[str] = "text"
@@ -204,9 +209,19 @@ class ColumnType:
         raise TypeError(self.name)
 
     @property
+    def operand_roles(self) -> list[tuple[str, str]]:
+        """(outline key, column key) of each column of the row a derived column reads."""
+        return []
+
+    @property
     def operands(self) -> tuple[str, ...]:
         """The columns of the row a derived column reads."""
-        return ()
+        return tuple(dict.fromkeys(key for _, key in self.operand_roles))
+
+    @property
+    def reads_unit_kind(self) -> bool:
+        """Whether its values depend on the kind of the compiling unit (a target's ``by_kind``)."""
+        return False
 
     def constant(self, row_key: str, unit_kind: str | None = None) -> Number | None:
         """A fixed value given by the outline (targets)."""
@@ -384,6 +399,7 @@ class CountType(ColumnType):
     """A whole number >= 0, as "1.234" or 1234."""
 
     name = "count"
+    quantity = True
     numeric = summed = True
     keys = frozenset({"unit"})
     css, inputmode = "num", "numeric"
@@ -419,6 +435,7 @@ class DecimalType(ColumnType):
     stored exactly as value × 10**decimals; optional ``min`` (default 0) and ``max``."""
 
     name = "decimal"
+    quantity = True
     numeric = summed = True
     keys = frozenset({"decimals", "unit", "min", "max"})
     css, inputmode = "num dec", "decimal"
@@ -549,6 +566,11 @@ class DateType(ColumnType):
     width = 12
 
     def parse_native(self, raw):
+        if isinstance(raw, (int, float, Decimal)):  # a sheet's date whose date format was lost: its serial
+            try:
+                raw = EXCEL_EPOCH + dt.timedelta(days=int(raw))
+            except (OverflowError, ValueError):
+                raise ValueProblem("Ngày không hợp lệ; nhập theo dạng ngày/tháng/năm, ví dụ 03/05/2024") from None
         if isinstance(raw, (dt.datetime, dt.date)):
             return Parsed(text=_checked_year(raw.date() if isinstance(raw, dt.datetime) else raw).isoformat())
         return None
@@ -608,7 +630,7 @@ class UnitCountType(ColumnType):
 
     name = "unit_count"
     role = FIXED
-    numeric = summed = True
+    numeric = summed = fixed_one = True
     in_lists = False
     keys = frozenset({"unit"})
     css = "num"
@@ -638,6 +660,7 @@ class TargetType(ColumnType):
 
     name = "target"
     role = FIXED
+    quantity = True
     numeric = True
     in_lists = False
     keys = frozenset({"targets", "by_kind", "unit", "decimals"})
@@ -650,6 +673,10 @@ class TargetType(ColumnType):
             return self.column.decimals
         given = [v for _, table in self.column.targets for _, v in table]
         return max([0] + [max(0, -v.as_tuple().exponent) for v in given])
+
+    @property
+    def reads_unit_kind(self) -> bool:
+        return any(kind for kind, _ in self.column.targets)
 
     def constant(self, row_key, unit_kind=None):
         for kind, table in self.column.targets:
@@ -692,6 +719,7 @@ class TargetType(ColumnType):
 
 class DerivedType(ColumnType):
     role = DERIVED
+    quantity = True
     numeric = True
     in_lists = False
     css = "num"
@@ -709,14 +737,15 @@ class PercentType(DerivedType):
 
     name = "percent"
     keys = frozenset({"of", "over", "unit"})
+    reads_yes_no = True
 
     @property
     def decimals(self) -> int:
         return 2
 
     @property
-    def operands(self):
-        return tuple(k for k in (self.column.of, self.column.over) if k)
+    def operand_roles(self):
+        return [(role, getattr(self.column, role)) for role in ("of", "over") if getattr(self.column, role)]
 
     def compute(self, values):
         return percent(values.get(self.column.of), values.get(self.column.over))
@@ -751,14 +780,15 @@ class SumType(DerivedType):
     name = "sum"
     keys = frozenset({"of", "unit"})
     width = 12
+    takes_operand_places = True
 
     @property
     def decimals(self) -> int:
         return self.column.decimals or 0  # set by the outline to its operands' largest
 
     @property
-    def operands(self):
-        return self.column.sum_of
+    def operand_roles(self):
+        return [("of", key) for key in self.column.sum_of]
 
     @property
     def explained(self):
@@ -798,8 +828,8 @@ class FormulaType(DerivedType):
         return expressions.parse(self.column.formula or "0")
 
     @property
-    def operands(self):
-        return self.expression.keys
+    def operand_roles(self):
+        return [("formula", key) for key in self.expression.keys] if self.column.formula else []
 
     def compute(self, values):
         return rounded(self.expression.evaluate(values), self.decimals)

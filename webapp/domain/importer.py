@@ -26,7 +26,6 @@ from typing import IO, Any, NamedTuple
 
 import openpyxl
 from defusedxml import DefusedXmlException
-from openpyxl.utils.datetime import from_excel
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
@@ -37,7 +36,7 @@ from .layout import Cell, LayoutRow, build_layout
 from .outline import LIST_GROUP_KEY, Column, Frame, Outline, Table
 from .ownership import Ownership
 from .parts import Part
-from .checks import check_rules
+from .checks import check_rules, row_values
 from .values import REQUIRED_IN_ROW, ValueProblem, parse_input, row_noun
 from .workbook import APPENDIX_KIND, CAMPAIGN, KIND, META_SHEET, OUTLINE, UNIT, UNIT_NAME, list_id_column
 
@@ -286,13 +285,8 @@ def _is_blank(value: Any) -> bool:
 
 def _raw(column: Column, value: Any) -> Any:
     """A spreadsheet value as parse_input expects it (undoing what spreadsheet programs change)."""
-    if isinstance(value, float) and value.is_integer() and column.type != "date":
+    if isinstance(value, float) and value.is_integer():
         return int(value)  # LibreOffice and Excel may store 12 as 12.0 (12.5 stays: not whole)
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and column.type == "date":
-        try:
-            return from_excel(value)  # a date whose date format was lost
-        except (ValueError, OverflowError, TypeError):
-            return value
     if isinstance(value, dt.time):
         return value.isoformat()
     return value
@@ -359,7 +353,7 @@ def _read_grid(ws: ReadOnlyWorksheet, table: Table, frame: Frame | list[int], ow
 
 def _rule_errors(table: Table, lrow: LayoutRow, numbers: dict[str, int | None], bad: set[str]):
     """The row's hard rules, reported at the "of which" (left) cell; unreadable cells are not judged."""
-    for breach in check_rules(table.blocks[lrow.block], numbers, level="error"):
+    for breach in check_rules(table.blocks[lrow.block], row_values(table, numbers, lrow.key), level="error"):
         if not set(breach.columns) & bad:
             yield lrow.cell(breach.columns[0]).address, breach.message
 

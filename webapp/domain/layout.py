@@ -2,16 +2,24 @@
 
 The HTML table, the unit's Excel template and the assembled workbook are all drawn from this
 layout, so a cell sits at the same address everywhere and a corrected header reaches every output.
+The breakdown of a table by unit (its page and its sheet of the appendix) is laid out once too, by
+``build_breakdown``.
 Rows and columns are 0-based sheet positions; row 0 holds the title (cell A1).
 """
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from xlsxwriter.utility import xl_rowcol_to_cell
 
 from .outline import CORNER_LABELS, NAMED_ROWS_CORNER, PERIODS, Block, Column, Frame, Group, Table
+from .parts import Part
+
+if TYPE_CHECKING:  # ownership reads layouts: imported for the annotation only
+    from .ownership import Ownership
 
 TITLE_ROW = 0
 CONTEXT_ROW = 1  # the section headings above the table ("II. …", "1. …")
@@ -249,3 +257,146 @@ def _list_layout(table: Table, list_rows: int) -> Layout:
         body.append(lr)
     block = BlockLayout(0, header, [row], row + 1, numbers, body)
     return Layout(table, len(table.columns), [block], label_col=False)
+
+
+# ------------------------------------------------------------------------------ breakdown by unit
+
+SERIAL_LABEL = "STT"
+UNIT_LABEL = "Đơn vị"
+BREAKDOWN_FIRST_COL = 2  # after the serial number and the unit's name
+
+
+@dataclass(frozen=True)
+class BreakdownColumn:
+    """One column of a breakdown by unit: ``column`` of the table in the period row ``row_key``."""
+
+    col: int
+    row_key: str
+    column: Column
+    number: int  # in the column-number row
+    group: str  # the table's column group key: columns of one group share a group header
+
+
+@dataclass
+class BreakdownPeriod:
+    """The columns of one period (one row key of the table) in a breakdown by unit."""
+
+    key: str
+    label: str
+    columns: list[BreakdownColumn]
+
+    @property
+    def stored(self) -> list[BreakdownColumn]:
+        """The columns holding a stored number, summed over the units."""
+        return [b for b in self.columns if b.column.kind.summed]
+
+    @property
+    def derived(self) -> list[BreakdownColumn]:
+        """The columns computed from the row's numbers (rates, sums, formulas) or fixed by the outline (targets)."""
+        return [b for b in self.columns if not b.column.kind.summed]
+
+
+@dataclass(frozen=True)
+class BreakdownRow:
+    """A unit's row (``ownership``: which cells it fills, None when not known) or the total row."""
+
+    row: int
+    serial: int | None  # 1, 2, …; None on the total row
+    label: str
+    ownership: Ownership | None = None
+
+    @property
+    def is_total(self) -> bool:
+        return self.serial is None
+
+
+@dataclass
+class BreakdownLayout:
+    """A table by unit: serial, unit name, then a column group per period; a row per unit, a total row."""
+
+    table: Table
+    periods: list[BreakdownPeriod]
+    header: list[HeaderCell]
+    header_rows: list[int]
+    number_row: int
+    numbers: list[HeaderCell]
+    rows: list[BreakdownRow]
+    total: BreakdownRow
+    width: int
+
+    @property
+    def columns(self) -> list[BreakdownColumn]:
+        return [b for p in self.periods for b in p.columns]
+
+    def header_lines(self) -> list[list[HeaderCell]]:
+        """The header cells row by row, left to right (for an HTML table)."""
+        return [sorted((h for h in self.header if h.row == r), key=lambda h: h.col) for r in self.header_rows]
+
+    def fills(self, row: BreakdownRow, b: BreakdownColumn) -> bool:
+        """Whether the row's unit fills that cell (the total row, and a unit of unknown groups, fill all)."""
+        return row.ownership is None or row.ownership.fills_column(b.column.key)
+
+    def numbers_of(self, part: Part, period: BreakdownPeriod) -> dict[str, int | None]:
+        """A part's stored numbers in one period, by column key (what values.derive takes)."""
+        code = self.table.code
+        return {b.column.key: part.numbers.get((code, period.key, b.column.key)) for b in period.stored}
+
+
+def breakdown_periods(table: Table, frame: Frame) -> list[tuple[str, str, list[Column]]]:
+    """(row key, label, numeric columns) of each period of a grid table: a row key repeated across
+    blocks (table 1.3) gathers the columns of all of them; "+ Tổng số …:" labels lose their marks."""
+    periods: dict[str, tuple[str, list[Column]]] = {}
+    for block in table.blocks:
+        for spec in block.row_specs(frame):
+            label = spec.label.strip().lstrip("+").strip().rstrip(":").strip()
+            periods.setdefault(spec.key, (label, []))[1].extend(c for c in block.columns if c.is_numeric)
+    return [(key, label, columns) for key, (label, columns) in periods.items() if columns]
+
+
+def build_breakdown(table: Table, frame: Frame, units: list[tuple[str, Ownership | None]],
+                    total_label: str, period: str | None = None) -> BreakdownLayout:
+    """Position the breakdown by unit of a grid table (not one whose rows are the units: it is its own
+    breakdown) for a campaign's ``frame``: ``units`` are (name, the cells it fills, None: all).
+
+    Every period side by side under a period header row (the workbook's sheet), or with ``period``
+    only that period's columns and no period row (the page, which picks the period itself)."""
+    top = FIRST_TABLE_ROW
+    periods: list[BreakdownPeriod] = []
+    col, number = BREAKDOWN_FIRST_COL, 0
+    for key, label, columns in breakdown_periods(table, frame):
+        if period is not None and key != period:
+            continue
+        cols = []
+        for c in columns:
+            number += 1
+            cols.append(BreakdownColumn(col, key, c, number, table.group_key_of(c.key)))
+            col += 1
+        periods.append(BreakdownPeriod(key, label, cols))
+    period_rows = 1 if period is None else 0
+    labelled = any(b.column.group_label for p in periods for b in p.columns)
+    depth = period_rows + (2 if labelled else 1)
+    header = [HeaderCell(SERIAL_LABEL, top, 0, rowspan=depth), HeaderCell(UNIT_LABEL, top, 1, rowspan=depth)]
+    for p in periods:
+        if period_rows:
+            header.append(HeaderCell(p.label, top, p.columns[0].col, colspan=len(p.columns)))
+        row = top + period_rows
+        for _, run in itertools.groupby(p.columns, key=lambda b: b.group):
+            run = list(run)
+            group_label = run[0].column.group_label
+            if group_label:  # "Cấp xã" over its columns, as in the table itself
+                header.append(HeaderCell(group_label, row, run[0].col, colspan=len(run)))
+                header.extend(HeaderCell(b.column.header, row + 1, b.col, column=b.column) for b in run)
+            else:
+                header.extend(HeaderCell(b.column.header, row, b.col, rowspan=depth - period_rows, column=b.column)
+                              for b in run)
+    number_row = top + depth
+    numbers = [HeaderCell("A", number_row, 0), HeaderCell("B", number_row, 1)]
+    for p in periods:
+        local = {b.column.key: b.number for b in p.columns}
+        for b in p.columns:
+            numbers.append(HeaderCell(b.column.kind.number_text(local, b.number), number_row, b.col, column=b.column))
+    first = number_row + 1
+    rows = [BreakdownRow(first + i, i + 1, name, ownership) for i, (name, ownership) in enumerate(units)]
+    total = BreakdownRow(first + len(rows), None, total_label)
+    return BreakdownLayout(table, periods, header, list(range(top, top + depth)), number_row, numbers, rows,
+                           total, col)

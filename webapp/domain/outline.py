@@ -232,6 +232,31 @@ class Block:
         return list(self.rows)
 
 
+QUOTA_MESSAGE = "Mỗi đơn vị có tối đa {n} dòng «{category}»"
+
+
+@dataclass(frozen=True)
+class Quota:
+    """At most so many rows of a list per unit for some values of one of its choice columns
+    (seed 001: each district proposes at most 2 collectives and 2 individuals)."""
+
+    column: str
+    per_unit: tuple[tuple[str, int], ...]  # (category, at most that many rows of it per unit)
+    message: str = QUOTA_MESSAGE  # {n}: the limit, {category}: the category
+
+    def limit(self, category: object) -> int | None:
+        return next((n for c, n in self.per_unit if c == category), None)
+
+    def breach(self, rows: list[dict], categories: set | None = None) -> str | None:
+        """Why the unit's rows ``rows`` (their data) break the quota, for the first category over its
+        limit (among ``categories`` when given); None when they keep it."""
+        for category, n in self.per_unit:
+            used = sum(1 for data in rows if data.get(self.column) == category)
+            if used > n and (categories is None or category in categories):
+                return self.message.format(n=n, category=category) + "."
+        return None
+
+
 @dataclass(frozen=True)
 class Table:
     code: str
@@ -246,6 +271,7 @@ class Table:
     unique_by: tuple[str, ...] = ()
     inferred: bool = False
     note: str | None = None
+    quota: Quota | None = None  # list tables: at most so many rows of a category per unit
 
     @property
     def is_list(self) -> bool:
@@ -608,7 +634,8 @@ def _parse_kinds(r: _Reader, data: dict) -> dict[str, str]:
 
 
 _TABLE_KEYS = {"code", "sheet", "kind", "title", "headings", "blocks", "columns", "owner", "order_by",
-               "unique_by", "inferred", "note"}
+               "unique_by", "inferred", "note", "quota"}
+_QUOTA_KEYS = {"column", "per_unit", "message"}
 _BLOCK_KEYS = {"rows", "groups", "rules", "header", "numbers", "total", "corner", "serial", "period_label"}
 _GROUP_KEYS = {"key", "label", "owner", "columns", "inferred"}
 LIST_GROUP_KEY = "rows"  # a list table has one "group": its rows
@@ -686,11 +713,13 @@ def _parse_table(r: _Reader, raw: Any, place: str, kinds: dict) -> Table | None:
                           line_of(rc, "type"))
         if not cols and isinstance(raw.get("columns"), list):
             r.problem(place, "không có cột nào", line_of(raw, "columns"))
-        return Table(**common, list_columns=tuple(cols), owner=owner, order_by=order_by, unique_by=unique_by)
+        quota = _parse_quota(r, raw, place, {c.key: c for c in cols}) if "quota" in raw else None
+        return Table(**common, list_columns=tuple(cols), owner=owner, order_by=order_by, unique_by=unique_by,
+                     quota=quota)
     if kind != "grid":
         r.problem(f"{place} > kind", f"phải là 'grid' hoặc 'list', đang là '{kind}'", line_of(raw, "kind"))
         return None
-    for misplaced in ("columns", "owner", "order_by", "unique_by"):
+    for misplaced in ("columns", "owner", "order_by", "unique_by", "quota"):
         if misplaced in raw:
             r.problem(place, f"khóa '{misplaced}' chỉ dùng cho bảng danh sách (kind: list); bảng lưới khai báo "
                              "cột trong blocks > groups", line_of(raw, misplaced))
@@ -825,19 +854,20 @@ def _derived_checked(r: _Reader, groups: list[Group], pairs: list[tuple[Column, 
     give each sum the places of its operands; returns the groups with those sums."""
     by_key = {c.key: c for c, _ in pairs}
     for c, rc in pairs:
-        for role, ref in _operand_roles(c):
+        for role, ref in c.kind.operand_roles:
             where = f"{place} > {c.key} > {role}"
             if ref not in by_key:
                 within = "bảng" if c.type == "percent" else "khối"  # a rate's words as the first outlines had them
                 r.problem(where, f"cột '{ref}' không có trong {within}", line_of(rc, role))
-            elif ref == c.key or not by_key[ref].is_numeric or by_key[ref].type == "yesno" and c.type != "percent":
+            elif ref == c.key or not by_key[ref].is_numeric or (by_key[ref].kind.written_as_text
+                                                                 and not c.kind.reads_yes_no):
                 r.problem(where, f"cột '{ref}' phải là cột số", line_of(rc, role))
     decimals: dict[str, int] = {}
 
     def settle(key: str, seen: tuple[str, ...]) -> int:
         """The places of a column; a sum's are its operands' largest (a cycle is named once)."""
         c = by_key[key]
-        if c.type != "sum":
+        if not c.kind.takes_operand_places:
             return c.kind.decimals
         if key in seen:
             raise RecursionError(key)
@@ -849,7 +879,7 @@ def _derived_checked(r: _Reader, groups: list[Group], pairs: list[tuple[Column, 
         if c.is_derived:
             try:
                 _no_cycle(by_key, c.key, ())
-                if c.type == "sum" and c.decimals is None:
+                if c.kind.takes_operand_places and c.decimals is None:
                     settle(c.key, ())
             except RecursionError:
                 r.problem(f"{place} > {c.key}", "công thức vòng quanh: cột này tự tính từ chính nó", line_of(rc))
@@ -859,23 +889,12 @@ def _derived_checked(r: _Reader, groups: list[Group], pairs: list[tuple[Column, 
                                      for c in g.columns)) for g in groups]
 
 
-def _operand_roles(column: Column) -> list[tuple[str, str]]:
-    """(outline key, column key) of each column a derived column reads."""
-    if column.type == "percent":
-        return [(role, getattr(column, role)) for role in ("of", "over") if getattr(column, role)]
-    if column.type == "sum":
-        return [("of", k) for k in column.sum_of]
-    if column.type == "formula" and column.formula:
-        return [("formula", k) for k in column.kind.operands]
-    return []
-
-
 def _no_cycle(by_key: dict[str, Column], key: str, seen: tuple[str, ...]) -> None:
     if key in seen:
         raise RecursionError(key)
     column = by_key.get(key)
     if column is not None and column.is_derived:
-        for _, ref in _operand_roles(column):
+        for ref in column.kind.operands:
             _no_cycle(by_key, ref, seen + (key,))
 
 
@@ -905,6 +924,46 @@ def _row_options(r: _Reader, rb: dict, place: str, rows: str | tuple[RowSpec, ..
                                                    "dấu ngoặc nhọn nào khác", line_of(rb, "period_label"))
             del options["period_label"]
     return options
+def _parse_quota(r: _Reader, raw: dict, place: str, cols: dict[str, Column]) -> Quota | None:
+    """``quota: {column: loai, per_unit: {"Tập thể": 2, …}, message: "…{n} {category}"}`` of a list table."""
+    qplace = f"{place} > quota"
+    rq = raw["quota"]
+    if not r.mapping(rq, qplace):
+        return None
+    _unknown_keys(r, rq, _QUOTA_KEYS, qplace)
+    column = r.get(rq, "column", qplace, str, default="")
+    choices: tuple[str, ...] = ()
+    if column:
+        if column not in cols:
+            r.problem(f"{qplace} > column", f"cột '{column}' không có trong bảng", line_of(rq, "column"))
+        elif cols[column].type != "choice":
+            r.problem(f"{qplace} > column", f"cột '{column}' phải là cột chọn (type: choice)", line_of(rq, "column"))
+        else:
+            choices = cols[column].choices
+    per_unit = r.get(rq, "per_unit", qplace, dict, default={}) or {}
+    if "per_unit" in rq and isinstance(rq["per_unit"], dict) and not per_unit:
+        r.problem(f"{qplace} > per_unit", "cần ít nhất một loại và số dòng tối đa của nó", line_of(rq, "per_unit"))
+    if per_unit:
+        r.mapping(per_unit, f"{qplace} > per_unit")
+    limits = []
+    for category, n in per_unit.items():
+        line = line_of(per_unit, category)
+        if choices and category not in choices:
+            r.problem(f"{qplace} > per_unit", f"'{category}' không phải một lựa chọn của cột '{column}' "
+                                              f"({', '.join(choices)})", line)
+        if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+            r.problem(f"{qplace} > per_unit > {category}", f"số dòng tối đa phải là số nguyên từ 1 trở lên, đang là "
+                                                           f"'{n}'", line)
+            continue
+        limits.append((str(category), n))
+    message = r.get(rq, "message", qplace, str, required=False, default=QUOTA_MESSAGE)
+    try:
+        message.format(n=1, category="x")
+    except (KeyError, IndexError, ValueError):
+        r.problem(f"{qplace} > message", "chỉ dùng được {n} (số tối đa) và {category} (loại) trong câu thông báo",
+                  line_of(rq, "message"))
+        message = QUOTA_MESSAGE
+    return Quota(column=column, per_unit=tuple(limits), message=message)
 
 
 def _check_unique_keys(r: _Reader, pairs: list[tuple[Column, Any]], place: str) -> None:
@@ -1004,7 +1063,7 @@ def _parse_rule(r: _Reader, raw: Any, place: str, cols: dict[str, Column]) -> Ru
     check_line = line_of(raw, "check")
     if not check:
         return None
-    numeric = [k for k, c in cols.items() if c.is_numeric and c.type not in ("yesno", "unit_count")]
+    numeric = [k for k, c in cols.items() if c.kind.quantity]
     try:
         relation = parse_relation(check, cols, tolerance)
     except ExpressionError as exc:
@@ -1038,7 +1097,7 @@ def _table_column(r: _Reader, ref: Any, tables: dict[str, Table], place: str, li
     except KeyError:
         r.problem(place, f"cột '{column_key}' không có trong bảng {table_code}", line)
         return None
-    if not column.is_numeric or column.type in ("yesno", "unit_count"):
+    if not column.kind.quantity:
         r.problem(place, f"cột '{column_key}' của bảng {table_code} phải là cột số", line)
         return None
     return table_code, column_key

@@ -50,7 +50,7 @@ class Ownership:
     def fixed_value(self, row_key: str, column_key: str) -> int | None:
         """The value of a cell fixed by ownership: 1 in a "Tổng số xã" (unit_count) cell the unit owns;
         None for any other cell."""
-        if self.table.column(column_key).type != "unit_count":
+        if not self.table.column(column_key).kind.fixed_one:
             return None
         return 1 if self.owns(row_key, column_key) else None
 
@@ -61,7 +61,7 @@ class Ownership:
         for c in self.table.columns:
             if not c.kind.summed:
                 continue
-            if c.type == "unit_count":
+            if c.kind.fixed_one:
                 numbers[c.key] = self.fixed_value(row_key, c.key)
             else:
                 numbers[c.key] = value_of(c.key) if self.owns(row_key, c.key) else None
@@ -77,7 +77,7 @@ class Ownership:
         if self.table.is_list:
             return out
         for block in self.table.blocks:
-            counts = [c.key for c in block.columns if c.type == "unit_count" and self.fills_column(c.key)]
+            counts = [c.key for c in block.columns if c.kind.fixed_one and self.fills_column(c.key)]
             if not counts:
                 continue
             for spec in block.row_specs(frame):

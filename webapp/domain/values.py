@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from .columns import (MAX_COUNT, NO, YES, Parsed, ValueProblem, format_date, format_number,  # noqa: F401 (used by importers of values)
-                      parse_date, percent, row_values)
+from .columns import (MAX_COUNT, NO, NO_WORDS, YES, YES_WORDS, Parsed, ValueProblem,  # noqa: F401 (the names values
+                      format_date, format_number, parse_date, percent, row_values)  # has always offered)
 from .outline import Column, Table
 
 REQUIRED_IN_ROW = "Chưa nhập (bắt buộc khi dòng có dữ liệu)"

@@ -20,10 +20,10 @@ from ..quality import open_warnings, quality_lines
 from ..templating import days_left
 from ..review.service import completeness
 from .. import workflow
-from ..workflow import (VIA_COMPILER, Refused, closed_reason, in_campaign, open_notes, open_until, part_of,
+from ..workflow import (VIA_COMPILER, Refused, closed_reason, deadline_of, in_campaign, open_notes, open_until, part_of,
                         status_of)
 from .forms import SubmitPartForm
-from .service import (Conflict, NotOwned, RowGone, UnitList, UnitTable, conflict_message, list_cells, owned_groups,
+from .service import (Conflict, NotOwned, OverQuota, RowGone, UnitList, UnitTable, conflict_message, list_cells, owned_groups,
                       row_gone, unit_part)
 
 bp = Blueprint("entry", __name__)
@@ -174,7 +174,7 @@ def home():
         items.append({"campaign": campaign, "tables": tables, "part": cu,
                       "status": status_of(cu, state.state != "todo"),
                       "closed": closed_reason(campaign, cu), "notes": open_notes(db.session, campaign, unit),
-                      "open_until": open_until(campaign, cu),
+                      "deadline": deadline_of(campaign, unit), "open_until": open_until(campaign, cu),
                       "days_left": days_left(open_until(campaign, cu))})
     return render_template("entry/home.html", items=items, unit=unit)
 
@@ -197,7 +197,7 @@ def render_table(campaign: Campaign, unit: Unit, part, status: int = 200, **extr
                    cu=cu, notes=notes, correcting=can_edit and via == VIA_COMPILER,
                    prev_table=tables[index - 1] if index else None,
                    next_table=tables[index + 1] if index + 1 < len(tables) else None,
-                   days_left=days_left(open_until(campaign, cu)), **extra)
+                   deadline=deadline_of(campaign, unit), days_left=days_left(open_until(campaign, cu)), **extra)
     if isinstance(part, UnitList):
         return render_template("entry/list.html", **context), status
     return render_template("entry/table.html", **context), status
@@ -322,14 +322,20 @@ def save_list_form(part: UnitList):
             if data is None:
                 part.delete(row, current_user, via=via, commit=False, expected_version=_version(f"v:row:{row.id}"))
             else:
-                part.update(row, data, current_user, via=via, commit=False, expected_version=_version(f"v:row:{row.id}"))
+                part.update(row, data, current_user, via=via, commit=False, expected_version=_version(f"v:row:{row.id}"),
+                            check_quota=False)
         if new_data:
-            part.add(new_data, current_user, via=via, commit=False)
+            part.add(new_data, current_user, via=via, commit=False, check_quota=False)
+        part.check_quota()  # the list as it stands after all of them (rows may swap categories)
     except Refused as exc:
         return refused(part, str(exc))
     except Conflict:
         db.session.rollback()
         return _list_conflict(part)
+    except OverQuota as exc:
+        part = unit_part(db.session, part.campaign, part.unit, part.table)  # as stored (nothing was)
+        flash(f"Chưa lưu: {exc}", "error")
+        return render_table(part.campaign, part.unit, part, status=422, form=request.form)
     db.session.commit()
     flash("Đã lưu.", "success")
     return redirect(table_url(part))
@@ -368,6 +374,14 @@ def add_row(code: str, table_code: str):
         row = part.add(data, current_user, via=writer_via())
     except Refused as exc:
         return refused(part, str(exc))
+    except OverQuota as exc:
+        errors = {"new": {exc.column: str(exc)}}
+        if htmx:
+            return render_template("entry/_list_new.html", part=part, errors=errors, form=request.form,
+                                   can_edit=True), 422
+        flash(f"Chưa thêm: {exc}", "error")
+        part = unit_part(db.session, part.campaign, part.unit, part.table)
+        return render_table(part.campaign, part.unit, part, status=422, errors=errors, form=request.form)
     if htmx:  # the new document's row: the page's script puts it in place of what was typed
         return render_template("entry/_list_row.html", part=part, row=row, number=len(part.rows), can_edit=True)
     flash(f"Đã thêm {row_noun(part.table)}.", "success")
@@ -412,6 +426,15 @@ def edit_row(code: str, table_code: str, row_id: int):
         return gone(part)
     except Refused as exc:
         return refused(part, str(exc))
+    except OverQuota as exc:
+        errors = {str(row_id): {exc.column: str(exc)}}
+        if htmx:
+            db.session.refresh(row)
+            return render_template("entry/_list_row.html", part=part, row=row, number=number, errors=errors,
+                                   form=request.form, can_edit=True), 422
+        flash(f"Chưa lưu: {exc}", "error")
+        part = unit_part(db.session, part.campaign, part.unit, part.table)
+        return render_table(part.campaign, part.unit, part, status=422, errors=errors, form=request.form)
     except Conflict as exc:
         db.session.rollback()
         message = conflict_message(exc.shown, this_row(part.table))

@@ -178,6 +178,11 @@ class UnitTable:
     def owns(self, row_key: str, column_key: str) -> bool:
         return self.ownership.owns(row_key, column_key)
 
+    @functools.cached_property
+    def unit_kind(self) -> str | None:
+        """The compiling unit's kind, read only for a table whose targets depend on it (``by_kind``)."""
+        return self.campaign.compiler_kind if any(c.kind.reads_unit_kind for c in self.table.columns) else None
+
     def numbers(self, row_key: str) -> dict[str, int | None]:
         """The unit's numbers in one row, with its fixed 1 in the "Tổng số" of the cells it owns."""
         self._require_read(row_key)
@@ -193,9 +198,10 @@ class UnitTable:
         """The row as shown; ``typed`` keeps what the clerk typed in cells refused with ``errors``."""
         typed, errors = typed or {}, errors or {}
         numbers = self.numbers(lrow.key)
+        values = row_values(self.table.columns, numbers, lrow.key, self.unit_kind)
         block = self.table.blocks[lrow.block]
         warnings: dict[str, str] = {}
-        for breach in check_rules(block, numbers):
+        for breach in check_rules(block, values):
             for key in breach.columns:
                 if breach.rule.level == "warning":
                     warnings.setdefault(key, breach.message)
@@ -204,7 +210,6 @@ class UnitTable:
         for finding in self.check_findings.get(lrow.key, []):  # the outline's checks across tables, units, periods
             (warnings if finding.level == "warning" else errors).setdefault(finding.col_key, finding.message)
         view = RowView(lrow)
-        values = row_values(self.table.columns, numbers, lrow.key, self.campaign.compiler_kind)
         for cell in lrow.cells:
             c = cell.column
             owned = self.owns(lrow.key, c.key) and not cell.total
@@ -285,7 +290,7 @@ class UnitTable:
             numbers = self.numbers(row_key)
             numbers[column_key] = parsed.num
             block = self.table.block_of(column_key)
-            for breach in check_rules(block, numbers, level="error"):
+            for breach in check_rules(block, row_values(self.table.columns, numbers, row_key), level="error"):
                 if column_key in breach.columns:
                     raise ValueProblem(breach.message)
             for message in self.check_errors({(row_key, column_key): parsed}).values():
@@ -395,8 +400,9 @@ class UnitTable:
         for row_key, new in by_row.items():
             numbers = self.numbers(row_key)
             numbers.update({k: p.num for k, p in new.items() if self.table.column(k).is_numeric})
+            values = row_values(self.table.columns, numbers, row_key)
             for block in self.table.blocks:
-                for breach in check_rules(block, numbers, level="error"):
+                for breach in check_rules(block, values, level="error"):
                     for key in breach.columns:
                         if key in new and (row_key, key) not in errors:
                             errors[(row_key, key)] = breach.message
@@ -445,6 +451,15 @@ def _describe(table: Table, data: dict | None) -> str | None:
     if not data:
         return None
     return " | ".join(show(c, None, data.get(c.key)) for c in table.columns if c.is_input)
+
+
+class OverQuota(Exception):
+    """A list row the outline's quota refuses (a third "Tập thể" where 2 are allowed per unit):
+    nothing was stored, the lock released. ``column``: the quota's column; ``str()``: the message."""
+
+    def __init__(self, column: str, message: str):
+        self.column = column
+        super().__init__(message)
 
 
 class UnitList:
@@ -500,10 +515,40 @@ class UnitList:
             begin_write(self.session, self.campaign, self.unit, via)
             self._writing = True
 
-    def add(self, data: dict[str, str], user: User | None, via: str, commit: bool = True) -> ListRow:
+    def quota_usage(self) -> list[tuple[str, int, int]]:
+        """(category, rows of it, at most) for each category of the table's quota (none without one)."""
+        quota = self.table.quota
+        if quota is None:
+            return []
+        return [(category, sum(1 for r in self.rows if r.data.get(quota.column) == category), n)
+                for category, n in quota.per_unit]
+
+    def check_quota(self, categories: set | None = None) -> None:
+        """Under the part's lock, the unit's rows as they stand in this transaction against the quota
+        (of ``categories`` only when given: an edit that leaves a row's category alone is never
+        refused for it); on a breach roll back (nothing stored, the lock released) and raise OverQuota.
+        Writers of several rows at once (a whole page, a template) check once, after all of them."""
+        quota = self.table.quota
+        if quota is None:
+            return
+        stored = self.session.scalars(select(ListRow.data).where(
+            ListRow.campaign_id == self.campaign.id, ListRow.unit_id == self.unit.id,
+            ListRow.table_code == self.table.code))
+        problem = quota.breach(list(stored), categories)
+        if problem:
+            self.session.rollback()
+            self._writing = False
+            raise OverQuota(quota.column, problem)
+
+    def _category(self, data: dict | None) -> set:
+        return {data.get(self.table.quota.column)} if data and self.table.quota else set()
+
+    def add(self, data: dict[str, str], user: User | None, via: str, commit: bool = True,
+            check_quota: bool = True) -> ListRow:
         """Add a document; one already listed with exactly these fields is returned instead of
         added twice (a page sending its addition again after a lost answer must not duplicate it:
-        the assembly counts such rows as one document anyway)."""
+        the assembly counts such rows as one document anyway). Raises OverQuota for a row over the
+        table's quota (``check_quota`` False: the caller checks the whole list once, check_quota())."""
         self._require_editable(via)
         for existing in self.session.scalars(select(ListRow).where(  # under the lock: what is stored now
                 ListRow.campaign_id == self.campaign.id, ListRow.unit_id == self.unit.id,
@@ -515,20 +560,26 @@ class UnitList:
                       data=data, updated_by_id=user.id if user else None)
         self.session.add(row)
         self.session.flush()  # the row's id, so that its history starts with its addition
+        if check_quota:
+            self.check_quota(self._category(data))
         self.rows.append(row)
         self._audit("list_add", None, data, user, via, row_key=str(row.id))
         self._end(commit)
         return row
 
     def update(self, row: ListRow, data: dict[str, str], user: User | None, via: str, commit: bool = True,
-               expected_version: int | None = None) -> bool:
-        """Replace a row's data; raises Conflict when ``expected_version`` (the page's) is not the stored one."""
+               expected_version: int | None = None, check_quota: bool = True) -> bool:
+        """Replace a row's data; raises Conflict when ``expected_version`` (the page's) is not the stored
+        one, OverQuota when the row moves to a category already at its quota (see add)."""
         self._require_editable(via)
         self._reread(row, expected_version, data)
         if row.data == data:
             return False
         old = row.data
         row.data = dict(data)
+        if check_quota and self._category(data) != self._category(old):
+            self.session.flush()
+            self.check_quota(self._category(data))
         row.version += 1
         row.updated_by_id = user.id if user else None
         self._audit("list_edit", old, data, user, via, row_key=str(row.id))

@@ -16,6 +16,7 @@ from .. import workflow
 from ..entry.routes import get_campaign, get_table, staff_campaign, visible_unit
 from ..extensions import db, htmx
 from ..models import ROLE_COMPILER, Unit
+from ..quality import quality_lines
 from ..templating import days_left
 from ..workflow import NotePlace, Refused, in_campaign
 from .forms import ActionForm, DecideForm, ExtendForm, ReturnForm
@@ -45,15 +46,18 @@ def campaign_unit(campaign, unit_code: str) -> Unit:
 @bp.route("/campaigns/<code>/units/<unit_code>")
 @login_required
 def unit_page(code: str, unit_code: str):
-    """One unit's part: where it stands, its tables, the return notes, the decisions, its changes."""
+    """One unit's part: where it stands, its tables, its errors and warnings (confirmed or not), the
+    return notes, the decisions, its changes."""
     campaign = staff_campaign(code)
     unit = campaign_unit(campaign, unit_code)
     (state,) = completeness(db.session, campaign, [unit]).units
     events, more = change_log(db.session, campaign, unit=unit, limit=RECENT)
     return render_template("review/unit.html", campaign=campaign, unit=unit, u=state, part=state.part,
+                           quality=quality_lines(db.session, campaign, unit),
                            note_rows=note_rows(campaign, state),
                            notes=workflow.open_notes(db.session, campaign, unit), events=events, more=more,
                            return_form=ReturnForm(), extend_form=ExtendForm(), action_form=ActionForm(),
+                           deadline=workflow.deadline_of(campaign, unit),
                            open_until=workflow.open_until(campaign, state.part), today=workflow.campaign_today(),
                            days_left=days_left(campaign.deadline))
 

@@ -101,10 +101,11 @@ def breakdown(code: str, table_code: str):
     state = completeness(db.session, campaign)
     numbers = number_groups(table)  # a unit asked only for a note has no row here
     units = [(u.unit, u.tables[table.code].groups) for u in state.units if u.tables[table.code].groups & numbers]
-    parts = unit_parts(db.session, campaign.id, campaign.outline, campaign.frame)
-    total = assemble(db.session, campaign.id, campaign.outline, campaign.frame)
-    columns, rows, total_row = unit_breakdown(table, campaign.frame, row_key, units, parts, total,
-                                              total_label(campaign), campaign.compiler_kind)
+    parts = unit_parts(db.session, campaign.id, campaign.outline, campaign.frame, table_code=table.code)
+    total = assemble(db.session, campaign.id, campaign.outline, campaign.frame, table_code=table.code)
+    layout, rows, total_row = unit_breakdown(table, campaign.frame, row_key, units, parts, total,
+                                             total_label(campaign), campaign.compiler_kind)
+    columns = [b.column for b in layout.columns]
     sort, order = request.args.get("sort", "unit"), request.args.get("order", "asc")
     if order not in SORT_ORDERS:
         order = "asc"
@@ -119,25 +120,13 @@ def breakdown(code: str, table_code: str):
         sort = "unit"
         rows.sort(key=lambda r: (r.unit.sort_order, r.unit.id), reverse=order == "desc")
     context = dict(campaign=campaign, table=table, periods=periods, row_key=row_key, columns=columns,
-                   header_groups=header_groups(columns),
+                   header_lines=layout.header_lines(),
                    rows_label="Thời gian" if all(b.rows == "periods" for b in table.blocks) else "Dòng",
                    rows=rows, total_row=total_row, sort=sort, order=order,
                    tables=[t for t in campaign.outline.tables if not t.is_list and not t.by_unit])
     if htmx:
         return render_template("review/_breakdown_table.html", **context)
     return render_template("review/breakdown.html", **context)
-
-
-def header_groups(columns) -> list[tuple[str | None, list]]:
-    """Consecutive columns of one labelled group under one spanning header ("Cấp xã" …)."""
-    groups: list[tuple[str | None, list]] = []
-    for column in columns:
-        if groups and column.group_label and groups[-1][0] == column.group_label and \
-                groups[-1][1][-1].group_index == column.group_index:
-            groups[-1][1].append(column)
-        else:
-            groups.append((column.group_label, [column]))
-    return groups
 
 
 @bp.route("/campaigns/<code>/quality")

@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from ..domain.outline import TOTAL_ROW_KEY, Column, Table
+from ..domain.assembly import assemble
+from ..domain.layout import BreakdownLayout, BreakdownRow, build_breakdown
+from ..domain.outline import TOTAL_ROW_KEY, Frame, Table
 from ..domain.ownership import Ownership
 from ..domain.parts import Part
 from ..domain.columns import row_values
@@ -247,8 +249,9 @@ def cell_breakdown(session: Session, campaign: Campaign, table: Table, row_key: 
             entered.append(Contribution(unit, v.num, v.text, show(column, v.num, v.text)))
         else:
             missing.append(unit)
-    numbers = [c.num for c in entered if c.num is not None]
-    total = sum(numbers) if column.is_numeric and numbers else None  # nothing entered: blank, as the appendix
+    # the assembled value, from the assembly the appendix page and the workbook show (blank: none entered)
+    total = assemble(session, campaign.id, campaign.outline, campaign.frame, table_code=table.code).number(
+        table.code, row_key, column_key) if column.is_numeric else None
     return CellBreakdown(table, row_key, row_label, column_key, entered, missing, total, owners=len(owners))
 
 
@@ -284,36 +287,42 @@ def total_label(campaign: Campaign) -> str:
 
 
 @dataclass
-class BreakdownRow:
-    unit: Unit | None  # None for the total row
+class ShownRow:
+    """A row of the breakdown page: its unit (None on the total row), label and shown cells."""
+
+    unit: Unit | None
     label: str
     cells: list[tuple[object, str, bool]]  # (value, or None when empty; as shown; the unit fills it)
 
 
-def unit_breakdown(table: Table, years: list[int], row_key: str, units: list[tuple[Unit, frozenset[str]]],
+def unit_breakdown(table: Table, frame: Frame, row_key: str, units: list[tuple[Unit, frozenset[str]]],
                    parts: dict[int, Part], total: Part,
-                   total_label: str = TOTAL_LABEL, unit_kind: str | None = None) -> tuple[list[Column], list[BreakdownRow], BreakdownRow]:
-    """One row per unit (with the column groups it fills) for one period of a table, and the total row.
+                   total_label: str = TOTAL_LABEL, unit_kind: str | None = None
+                   ) -> tuple[BreakdownLayout, list[ShownRow], ShownRow]:
+    """One row per unit (with the column groups it fills) for one period of a table, and the total row,
+    laid out by ``layout.build_breakdown`` as the appendix's breakdown sheet is. ``unit_kind``: the
+    compiling unit's kind (a target column's ``by_kind``).
 
     An empty cell the unit fills stays None, distinct from 0; a cell it does not fill is marked so;
     rates are derived per row, the total's from the summed numbers; yes/no shows Có/Không per unit
     and the count of yes in the total.
     """
-    columns = [c for b in table.blocks if any(s.key == row_key for s in b.row_specs(years))
-               for c in b.columns if c.is_numeric]
+    layout = build_breakdown(table, frame, [(unit.name, Ownership.of(table, groups, None)) for unit, groups in units],
+                             total_label, period=row_key)
 
-    def cells(part: Part, groups: frozenset[str] | None) -> list[tuple[object, str, bool]]:
-        values = row_values(table.columns, part.row_numbers(table.code, row_key), row_key, unit_kind)
-        fills = None if groups is None else Ownership.of(table, groups, None)
+    def cells(lrow: BreakdownRow, part: Part) -> list[tuple[object, str, bool]]:
         out = []
-        for c in columns:
-            value = values.get(c.key)
-            text = c.kind.show(value, assembled=groups is None)
-            out.append((value, text, fills is None or fills.fills_column(c.key)))
+        for period in layout.periods:
+            values = row_values([b.column for b in period.columns], layout.numbers_of(part, period), period.key,
+                                unit_kind)
+            for b in period.columns:
+                value = values.get(b.column.key)
+                out.append((value, b.column.kind.show(value, assembled=lrow.is_total), layout.fills(lrow, b)))
         return out
 
-    rows = [BreakdownRow(unit, unit.name, cells(parts.get(unit.id, Part()), groups)) for unit, groups in units]
-    return columns, rows, BreakdownRow(None, total_label, cells(total, None))
+    rows = [ShownRow(unit, lrow.label, cells(lrow, parts.get(unit.id, Part())))
+            for (unit, _), lrow in zip(units, layout.rows)]
+    return layout, rows, ShownRow(None, layout.total.label, cells(layout.total, total))
 
 
 def change_log(session: Session, campaign: Campaign, unit: Unit | None = None, table_code: str | None = None,
