@@ -27,7 +27,7 @@ def test_every_assembled_number_is_the_sum_over_the_units(app):
         assembled = assemble(session, campaign.id, OUTLINE, campaign.years)
         parts = unit_parts(session, campaign.id, OUTLINE, campaign.years)
         rows = session.execute(select(CellValue.table_code, CellValue.row_key, CellValue.col_key, CellValue.num)
-                               .where(CellValue.num.is_not(None))).all()
+                               .where(CellValue.campaign_id == campaign.id, CellValue.num.is_not(None))).all()
         units = [(u.name, parts.get(u.id)) for u in campaign.units if u.id in parts]
     expected: dict = {}
     for table_code, row_key, col_key, num in rows:

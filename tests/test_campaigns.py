@@ -199,9 +199,10 @@ def checked_units(page: str) -> set[str]:
 
 def test_the_create_page_offers_stored_versions_and_ticks_the_default_units(admin):
     page = admin.get("/admin/campaigns/new").get_data(as_text=True)
-    # every shipped outline is offered (the first chosen); kl49's units are those of the other shipped ones
     assert re.search(r'<option (selected )?value="kl49@1"( selected)?>kl49 · phiên bản 1 · PHỤ LỤC', page), page[:3000]
-    assert checked_units(page) == {str(unit_id(c)) for c in DEMO_UNITS}
+    # the first stored outline (by code) is chosen: cdht, seed 003's, filled by the communes only
+    assert re.search(r'<option (selected value="cdht@1"|value="cdht@1" selected)>', page), page[:3000]
+    assert checked_units(page) == {str(unit_id(c)) for c in DEMO_UNITS[:16]}
     assert "Huyện Lộc Ninh" in page  # the units are grouped under their parent
     assert 'hx-get="/admin/campaigns/new/units"' in page
 

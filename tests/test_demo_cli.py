@@ -32,7 +32,10 @@ def test_demo_loads_the_district_and_running_it_twice_changes_nothing(empty_app)
         assert kinds.count("xa") == 16
         assert {"ubnd_huyen", "ldld_huyen", "hkh_huyen", "doan_the"} <= set(kinds)
         untouched = session.scalar(select(Unit).where(Unit.name == "Xã Lộc Khánh"))
-        assert session.scalar(select(func.count()).select_from(CellValue).where(CellValue.unit_id == untouched.id)) == 0
+        assert session.scalar(select(func.count()).select_from(CellValue).where(
+            CellValue.unit_id == untouched.id, CellValue.campaign_id == campaign.id)) == 0
+        cdht = session.scalar(select(Campaign).where(Campaign.code == "cdht-2024"))  # seed 003, demo_cdht.py
+        assert [u.code for u in cdht.units] == [f"ln-{i:02d}" for i in range(1, 17)]
         # every unit has a clerk, plus a compiler and an administrator
         assert first["User"] == len(campaign.units) + 2
     assert first["CellValue"] > 500 and first["ListRow"] >= 3

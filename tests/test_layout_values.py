@@ -157,10 +157,13 @@ def test_rules_judge_only_complete_pairs():
 
 def test_the_breakdown_by_unit_is_laid_out_once_for_the_sheet_and_the_page():
     from webapp.domain.layout import FIRST_TABLE_ROW, build_breakdown
+    from webapp.domain.outline import Frame
+    from webapp.domain.ownership import Ownership
 
     table = OUTLINE.table("II.1.5")
-    units = [("Xã A", frozenset({"xa"})), ("Huyện", frozenset({"huyen"}))]
-    sheet = build_breakdown(table, YEARS, units, "Toàn huyện")
+    frame = Frame(tuple(YEARS))
+    units = [("Xã A", Ownership.of(table, {"xa"}, "a")), ("Huyện", Ownership.of(table, {"huyen"}, "h"))]
+    sheet = build_breakdown(table, frame, units, "Toàn huyện")
     assert [p.key for p in sheet.periods] == [str(y) for y in YEARS]
     assert [(p.label, p.columns[0].col, len(p.columns)) for p in sheet.periods][:2] == [
         ("Năm 2019", 2, 9), ("Năm 2020", 11, 9)]
@@ -180,7 +183,7 @@ def test_the_breakdown_by_unit_is_laid_out_once_for_the_sheet_and_the_page():
     assert sheet.fills(sheet.rows[0], xa) and not sheet.fills(sheet.rows[0], huyen)
     assert sheet.fills(sheet.total, huyen)
     # the page: one period, without the period row (its own navigation names the period)
-    page = build_breakdown(table, YEARS, units, "Toàn huyện", period="2021")
+    page = build_breakdown(table, frame, units, "Toàn huyện", period="2021")
     assert [p.key for p in page.periods] == ["2021"] and page.header_rows == [top, top + 1]
     assert [[h.text for h in line] for line in page.header_lines()] == [
         ["STT", "Đơn vị", "Công chức cấp xã", "Công chức cấp huyện", "Công chức cấp tỉnh"],

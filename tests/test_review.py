@@ -243,12 +243,12 @@ def test_the_breakdown_page_and_sheet_show_the_same_cells(app, compiler, tmp_pat
     with in_app() as session:
         campaign = session.scalar(select(Campaign))
         write_campaign_appendix(session, campaign, path, dt.datetime(2024, 5, 20, 9, 30))
-        outline, years, label = campaign.outline, campaign.years, total_label(campaign)
+        outline, frame, label = campaign.outline, campaign.frame, total_label(campaign)
     formulas, cached = openpyxl.load_workbook(path), openpyxl.load_workbook(path, data_only=True)
     checked = {"unit": 0, "total": 0, "na": 0, "empty": 0}
     for table in (t for t in outline.tables if not t.is_list):
         ws, wc = formulas[breakdown_sheet_name(table)], cached[breakdown_sheet_name(table)]
-        sheet_layout = build_breakdown(table, years, [], label)
+        sheet_layout = build_breakdown(table, frame, [], label)
         number_row = sheet_layout.number_row + 1  # 1-based
         names = [ws.cell(r, 2).value for r in range(number_row + 1, ws.max_row)]
         for period in sheet_layout.periods:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from . import outline_store, workflow
 from .campaigns import CampaignSpec, create_campaign
+from .demo_cdht import load_cdht
 from .demo_khenthuong import load_khenthuong
 from .demo_mhht import load_mhht
 from .demo_muctieu import load_muctieu
@@ -88,6 +89,7 @@ def load_demo(session: Session, today: dt.date) -> bool:
     _fill(session, campaign, units)
     session.commit()
     _decide(session, campaign, units, compiler, today)
+    load_cdht(session, today)
     load_khenthuong(session, today)
     load_mhht(session, today)
     load_muctieu(session, today)
@@ -197,5 +199,5 @@ def _row_values(table_code: str, row_key: str, rng: random.Random, scale: int) -
 def _store(part: UnitTable, row_key: str, values: dict[str, object]) -> None:
     """Store a row through the same checks as a clerk's entry (columns the unit does not fill are skipped)."""
     for key, raw in values.items():
-        if part.owns(key):
+        if part.owns(row_key, key):
             part.store(row_key, key, part.check(row_key, key, raw), None, "demo")

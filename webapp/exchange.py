@@ -40,8 +40,8 @@ def write_unit_template(session: Session, campaign: Campaign, unit: Unit, target
     outline = campaign.outline
     # the part's list rows come with their ids, which the template carries so that an import
     # matches each row to the stored one (see _replace_list)
-    part = unit_parts(session, campaign.id, outline, campaign.years, unit_id=unit.id).get(unit.id)
-    write_template(target, outline, campaign.years, part or Part(), owned_groups(session, campaign, unit),
+    part = unit_parts(session, campaign.id, outline, campaign.frame, unit_id=unit.id).get(unit.id)
+    write_template(target, outline, campaign.frame, part or Part(), owned_groups(session, campaign, unit),
                    identity(campaign, unit), unit_kind=campaign.compiler_kind)
 
 
@@ -69,7 +69,7 @@ def import_unit_template(session: Session, campaign: Campaign, unit: Unit, user:
         raise ImportRefused([reason])
     outline = campaign.outline
     groups = owned_groups(session, campaign, unit)
-    part, errors = read_template(source, outline, campaign.years, groups, expected_identity(campaign, unit))
+    part, errors = read_template(source, outline, campaign.frame, groups, expected_identity(campaign, unit), unit.code)
     if errors:
         raise ImportRefused(errors)
     changed = 0
@@ -85,7 +85,7 @@ def import_unit_template(session: Session, campaign: Campaign, unit: Unit, user:
             raw = {}
             for cell in sheet.layout.cells:
                 key = (table.code, cell.row_key, cell.column.key)
-                if cell.column.is_input and sheet.owns(cell.column.key):
+                if sheet.ownership.may_enter(cell.row_key, cell.column.key):
                     raw[(cell.row_key, cell.column.key)] = part.numbers.get(key, part.texts.get(key))
             refused = sheet.save_many(raw, user, via, commit=False)
             if refused:  # the reader checks the same rules; kept as a guard, with addresses
@@ -167,8 +167,8 @@ def write_campaign_appendix(session: Session, campaign: Campaign, target: str | 
     listing the units that fill a number of it."""
     outline = campaign.outline
     # the appendix page's assembly; the units' own parts for the breakdowns by unit
-    assembled = assemble(session, campaign.id, outline, campaign.years)
-    parts = unit_parts(session, campaign.id, outline, campaign.years)
+    assembled = assemble(session, campaign.id, outline, campaign.frame)
+    parts = unit_parts(session, campaign.id, outline, campaign.frame)
     breakdowns = [(u.name, parts.get(u.id, Part())) for u in campaign.units]
     names = {u.id: u.name for u in campaign.units}
     # a table's breakdown lists the units that fill a number of it (not those asked only for a note)
@@ -181,5 +181,5 @@ def write_campaign_appendix(session: Session, campaign: Campaign, target: str | 
             fillers[table_code].add(names[unit_id])
     handed_in = set(session.scalars(select(CampaignUnit.unit_id).where(
         CampaignUnit.campaign_id == campaign.id, CampaignUnit.status.in_((PART_SUBMITTED, PART_ACCEPTED)))))
-    write_appendix(target, outline, campaign.years, assembled, cover_info(campaign, handed_in, now), breakdowns,
+    write_appendix(target, outline, campaign.frame, assembled, cover_info(campaign, handed_in, now), breakdowns,
                    fillers)

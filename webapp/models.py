@@ -14,7 +14,7 @@ from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, foreign, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .domain.outline import Outline
+from .domain.outline import Frame, FrameUnit, Outline
 from .extensions import db
 
 ROLE_CLERK, ROLE_COMPILER, ROLE_ADMIN = "clerk", "compiler", "admin"
@@ -231,6 +231,14 @@ class Campaign(db.Model):
     @property
     def years(self) -> list[int]:
         return list(range(self.year_from, self.year_to + 1))
+
+    @property
+    def frame(self) -> Frame:
+        """What the outline's rows are for this campaign: its years and, when a block's rows are the units
+        (else they are not read), its reporting units in order."""
+        if not any(block.by_unit for table in self.outline.tables for block in table.blocks):
+            return Frame(tuple(self.years))
+        return Frame(tuple(self.years), tuple(FrameUnit(u.code, u.name, u.kind) for u in self.units))
 
     def deadline_for(self, kind: str) -> dt.date:
         """The deadline of the units of ``kind``: their own (campaign_deadline), else the campaign's."""

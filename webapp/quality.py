@@ -133,7 +133,7 @@ def quality_lines(session: Session, campaign: Campaign, unit: Unit | None = None
     for f in findings:
         table = campaign.outline.table(f.table_code)
         if table.code not in layouts:
-            layouts[table.code] = build_layout(table, campaign.years)
+            layouts[table.code] = build_layout(table, campaign.frame)
         try:
             address = layouts[table.code].find(f.row_key, f.col_key).address
         except KeyError:  # a row the layout does not print (a period outside the campaign's years)

@@ -64,7 +64,7 @@ def place_label(campaign, table_code: str | None, row_key: str | None = None, co
         table = campaign.outline.table(table_code)
     except KeyError:
         return " · ".join(k for k in (f"Biểu {table_code}", row_key, col_key) if k)
-    return table.place_label(campaign.years, row_key, col_key)
+    return table.place_label(campaign.frame, row_key, col_key)
 
 
 def audit_value(action: str, value: str | None) -> str:

@@ -199,10 +199,10 @@ def review_part(session: Session, campaign: Campaign, unit: Unit, lines: list[Qu
             for breach in check_rules(block, row_values(table, numbers, lrow.key), level="error"):
                 problems.append(Problem(table.code, lrow.label, breach.message))
             problems.extend(Problem(table.code, lrow.label, message, unjudged=True)
-                            for message in _unjudged_rules(table, block, numbers, part.owns))
+                            for message in _unjudged_rules(table, block, numbers, lambda key: part.owns(lrow.key, key)))
             for cell in lrow.cells:
                 c = cell.column
-                if c.kind.counts_as_expected and part.owns(c.key) and numbers.get(c.key) is None:
+                if c.kind.counts_as_expected and part.owns(lrow.key, c.key) and numbers.get(c.key) is None:
                     gaps.append(Gap(table.code, table.title, f"{lrow.label} – {c.label}"))
     for line in lines if lines is not None else quality_lines(session, campaign, unit):
         if line.level == "error" and not line.finding.check_id.startswith("rule:"):  # the rules are judged above
@@ -342,7 +342,7 @@ def _check_place(campaign: Campaign, place: NotePlace) -> None:
         except KeyError:
             raise Refused("Không có cột này trong bảng.") from None
     if place.row_key and not table.is_list:
-        keys = {spec.key for block in table.blocks for spec in block.row_specs(campaign.years)}
+        keys = {spec.key for block in table.blocks for spec in block.row_specs(campaign.frame)}
         if place.row_key not in keys:
             raise Refused("Không có dòng này trong bảng.")
 

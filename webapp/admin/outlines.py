@@ -18,7 +18,7 @@ from sqlalchemy import select
 from .. import outline_store
 from ..domain.expressions import Expr
 from ..domain.layout import Layout, build_layout
-from ..domain.outline import Column, Outline, OutlineCheck, OutlineError, Rule, Table, read_outline_file
+from ..domain.outline import Column, Frame, FrameUnit, Outline, OutlineCheck, OutlineError, Rule, Table, read_outline_file
 from ..domain.values import format_number
 from ..extensions import db
 from ..models import ROLE_ADMIN, ROLE_COMPILER, AuditEvent, Campaign, OutlineVersion, User
@@ -120,10 +120,15 @@ def kind_names(outline: Outline, kinds) -> list[str]:
     return [outline.unit_kinds.get(k, k) for k in kinds]
 
 
+def preview_frame(years: list[int]) -> Frame:
+    """A campaign's frame for a preview: the years given and three example units (rows: units)."""
+    return Frame(tuple(years), tuple(FrameUnit(f"don_vi_{n}", f"Đơn vị {n}") for n in range(1, 4)))
+
+
 def table_previews(outline: Outline, years: list[int]) -> list[TablePreview]:
     previews = []
     for index, table in enumerate(outline.tables, start=1):
-        layout = build_layout(table, years, list_rows=3)
+        layout = build_layout(table, preview_frame(years), list_rows=3)
         preview = TablePreview(table, layout, f"bang-{index}")
         numbers = column_numbers(layout)
         if table.is_list:

@@ -16,7 +16,8 @@ from collections import defaultdict
 
 from sqlalchemy import JSON, and_, column, func, select, table, true
 
-from .outline import Outline
+from .outline import TOTAL_ROW_KEY, Frame, Outline
+from .ownership import Ownership
 from .parts import Part
 
 cell_value = table("cell_value", column("campaign_id"), column("unit_id"), column("table_code"),
@@ -25,16 +26,17 @@ assignment = table("assignment", column("campaign_id"), column("unit_id"), colum
                    column("group_key"))
 list_row = table("list_row", column("id"), column("campaign_id"), column("unit_id"), column("table_code"),
                  column("data", JSON))
-unit = table("unit", column("id"), column("name"), column("sort_order"))
+unit = table("unit", column("id"), column("code"), column("name"), column("sort_order"))
 
 _owned_values = cell_value.join(assignment, and_(
     assignment.c.campaign_id == cell_value.c.campaign_id, assignment.c.unit_id == cell_value.c.unit_id,
     assignment.c.table_code == cell_value.c.table_code, assignment.c.group_key == cell_value.c.group_key))
 
 
-def assemble(session, campaign_id: int, outline: Outline, years: list[int], table_code: str | None = None) -> Part:
-    """The campaign's assembled appendix (only table ``table_code``'s cells when given): what the
-    appendix page, a cell's drill-down, the breakdown by unit and the exported workbook all show."""
+def assemble(session, campaign_id: int, outline: Outline, frame: Frame, table_code: str | None = None) -> Part:
+    """The campaign's assembled appendix (only table ``table_code``'s cells when given), with the total
+    rows of the tables whose rows are the units: what the appendix page, a cell's drill-down, the
+    breakdown by unit and the exported workbook all show."""
     part = Part()
 
     def in_table(code_column):
@@ -48,11 +50,9 @@ def assemble(session, campaign_id: int, outline: Outline, years: list[int], tabl
         .group_by(cell_value.c.table_code, cell_value.c.row_key, cell_value.c.col_key))
     for code, row_key, col_key, total in sums:
         part.numbers[(code, row_key, col_key)] = int(total)
-    counts = dict(((t, g), n) for t, g, n in session.execute(
-        select(assignment.c.table_code, assignment.c.group_key, func.count())
-        .where(assignment.c.campaign_id == campaign_id, in_table(assignment.c.table_code))
-        .group_by(assignment.c.table_code, assignment.c.group_key)))
-    _add_unit_counts(part, _unit_count_cells(outline, years), lambda t, g: counts.get((t, g), 0))
+    for cells in _fixed_cells(session, campaign_id, outline, frame, table_code=table_code).values():
+        for key, value in cells.items():
+            part.numbers[key] = part.numbers.get(key, 0) + value
     notes = session.execute(
         select(cell_value.c.table_code, cell_value.c.row_key, cell_value.c.col_key, unit.c.name, cell_value.c.text)
         .select_from(_owned_values.join(unit, unit.c.id == cell_value.c.unit_id))
@@ -67,10 +67,11 @@ def assemble(session, campaign_id: int, outline: Outline, years: list[int], tabl
         if table_obj.is_list and table_code in (None, table_obj.code):
             rows = [data for _, _, data in _list_rows(session, campaign_id, table_obj.code)]
             part.lists[table_obj.code] = merge_list_rows(rows, table_obj.order_by, table_obj.unique_by)
+    add_total_rows(part, outline)
     return part
 
 
-def unit_parts(session, campaign_id: int, outline: Outline, years: list[int],
+def unit_parts(session, campaign_id: int, outline: Outline, frame: Frame,
                unit_id: int | None = None, table_code: str | None = None) -> dict[int, Part]:
     """Every reporting unit's own part (its values, its fixed 1s, its list rows with their ids), by
     unit id; only that of ``unit_id``, only the cells of table ``table_code``, when given. Their sum
@@ -79,26 +80,18 @@ def unit_parts(session, campaign_id: int, outline: Outline, years: list[int],
     query = (select(cell_value.c.unit_id, cell_value.c.table_code, cell_value.c.row_key, cell_value.c.col_key,
                     cell_value.c.num, cell_value.c.text)
              .select_from(_owned_values).where(cell_value.c.campaign_id == campaign_id))
-    assigned = select(assignment.c.unit_id, assignment.c.table_code, assignment.c.group_key).where(
-        assignment.c.campaign_id == campaign_id)
     if unit_id is not None:
         query = query.where(cell_value.c.unit_id == unit_id)
-        assigned = assigned.where(assignment.c.unit_id == unit_id)
     if table_code is not None:
         query = query.where(cell_value.c.table_code == table_code)
-        assigned = assigned.where(assignment.c.table_code == table_code)
     values = session.execute(query).all()  # one fetchall: iterating the result fetches row by row
     for owner, code, row_key, col_key, num, text in values:
         if num is not None:
             parts[owner].numbers[(code, row_key, col_key)] = int(num)
         elif text:
             parts[owner].texts[(code, row_key, col_key)] = text
-    groups: dict[int, set[tuple[str, str]]] = defaultdict(set)
-    for owner, code, group_key in session.execute(assigned):
-        groups[owner].add((code, group_key))
-    unit_counts = _unit_count_cells(outline, years)  # the same cells for every unit: found once
-    for owner, owned in groups.items():
-        _add_unit_counts(parts[owner], unit_counts, lambda t, g, owned=owned: 1 if (t, g) in owned else 0)
+    for owner, cells in _fixed_cells(session, campaign_id, outline, frame, unit_id, table_code).items():
+        parts[owner].numbers.update(cells)
     for table_obj in outline.tables:
         if table_obj.is_list and table_code in (None, table_obj.code):
             for owner, row_id, data in _list_rows(session, campaign_id, table_obj.code):
@@ -118,26 +111,45 @@ def _list_rows(session, campaign_id: int, table_code: str):
         .order_by(list_row.c.id)).all()
 
 
-def _unit_count_cells(outline: Outline, years: list[int]) -> list[tuple[str, str, list[tuple[str, str, str]]]]:
-    """(table code, group key, its "Tổng số xã" cells) for every column group that has them."""
-    out = []
-    for table_obj in outline.tables:
-        for group_key, group in table_obj.groups:
-            block = table_obj.block_of(group.columns[0].key)
-            cells = [(table_obj.code, spec.key, column_obj.key) for column_obj in group.columns
-                     if column_obj.kind.fixed_one for spec in block.row_specs(years)]
-            if cells:
-                out.append((table_obj.code, group_key, cells))
+def _fixed_cells(session, campaign_id: int, outline: Outline, frame: Frame, unit_id: int | None = None,
+                 table_code: str | None = None) -> dict[int, dict[tuple[str, str, str], int]]:
+    """unit id -> its fixed cells (the 1s of the "Tổng số xã" cells it owns), from its assignments;
+    that of ``unit_id``, of table ``table_code``, only when given."""
+    query = (select(assignment.c.unit_id, unit.c.code, assignment.c.table_code, assignment.c.group_key)
+             .select_from(assignment.join(unit, unit.c.id == assignment.c.unit_id))
+             .where(assignment.c.campaign_id == campaign_id))
+    if unit_id is not None:
+        query = query.where(assignment.c.unit_id == unit_id)
+    if table_code is not None:
+        query = query.where(assignment.c.table_code == table_code)
+    groups: dict[tuple[int, str, str], set[str]] = defaultdict(set)
+    for owner, code, owned_table, group_key in session.execute(query):
+        groups[(owner, code, owned_table)].add(group_key)
+    tables = {t.code: t for t in outline.tables if any(c.kind.fixed_one for c in t.columns)}
+    out: dict[int, dict[tuple[str, str, str], int]] = defaultdict(dict)
+    for (owner, code, owned_table), owned in groups.items():
+        if owned_table in tables:
+            out[owner].update(Ownership.of(tables[owned_table], owned, code).fixed_cells(frame))
     return out
 
 
-def _add_unit_counts(part: Part, cells: list[tuple[str, str, list[tuple[str, str, str]]]], count) -> None:
-    """Fill the "Tổng số xã" ``cells``: the number of units that fill the group (a unit's own part: 1)."""
-    for table_code, group_key, keys in cells:
-        n = count(table_code, group_key)
-        if n:
-            for key in keys:
-                part.numbers[key] = n
+def add_total_rows(part: Part, outline: Outline) -> None:
+    """Set the total row ("Toàn huyện") of every block whose rows are the units: the sum of its unit
+    rows, column by column (a derived row: computed again whenever the part is assembled)."""
+    for table_obj in outline.tables:
+        if table_obj.is_list:
+            continue
+        keys = {c.key for b in table_obj.blocks if b.by_unit and b.total for c in b.columns
+                if c.kind.summed}
+        if not keys:
+            continue
+        sums: dict[str, int] = {}
+        for (table_code, row_key, col_key), value in part.numbers.items():
+            if table_code == table_obj.code and col_key in keys and row_key != TOTAL_ROW_KEY:
+                sums[col_key] = sums.get(col_key, 0) + value
+        for col_key in keys:
+            part.numbers.pop((table_obj.code, TOTAL_ROW_KEY, col_key), None)
+        part.numbers.update({(table_obj.code, TOTAL_ROW_KEY, k): v for k, v in sums.items()})
 
 
 def _identity(row: dict[str, str], keys: tuple[str, ...]) -> tuple[str, ...]:
@@ -174,4 +186,5 @@ def add_parts(parts: list[Part], outline: Outline, names: list[str] | None = Non
         if table_obj.is_list:
             rows = [row for part in parts for row in part.lists.get(table_obj.code, [])]
             total.lists[table_obj.code] = merge_list_rows(rows, table_obj.order_by, table_obj.unique_by)
+    add_total_rows(total, outline)
     return total

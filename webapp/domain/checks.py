@@ -23,7 +23,8 @@ from decimal import Decimal
 from .expressions import compare
 from .outline import Block, Outline, OutlineCheck, Rule, Table
 from . import columns
-from .values import format_number, unit_numbers
+from .ownership import Ownership
+from .values import format_number
 
 Numbers = Mapping[str, "int | Decimal | None"]
 
@@ -133,6 +134,7 @@ class CampaignValues:
             self._rows[(unit_id, table_code)][row_key][col_key] = num
         self._values: dict[tuple[int, str, str], dict] = {}
         self._orders: dict[str, dict[str, int]] = {}
+        self._codes = {u.id: u.code for u in self.units}
 
     def row_keys(self, unit_id: int, table_code: str) -> list[str]:
         """The rows where the unit stored something in the table, in the table's order."""
@@ -154,7 +156,8 @@ class CampaignValues:
         if key not in self._values:
             own = self._rows.get((unit_id, table.code), {}).get(row_key, {})
             groups = self.groups.get(unit_id, {}).get(table.code, set())
-            self._values[key] = row_values(table, unit_numbers(table, groups, own.get), row_key)
+            ownership = Ownership.of(table, groups, self._codes.get(unit_id))
+            self._values[key] = row_values(table, ownership.numbers(row_key, own.get), row_key)
         return self._values[key]
 
 

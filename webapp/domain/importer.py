@@ -30,8 +30,11 @@ from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
 from .archive import NOT_A_WORKBOOK, archive_problem, seekable
+from xlsxwriter.utility import xl_rowcol_to_cell
+
 from .layout import Cell, LayoutRow, build_layout
-from .outline import Column, Outline, Table
+from .outline import LIST_GROUP_KEY, Column, Frame, Outline, Table
+from .ownership import Ownership
 from .parts import Part
 from .checks import check_rules, row_values
 from .values import REQUIRED_IN_ROW, ValueProblem, parse_input, row_noun
@@ -55,11 +58,13 @@ MAX_LIST_ROWS = 2000  # documents a unit may list in one template
 REQUIRED = REQUIRED_IN_ROW  # the same message as in the browser
 
 
-def read_template(source: str | os.PathLike | IO[bytes], outline: Outline, years: list[int],
-                  owned: dict[str, set[str]], expected: dict[str, str]) -> tuple[Part, list[str]]:
+def read_template(source: str | os.PathLike | IO[bytes], outline: Outline, frame: Frame | list[int],
+                  owned: dict[str, set[str]], expected: dict[str, str],
+                  unit_code: str | None = None) -> tuple[Part, list[str]]:
     """The unit's Part read from a filled template, and the errors (empty when it can be stored).
 
-    ``owned``: table code → the column groups the unit fills (``rows`` for a list table).
+    ``owned``: table code → the column groups the unit fills (``rows`` for a list table);
+    ``unit_code``: the unit's row in the tables whose rows are the units (the others must stay blank).
     ``expected``: identity the template must carry, e.g. ``{"campaign": …, "unit": …, "outline":
     "kl49@1"}`` (keys as written by ``workbook.write_template``).
     The unit's own part holds the fixed 1 of the unit counts of the groups it fills.
@@ -72,11 +77,11 @@ def read_template(source: str | os.PathLike | IO[bytes], outline: Outline, years
     if problem:
         return Part(), [problem]
     with _openpyxl_silenced():  # read-only: openpyxl parses (and warns) while the rows are read
-        return _read(source, outline, years, owned, expected)
+        return _read(source, outline, frame, owned, expected, unit_code)
 
 
-def _read(source: IO[bytes], outline: Outline, years: list[int], owned: dict[str, set[str]],
-          expected: dict[str, str]) -> tuple[Part, list[str]]:
+def _read(source: IO[bytes], outline: Outline, frame: Frame | list[int], owned: dict[str, set[str]],
+          expected: dict[str, str], unit_code: str | None) -> tuple[Part, list[str]]:
     wb = _load(source)
     if isinstance(wb, str):
         return Part(), [wb]
@@ -87,6 +92,7 @@ def _read(source: IO[bytes], outline: Outline, years: list[int], owned: dict[str
         part, errors = Part(), []
         for table in outline.tables:
             groups = owned.get(table.code, set())
+            ownership = Ownership.of(table, groups, unit_code)
             if table.sheet not in wb.sheetnames:
                 if groups:
                     errors.append(f"{table.sheet}: {MISSING_SHEET}")
@@ -97,7 +103,7 @@ def _read(source: IO[bytes], outline: Outline, years: list[int], owned: dict[str
                 continue
             reader = _read_list if table.is_list else _read_grid
             errors.extend(f"{table.sheet}!{where}: {message}"
-                          for where, message in reader(ws, table, years, groups, part))
+                          for where, message in reader(ws, table, frame, ownership, part))
         return part, errors
     except _Unparsable as exc:
         return Part(), [exc.message]
@@ -298,25 +304,25 @@ def _parse(column: Column, xc: XlCell):
 
 # --------------------------------------------------------------------------------------------- grid
 
-def _read_grid(ws: ReadOnlyWorksheet, table: Table, years: list[int], groups: set[str], part: Part):
+def _read_grid(ws: ReadOnlyWorksheet, table: Table, frame: Frame | list[int], ownership: Ownership, part: Part):
     """Yield (address, message) for a grid table, storing the unit's values into ``part``.
 
     The sheet is parsed once, down to the layout's last row and across its width only."""
-    layout = build_layout(table, years)
+    layout = build_layout(table, frame)
     cells, _ = _cells(ws, layout.width, max_row=layout.last_row + 1)
     for lrow in layout.rows:  # rows inserted or removed would put values under the wrong period
-        label = _xl(cells, lrow, 0)
+        label = _xl(cells, lrow, lrow.label_col)
         if str(label.value or "").strip() != lrow.label.strip():
-            yield f"A{lrow.row + 1}", MOVED_ROW.format(label=lrow.label)
+            yield xl_rowcol_to_cell(lrow.row, lrow.label_col), MOVED_ROW.format(label=lrow.label)
             return
     for lrow in layout.rows:
         row_numbers: dict[str, int | None] = {}
         bad: set[str] = set()
         for cell in lrow.cells:
             c = cell.column
-            mine = table.group_key_of(c.key) in groups
+            mine = ownership.owns(lrow.key, c.key)
             xc = _xl(cells, cell)
-            if c.is_derived:
+            if c.is_derived or cell.total:  # the template's formulas (a rate, the total row's sums)
                 if not (_is_formula(xc) or _is_blank(xc.value)):
                     yield cell.address, OVER_DERIVED
             elif not (c.is_input or c.kind.summed):  # a target: the outline's, whatever the sheet holds
@@ -324,11 +330,11 @@ def _read_grid(ws: ReadOnlyWorksheet, table: Table, years: list[int], groups: se
             elif not mine:
                 if _is_formula(xc) or not _is_blank(xc.value):
                     yield cell.address, NOT_OWNED
-            elif c.kind.fixed_one:  # a unit count: the fixed 1 of the unit's own group
-                if not (_is_blank(xc.value) or _raw(c, xc.value) == 1):
+            elif (fixed := ownership.fixed_value(lrow.key, c.key)) is not None:
+                if not (_is_blank(xc.value) or _raw(c, xc.value) == fixed):
                     yield cell.address, FIXED_ONE
-                part.numbers[(table.code, lrow.key, c.key)] = 1
-                row_numbers[c.key] = 1
+                part.numbers[(table.code, lrow.key, c.key)] = fixed
+                row_numbers[c.key] = fixed
             elif c.is_input:
                 parsed, message = _parse(c, xc)
                 if message:
@@ -354,14 +360,14 @@ def _rule_errors(table: Table, lrow: LayoutRow, numbers: dict[str, int | None], 
 
 # --------------------------------------------------------------------------------------------- list
 
-def _read_list(ws: ReadOnlyWorksheet, table: Table, years: list[int], groups: set[str], part: Part):
+def _read_list(ws: ReadOnlyWorksheet, table: Table, frame: Frame | list[int], ownership: Ownership, part: Part):
     """Yield (address, message) for a list table, appending the unit's rows to ``part`` and the
     identity each row carries to ``part.list_ids`` (None where it carries none).
 
     The whole sheet is parsed once, across the layout's width and the hidden identity column only
     (a value typed far below the list must be found), keeping in memory no more rows than a list
     may have. An identity alone (its row blank) is no document."""
-    probe = build_layout(table, years, list_rows=0)
+    probe = build_layout(table, frame, list_rows=0)
     first = probe.blocks[0].number_row + 1  # the first body row (0-based)
     id_col = list_id_column(probe)
     cells, last = _cells(ws, id_col + 1, keep_rows=first + MAX_LIST_ROWS + 1, data_width=probe.width)
@@ -369,8 +375,8 @@ def _read_list(ws: ReadOnlyWorksheet, table: Table, years: list[int], groups: se
     if last - first > MAX_LIST_ROWS:
         yield f"A{last}", TOO_MANY_ROWS.format(last=last, limit=MAX_LIST_ROWS, noun=row_noun(table))
         return
-    layout = build_layout(table, years, list_rows=last - first)
-    editable = "rows" in groups
+    layout = build_layout(table, frame, list_rows=last - first)
+    editable = LIST_GROUP_KEY in ownership.groups
     rows: list[dict[str, str]] = []
     ids: list[int | None] = []
     for lrow in layout.rows:

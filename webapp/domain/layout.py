@@ -11,18 +11,22 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from xlsxwriter.utility import xl_rowcol_to_cell
 
-from .outline import Block, Column, Group, Table
+from .outline import CORNER_LABELS, NAMED_ROWS_CORNER, PERIODS, Block, Column, Frame, Group, Table
 from .parts import Part
+
+if TYPE_CHECKING:  # ownership reads layouts: imported for the annotation only
+    from .ownership import Ownership
 
 TITLE_ROW = 0
 CONTEXT_ROW = 1  # the section headings above the table ("II. …", "1. …")
 FIRST_TABLE_ROW = 3
 LIST_MIN_ROWS = 20
-ROW_HEADER_LABEL = "Thời gian"  # over the period labels ("Năm 2019" …)
-NAMED_ROWS_HEADER_LABEL = "Nội dung"  # over the labels of a block's own rows ("Phòng học kiên cố" …)
+ROW_HEADER_LABEL = CORNER_LABELS[PERIODS]  # over the period labels ("Năm 2019" …), unless the block names its corner
+NAMED_ROWS_HEADER_LABEL = NAMED_ROWS_CORNER  # over the labels of a block's own rows ("Phòng học kiên cố" …)
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,7 @@ class Cell:
     colspan: int
     column: Column
     row_key: str
+    total: bool = False  # in the total row of a block whose rows are the units: the sum of the rows above
 
     @property
     def address(self) -> str:
@@ -60,7 +65,8 @@ class Cell:
 
     @property
     def kind(self) -> str:
-        """"input", "derived" or "fixed" (its column type's role)."""
+        if self.total:
+            return "total"
         return self.column.kind.role
 
 
@@ -71,6 +77,9 @@ class LayoutRow:
     row: int
     block: int
     cells: list[Cell] = field(default_factory=list)
+    label_col: int = 0  # the column of ``label`` (1 after a serial-number column)
+    serial: str | None = None  # the serial number ("1", "2" …; "" in a total row) when the block has that column
+    total: bool = False  # the total row of a block whose rows are the units
 
     def cell(self, column_key: str) -> Cell:
         for c in self.cells:
@@ -114,6 +123,11 @@ class Layout:
         return self.rows[-1].row if self.rows else FIRST_TABLE_ROW
 
     @property
+    def label_index(self) -> int:
+        """The column of the row labels: 1 when a serial-number column comes first, else 0."""
+        return 1 if any(r.label_col for r in self.rows) or any(b.serial for b in self.table.blocks) else 0
+
+    @property
     def header_row_indexes(self) -> list[int]:
         """The rows to repeat on every printed page: the first block's header and number row."""
         b = self.blocks[0]
@@ -141,8 +155,8 @@ class Layout:
         raise KeyError((row_key, column_key))
 
 
-def build_layout(table: Table, years: list[int], list_rows: int = LIST_MIN_ROWS) -> Layout:
-    """Position every header and body cell of ``table`` for a campaign over ``years``."""
+def build_layout(table: Table, frame: Frame | list[int], list_rows: int = LIST_MIN_ROWS) -> Layout:
+    """Position every header and body cell of ``table`` for a campaign's ``frame`` (its years and units)."""
     if table.is_list:
         return _list_layout(table, list_rows)
     row = FIRST_TABLE_ROW
@@ -154,38 +168,41 @@ def build_layout(table: Table, years: list[int], list_rows: int = LIST_MIN_ROWS)
         header_rows: list[int] = []
         numbers: list[HeaderCell] = []
         col_of: dict[str, int] = {}
-        col = 1
+        label_col = 0 if block.serial is None else 1  # a serial-number column comes first
+        col = label_col + 1
         for c in block.columns:
             col_of[c.key] = col
             col += c.span
         width = max(width, col)
         number_row = None
         if block.header:
-            label = ROW_HEADER_LABEL if block.rows == "periods" else NAMED_ROWS_HEADER_LABEL
-            header = _header_cells(block, row, col_of, label)
+            header = _header_cells(block, row, col_of, label_col)
             depth = max(h.last_row for h in header) - row + 1
             header_rows = list(range(row, row + depth))
             row += depth
             if block.numbers != "none":
                 number_row = row
-                numbers, number = _number_cells(block, row, col_of, number)
+                numbers, number = _number_cells(block, row, col_of, number, label_col)
                 row += 1
         body: list[LayoutRow] = []
-        for spec in block.row_specs(years):
-            lr = LayoutRow(spec.key, spec.label, row, bi)
+        for n, spec in enumerate(block.row_specs(frame), start=1):
+            serial = None if block.serial is None else ("" if spec.total else str(n))
+            lr = LayoutRow(spec.key, spec.label, row, bi, label_col=label_col, serial=serial, total=spec.total)
             for c in block.columns:
-                lr.cells.append(Cell(row, col_of[c.key], c.span, c, spec.key))
+                lr.cells.append(Cell(row, col_of[c.key], c.span, c, spec.key, total=spec.total))
             body.append(lr)
             row += 1
         blocks.append(BlockLayout(bi, header, header_rows, number_row, numbers, body))
     return Layout(table, width, blocks, label_col=True)
 
 
-def _header_cells(block: Block, top: int, col_of: dict[str, int], corner: str) -> list[HeaderCell]:
-    """The header of a block: the corner over the row labels, each level of the groups' labels (adjacent
-    groups whose leading levels are equal share one merged cell), then each column's own header."""
+def _header_cells(block: Block, top: int, col_of: dict[str, int], label_col: int) -> list[HeaderCell]:
+    """The header of a block: the serial column's header if any, the corner over the row labels, each
+    level of the groups' labels (adjacent groups whose leading levels are equal share one merged
+    cell), then each column's own header."""
     depth = max([len(g.levels) for g in block.groups] + [0]) + 1
-    cells = [HeaderCell(corner, top, 0, rowspan=depth)]
+    cells = [HeaderCell(block.serial, top, 0, rowspan=depth)] if block.serial is not None else []
+    cells.append(HeaderCell(block.corner_label, top, label_col, rowspan=depth))
     for level in range(depth - 1):
         run: list[Group] = []
         for g in [*block.groups, None]:
@@ -208,16 +225,18 @@ def _header_cells(block: Block, top: int, col_of: dict[str, int], corner: str) -
     return cells
 
 
-def _number_cells(block: Block, row: int, col_of: dict[str, int], number: int) -> tuple[list[HeaderCell], int]:
-    """The column-number row of a block ("A, 1, 2, 3=1/2*100" or the outline's own texts), and the
-    last number used (numbering runs on across the blocks of a table)."""
+def _number_cells(block: Block, row: int, col_of: dict[str, int], number: int,
+                  label_col: int) -> tuple[list[HeaderCell], int]:
+    """The column-number row of a block ("A, 1, 2, 3=1/2*100" or the outline's own texts; "A, B" over
+    a serial and a label column), and the last number used (numbering runs on across the blocks)."""
+    lead = label_col + 1  # the serial and label columns
     if block.numbers != "auto":
         texts = list(block.numbers)
-        cells = [HeaderCell(texts[0], row, 0)]
+        cells = [HeaderCell(text, row, i) for i, text in enumerate(texts[:lead])]
         cells += [HeaderCell(text, row, col_of[c.key], colspan=c.span, column=c)
-                  for text, c in zip(texts[1:], block.columns)]
+                  for text, c in zip(texts[lead:], block.columns)]
         return cells, number
-    cells = [HeaderCell("A", row, 0)]
+    cells = [HeaderCell(letter, row, i) for i, letter in enumerate("AB"[:lead])]
     local: dict[str, int] = {}
     for c in block.columns:
         number += 1
@@ -279,12 +298,12 @@ class BreakdownPeriod:
 
 @dataclass(frozen=True)
 class BreakdownRow:
-    """A unit's row (``groups``: the column groups it fills, None when not known) or the total row."""
+    """A unit's row (``ownership``: which cells it fills, None when not known) or the total row."""
 
     row: int
     serial: int | None  # 1, 2, …; None on the total row
     label: str
-    groups: frozenset[str] | None = None
+    ownership: Ownership | None = None
 
     @property
     def is_total(self) -> bool:
@@ -315,7 +334,7 @@ class BreakdownLayout:
 
     def fills(self, row: BreakdownRow, b: BreakdownColumn) -> bool:
         """Whether the row's unit fills that cell (the total row, and a unit of unknown groups, fill all)."""
-        return row.groups is None or b.group in row.groups
+        return row.ownership is None or row.ownership.fills_column(b.column.key)
 
     def numbers_of(self, part: Part, period: BreakdownPeriod) -> dict[str, int | None]:
         """A part's stored numbers in one period, by column key (what values.derive takes)."""
@@ -323,27 +342,28 @@ class BreakdownLayout:
         return {b.column.key: part.numbers.get((code, period.key, b.column.key)) for b in period.stored}
 
 
-def breakdown_periods(table: Table, years: list[int]) -> list[tuple[str, str, list[Column]]]:
+def breakdown_periods(table: Table, frame: Frame) -> list[tuple[str, str, list[Column]]]:
     """(row key, label, numeric columns) of each period of a grid table: a row key repeated across
     blocks (table 1.3) gathers the columns of all of them; "+ Tổng số …:" labels lose their marks."""
     periods: dict[str, tuple[str, list[Column]]] = {}
     for block in table.blocks:
-        for spec in block.row_specs(years):
+        for spec in block.row_specs(frame):
             label = spec.label.strip().lstrip("+").strip().rstrip(":").strip()
             periods.setdefault(spec.key, (label, []))[1].extend(c for c in block.columns if c.is_numeric)
     return [(key, label, columns) for key, (label, columns) in periods.items() if columns]
 
 
-def build_breakdown(table: Table, years: list[int], units: list[tuple[str, frozenset[str] | None]],
+def build_breakdown(table: Table, frame: Frame, units: list[tuple[str, Ownership | None]],
                     total_label: str, period: str | None = None) -> BreakdownLayout:
-    """Position the breakdown by unit of a grid table: ``units`` are (name, the groups it fills).
+    """Position the breakdown by unit of a grid table (not one whose rows are the units: it is its own
+    breakdown) for a campaign's ``frame``: ``units`` are (name, the cells it fills, None: all).
 
     Every period side by side under a period header row (the workbook's sheet), or with ``period``
     only that period's columns and no period row (the page, which picks the period itself)."""
     top = FIRST_TABLE_ROW
     periods: list[BreakdownPeriod] = []
     col, number = BREAKDOWN_FIRST_COL, 0
-    for key, label, columns in breakdown_periods(table, years):
+    for key, label, columns in breakdown_periods(table, frame):
         if period is not None and key != period:
             continue
         cols = []
@@ -376,7 +396,7 @@ def build_breakdown(table: Table, years: list[int], units: list[tuple[str, froze
         for b in p.columns:
             numbers.append(HeaderCell(b.column.kind.number_text(local, b.number), number_row, b.col, column=b.column))
     first = number_row + 1
-    rows = [BreakdownRow(first + i, i + 1, name, groups) for i, (name, groups) in enumerate(units)]
+    rows = [BreakdownRow(first + i, i + 1, name, ownership) for i, (name, ownership) in enumerate(units)]
     total = BreakdownRow(first + len(rows), None, total_label)
     return BreakdownLayout(table, periods, header, list(range(top, top + depth)), number_row, numbers, rows,
                            total, col)

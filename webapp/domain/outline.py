@@ -158,6 +158,35 @@ class OutlineCheck:
 class RowSpec:
     key: str
     label: str
+    total: bool = False  # the derived total row of a block whose rows are the units ("Toàn huyện")
+
+
+PERIODS, UNITS = "periods", "units"  # the row kinds a block names; else its rows are listed
+TOTAL_ROW_KEY = "total"
+PERIOD_LABEL = "Năm {year}"
+CORNER_LABELS = {PERIODS: "Thời gian", UNITS: "Đơn vị"}  # over the row labels; listed rows: "Nội dung"
+NAMED_ROWS_CORNER = "Nội dung"
+
+
+@dataclass(frozen=True)
+class FrameUnit:
+    code: str
+    name: str
+    kind: str = ""  # "": a unit of any kind (it is a row of every units block)
+
+
+@dataclass(frozen=True)
+class Frame:
+    """What a campaign gives an outline's rows: its years (``rows: periods``) and its reporting units
+    in their order (``rows: units``)."""
+
+    years: tuple[int, ...]
+    units: tuple[FrameUnit, ...] = ()
+
+    @classmethod
+    def of(cls, frame: Frame | Any) -> Frame:
+        """``frame`` itself, or a frame of the years given (a list of years: no unit rows)."""
+        return frame if isinstance(frame, Frame) else cls(tuple(frame))
 
 
 @dataclass(frozen=True)
@@ -172,19 +201,44 @@ class ChartSpec:
 
 @dataclass(frozen=True)
 class Block:
-    rows: str | tuple[RowSpec, ...]  # "periods" or explicit rows
+    rows: str | tuple[RowSpec, ...]  # "periods", "units" or explicit rows
     groups: tuple[Group, ...]
     rules: tuple[Rule, ...] = ()
     header: bool = True
+    total: str | None = None  # rows: units: the label of the total row printed last (row key "total")
+    corner: str | None = None  # the header over the row labels (default CORNER_LABELS / NAMED_ROWS_CORNER)
+    serial: str | None = None  # the header of a leading serial-number column ("STT"); None: no such column
+    period_label: str = PERIOD_LABEL  # rows: periods: a row's label, "{year}" replaced
     numbers: str | tuple[str, ...] = "auto"  # the column-number row: "auto", "none" or the printed texts
 
     @property
     def columns(self) -> tuple[Column, ...]:
         return tuple(c for g in self.groups for c in g.columns)
 
-    def row_specs(self, years: list[int]) -> list[RowSpec]:
-        if self.rows == "periods":
-            return [RowSpec(str(y), f"Năm {y}") for y in years]
+    @property
+    def by_unit(self) -> bool:
+        """Whether the rows are the reporting units (each unit fills its own row)."""
+        return self.rows == UNITS
+
+    @property
+    def corner_label(self) -> str:
+        if self.corner is not None:
+            return self.corner
+        return CORNER_LABELS.get(self.rows, NAMED_ROWS_CORNER) if isinstance(self.rows, str) else NAMED_ROWS_CORNER
+
+    @property
+    def owner_kinds(self) -> set[str]:
+        return {k for g in self.groups for k in g.owner}
+
+    def row_specs(self, frame: Frame | list[int]) -> list[RowSpec]:
+        """The rows of the block for a campaign's ``frame`` (a list of years: a frame without units)."""
+        frame = Frame.of(frame)
+        if self.rows == PERIODS:
+            return [RowSpec(str(y), self.period_label.format(year=y)) for y in frame.years]
+        if self.rows == UNITS:
+            kinds = self.owner_kinds
+            specs = [RowSpec(u.code, u.name) for u in frame.units if not u.kind or u.kind in kinds]
+            return specs + ([RowSpec(TOTAL_ROW_KEY, self.total, total=True)] if self.total else [])
         return list(self.rows)
 
 
@@ -253,6 +307,11 @@ class Table:
         raise KeyError(key)
 
     @property
+    def by_unit(self) -> bool:
+        """A grid whose rows are the reporting units: it is its own breakdown by unit (none is drawn)."""
+        return not self.is_list and all(b.by_unit for b in self.blocks)
+
+    @property
     def owner_kinds(self) -> tuple[str, ...]:
         if self.is_list:
             return self.owner
@@ -268,21 +327,23 @@ class Table:
         """The column groups with their keys (``xa``, ``huyen`` …, from the file): the unit of assignment."""
         return [(g.key, g) for b in self.blocks for g in b.groups]
 
-    def expected_inputs(self, groups: set[str], years: list[int]) -> int:
+    def expected_inputs(self, groups: set[str], frame: Frame | list[int]) -> int:
         """How many number and yes/no cells a unit that fills ``groups`` is asked for; notes are
-        optional and a list has no expected size."""
-        return self._expected_inputs(frozenset(groups), tuple(years))
+        optional and a list has no expected size. A block whose rows are the units asks for one row:
+        the unit's own."""
+        return self._expected_inputs(frozenset(groups), Frame.of(frame))
 
     @functools.lru_cache(maxsize=4096)  # asked for every unit × table on each completeness count
-    def _expected_inputs(self, groups: frozenset[str], years: tuple[int, ...]) -> int:
+    def _expected_inputs(self, groups: frozenset[str], frame: Frame) -> int:
         total = 0
         for group_key, group in self.groups:
             if group_key in groups:
-                rows = len(self.block_of(group.columns[0].key).row_specs(years))
+                block = self.block_of(group.columns[0].key)
+                rows = 1 if block.by_unit else len(block.row_specs(frame))
                 total += rows * sum(1 for c in group.columns if c.kind.counts_as_expected)
         return total
 
-    def place_label(self, years: list[int], row_key: str | None = None, col_key: str | None = None) -> str:
+    def place_label(self, frame: Frame | list[int], row_key: str | None = None, col_key: str | None = None) -> str:
         """Where a cell is, in the printed words: "Biểu II.1.5 · Năm 2021 · Cấp xã › Tổng số".
         Keys the outline does not know (a list row's id, an old column) are shown as they are."""
         parts = [f"Biểu {self.code}"]
@@ -290,7 +351,7 @@ class Table:
             if self.is_list:
                 parts.append(f"văn bản mã {row_key}")
             else:
-                labels = {spec.key: spec.label for block in self.blocks for spec in block.row_specs(years)}
+                labels = {spec.key: spec.label for block in self.blocks for spec in block.row_specs(frame)}
                 parts.append(labels.get(row_key, row_key))
         if col_key:
             try:
@@ -586,7 +647,7 @@ def _parse_kinds(r: _Reader, data: dict) -> dict[str, str]:
 _TABLE_KEYS = {"code", "sheet", "kind", "title", "headings", "blocks", "columns", "owner", "order_by",
                "unique_by", "inferred", "note", "chart", "quota"}
 _QUOTA_KEYS = {"column", "per_unit", "message"}
-_BLOCK_KEYS = {"rows", "groups", "rules", "header", "numbers"}
+_BLOCK_KEYS = {"rows", "groups", "rules", "header", "numbers", "total", "corner", "serial", "period_label"}
 _GROUP_KEYS = {"key", "label", "owner", "columns", "inferred"}
 LIST_GROUP_KEY = "rows"  # a list table has one "group": its rows
 GROUP_KEY_MISSING = ("thiếu khóa 'key': mỗi nhóm cột cần một mã ổn định (ví dụ key: xa); việc giao biểu và số liệu "
@@ -683,11 +744,13 @@ def _parse_table(r: _Reader, raw: Any, place: str, kinds: dict) -> Table | None:
         if not r.mapping(rb, bplace):
             continue
         _unknown_keys(r, rb, _BLOCK_KEYS, bplace)
-        rows_raw = r.get(rb, "rows", bplace, (str, list), default="periods")
-        rows: str | tuple[RowSpec, ...] = "periods"
+        rows_raw = r.get(rb, "rows", bplace, (str, list), default=PERIODS)
+        rows: str | tuple[RowSpec, ...] = PERIODS
         if isinstance(rows_raw, str):
-            if rows_raw != "periods":
-                r.problem(f"{bplace} > rows", "phải là 'periods' hoặc danh sách các dòng {key, label}",
+            if rows_raw in (PERIODS, UNITS):
+                rows = rows_raw
+            else:
+                r.problem(f"{bplace} > rows", "phải là 'periods', 'units' hoặc danh sách các dòng {key, label}",
                           line_of(rb, "rows"))
         else:
             specs = []
@@ -756,16 +819,17 @@ def _parse_table(r: _Reader, raw: Any, place: str, kinds: dict) -> Table | None:
                 rules.append(rule)
         blocks.append(Block(rows=rows, groups=tuple(groups), rules=tuple(rules),
                             header=bool(r.get(rb, "header", bplace, bool, required=False, default=True)),
-                            numbers=_number_row(r, rb, bplace, len(block_cols))))
+                            numbers=_number_row(r, rb, bplace, len(block_cols), 2 if "serial" in rb else 1),
+                            **_row_options(r, rb, bplace, rows)))
     if not blocks:
         r.problem(place, "không có khối (blocks) nào", line_of(raw, "blocks") if "blocks" in raw else line_of(raw))
     _check_unique_keys(r, pairs, place)
     return Table(**common, blocks=tuple(blocks), charts=_parse_charts(r, raw, place, blocks))
 
 
-def _number_row(r: _Reader, raw: Any, place: str, columns: int) -> str | tuple[str, ...]:
+def _number_row(r: _Reader, raw: Any, place: str, columns: int, lead: int = 1) -> str | tuple[str, ...]:
     """A block's ``numbers``: "auto" (A, 1, 2, 3=1/2*100 …), "none", or the texts as printed, one per
-    printed column, the row label column first."""
+    printed column, the row label column first (``lead`` 2: after the serial-number column)."""
     value = r.get(raw, "numbers", place, (str, list), required=False, default="auto")
     if isinstance(value, str):
         if value not in ("auto", "none"):
@@ -776,9 +840,10 @@ def _number_row(r: _Reader, raw: Any, place: str, columns: int) -> str | tuple[s
     texts = [str(v) for v in value if isinstance(v, (str, int)) and not isinstance(v, bool)]
     if len(texts) != len(value):
         r.problem(f"{place} > numbers", "mỗi số cột phải là một chữ hoặc một số", line_of(raw, "numbers"))
-    elif len(texts) != columns + 1:
-        r.problem(f"{place} > numbers", f"cần {columns + 1} số cột (cột tên dòng và {columns} cột của khối), "
-                                        f"đang có {len(texts)}", line_of(raw, "numbers"))
+    elif len(texts) != columns + lead:
+        serial = "cột số thứ tự, " if lead == 2 else ""
+        r.problem(f"{place} > numbers", f"cần {columns + lead} số cột ({serial}cột tên dòng và {columns} cột của "
+                                        f"khối), đang có {len(texts)}", line_of(raw, "numbers"))
     return tuple(texts)
 
 
@@ -882,6 +947,32 @@ def _parse_charts(r: _Reader, raw: dict, place: str, blocks: list[Block]) -> tup
     return tuple(charts)
 
 
+def _row_options(r: _Reader, rb: dict, place: str, rows: str | tuple[RowSpec, ...]) -> dict[str, Any]:
+    """A block's keys about its rows: ``total`` (rows: units), ``corner``, ``serial``, ``period_label``
+    (rows: periods)."""
+    options: dict[str, Any] = {}
+    for key in ("total", "corner", "serial", "period_label"):
+        value = r.get(rb, key, place, str, required=False)
+        if value is None:
+            continue
+        if not value.strip():
+            r.problem(f"{place} > {key}", "không được để trống", line_of(rb, key))
+            continue
+        options[key] = value
+    if "total" in options and rows != UNITS:
+        r.problem(f"{place} > total", "dòng tổng chỉ dùng khi các dòng là đơn vị (rows: units)", line_of(rb, "total"))
+        del options["total"]
+    label = options.get("period_label")
+    if label is not None:
+        if rows != PERIODS:
+            r.problem(f"{place} > period_label", "chỉ dùng khi các dòng là các năm (rows: periods)",
+                      line_of(rb, "period_label"))
+            del options["period_label"]
+        elif label.replace("{year}", "").count("{") or label.replace("{year}", "").count("}") or "{year}" not in label:
+            r.problem(f"{place} > period_label", f"'{label}' phải chứa {{year}} (ví dụ \"9/{{year}}\") và không có "
+                                                   "dấu ngoặc nhọn nào khác", line_of(rb, "period_label"))
+            del options["period_label"]
+    return options
 def _parse_quota(r: _Reader, raw: dict, place: str, cols: dict[str, Column]) -> Quota | None:
     """``quota: {column: loai, per_unit: {"Tập thể": 2, …}, message: "…{n} {category}"}`` of a list table."""
     qplace = f"{place} > quota"

@@ -37,19 +37,6 @@ def this_row(table: Table) -> str:
     return f"{row_noun(table).capitalize()} này"
 
 
-def unit_numbers(table: Table, groups: set[str], value_of) -> dict[str, int | None]:
-    """A unit's numbers in one row of ``table``: ``value_of(column key)`` for the cells of the groups
-    it fills, and the fixed 1 of their "Tổng số xã"-style unit counts; None elsewhere."""
-    numbers: dict[str, int | None] = {}
-    for c in table.columns:
-        if not c.kind.summed:
-            continue
-        mine = table.group_key_of(c.key) in groups
-        if c.kind.fixed_one:
-            numbers[c.key] = 1 if mine else None
-        else:
-            numbers[c.key] = value_of(c.key) if mine else None
-    return numbers
 
 
 def derive(column: Column, values: dict[str, int | Decimal | None]) -> Decimal | None:

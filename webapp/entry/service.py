@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 from ..domain.checks import Finding, check_rules
 from ..domain.layout import Cell, Layout, LayoutRow, build_layout
 from ..domain.outline import Table
-from ..domain.values import (REQUIRED_IN_ROW, Parsed, ValueProblem, parse_input, row_values, show, this_row,
-                             unit_numbers)
+from ..domain.ownership import Ownership
+from ..domain.values import REQUIRED_IN_ROW, Parsed, ValueProblem, parse_input, row_values, show, this_row
 from ..models import Assignment, AuditEvent, Campaign, CellValue, ListRow, ReturnNote, Unit, User
 from ..quality import unit_check_findings
 from ..workflow import Refused, closed_reason, lock_part
@@ -76,11 +76,6 @@ def default_assignments(campaign: Campaign, units: list[Unit]) -> list[Assignmen
                     out.append(Assignment(campaign_id=campaign.id, unit_id=unit.id,
                                           table_code=table.code, group_key=gkey))
     return out
-
-
-def may_edit(table: Table, groups: set[str], column_key: str) -> bool:
-    column = table.column(column_key)
-    return column.is_input and table.group_key_of(column_key) in groups
 
 
 @dataclass
@@ -146,7 +141,8 @@ class UnitTable:
         self.session, self.campaign, self.unit, self.table = session, campaign, unit, table
         self.row_key = row_key
         self.groups = owned_groups(session, campaign, unit, table.code)[table.code] if groups is None else groups
-        self.layout: Layout = build_layout(table, campaign.years)
+        self.ownership = Ownership.of(table, self.groups, unit.code)
+        self.layout: Layout = build_layout(table, campaign.frame)
         self.changes = 0  # values changed through this object (for import summaries)
         self._stored: dict[tuple[str, str], CellValue] | None = None
         self._check_findings: dict[str, list[Finding]] | None = None
@@ -179,8 +175,8 @@ class UnitTable:
         begin_write(self.session, self.campaign, self.unit, via)
         self._read()
 
-    def owns(self, column_key: str) -> bool:
-        return self.table.group_key_of(column_key) in self.groups
+    def owns(self, row_key: str, column_key: str) -> bool:
+        return self.ownership.owns(row_key, column_key)
 
     @functools.cached_property
     def unit_kind(self) -> str | None:
@@ -188,14 +184,14 @@ class UnitTable:
         return self.campaign.compiler_kind if any(c.kind.reads_unit_kind for c in self.table.columns) else None
 
     def numbers(self, row_key: str) -> dict[str, int | None]:
-        """The unit's numbers in one row, with its fixed 1 in the "Tổng số" of groups it fills."""
+        """The unit's numbers in one row, with its fixed 1 in the "Tổng số" of the cells it owns."""
         self._require_read(row_key)
 
         def value_of(key: str) -> int | None:
             stored = self.stored.get((row_key, key))
             return stored.num if stored else None
 
-        return unit_numbers(self.table, self.groups, value_of)
+        return self.ownership.numbers(row_key, value_of)
 
     def row_view(self, lrow: LayoutRow, typed: dict[str, str] | None = None,
                  errors: dict[str, str] | None = None) -> RowView:
@@ -216,7 +212,7 @@ class UnitTable:
         view = RowView(lrow)
         for cell in lrow.cells:
             c = cell.column
-            owned = self.owns(c.key)
+            owned = self.owns(lrow.key, c.key) and not cell.total
             cv = CellView(cell, editable=owned and c.is_input, owned=owned)
             if c.key in typed:
                 cv.text = typed[c.key]
@@ -282,7 +278,7 @@ class UnitTable:
             self.layout.find(row_key, column_key)
         except KeyError:
             raise NotOwned(f"{row_key}/{column_key}") from None
-        if not (column.is_input and self.owns(column_key)):
+        if not self.ownership.may_enter(row_key, column_key):
             raise NotOwned(f"{row_key}/{column_key}")
         return column
 

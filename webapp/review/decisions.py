@@ -70,7 +70,7 @@ def note_rows(campaign, state) -> list[tuple[str, str]]:
         if table.is_list or not state.tables[table.code].assigned:
             continue
         for block in table.blocks:
-            for spec in block.row_specs(campaign.years):
+            for spec in block.row_specs(campaign.frame):
                 rows.setdefault(spec.key, spec.label.strip().lstrip("+").strip().rstrip(":").strip())
     return list(rows.items())
 

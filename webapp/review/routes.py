@@ -43,11 +43,11 @@ def appendix(code: str):
     """The whole assembled appendix in the printed layout; every number opens its breakdown."""
     campaign = staff_campaign(code)
     outline = campaign.outline
-    part = assemble(db.session, campaign.id, outline, campaign.years)
+    part = assemble(db.session, campaign.id, outline, campaign.frame)
     tables = []
     for table in outline.tables:
         rows = part.lists.get(table.code, []) if table.is_list else None
-        layout = build_layout(table, campaign.years, list_rows=len(rows) if rows is not None else 0)
+        layout = build_layout(table, campaign.frame, list_rows=len(rows) if rows is not None else 0)
         tables.append((table, layout, rows))
 
     def charts(table):
@@ -68,7 +68,7 @@ def cell(code: str, table_code: str):
     campaign = staff_campaign(code)
     table = get_table(campaign, table_code)
     row_key, col_key = request.args.get("row", ""), request.args.get("col", "")
-    layout = build_layout(table, campaign.years)
+    layout = build_layout(table, campaign.frame)
     try:
         lrow = layout.find_row(row_key, col_key)
     except KeyError:
@@ -89,7 +89,7 @@ SORT_ORDERS = ("asc", "desc")
 def breakdown_first(code: str):
     """The breakdown tab: the first table of the outline that has numbers by unit."""
     campaign = staff_campaign(code)
-    first = next((t for t in campaign.outline.tables if not t.is_list), None)
+    first = next((t for t in campaign.outline.tables if not t.is_list and not t.by_unit), None)
     if first is None:  # an outline of lists only: nothing to break down by unit
         abort(404)
     return redirect(url_for("review.breakdown", code=campaign.code, table_code=first.code))
@@ -101,9 +101,9 @@ def breakdown(code: str, table_code: str):
     """One row per unit and a total row for one period of a table, sortable by unit or by a column."""
     campaign = staff_campaign(code)
     table = get_table(campaign, table_code)
-    if table.is_list:
+    if table.is_list or table.by_unit:  # a table of unit rows is its own breakdown
         abort(404)
-    periods = [(r.key, r.label) for r in build_layout(table, campaign.years).rows]
+    periods = [(r.key, r.label) for r in build_layout(table, campaign.frame).rows]
     periods = list(dict(periods).items())  # a row key repeats across blocks (table 1.3)
     row_key = request.args.get("row", periods[0][0])
     if row_key not in dict(periods):
@@ -111,9 +111,9 @@ def breakdown(code: str, table_code: str):
     state = completeness(db.session, campaign)
     numbers = number_groups(table)  # a unit asked only for a note has no row here
     units = [(u.unit, u.tables[table.code].groups) for u in state.units if u.tables[table.code].groups & numbers]
-    parts = unit_parts(db.session, campaign.id, campaign.outline, campaign.years, table_code=table.code)
-    total = assemble(db.session, campaign.id, campaign.outline, campaign.years, table_code=table.code)
-    layout, rows, total_row = unit_breakdown(table, campaign.years, row_key, units, parts, total,
+    parts = unit_parts(db.session, campaign.id, campaign.outline, campaign.frame, table_code=table.code)
+    total = assemble(db.session, campaign.id, campaign.outline, campaign.frame, table_code=table.code)
+    layout, rows, total_row = unit_breakdown(table, campaign.frame, row_key, units, parts, total,
                                              total_label(campaign), campaign.compiler_kind)
     columns = [b.column for b in layout.columns]
     sort, order = request.args.get("sort", "unit"), request.args.get("order", "asc")
@@ -133,7 +133,7 @@ def breakdown(code: str, table_code: str):
                    header_lines=layout.header_lines(),
                    rows_label="Thời gian" if all(b.rows == "periods" for b in table.blocks) else "Dòng",
                    rows=rows, total_row=total_row, sort=sort, order=order,
-                   tables=[t for t in campaign.outline.tables if not t.is_list])
+                   tables=[t for t in campaign.outline.tables if not t.is_list and not t.by_unit])
     if htmx:
         return render_template("review/_breakdown_table.html", **context)
     return render_template("review/breakdown.html", **context)

@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from ..domain.assembly import assemble
 from ..domain.layout import BreakdownLayout, BreakdownRow, build_breakdown
-from ..domain.outline import Table
+from ..domain.outline import TOTAL_ROW_KEY, Frame, Table
+from ..domain.ownership import Ownership
 from ..domain.parts import Part
 from ..domain.columns import row_values
 from ..domain.values import show
@@ -178,7 +179,7 @@ def completeness(session: Session, campaign: Campaign, units: list[Unit] | None 
         for table in outline.tables:
             owned = groups.get((unit.id, table.code), set())
             state.tables[table.code] = TableState(
-                groups=frozenset(owned), expected=table.expected_inputs(owned, campaign.years),
+                groups=frozenset(owned), expected=table.expected_inputs(owned, campaign.frame),
                 filled=filled.get((unit.id, table.code), 0), rows=rows.get((unit.id, table.code), 0),
                 assigned=bool(owned), is_list=table.is_list)
         states.append(state)
@@ -221,25 +222,35 @@ def cell_breakdown(session: Session, campaign: Campaign, table: Table, row_key: 
     """The units that fill this cell's group, with their values (a fixed "Tổng số xã" counts 1 each)."""
     column = table.column(column_key)
     group_key = table.group_key_of(column_key)
+    by_unit = table.block_of(column_key).by_unit  # a unit row is its unit's; the total row, every owner's
     owners = list(session.scalars(
         select(Unit).join(Assignment, Assignment.unit_id == Unit.id)
         .where(Assignment.campaign_id == campaign.id, Assignment.table_code == table.code,
                Assignment.group_key == group_key).order_by(Unit.sort_order, Unit.id)))
+    if by_unit and row_key != TOTAL_ROW_KEY:
+        owners = [unit for unit in owners if unit.code == row_key]
+
+    def own_row(unit: Unit) -> str:
+        """The row of this cell that ``unit`` fills."""
+        return unit.code if by_unit else row_key
+
+    rows = {own_row(unit) for unit in owners}
     values = {v.unit_id: v for v in session.scalars(select(CellValue).where(
         CellValue.campaign_id == campaign.id, CellValue.table_code == table.code,
-        CellValue.row_key == row_key, CellValue.col_key == column_key,
+        CellValue.row_key.in_(rows), CellValue.col_key == column_key,
         or_(CellValue.num.is_not(None), CellValue.text.is_not(None))))}
     entered, missing = [], []
     for unit in owners:
-        if column.kind.fixed_one:  # a unit count: the fixed 1 of each unit that fills the group
-            entered.append(Contribution(unit, 1, None, "1"))
+        fixed = Ownership.of(table, {group_key}, unit.code).fixed_value(own_row(unit), column_key)
+        if fixed is not None:
+            entered.append(Contribution(unit, fixed, None, show(column, fixed, None)))
         elif unit.id in values and (values[unit.id].num is not None or values[unit.id].text):
             v = values[unit.id]
             entered.append(Contribution(unit, v.num, v.text, show(column, v.num, v.text)))
         else:
             missing.append(unit)
     # the assembled value, from the assembly the appendix page and the workbook show (blank: none entered)
-    total = assemble(session, campaign.id, campaign.outline, campaign.years, table_code=table.code).number(
+    total = assemble(session, campaign.id, campaign.outline, campaign.frame, table_code=table.code).number(
         table.code, row_key, column_key) if column.is_numeric else None
     return CellBreakdown(table, row_key, row_label, column_key, entered, missing, total, owners=len(owners))
 
@@ -284,7 +295,7 @@ class ShownRow:
     cells: list[tuple[object, str, bool]]  # (value, or None when empty; as shown; the unit fills it)
 
 
-def unit_breakdown(table: Table, years: list[int], row_key: str, units: list[tuple[Unit, frozenset[str]]],
+def unit_breakdown(table: Table, frame: Frame, row_key: str, units: list[tuple[Unit, frozenset[str]]],
                    parts: dict[int, Part], total: Part,
                    total_label: str = TOTAL_LABEL, unit_kind: str | None = None
                    ) -> tuple[BreakdownLayout, list[ShownRow], ShownRow]:
@@ -296,8 +307,8 @@ def unit_breakdown(table: Table, years: list[int], row_key: str, units: list[tup
     rates are derived per row, the total's from the summed numbers; yes/no shows Có/Không per unit
     and the count of yes in the total.
     """
-    layout = build_breakdown(table, years, [(unit.name, groups) for unit, groups in units], total_label,
-                             period=row_key)
+    layout = build_breakdown(table, frame, [(unit.name, Ownership.of(table, groups, None)) for unit, groups in units],
+                             total_label, period=row_key)
 
     def cells(lrow: BreakdownRow, part: Part) -> list[tuple[object, str, bool]]:
         out = []

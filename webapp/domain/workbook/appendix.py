@@ -8,7 +8,7 @@ from typing import IO, Any
 from xlsxwriter.worksheet import Worksheet
 
 from ..layout import Layout, build_layout
-from ..outline import Outline
+from ..outline import Frame, Outline
 from ..parts import Part
 from ..columns import row_values
 from .breakdown import _write_breakdown
@@ -17,17 +17,18 @@ from .cover import COVER_SHEET, _write_cover
 from .frame import _column_widths, _draw_frame, _height, _lines, _print_setup, _protect, _span_width
 from .meta import APPENDIX_KIND, CAMPAIGN, KIND, OUTLINE, OUTLINE_DIGEST, _Meta
 from .styles import _Styles
-from .xlsx import _number, _open, _put, row_formula
+from .xlsx import _number, _open, _put, _total_formula, _total_numbers, row_formula
 
-def write_appendix(target: str | os.PathLike | IO[bytes], outline: Outline, years: list[int], part: Part,
+def write_appendix(target: str | os.PathLike | IO[bytes], outline: Outline, frame: Frame | list[int], part: Part,
                    cover: dict[str, Any], breakdowns: list[tuple[str, Part]],
                    fillers: dict[str, set[str]] | None = None) -> None:
     """Write the assembled appendix workbook.
 
     Sheets: the cover ``Bìa``; every table sheet of the template at the same addresses, holding the
     assembled ``part`` (yes/no as the count of yes, unit counts as the number of units, rates as
-    formulas carrying values recomputed from the assembled numbers); one ``<sheet> theo ĐV`` sheet per
-    grid table with a row per unit of ``breakdowns`` (unit name, that unit's part) and a total row —
+    formulas carrying values recomputed from the assembled numbers; the total row of a table of unit
+    rows as live SUM formulas); one ``<sheet> theo ĐV`` sheet per grid table (but those whose rows are
+    the units: they are their own breakdown) with a row per unit of ``breakdowns`` (unit name, that unit's part) and a total row —
     when ``fillers`` (table code → names of the units that fill it) is given, only those units;
     and the very hidden ``_meta`` sheet. All sheets are locked and protected without a password
     (Review › Unprotect Sheet opens them for a last-minute edit).
@@ -48,26 +49,27 @@ def write_appendix(target: str | os.PathLike | IO[bytes], outline: Outline, year
                   OUTLINE_DIGEST: outline.digest, KIND: APPENDIX_KIND})
     wb.set_properties({"title": outline.title, "subject": cover.get("campaign_name", ""),
                        "author": cover.get("compiler", ""), "comments": cover.get("subtitle", outline.subtitle)})
-    _write_cover(wb.add_worksheet(COVER_SHEET), st, outline, years, cover)
+    frame = Frame.of(frame)
+    _write_cover(wb.add_worksheet(COVER_SHEET), st, outline, list(frame.years), cover)
     for table in outline.tables:
         ws = wb.add_worksheet(table.sheet)
         if table.is_list:
             rows = part.lists.get(table.code, [])
-            layout = build_layout(table, years, list_rows=len(rows))
+            layout = build_layout(table, frame, list_rows=len(rows))
             widths = _column_widths(layout)
             _draw_frame(ws, st, layout, widths)
             _appendix_list(ws, st, layout, rows, widths)
         else:
-            layout = build_layout(table, years)
+            layout = build_layout(table, frame)
             widths = _column_widths(layout)
             _draw_frame(ws, st, layout, widths)
             _appendix_grid(ws, st, layout, part, widths, cover.get("compiler_kind"))
         _print_setup(ws, layout, write_charts(wb, ws, layout, table.sheet))
         _protect(ws)
     for table in outline.tables:
-        if not table.is_list:
+        if not table.is_list and not table.by_unit:
             rows = breakdowns if fillers is None else [b for b in breakdowns if b[0] in fillers.get(table.code, ())]
-            _write_breakdown(wb, st, table, years, rows, part, cover.get("total_label") or "Toàn huyện",
+            _write_breakdown(wb, st, table, frame, rows, part, cover.get("total_label") or "Toàn huyện",
                              cover.get("compiler_kind"))
     meta.write(wb)
     wb.close()
@@ -76,14 +78,21 @@ def write_appendix(target: str | os.PathLike | IO[bytes], outline: Outline, year
 def _appendix_grid(ws: Worksheet, st: _Styles, layout: Layout, part: Part, widths: list[float],
                    unit_kind: str | None) -> None:
     table = layout.table
+    def numbers_of(row_key: str) -> dict[str, int | None]:
+        return part.row_numbers(table.code, row_key)
+
     for lrow in layout.rows:
-        values = row_values(table.columns, part.row_numbers(table.code, lrow.key), lrow.key, unit_kind)
+        numbers = _total_numbers(layout, lrow, numbers_of) if lrow.total else numbers_of(lrow.key)
+        values = row_values(table.columns, numbers, lrow.key, unit_kind)
         height = 1
         for cell in lrow.cells:
             c = cell.column
             if c.is_derived:  # recomputed from the assembled numbers, never averaged
                 _put(ws, cell.row, cell.col, cell.colspan, st.body(c), values[c.key],
                      row_formula(table, lrow, c, yesno_as_text=False))
+            elif cell.total:  # the sum of the unit rows above: a live formula carrying its value
+                formula = _total_formula(layout, lrow, cell) if c.kind.summed else None
+                _put(ws, cell.row, cell.col, cell.colspan, st.body(c), _number(values.get(c.key)), formula)
             elif c.is_numeric:
                 _put(ws, cell.row, cell.col, cell.colspan, st.body(c), _number(values[c.key]))
             else:

@@ -10,7 +10,7 @@ from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
 
 from ..layout import TITLE_ROW, BreakdownColumn, BreakdownLayout, BreakdownPeriod, build_breakdown
-from ..outline import Table
+from ..outline import Frame, Table
 from ..parts import Part
 from ..columns import row_values
 from .frame import _header_cell, _header_heights, _height, _lines, _protect, _px
@@ -24,12 +24,12 @@ def breakdown_sheet_name(table: Table) -> str:
     return table.sheet[:31 - len(BREAKDOWN_SUFFIX)] + BREAKDOWN_SUFFIX
 
 
-def _write_breakdown(wb: xlsxwriter.Workbook, st: _Styles, table: Table, years: list[int],
+def _write_breakdown(wb: xlsxwriter.Workbook, st: _Styles, table: Table, frame: Frame,
                      breakdowns: list[tuple[str, Part]], total: Part, total_label: str,
                      unit_kind: str | None = None) -> None:
     """One row per unit and a total row, like the per-commune tables of the district reports."""
     ws = wb.add_worksheet(breakdown_sheet_name(table))
-    layout = build_breakdown(table, years, [(name, None) for name, _ in breakdowns], total_label)
+    layout = build_breakdown(table, frame, [(name, None) for name, _ in breakdowns], total_label)
     # the unit names on one line each: rows are not heightened for wrapped names
     name_width = min(45.0, max([28.0] + [len(name) * 1.1 + 2 for name, _ in breakdowns]))
     widths = [5.0, name_width] + [10.0 for _ in layout.columns]

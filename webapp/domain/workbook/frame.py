@@ -9,6 +9,7 @@ from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
 from ..layout import CONTEXT_ROW, FIRST_TABLE_ROW, TITLE_ROW, HeaderCell, Layout
+from ..outline import PERIODS
 from .styles import FONT, LINE_HEIGHT, MIN_TABLE_WIDTH, _Styles
 from .xlsx import _merged_text
 
@@ -34,16 +35,20 @@ def _column_widths(layout: Layout) -> list[float]:
     for cell in layout.cells:
         if cell.colspan == 1:
             widths[cell.col] = max(widths[cell.col], cell.column.kind.preferred_width(table.is_list))
+    label = layout.label_index
     if layout.label_col:
-        labels = [r.label for b in table.blocks if b.rows != "periods" for r in b.row_specs([])]
-        widths[0] = max([11.0] + [min(len(t) + 2, 52) for t in labels])
+        labels = [r.label for r in layout.rows if table.blocks[r.block].rows != PERIODS]
+        widths[label] = max([11.0] + [min(len(t) + 2, 52) for t in labels])
+        if label:  # the serial-number column before the labels
+            widths[0] = 6.0
     widths = [w or 12.0 for w in widths]
     # A narrow table is widened (up to twice) so that its title and headers do not wrap into towers.
-    fixed = widths[0] if layout.label_col else 0.0
+    kept = label + 1 if layout.label_col else 0  # the serial and label columns keep their width
+    fixed = sum(widths[:kept])
     rest = sum(widths) - fixed
     if rest and sum(widths) < MIN_TABLE_WIDTH:
         factor = min(2.0, (MIN_TABLE_WIDTH - fixed) / rest)
-        widths = [w if (i == 0 and layout.label_col) else round(w * factor, 1) for i, w in enumerate(widths)]
+        widths = [w if i < kept else round(w * factor, 1) for i, w in enumerate(widths)]
     return widths
 
 
@@ -70,11 +75,15 @@ def _draw_frame(ws: Worksheet, st: _Styles, layout: Layout, widths: list[float])
             _header_cell(ws, h, st.numbering())
         heights.update(_header_heights(block.header, widths))
         if layout.label_col:
-            left = table.blocks[block.index].rows != "periods"  # "+ Tổng số …:" lines read as text
+            left = table.blocks[block.index].rows != PERIODS  # "+ Tổng số …:" lines read as text
             for lrow in block.rows:
-                ws.write_string(lrow.row, 0, lrow.label, st.label(left=left))
+                if lrow.serial:  # 1, 2 …; blank in the total row
+                    ws.write_number(lrow.row, 0, int(lrow.serial), st.body(None))
+                elif lrow.serial is not None:
+                    ws.write_blank(lrow.row, 0, None, st.body(None))
+                ws.write_string(lrow.row, lrow.label_col, lrow.label, st.label(left=left))
                 if left:
-                    ws.set_row(lrow.row, _height(_lines(lrow.label, widths[0])))
+                    ws.set_row(lrow.row, _height(_lines(lrow.label, widths[lrow.label_col])))
     for row, height in heights.items():
         ws.set_row(row, height)
     for col, width in enumerate(widths):
@@ -121,7 +130,7 @@ def _print_setup(ws: Worksheet, layout: Layout, last_row: int) -> None:
 def _freeze(ws: Worksheet, layout: Layout) -> None:
     first = layout.blocks[0]
     if first.rows and first.header_rows:
-        ws.freeze_panes(first.rows[0].row, 1 if layout.label_col else 0)
+        ws.freeze_panes(first.rows[0].row, layout.label_index + 1 if layout.label_col else 0)
 
 
 def _protect(ws: Worksheet) -> None:

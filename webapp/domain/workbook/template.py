@@ -8,21 +8,22 @@ from typing import IO, Any
 from xlsxwriter.worksheet import Worksheet
 
 from ..layout import LIST_MIN_ROWS, Cell, Layout, build_layout
-from ..outline import Column, Outline, Table
+from ..outline import LIST_GROUP_KEY, Column, Frame, Outline, Table
+from ..ownership import Ownership
 from ..parts import Part
 from ..columns import row_values
-from ..values import unit_numbers
 from .frame import _column_widths, _draw_frame, _freeze, _height, _lines, _print_setup, _protect
 from .meta import KIND, TEMPLATE_KIND, UNIT, UNIT_NAME, _Meta
 from .styles import INPUT_FILL, OTHER_FILL, _Styles
-from .xlsx import _open, _put, row_formula
+from .xlsx import _number, _open, _put, _total_formula, _total_numbers, row_formula
 
 
-def write_template(target: str | os.PathLike | IO[bytes], outline: Outline, years: list[int], part: Part,
+def write_template(target: str | os.PathLike | IO[bytes], outline: Outline, frame: Frame | list[int], part: Part,
                    owned: dict[str, set[str]], identity: dict[str, str], unit_kind: str | None = None) -> None:
     """Write a unit's Excel template holding its current values (``part``).
 
-    ``owned``: table code → the column groups the unit fills (``b0g1`` …, ``rows`` for a list).
+    ``owned``: table code → the column groups the unit fills (``b0g1`` …, ``rows`` for a list); in a
+    table whose rows are the units, the unit (``identity["unit"]``) fills its own row only.
     A list's rows carry their identity (``part.list_ids``) in a hidden column beside the table.
     ``identity``: written to the very hidden ``_meta`` sheet and the custom document properties;
     keys ``campaign`` (code), ``unit`` (code), ``unit_name``, ``outline`` (ident, ``kl49@1``),
@@ -38,20 +39,21 @@ def write_template(target: str | os.PathLike | IO[bytes], outline: Outline, year
     })
     for table in outline.tables:
         ws = wb.add_worksheet(table.sheet)
-        groups = owned.get(table.code, set())
+        ownership = Ownership.of(table, owned.get(table.code, set()), identity.get(UNIT))
         if table.is_list:
-            rows = part.lists.get(table.code, []) if "rows" in groups else []
-            layout = build_layout(table, years, list_rows=max(LIST_MIN_ROWS, len(rows) + LIST_MIN_ROWS))
+            editable = LIST_GROUP_KEY in ownership.groups
+            rows = part.lists.get(table.code, []) if editable else []
+            layout = build_layout(table, frame, list_rows=max(LIST_MIN_ROWS, len(rows) + LIST_MIN_ROWS))
             widths = _column_widths(layout)
             _draw_frame(ws, st, layout, widths)
-            _template_list(ws, st, meta, layout, rows, "rows" in groups, widths)
+            _template_list(ws, st, meta, layout, rows, editable, widths)
             if rows:
                 _template_list_ids(ws, layout, part.list_ids.get(table.code, []))
         else:
-            layout = build_layout(table, years)
+            layout = build_layout(table, frame)
             widths = _column_widths(layout)
             _draw_frame(ws, st, layout, widths)
-            _template_grid(ws, st, meta, layout, part, groups, unit_kind)
+            _template_grid(ws, st, meta, layout, part, ownership, unit_kind)
         _print_setup(ws, layout, layout.last_row)
         _freeze(ws, layout)
         _protect(ws)
@@ -59,27 +61,36 @@ def write_template(target: str | os.PathLike | IO[bytes], outline: Outline, year
     wb.close()
 
 
-def unit_row_numbers(table: Table, part: Part, groups: set[str], row_key: str) -> dict[str, int | None]:
-    """A unit's numbers in one row: its own cells only, with the fixed 1 of the groups it fills."""
-    return unit_numbers(table, groups, lambda key: part.number(table.code, row_key, key))
+def unit_row_numbers(table: Table, part: Part, groups: set[str], row_key: str,
+                     unit_code: str | None = None) -> dict[str, int | None]:
+    """A unit's numbers in one row: its own cells only, with the fixed 1 of the cells it owns."""
+    return Ownership.of(table, groups, unit_code).numbers(row_key, lambda key: part.number(table.code, row_key, key))
 
 
 def _template_grid(ws: Worksheet, st: _Styles, meta: _Meta, layout: Layout, part: Part,
-                   groups: set[str], unit_kind: str | None) -> None:
+                   ownership: Ownership, unit_kind: str | None) -> None:
     table = layout.table
+
+    def numbers_of(row_key: str) -> dict[str, int | None]:
+        return ownership.numbers(row_key, lambda key: part.number(table.code, row_key, key))
+
     for lrow in layout.rows:
-        values = row_values(table.columns, unit_row_numbers(table, part, groups, lrow.key), lrow.key, unit_kind)
+        numbers = _total_numbers(layout, lrow, numbers_of) if lrow.total else numbers_of(lrow.key)
+        values = row_values(table.columns, numbers, lrow.key, unit_kind)
         for cell in lrow.cells:
             c = cell.column
-            mine = table.group_key_of(c.key) in groups
+            fixed = ownership.fixed_value(lrow.key, c.key)
             if c.is_derived:  # a formula everywhere; blank ("") where the operands are not the unit's
                 _put(ws, cell.row, cell.col, cell.colspan, st.body(c),
                      values[c.key], row_formula(table, lrow, c, yesno_as_text=True))
-            elif not c.is_input and c.is_numeric:  # a unit count's fixed 1 (its own groups), a target
-                shown = mine or not c.kind.summed
+            elif cell.total:  # the sum of the unit rows above: a live formula
+                formula = _total_formula(layout, lrow, cell) if c.kind.summed else None
+                _put(ws, cell.row, cell.col, cell.colspan, st.body(c), _number(values.get(c.key)), formula)
+            elif not c.is_input and c.is_numeric:  # a unit count's fixed 1 (its own cells), a target
+                shown = fixed is not None or not c.kind.summed
                 _put(ws, cell.row, cell.col, cell.colspan, st.body(c, fill=None if shown else OTHER_FILL),
                      values[c.key] if shown else None)
-            elif mine and c.is_input:
+            elif ownership.may_enter(lrow.key, c.key):
                 value = c.kind.excel_value(part.number(table.code, lrow.key, c.key),
                                            part.text(table.code, lrow.key, c.key), as_text=True)
                 _input_cell(ws, st, meta, cell, value)

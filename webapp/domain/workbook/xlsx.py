@@ -17,7 +17,7 @@ from xlsxwriter.utility import xl_rowcol_to_cell_fast
 from xlsxwriter.worksheet import (CellBlankTuple, CellDatetimeTuple, CellFormulaTuple, CellNumberTuple,
                                   CellStringTuple, Worksheet)
 
-from ..layout import LayoutRow
+from ..layout import Cell, Layout, LayoutRow
 from ..outline import Column, Table
 from ..columns import percent_formula  # noqa: F401 (the rate formula: cover, breakdown)
 from .styles import FONT
@@ -143,6 +143,32 @@ def _merged_text(ws: Worksheet, row: int, first_col: int, last_col: int, text: s
     if last_col > first_col:
         ws.merge_range(row, first_col, row, last_col, "", fmt)
     ws.write_string(row, first_col, text, fmt)
+
+
+def _summed_rows(layout: Layout, lrow: LayoutRow) -> list[LayoutRow]:
+    """The unit rows a total row sums: the other rows of its block."""
+    return [r for r in layout.blocks[lrow.block].rows if not r.total]
+
+
+def _total_formula(layout: Layout, lrow: LayoutRow, cell: Cell) -> str | None:
+    """=SUM of the unit rows above a total row's cell, in its column (None: no unit row to sum)."""
+    rows = _summed_rows(layout, lrow)
+    if not rows:
+        return None
+    return f"=SUM({xl_rowcol_to_cell_fast(rows[0].row, cell.col)}:{xl_rowcol_to_cell_fast(rows[-1].row, cell.col)})"
+
+
+def _total_numbers(layout: Layout, lrow: LayoutRow, numbers_of) -> dict[str, int | None]:
+    """A total row's numbers: the sum of ``numbers_of(row key)`` over the unit rows (None where all are
+    blank, as SUM's cached value shows blank then)."""
+    out: dict[str, int | None] = {}
+    for r in _summed_rows(layout, lrow):
+        for key, value in numbers_of(r.key).items():
+            if value is not None:
+                out[key] = (out.get(key) or 0) + value
+            else:
+                out.setdefault(key, None)
+    return out
 
 
 def row_formula(table: Table, lrow: LayoutRow, column: Column, yesno_as_text: bool) -> str | None:
