@@ -45,6 +45,36 @@ def test_demo_loads_the_district_and_running_it_twice_changes_nothing(empty_app)
         assert snapshot(session) == first
 
 
+SEED_CAMPAIGNS = {"cdht-2024", "mhht-2020", "muctieu-2025", "khenthuong-2020"}
+
+
+def test_demo_on_a_database_loaded_before_the_seeds_campaigns_adds_them_and_nothing_else(empty_app):
+    """A district that loaded the demo with an older version (kl49-2024 only) runs `demo` again: the
+    seeds' campaigns are added, kl49-2024 and its values are left as they are."""
+    from webapp.demo import _load_district, load_demo
+    from webapp.templating import local_today
+
+    with empty_app.test_request_context(), in_app() as session:
+        _load_district(session, local_today())
+        session.commit()
+        before = session.scalar(select(func.count()).select_from(CellValue))
+        assert set(session.scalars(select(Campaign.code))) == {"kl49-2024"}
+    runner = empty_app.test_cli_runner()
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    assert "Đã nạp" in result.output
+    with in_app() as session:
+        assert set(session.scalars(select(Campaign.code))) == {"kl49-2024"} | SEED_CAMPAIGNS
+        kl49 = session.scalar(select(Campaign).where(Campaign.code == "kl49-2024"))
+        assert session.scalar(select(func.count()).select_from(CellValue).where(
+            CellValue.campaign_id == kl49.id)) == before
+        after = snapshot(session)
+    result = runner.invoke(args=["demo"])
+    assert "không thay đổi gì" in result.output
+    with in_app() as session:
+        assert snapshot(session) == after
+
+
 def test_units_prints_code_tab_name_per_line(app):
     result = app.test_cli_runner().invoke(args=["units", "kl49-2024"])
     assert result.exit_code == 0

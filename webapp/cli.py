@@ -44,12 +44,13 @@ def register_cli(app: Flask) -> None:
 
     @app.cli.command("demo")
     def demo_command() -> None:
-        """Load the demo district, units, accounts and the campaign kl49-2024 (idempotent)."""
-        from .demo import CAMPAIGN_CODE, load_demo
+        """Load what is missing of the demo: the district, its units and accounts, the campaign kl49-2024
+        and one campaign per other form of the seeds (idempotent)."""
+        from .demo import load_demo
         from .templating import local_today
 
         if load_demo(db.session, local_today()):
-            click.echo(f"Đã nạp dữ liệu trình diễn: huyện Lộc Ninh và đợt báo cáo {CAMPAIGN_CODE}.", err=True)
+            click.echo("Đã nạp dữ liệu trình diễn: huyện Lộc Ninh và các đợt báo cáo mẫu.", err=True)
         else:
             click.echo("Dữ liệu trình diễn đã có; không thay đổi gì.", err=True)
 

@@ -58,10 +58,26 @@ def _user(session: Session, username: str, full_name: str, role: str, unit: Unit
     return user
 
 
+# The campaigns of the other forms of the seeds, on the demo district's units: each adds its campaign
+# only when it is missing (True), so that a database loaded by an older version gains the new ones.
+SEED_DEMOS = (load_cdht, load_mhht, load_muctieu, load_khenthuong)
+
+
 def load_demo(session: Session, today: dt.date) -> bool:
-    """Create the demo district, accounts and campaign; False (and no change) if it is already there."""
-    if session.scalar(select(Campaign).where(Campaign.code == CAMPAIGN_CODE)) is not None:
-        return False
+    """Create what is missing of the demo: the district, its accounts and kl49-2024, then each seed's
+    campaign; False when everything was there (and nothing changed)."""
+    created = False
+    if session.scalar(select(Campaign).where(Campaign.code == CAMPAIGN_CODE)) is None:
+        _load_district(session, today)
+        created = True
+    outline_store.store_shipped(session)  # a database upgraded before a shipped outline was added
+    for load in SEED_DEMOS:
+        created = load(session, today) or created
+    return created
+
+
+def _load_district(session: Session, today: dt.date) -> None:
+    """The demo district, its units and accounts, and the campaign kl49-2024 filled and decided."""
     district = _unit(session, "ln", "Huyện Lộc Ninh", "huyen", None, 0, None)
     compiler_unit = _unit(session, *COMPILER, district, 100, "0271 3866 100")
     units = []
@@ -89,11 +105,6 @@ def load_demo(session: Session, today: dt.date) -> bool:
     _fill(session, campaign, units)
     session.commit()
     _decide(session, campaign, units, compiler, today)
-    load_cdht(session, today)
-    load_khenthuong(session, today)
-    load_mhht(session, today)
-    load_muctieu(session, today)
-    return True
 
 
 def _decide(session: Session, campaign: Campaign, units: list[Unit], compiler: User, today: dt.date) -> None:
