@@ -312,6 +312,11 @@ class Table:
         return not self.is_list and all(b.by_unit for b in self.blocks)
 
     @property
+    def has_breakdown(self) -> bool:
+        """Whether the table has a breakdown by unit (page and "theo ĐV" sheet): a grid not of unit rows."""
+        return not self.is_list and not self.by_unit
+
+    @property
     def owner_kinds(self) -> tuple[str, ...]:
         if self.is_list:
             return self.owner
