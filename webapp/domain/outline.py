@@ -312,6 +312,12 @@ class Table:
         return not self.is_list and all(b.by_unit for b in self.blocks)
 
     @property
+    def has_breakdown(self) -> bool:
+        """Whether the table is broken down by unit (a page and a sheet of the appendix): a grid, unless
+        its rows are the units (it is its own breakdown)."""
+        return not self.is_list and not self.by_unit
+
+    @property
     def owner_kinds(self) -> tuple[str, ...]:
         if self.is_list:
             return self.owner
@@ -392,6 +398,11 @@ class Outline:
     @property
     def ident(self) -> str:
         return f"{self.code}@{self.version}"
+
+    @property
+    def breakdown_tables(self) -> tuple[Table, ...]:
+        """The tables broken down by unit (Table.has_breakdown): the breakdown tab's and the appendix's."""
+        return tuple(t for t in self.tables if t.has_breakdown)
 
 
 # --- reading the file: every mapping and sequence remembers its line ------------------------------

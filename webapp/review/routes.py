@@ -89,10 +89,10 @@ SORT_ORDERS = ("asc", "desc")
 def breakdown_first(code: str):
     """The breakdown tab: the first table of the outline that has numbers by unit."""
     campaign = staff_campaign(code)
-    first = next((t for t in campaign.outline.tables if not t.is_list and not t.by_unit), None)
-    if first is None:  # an outline of lists only: nothing to break down by unit
+    tables = campaign.outline.breakdown_tables
+    if not tables:  # an outline of lists, or of tables of unit rows, only: nothing to break down by unit
         abort(404)
-    return redirect(url_for("review.breakdown", code=campaign.code, table_code=first.code))
+    return redirect(url_for("review.breakdown", code=campaign.code, table_code=tables[0].code))
 
 
 @bp.route("/campaigns/<code>/breakdown/<table_code>")
@@ -101,7 +101,7 @@ def breakdown(code: str, table_code: str):
     """One row per unit and a total row for one period of a table, sortable by unit or by a column."""
     campaign = staff_campaign(code)
     table = get_table(campaign, table_code)
-    if table.is_list or table.by_unit:  # a table of unit rows is its own breakdown
+    if not table.has_breakdown:  # a list; a table of unit rows is its own breakdown
         abort(404)
     periods = [(r.key, r.label) for r in build_layout(table, campaign.frame).rows]
     periods = list(dict(periods).items())  # a row key repeats across blocks (table 1.3)
@@ -133,7 +133,7 @@ def breakdown(code: str, table_code: str):
                    header_lines=layout.header_lines(),
                    rows_label="Thời gian" if all(b.rows == "periods" for b in table.blocks) else "Dòng",
                    rows=rows, total_row=total_row, sort=sort, order=order,
-                   tables=[t for t in campaign.outline.tables if not t.is_list and not t.by_unit])
+                   tables=campaign.outline.breakdown_tables)
     if htmx:
         return render_template("review/_breakdown_table.html", **context)
     return render_template("review/breakdown.html", **context)
