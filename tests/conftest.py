@@ -519,7 +519,9 @@ class OutlineCase:
         return f"<{self.name} {self.campaign}>"
 
 
-OUTLINE_CASES = ("kl49", "mini")
+# the seeds' grid outlines, each with its demo campaign (loaded by `flask demo` besides kl49's)
+SEED_GRID_CASES = {"cdht": "cdht-2024", "mhht": "mhht-2020", "muctieu": "muctieu-2025"}
+OUTLINE_CASES = ("kl49", "mini", *SEED_GRID_CASES)
 
 
 # outlines of list tables only (khenthuong: seed 001's nominations, a quota) run the tests of lists and pages
@@ -537,6 +539,8 @@ def outline_case(request, name: str) -> OutlineCase:
         from webapp.demo_khenthuong import CAMPAIGN_CODE
 
         return OutlineCase("khenthuong", request.getfixturevalue("app"), CAMPAIGN_CODE, "ln-btg")
+    if name in SEED_GRID_CASES:
+        return OutlineCase(name, request.getfixturevalue("app"), SEED_GRID_CASES[name], "ln-btg")
     return OutlineCase("mini", request.getfixturevalue("mini_app"), MINI_CAMPAIGN, MINI_COMPILER[0])
 
 
