@@ -1,10 +1,16 @@
-"""The same tests for every outline: kl49's demo and the mini town (tests/outlines/mini.yaml).
+"""The same tests for every outline: kl49's demo, the mini town (tests/outlines/mini.yaml) and the
+seeds' grid outlines shipped with their demo campaigns (cdht: rows of units with a total row, a
+serial column, sum and formula columns, a warning rule with "="; mhht: periods, yes/no and unit
+counts; muctieu: targets and charts).
 
-Nothing here names a table, a column, a unit kind or a label of either outline: each test walks the
-campaign's outline and layout and the database's assignments to choose its cells, units and values.
-They prove that entry, the rules, the template round trip, the assembly, the export and the pages
-work for an outline of another shape (other kinds, codes, sheet names with spaces, years, labels, a
-list that is not of documents, explicit rows with a header) exactly as for kl49.
+Nothing here names a table, a column, a unit kind or a label of an outline: each test walks the
+campaign's outline, its frame (years, units) and layout, each unit's Ownership (which cells it
+fills: its groups, its own row where the rows are the units) and the columns' kinds to choose its
+cells, units and values. They prove that entry, the rules, the template round trip, the assembly,
+the export and the pages work for an outline of another shape (other kinds, codes, sheet names with
+spaces, years, labels, a list that is not of documents, explicit rows with a header, unit rows)
+exactly as for kl49. What an outline does not have (a list table, an error rule, a column type) is
+skipped with the reason read from the outline.
 """
 
 from __future__ import annotations
