@@ -453,6 +453,40 @@ def test_a_submission_is_stopped_by_a_rule_that_cannot_be_judged(any_outline):
     assert table.column(whole).label in page
 
 
+def test_an_outline_check_of_the_same_quantity_warns_and_stores(any_outline):
+    """Every ``same`` check of the outline (two tables' cells that count the same people): a unit's
+    two values made to differ, the save is stored and answered with the check's warning; made to
+    agree, the warning is gone."""
+    case = any_outline
+    open_every_part()
+    outline, frame = outline_and_frame(case)
+    checks = [check for check in outline.checks if check.kind == "same"]
+    if not checks:
+        pytest.skip(f"outline {outline.code} has no check of the same quantity in two tables")
+    for check in checks:
+        (t1, k1), (t2, k2) = check.cells[:2]
+        first, second = outline.table(t1), outline.table(t2)
+        unit = next(code for code, tables in ownerships(case).items() if t1 in tables and t2 in tables
+                    and tables[t1].fills_column(k1) and tables[t2].fills_column(k2))
+        row = next(r.key for r in build_layout(first, frame).rows if ownership(case, unit, first).owns(r.key, k1)
+                   and ownership(case, unit, second).owns(r.key, k2))
+        clerk = login(case.app.test_client(), unit)
+        # the first cell's value: its entered operands (or itself) all 10
+        operands = [first.column(k1)] if first.column(k1).is_input else entered_operands(first, first.column(k1))
+        for o in operands:
+            assert save_cell(clerk, case, first, row, o.key, "10").status_code == 200
+        value = row_values(first.blocks[build_layout(first, frame).find_row(row, k1).block].columns,
+                           {o.key: 10 for o in operands}, row)[k1]
+        assert second.column(k2).type == "count", "the test enters the second cell itself"
+        response = save_cell(clerk, case, second, row, k2, str(value + 1))
+        assert response.status_code == 200
+        html = response.get_data(as_text=True)
+        assert 'class="msg warning"' in html and check.message in html, (t1, k1, t2, k2)
+        assert stored(case, unit, t2, row, k2).num == value + 1
+        response = save_cell(clerk, case, second, row, k2, str(value))
+        assert response.status_code == 200 and check.message not in response.get_data(as_text=True)
+
+
 # --- list tables --------------------------------------------------------------------------------
 
 def test_list_rows_are_added_edited_and_deleted(any_list_outline):
