@@ -6,11 +6,12 @@ refused POST changes nothing.
 visitors are sent to the sign-in page (except for the sign-in page itself). A route added to the app
 without a line here fails ``test_every_route_has_an_expectation``.
 
-The walk runs for every outline (``SCENARIOS``): kl49's demo (clerks of Xã Lộc Hòa ln-02 and Xã
-Lộc An ln-03, the compiler ln-btg) and the mini town of tests/outlines/mini.yaml (clerks of two
-lower secondary schools, the compiler dx-btg); the cells, tables and rows it writes are the
-scenario's. Roles: anonymous, the two clerks, the compiler, the administrator (admin) and a compiler
-of another unit. ``clerk`` in the table means "a clerk, for their own unit": every call that reads
+The walk runs for each outline of ``SCENARIOS``: kl49's demo (clerks of Xã Lộc Hòa ln-02 and Xã
+Lộc An ln-03, the compiler ln-btg), the mini town of tests/outlines/mini.yaml (clerks of two lower
+secondary schools, the compiler dx-btg) and the demo's cdht-2024 (seed 003: a table whose rows are
+the communes, each clerk writing its own row; no list table and no breakdown by unit, so those
+routes are not called for it); the cells, tables and rows it writes are the scenario's. Roles:
+anonymous, the two clerks, the compiler, the administrator (admin) and a compiler of another unit. ``clerk`` in the table means "a clerk, for their own unit": every call that reads
 or writes a unit's part names its target unit, and a clerk of any other unit must be turned away.
 The calls that touch a unit's part are made for both units (``?unit=``), and for clerks also without
 ``?unit=`` (their own part) and, for list rows, with the other unit's row id.
