@@ -139,6 +139,19 @@ def test_the_appendix_page_prints_the_seeds_tables(app):
         assert text in html, text
 
 
+def test_tables_of_unit_rows_offer_no_breakdown_by_unit(app):
+    """Each table is its own breakdown by commune: no tab, no link, no page, no "theo ĐV" sheet."""
+    compiler = login(app.test_client(), "ln-btg")
+    page = compiler.get(f"/campaigns/{CAMPAIGN}/appendix").get_data(as_text=True)
+    assert "Chi tiết theo đơn vị" not in page and "chi tiết theo đơn vị" not in page
+    assert compiler.get(f"/campaigns/{CAMPAIGN}/breakdown").status_code == 404
+    assert compiler.get(f"/campaigns/{CAMPAIGN}/breakdown/CDHT1").status_code == 404
+    kl49 = compiler.get("/campaigns/kl49-2024/appendix").get_data(as_text=True)
+    assert "Chi tiết theo đơn vị" in kl49  # the tab stays where there is a breakdown
+    book = openpyxl.load_workbook(io.BytesIO(compiler.get(f"/campaigns/{CAMPAIGN}/export.xlsx").data))
+    assert not [name for name in book.sheetnames if name.endswith(" theo ĐV")]
+
+
 def test_the_export_sums_the_communes_with_live_formulas(app):
     compiler = login(app.test_client(), "ln-btg")
     data = compiler.get(f"/campaigns/{CAMPAIGN}/export.xlsx").data

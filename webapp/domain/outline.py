@@ -313,8 +313,7 @@ class Table:
 
     @property
     def has_breakdown(self) -> bool:
-        """Whether the table is broken down by unit (a page and a sheet of the appendix): a grid, unless
-        its rows are the units (it is its own breakdown)."""
+        """Whether the table has a breakdown by unit (page and "theo ĐV" sheet): a grid not of unit rows."""
         return not self.is_list and not self.by_unit
 
     @property
@@ -398,11 +397,6 @@ class Outline:
     @property
     def ident(self) -> str:
         return f"{self.code}@{self.version}"
-
-    @property
-    def breakdown_tables(self) -> tuple[Table, ...]:
-        """The tables broken down by unit (Table.has_breakdown): the breakdown tab's and the appendix's."""
-        return tuple(t for t in self.tables if t.has_breakdown)
 
 
 # --- reading the file: every mapping and sequence remembers its line ------------------------------

@@ -89,10 +89,10 @@ SORT_ORDERS = ("asc", "desc")
 def breakdown_first(code: str):
     """The breakdown tab: the first table of the outline that has numbers by unit."""
     campaign = staff_campaign(code)
-    tables = campaign.outline.breakdown_tables
-    if not tables:  # an outline of lists, or of tables of unit rows, only: nothing to break down by unit
+    first = next((t for t in campaign.outline.tables if t.has_breakdown), None)
+    if first is None:  # an outline of lists or of unit rows only: nothing to break down by unit
         abort(404)
-    return redirect(url_for("review.breakdown", code=campaign.code, table_code=tables[0].code))
+    return redirect(url_for("review.breakdown", code=campaign.code, table_code=first.code))
 
 
 @bp.route("/campaigns/<code>/breakdown/<table_code>")
@@ -133,7 +133,7 @@ def breakdown(code: str, table_code: str):
                    header_lines=layout.header_lines(),
                    rows_label="Thời gian" if all(b.rows == "periods" for b in table.blocks) else "Dòng",
                    rows=rows, total_row=total_row, sort=sort, order=order,
-                   tables=campaign.outline.breakdown_tables)
+                   tables=[t for t in campaign.outline.tables if t.has_breakdown])
     if htmx:
         return render_template("review/_breakdown_table.html", **context)
     return render_template("review/breakdown.html", **context)

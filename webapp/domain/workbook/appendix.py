@@ -66,10 +66,11 @@ def write_appendix(target: str | os.PathLike | IO[bytes], outline: Outline, fram
             _appendix_grid(ws, st, layout, part, widths, cover.get("compiler_kind"))
         _print_setup(ws, layout, write_charts(wb, ws, layout, table.sheet))
         _protect(ws)
-    for table in outline.breakdown_tables:
-        rows = breakdowns if fillers is None else [b for b in breakdowns if b[0] in fillers.get(table.code, ())]
-        _write_breakdown(wb, st, table, frame, rows, part, cover.get("total_label") or "Toàn huyện",
-                         cover.get("compiler_kind"))
+    for table in outline.tables:
+        if table.has_breakdown:
+            rows = breakdowns if fillers is None else [b for b in breakdowns if b[0] in fillers.get(table.code, ())]
+            _write_breakdown(wb, st, table, frame, rows, part, cover.get("total_label") or "Toàn huyện",
+                             cover.get("compiler_kind"))
     meta.write(wb)
     wb.close()
 
