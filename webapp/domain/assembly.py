@@ -127,9 +127,14 @@ def _fixed_cells(session, campaign_id: int, outline: Outline, frame: Frame, unit
         groups[(owner, code, owned_table)].add(group_key)
     tables = {t.code: t for t in outline.tables if any(c.kind.fixed_one for c in t.columns)}
     out: dict[int, dict[tuple[str, str, str], int]] = defaultdict(dict)
+    found: dict[tuple, dict[tuple[str, str, str], int]] = {}  # units filling the same groups own the same cells
     for (owner, code, owned_table), owned in groups.items():
         if owned_table in tables:
-            out[owner].update(Ownership.of(tables[owned_table], owned, code).fixed_cells(frame))
+            table_obj = tables[owned_table]
+            key = (owned_table, frozenset(owned), code if any(b.by_unit for b in table_obj.blocks) else None)
+            if key not in found:
+                found[key] = Ownership.of(table_obj, owned, code).fixed_cells(frame)
+            out[owner].update(found[key])
     return out
 
 

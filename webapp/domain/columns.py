@@ -213,7 +213,7 @@ class ColumnType:
         """(outline key, column key) of each column of the row a derived column reads."""
         return []
 
-    @property
+    @functools.cached_property  # asked for every row of every breakdown
     def operands(self) -> tuple[str, ...]:
         """The columns of the row a derived column reads."""
         return tuple(dict.fromkeys(key for _, key in self.operand_roles))

@@ -9,6 +9,8 @@ Rows and columns are 0-based sheet positions; row 0 holds the title (cell A1).
 
 from __future__ import annotations
 
+import functools
+
 import itertools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -284,6 +286,11 @@ class BreakdownPeriod:
     key: str
     label: str
     columns: list[BreakdownColumn]
+
+    @functools.cached_property
+    def column_objects(self) -> tuple[Column, ...]:
+        """The outline's columns of the period, in order (what a row's values are computed over)."""
+        return tuple(b.column for b in self.columns)
 
     @property
     def stored(self) -> list[BreakdownColumn]:

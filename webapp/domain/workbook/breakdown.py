@@ -103,24 +103,27 @@ def _scale(b: BreakdownColumn) -> Decimal | None:
     return Decimal(10) ** b.column.kind.decimals if b.column.kind.decimals else None
 
 
+_ROW = "\x00"  # where a formula written once per period takes each row's number
+
+
 def _other_cells(st: _Styles, period: BreakdownPeriod, bold: bool = False):
     """The cells of one period that are not summed (rates, sums, formulas: live formulas; targets),
-    with the column letters of the period's columns and their format."""
+    each with its formula written once for every row of the period (None: a constant) and its format."""
     letter = {b.column.key: xl_col_to_name(b.col) for b in period.columns}
     extra = {"bold": True} if bold else {}
-    return [(b, letter, st.get(border=1, **b.column.kind.excel_format(), **extra)) for b in period.derived]
+    return [(b, b.column.kind.formula(lambda key: letter[key] + _ROW),
+             st.get(border=1, **b.column.kind.excel_format(), **extra)) for b in period.derived]
 
 
 def _breakdown_others(ws: Worksheet, row: int, others, period: BreakdownPeriod, numbers: dict,
                       unit_kind: str | None) -> None:
     """A breakdown row's computed cells, recomputed from that row's numbers (a unit's, or the sums),
     as live formulas carrying their values, and its targets."""
-    values = row_values([b.column for b in period.columns], numbers, period.key, unit_kind)
-    for b, letter, fmt in others:
+    values = row_values(period.column_objects, numbers, period.key, unit_kind)
+    for b, formula, fmt in others:
         value = values.get(b.column.key)
-        formula = b.column.kind.formula(lambda key: f"{letter[key]}{row + 1}")
         if formula is not None:
-            ws.write_formula(row, b.col, formula, fmt, _carried(value))
+            ws.write_formula(row, b.col, formula.replace(_ROW, str(row + 1)), fmt, _carried(value))
         elif value is None:
             ws.write_blank(row, b.col, None, fmt)
         else:
