@@ -19,6 +19,7 @@ from ..campaigns import (PRINT_FIELDS, CampaignRefused, CampaignSpec, NeedsConfi
                          campaign_kinds, create_campaign, default_units, grid_columns, next_period, removal_problem,
                          remove_unit, reporting_kinds, set_kind_deadlines, stored_counts, update_assignments,
                          update_settings)
+from ..entry.routes import get_campaign
 from ..extensions import db, htmx
 from ..models import ROLE_COMPILER, Campaign, OutlineVersion, Unit
 from ..workflow import Refused, campaign_today
@@ -32,12 +33,7 @@ from .routes import bp
 def managed_campaign(code: str) -> Campaign:
     """The campaign named in the URL, if the signed-in user sets it up: an administrator any, a
     compiler those their unit compiles (404 otherwise, as for an unknown code)."""
-    campaign = db.session.scalar(select(Campaign).where(Campaign.code == code))
-    if campaign is None:
-        abort(404)
-    if current_user.role == ROLE_COMPILER and current_user.unit_id != campaign.compiler_unit_id:
-        abort(404)
-    return campaign
+    return get_campaign(code, other_compiler=404)
 
 
 def outline_choices() -> list[tuple[str, str]]:

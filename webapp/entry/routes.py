@@ -14,6 +14,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from ..extensions import db, htmx
+from ..domain.outline import Table
 from ..domain.values import ValueProblem, row_noun, this_row
 from ..models import ROLE_CLERK, ROLE_COMPILER, Campaign, CampaignUnit, ListRow, Unit
 from ..quality import open_warnings, quality_lines
@@ -34,14 +35,14 @@ def fragment_helpers():
     return {"list_cells": list_cells}
 
 
-def get_campaign(code: str) -> Campaign:
-    """The campaign named in the URL; 403 for a compiler of another unit than the campaign's
-    compiling unit (on one installation, each district's committee compiles only its own)."""
+def get_campaign(code: str, other_compiler: int = 403) -> Campaign:
+    """The campaign named in the URL; ``other_compiler`` (403) for a compiler of another unit than
+    the campaign's compiling unit (on one installation, each district's committee compiles only its own)."""
     campaign = db.session.scalar(select(Campaign).where(Campaign.code == code))
     if campaign is None:
         abort(404)
     if current_user.role == ROLE_COMPILER and current_user.unit_id != campaign.compiler_unit_id:
-        abort(403)
+        abort(other_compiler)
     return campaign
 
 
@@ -75,6 +76,13 @@ def visible_unit(campaign: Campaign, unit_code: str | None, clerk_outside: int =
     if unit is None or not in_campaign(db.session, campaign, unit):
         abort(404)
     return unit
+
+
+def shown_table(code: str, table_code: str) -> tuple[Campaign, Table, Unit]:
+    """The campaign and table a page's URL names, and the unit whose part of it is shown (``?unit=``
+    for staff; a clerk's own)."""
+    campaign = get_campaign(code)
+    return campaign, get_table(campaign, table_code), visible_unit(campaign, request.args.get("unit"))
 
 
 def writer_via() -> str | None:
@@ -207,9 +215,7 @@ def render_table(campaign: Campaign, unit: Unit, part, status: int = 200, **extr
 @login_required
 def table(code: str, table_code: str):
     """A unit's table in the printed layout: its own cells are inputs, the rest read-only."""
-    campaign = get_campaign(code)
-    table = get_table(campaign, table_code)
-    unit = visible_unit(campaign, request.args.get("unit"))
+    campaign, table, unit = shown_table(code, table_code)
     return render_table(campaign, unit, unit_part(db.session, campaign, unit, table))
 
 

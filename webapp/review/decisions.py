@@ -14,7 +14,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from .. import workflow
-from ..entry.routes import get_campaign, get_table, staff_campaign, visible_unit
+from ..entry.routes import get_campaign, shown_table, staff_campaign
 from ..extensions import db, htmx
 from ..models import ROLE_COMPILER, Unit
 from ..quality import quality_lines
@@ -212,9 +212,7 @@ def changes(code: str):
 @login_required
 def cell_history(code: str, table_code: str):
     """Every change of one cell of a unit (?unit= for the compiler; a clerk sees their own unit's)."""
-    campaign = get_campaign(code)
-    table = get_table(campaign, table_code)
-    unit = visible_unit(campaign, request.args.get("unit"))
+    campaign, table, unit = shown_table(code, table_code)
     row_key, col_key = request.args.get("row", ""), request.args.get("col", "")
     if table.is_list:  # a document of table I: the row's whole history (row = its id), no column
         if not ROW_ID.fullmatch(row_key):
