@@ -270,18 +270,34 @@ def edit_unit(unit_id: int):
     return form_page("admin/unit_form.html", form, unit=unit)
 
 
-def switched(target: Unit | User, name: str, unit_id: int, active: bool) -> bool:
+def switched(target: Unit | User, active: bool) -> bool:
     """Set a unit's or an account's ``active`` and record it, once: one conditional UPDATE decides,
     so a second click (or another administrator's) finds it done and records nothing."""
     model = type(target)
     if not db.session.execute(update(model).where(model.id == target.id, model.active.is_(not active))
                               .values(active=active)).rowcount:
         return False
-    kind = "unit" if model is Unit else "user"
+    if model is Unit:
+        kind, name, unit_id = "unit", target.code, target.id
+    else:
+        kind, name, unit_id = "user", target.username, target.unit_id
     before, after = (INACTIVE_TEXT, ACTIVE_TEXT) if active else (ACTIVE_TEXT, INACTIVE_TEXT)
     audit(f"{kind}_{'activate' if active else 'deactivate'}", unit_id, described(name, {}) + before,
           described(name, {}) + after)
     return True
+
+
+def switch(target: Unit | User, active: bool, done: Callable[[], str], problem: str | None = None):
+    """Activate or deactivate a unit or an account and go back to its row of the list: ``problem``
+    refuses it (flashed as an error); once it changed, ``done()`` does what goes with it before the
+    commit and answers the message flashed."""
+    if problem:
+        flash(problem, "error")
+    elif switched(target, active):
+        message = done()
+        db.session.commit()
+        flash(message, "info")
+    return back_to(f"{'unit' if isinstance(target, Unit) else 'user'}-{target.id}")
 
 
 @bp.route("/units/<int:unit_id>/deactivate", methods=["POST"])
@@ -292,15 +308,12 @@ def deactivate_unit(unit_id: int):
     unit = db.get_or_404(Unit, unit_id)
     compiling = list(db.session.scalars(select(Campaign).where(Campaign.compiler_unit_id == unit.id,
                                                                Campaign.status == CAMPAIGN_OPEN)))
-    if compiling:
-        flash(f"Không ngừng hoạt động được {unit.name}: đơn vị đang tổng hợp đợt báo cáo "
-              f"{', '.join(campaign_label(c) for c in compiling)} chưa kết thúc. Hãy kết thúc đợt trước.", "error")
-        return back_to(f"unit-{unit.id}")
-    if switched(unit, unit.code, unit.id, active=False):
-        db.session.commit()
-        flash(f"Đã ngừng hoạt động đơn vị {unit.name}: đơn vị không được chọn cho đợt báo cáo mới; "
-              "các tài khoản của đơn vị vẫn đăng nhập được.", "info")
-    return back_to(f"unit-{unit.id}")
+    problem = (f"Không ngừng hoạt động được {unit.name}: đơn vị đang tổng hợp đợt báo cáo "
+               f"{', '.join(campaign_label(c) for c in compiling)} chưa kết thúc. Hãy kết thúc đợt trước."
+               if compiling else None)
+    return switch(unit, False, problem=problem,
+                  done=lambda: f"Đã ngừng hoạt động đơn vị {unit.name}: đơn vị không được chọn cho đợt báo cáo "
+                               "mới; các tài khoản của đơn vị vẫn đăng nhập được.")
 
 
 @bp.route("/units/<int:unit_id>/activate", methods=["POST"])
@@ -308,10 +321,7 @@ def deactivate_unit(unit_id: int):
 def activate_unit(unit_id: int):
     """Reactivate a unit: it may be chosen for new campaigns again."""
     unit = db.get_or_404(Unit, unit_id)
-    if switched(unit, unit.code, unit.id, active=True):
-        db.session.commit()
-        flash(f"Đơn vị {unit.name} hoạt động trở lại.", "info")
-    return back_to(f"unit-{unit.id}")
+    return switch(unit, True, done=lambda: f"Đơn vị {unit.name} hoạt động trở lại.")
 
 
 # --- accounts -------------------------------------------------------------------------------------
@@ -387,16 +397,14 @@ def deactivate_user(user_id: int):
     Refused for one's own account and for the last active administrator."""
     user = db.get_or_404(User, user_id)
     problem = admin_guard(db.session, current_user, user, deactivate=True)
-    if problem:
-        flash(problem + ".", "error")
-        return back_to(f"user-{user.id}")
-    if switched(user, user.username, user.unit_id, active=False):
+
+    def end_its_sessions() -> str:
         ended = end_sessions(user, DEACTIVATED)
-        db.session.commit()
-        flash(f"Đã ngừng hoạt động tài khoản {user.username}: tài khoản không đăng nhập được nữa"
-              + (f", {ended} phiên đăng nhập đã kết thúc" if ended else "")
-              + "; những gì tài khoản đã nhập vẫn được giữ nguyên.", "info")
-    return back_to(f"user-{user.id}")
+        return (f"Đã ngừng hoạt động tài khoản {user.username}: tài khoản không đăng nhập được nữa"
+                + (f", {ended} phiên đăng nhập đã kết thúc" if ended else "")
+                + "; những gì tài khoản đã nhập vẫn được giữ nguyên.")
+
+    return switch(user, False, problem=problem and problem + ".", done=end_its_sessions)
 
 
 @bp.route("/users/<int:user_id>/activate", methods=["POST"])
@@ -404,8 +412,5 @@ def deactivate_user(user_id: int):
 def activate_user(user_id: int):
     """Reactivate an account: it signs in again with its password (reset it if it was forgotten)."""
     user = db.get_or_404(User, user_id)
-    if switched(user, user.username, user.unit_id, active=True):
-        db.session.commit()
-        flash(f"Tài khoản {user.username} đăng nhập được trở lại (với mật khẩu cũ; đặt lại mật khẩu nếu "
-              "đơn vị đã quên).", "info")
-    return back_to(f"user-{user.id}")
+    return switch(user, True, done=lambda: f"Tài khoản {user.username} đăng nhập được trở lại (với mật khẩu cũ; "
+                                           "đặt lại mật khẩu nếu đơn vị đã quên).")
