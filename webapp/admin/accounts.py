@@ -227,12 +227,7 @@ def new_unit():
             order = int(form.sort_order.data) if form.sort_order.data else next_order(db.session, parent)
             unit = Unit(code=form.code.data, name=form.name.data, kind=form.kind.data, parent=parent,
                         phone=form.phone.data or None, sort_order=order, active=True)
-            db.session.add(unit)
-            try:
-                db.session.flush()
-            except IntegrityError:  # the same code added at the same moment
-                db.session.rollback()
-                form.code.errors.append(f"Mã đơn vị '{form.code.data}' đã có")
+            if not added(unit, form.code, f"Mã đơn vị '{form.code.data}' đã có"):
                 _unit_choices(form, kinds, None)
                 return form_page("admin/unit_form.html", form, unit=None)
             audit("unit_create", unit.id, None, described(unit.code, unit_facts(unit, kinds)))
@@ -261,13 +256,41 @@ def edit_unit(unit_id: int):
             unit.phone = form.phone.data or None
             if form.sort_order.data:
                 unit.sort_order = int(form.sort_order.data)
-            change = changed_facts(unit.code, before, unit_facts(unit, kinds))
-            if change:
-                audit("unit_update", unit.id, *change)
-                flash(f"Đã lưu đơn vị {unit.name}.", "info")
-            db.session.commit()
-            return back_to(f"unit-{unit.id}")
+            return saved_edit(unit, before, unit_facts(unit, kinds), f"Đã lưu đơn vị {unit.name}.")
     return form_page("admin/unit_form.html", form, unit=unit)
+
+
+def who(target: Unit | User) -> tuple[str, str, int]:
+    """A unit or an account as the audit trail names it: (kind, code or username, the unit the event
+    is filed under)."""
+    if isinstance(target, Unit):
+        return "unit", target.code, target.id
+    return "user", target.username, target.unit.id
+
+
+def added(target: Unit | User, name_field, taken: str) -> bool:
+    """Add a new unit or account; False, with ``taken`` at ``name_field`` and the session rolled back,
+    when the same code or username was added at the same moment (its unique index refuses it)."""
+    db.session.add(target)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        name_field.errors.append(taken)
+        return False
+    return True
+
+
+def saved_edit(target: Unit | User, before: dict, after: dict, message: str):
+    """Commit an edit of a unit or an account and go back to its row; the change is recorded and
+    ``message`` flashed only when a fact changed (``before``, ``after``: unit_facts or user_facts)."""
+    kind, name, unit_id = who(target)
+    change = changed_facts(name, before, after)
+    if change:
+        audit(f"{kind}_update", unit_id, *change)
+        flash(message, "info")
+    db.session.commit()
+    return back_to(f"{kind}-{target.id}")
 
 
 def switched(target: Unit | User, active: bool) -> bool:
@@ -277,10 +300,7 @@ def switched(target: Unit | User, active: bool) -> bool:
     if not db.session.execute(update(model).where(model.id == target.id, model.active.is_(not active))
                               .values(active=active)).rowcount:
         return False
-    if model is Unit:
-        kind, name, unit_id = "unit", target.code, target.id
-    else:
-        kind, name, unit_id = "user", target.username, target.unit_id
+    kind, name, unit_id = who(target)
     before, after = (INACTIVE_TEXT, ACTIVE_TEXT) if active else (ACTIVE_TEXT, INACTIVE_TEXT)
     audit(f"{kind}_{'activate' if active else 'deactivate'}", unit_id, described(name, {}) + before,
           described(name, {}) + after)
@@ -297,7 +317,7 @@ def switch(target: Unit | User, active: bool, done: Callable[[], str], problem: 
         message = done()
         db.session.commit()
         flash(message, "info")
-    return back_to(f"{'unit' if isinstance(target, Unit) else 'user'}-{target.id}")
+    return back_to(f"{who(target)[0]}-{target.id}")
 
 
 @bp.route("/units/<int:unit_id>/deactivate", methods=["POST"])
@@ -349,12 +369,7 @@ def new_user():
             user = User(username=form.username.data, full_name=form.full_name.data or "", role=form.role.data,
                         unit=unit, active=True, must_change_password=True)
             user.set_password(password)
-            db.session.add(user)
-            try:
-                db.session.flush()
-            except IntegrityError:  # the same name added at the same moment
-                db.session.rollback()
-                form.username.errors.append(f"Tên đăng nhập '{form.username.data}' đã có")
+            if not added(user, form.username, f"Tên đăng nhập '{form.username.data}' đã có"):
                 _user_choices(form, None)
                 return form_page("admin/user_form.html", form, user=None)
             audit("user_create", unit.id, None, described(user.username, user_facts(user)))
@@ -380,12 +395,7 @@ def edit_user(user_id: int):
         if not form.errors:
             before = user_facts(user)
             user.full_name, user.role, user.unit = form.full_name.data or "", form.role.data, unit
-            change = changed_facts(user.username, before, user_facts(user))
-            if change:
-                audit("user_update", unit.id, *change)
-                flash(f"Đã lưu tài khoản {user.username}.", "info")
-            db.session.commit()
-            return back_to(f"user-{user.id}")
+            return saved_edit(user, before, user_facts(user), f"Đã lưu tài khoản {user.username}.")
     return form_page("admin/user_form.html", form, user=user)
 
 
