@@ -7,9 +7,10 @@ saves without JavaScript (the whole table at once).
 
 from __future__ import annotations
 
+import functools
 import re
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -394,26 +395,48 @@ def add_row(code: str, table_code: str):
     return redirect(table_url(part))
 
 
-def _list_row_of(part, row_id: int):
-    """The unit's row ``row_id``; None when it was removed meanwhile; 403 for another unit's row."""
+def _written_row(code: str, table_code: str, row_id: int) -> tuple[UnitList, ListRow]:
+    """The list part a row's edit or removal goes to, and the unit's row ``row_id`` in it; 403 for
+    another unit's row, and the request ends with gone() when the row was removed meanwhile."""
+    part = editable_part(code, table_code)
     if not isinstance(part, UnitList):
         abort(404)
     try:
-        return part.row(row_id)
+        return part, part.row(row_id)
     except NotOwned:
         if db.session.get(ListRow, row_id) is not None:
             abort(403)
-        return None
+        abort(make_response(gone(part)))
+
+
+def _write_row(part, row, write, not_done: str):
+    """Write to a list row of the unit (``write``: part.update or part.delete of that row, given the
+    writer and the version the page showed); None once done, else the answer: removed meanwhile
+    (410), the part closed (423), changed by someone else since the page showed it (409: the row as
+    it is now, with why). ``not_done``: what was not done ("Chưa lưu: ")."""
+    try:
+        write(current_user, via=writer_via(), expected_version=_version(f"v:row:{row.id}"))
+    except RowGone:
+        return gone(part)
+    except Refused as exc:
+        return refused(part, str(exc))
+    except Conflict as exc:
+        db.session.rollback()
+        message = not_done + conflict_message(exc.shown, this_row(part.table))
+        if htmx:  # the document as it is now, with why it was not written
+            db.session.refresh(row)
+            return render_template("entry/_list_row.html", part=part, row=row, number=part.rows.index(row) + 1,
+                                   errors={str(row.id): {"_row": message}}, can_edit=True), 409
+        flash(message, "error")
+        return redirect(table_url(part))
+    return None
 
 
 @bp.route("/campaigns/<code>/tables/<table_code>/rows/<int:row_id>", methods=["POST"])
 @login_required
 def edit_row(code: str, table_code: str, row_id: int):
     """Save one edited row of a list table; htmx gets the row back."""
-    part = editable_part(code, table_code)
-    row = _list_row_of(part, row_id)
-    if row is None:
-        return gone(part)
+    part, row = _written_row(code, table_code, row_id)
     raw = _row_fields(f"row:{row.id}:")
     data, errors = part.parse(raw)
     if data is None and not errors:
@@ -427,11 +450,7 @@ def edit_row(code: str, table_code: str, row_id: int):
         return render_table(part.campaign, part.unit, part, status=422, errors={str(row.id): errors},
                             form=request.form)
     try:
-        part.update(row, data, current_user, via=writer_via(), expected_version=_version(f"v:row:{row.id}"))
-    except RowGone:
-        return gone(part)
-    except Refused as exc:
-        return refused(part, str(exc))
+        not_written = _write_row(part, row, functools.partial(part.update, row, data), "Chưa lưu: ")
     except OverQuota as exc:
         errors = {str(row_id): {exc.column: str(exc)}}
         if htmx:
@@ -441,15 +460,8 @@ def edit_row(code: str, table_code: str, row_id: int):
         flash(f"Chưa lưu: {exc}", "error")
         part = unit_part(db.session, part.campaign, part.unit, part.table)
         return render_table(part.campaign, part.unit, part, status=422, errors=errors, form=request.form)
-    except Conflict as exc:
-        db.session.rollback()
-        message = conflict_message(exc.shown, this_row(part.table))
-        if htmx:
-            db.session.refresh(row)
-            return render_template("entry/_list_row.html", part=part, row=row, number=number,
-                                   errors={str(row.id): {"_row": message}}, can_edit=True), 409
-        flash("Chưa lưu: " + message, "error")
-        return redirect(table_url(part))
+    if not_written is not None:
+        return not_written
     if htmx:
         return render_template("entry/_list_row.html", part=part, row=row, number=number, can_edit=True)
     flash("Đã lưu.", "success")
@@ -460,25 +472,10 @@ def edit_row(code: str, table_code: str, row_id: int):
 @login_required
 def delete_row(code: str, table_code: str, row_id: int):
     """Remove one document from a list table."""
-    part = editable_part(code, table_code)
-    row = _list_row_of(part, row_id)
-    if row is None:
-        return gone(part)
-    try:
-        part.delete(row, current_user, via=writer_via(), expected_version=_version(f"v:row:{row.id}"))
-    except RowGone:
-        return gone(part)
-    except Refused as exc:
-        return refused(part, str(exc))
-    except Conflict as exc:
-        db.session.rollback()
-        message = "Chưa xóa: " + conflict_message(exc.shown, this_row(part.table))
-        if htmx:  # the document as it is now, with why it was not removed
-            db.session.refresh(row)
-            return render_template("entry/_list_row.html", part=part, row=row, number=part.rows.index(row) + 1,
-                                   errors={str(row.id): {"_row": message}}, can_edit=True), 409
-        flash(message, "error")
-        return redirect(table_url(part))
+    part, row = _written_row(code, table_code, row_id)
+    not_written = _write_row(part, row, functools.partial(part.delete, row), "Chưa xóa: ")
+    if not_written is not None:
+        return not_written
     if htmx:  # the page's script removes the row and numbers the others again
         return ""
     flash(f"Đã xóa {row_noun(part.table)}.", "success")
