@@ -510,7 +510,8 @@ def mini_app(mini_db, tmp_path):
 
 
 class OutlineCase:
-    """One outline's campaign for the tests that run for every outline: kl49's demo or the mini town."""
+    """One outline's campaign for the tests that run for every outline: kl49's demo, the mini town,
+    or a seed's campaign of the demo."""
 
     def __init__(self, name: str, app, campaign: str, compiler: str, admin: str = "admin"):
         self.name, self.app, self.campaign, self.compiler, self.admin = name, app, campaign, compiler, admin
@@ -519,16 +520,19 @@ class OutlineCase:
         return f"<{self.name} {self.campaign}>"
 
 
-OUTLINE_CASES = ("kl49", "mini")
+# the seeds' grid outlines, each with its demo campaign (loaded by `flask demo` besides kl49's)
+SEED_GRID_CASES = {"cdht": "cdht-2024", "mhht": "mhht-2020", "muctieu": "muctieu-2025"}
+OUTLINE_CASES = ("kl49", "mini", *SEED_GRID_CASES)
 
 
 # outlines of list tables only (khenthuong: seed 001's nominations, a quota) run the tests of lists and pages
+# (the tests of grids have nothing to run for them); the property tests (test_properties.py) stay on kl49
 LIST_OUTLINE_CASES = OUTLINE_CASES + ("khenthuong",)
 
 
 def outline_case(request, name: str) -> OutlineCase:
-    """The app of ``name`` (kl49: the demo; mini: the mini town; khenthuong: the demo's nominations
-    campaign) on a fresh copy of its database."""
+    """The app of ``name`` (kl49: the demo; mini: the mini town; khenthuong and the seeds' grid outlines:
+    their campaigns of the demo) on a fresh copy of its database."""
     if name == "kl49":
         from webapp.demo import CAMPAIGN_CODE
 
@@ -537,12 +541,15 @@ def outline_case(request, name: str) -> OutlineCase:
         from webapp.demo_khenthuong import CAMPAIGN_CODE
 
         return OutlineCase("khenthuong", request.getfixturevalue("app"), CAMPAIGN_CODE, "ln-btg")
+    if name in SEED_GRID_CASES:
+        return OutlineCase(name, request.getfixturevalue("app"), SEED_GRID_CASES[name], "ln-btg")
     return OutlineCase("mini", request.getfixturevalue("mini_app"), MINI_CAMPAIGN, MINI_COMPILER[0])
 
 
 @pytest.fixture(params=OUTLINE_CASES)
 def any_outline(request) -> OutlineCase:
-    """Each outline's campaign in turn (kl49's demo, then the mini town), on a fresh database copy."""
+    """Each outline's campaign in turn (kl49's demo, the mini town, then the seeds' grid outlines
+    cdht, mhht and muctieu), on a fresh database copy."""
     return outline_case(request, request.param)
 
 

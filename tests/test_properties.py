@@ -141,7 +141,7 @@ def own_cells() -> list[tuple[str, str, str]]:
         for code in GRID_TABLES:
             part = UnitTable(session, campaign, unit, campaign.outline.table(code))
             cells += [(code, c.row_key, c.column.key) for c in part.layout.cells
-                      if c.column.is_input and part.owns(c.column.key)]
+                      if c.column.is_input and part.owns(c.row_key, c.column.key)]
     assert {t for t, _, _ in cells} == set(GRID_TABLES)
     return cells
 

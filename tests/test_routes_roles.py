@@ -6,11 +6,12 @@ refused POST changes nothing.
 visitors are sent to the sign-in page (except for the sign-in page itself). A route added to the app
 without a line here fails ``test_every_route_has_an_expectation``.
 
-The walk runs for every outline (``SCENARIOS``): kl49's demo (clerks of Xã Lộc Hòa ln-02 and Xã
-Lộc An ln-03, the compiler ln-btg) and the mini town of tests/outlines/mini.yaml (clerks of two
-lower secondary schools, the compiler dx-btg); the cells, tables and rows it writes are the
-scenario's. Roles: anonymous, the two clerks, the compiler, the administrator (admin) and a compiler
-of another unit. ``clerk`` in the table means "a clerk, for their own unit": every call that reads
+The walk runs for each outline of ``SCENARIOS``: kl49's demo (clerks of Xã Lộc Hòa ln-02 and Xã
+Lộc An ln-03, the compiler ln-btg), the mini town of tests/outlines/mini.yaml (clerks of two lower
+secondary schools, the compiler dx-btg) and the demo's cdht-2024 (seed 003: a table whose rows are
+the communes, each clerk writing its own row; no list table and no breakdown by unit, so those
+routes are not called for it); the cells, tables and rows it writes are the scenario's. Roles:
+anonymous, the two clerks, the compiler, the administrator (admin) and a compiler of another unit. ``clerk`` in the table means "a clerk, for their own unit": every call that reads
 or writes a unit's part names its target unit, and a clerk of any other unit must be turned away.
 The calls that touch a unit's part are made for both units (``?unit=``), and for clerks also without
 ``?unit=`` (their own part) and, for list rows, with the other unit's row id.
@@ -30,7 +31,7 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select, update
 
-from conftest import CURRENT, MINI_CAMPAIGN, OUTLINE_CASES, in_app, login, stored, unit_id
+from conftest import CURRENT, MINI_CAMPAIGN, in_app, login, stored, unit_id
 from webapp.domain.layout import build_layout
 from webapp.models import (PART_OPEN, AuditEvent, Campaign, CampaignUnit, CellValue, ListRow, ReturnNote, Unit,
                            User, UserSession)
@@ -45,8 +46,9 @@ STAFF = frozenset({COMPILER, ADMIN})
 @dataclass
 class Scenario:
     """What the walk needs of one outline's campaign: its two clerks' units (of one kind, so that
-    both fill the same cells), a grid table with a number cell both fill (``col`` in the rows
-    ``rows``), the list table, a valid list row as typed, the values written."""
+    both fill the same column), a grid table with a number column both fill (``col`` in the rows
+    ``rows``; None: the rows are the units, each fills its own), the list table, a valid list row as
+    typed (None: the outline has no list, the list routes are not called), the values written."""
 
     name: str
     campaign: str
@@ -54,16 +56,17 @@ class Scenario:
     units: tuple[str, str]  # the units whose parts the unit-specific routes are called for
     compiler: str
     table: str  # a grid table both units fill
-    rows: tuple[str, str]  # two of its row keys
+    rows: tuple[str, str] | None  # two of its row keys; None: a table of unit rows (each unit's own)
     col: str  # a number column both fill
-    list_table: str
-    valid_row: dict[str, str]
-    edit: tuple[str, str]  # a field of the valid row changed by an edit
+    list_table: str | None
+    valid_row: dict[str, str] | None
+    edit: tuple[str, str] | None  # a field of the valid row changed by an edit
     values: tuple[str, str, str] = ("500", "501", "502")  # written to ``col``; every rule still holds
     submitted: str = ""  # a third unit whose part is submitted (a decision on several units)
     login_user: str = ""  # signs in on a fresh client (anonymous POST /login)
     reset_user: str = ""  # the account whose password the administrator resets and sessions ends
     spare: str = ""  # a unit with a clerk account of the same code that no other call uses: edited, deactivated
+    returnable: str = ""  # a unit whose part the compiler returns (made submitted when it is open)
     users: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self):
@@ -75,30 +78,43 @@ class Scenario:
     def base(self) -> str:
         return f"/campaigns/{self.campaign}"
 
+    def rows_of(self, unit: str) -> tuple[str, ...]:
+        """The rows of ``table`` whose ``col`` the unit fills that the walk writes: the scenario's two,
+        or the unit's own row of a table whose rows are the units."""
+        return self.rows if self.rows is not None else (unit,)
+
 
 SCENARIOS = {
     "kl49": Scenario(
         "kl49", "kl49-2024", "Sơ kết 5 năm", ("ln-02", "ln-03"), "ln-btg", "II.1.5", ("2019", "2020"), "xa_tong",
         "I", {"the_loai": "Nghị quyết", "so_hieu": "07-NQ/ĐU", "ngay_ban_hanh": "12/06/2019",
               "trich_yeu": "Về công tác khuyến học", "co_quan": "Đảng ủy xã"}, ("so_hieu", "99-NQ/ĐU"),
-        submitted="ln-10", login_user="ln-11", reset_user="ln-16", spare="ln-15"),
+        submitted="ln-10", login_user="ln-11", reset_user="ln-16", spare="ln-15", returnable="ln-03"),
     "mini": Scenario(
         "mini", MINI_CAMPAIGN, "phổ cập giáo dục", ("dx-thcs-1", "dx-thcs-2"), "dx-btg", "B1", ("2021", "2022"),
         "hs_tong", "DS", {"ten_truong": "Trường THCS Tân Phú", "muc_do": "Mức độ 2",
                           "ngay_cong_nhan": "12/06/2023", "so_quyet_dinh": "07/QĐ-UBND"}, ("so_quyet_dinh", "99/QĐ-UBND"),
         values=("5000", "5001", "5002"), submitted="dx-thcs-3", login_user="dx-th-2", reset_user="dx-th-4",
-        spare="dx-th-3"),
+        spare="dx-th-3", returnable="dx-thcs-3"),
+    # seed 003's tables of unit rows: each commune fills its own row; no list, no breakdown by unit
+    "cdht": Scenario(
+        "cdht", "cdht-2024", "“Công dân học tập” năm 2024", ("ln-02", "ln-03"), "ln-btg", "CDHT1", None, "n1_dat",
+        None, None, None, submitted="ln-10", login_user="ln-11", reset_user="ln-16", spare="ln-15",
+        returnable="ln-03"),
 }
-assert set(SCENARIOS) == set(OUTLINE_CASES)
+# The walk's outlines: kl49 and mini (rows of periods and named rows, lists) and cdht (unit rows, no
+# list). mhht's and muctieu's tables are of kl49's shape (periods): test_any_outline.py runs them.
+ROLE_CASES = ("kl49", "mini", "cdht")
+assert set(SCENARIOS) == set(ROLE_CASES)
 S = SCENARIOS["kl49"]  # the scenario of the test running (set by the ``scenario`` fixture)
 
 
-@pytest.fixture(params=OUTLINE_CASES)
+@pytest.fixture(params=ROLE_CASES)
 def scenario(request):
     """Each outline's campaign in turn, on a fresh copy of its database; ``S`` is its scenario."""
     global S
     S = SCENARIOS[request.param]
-    request.getfixturevalue("app" if request.param == "kl49" else "mini_app")
+    request.getfixturevalue("mini_app" if request.param == "mini" else "app")
     yield S
     S = SCENARIOS["kl49"]
 
@@ -275,9 +291,9 @@ def _changed_template(unit_code: str) -> bytes:
         unit = session.scalar(select(Unit).where(Unit.code == unit_code))
         out = io.BytesIO()
         write_unit_template(session, campaign, unit, out)
-        years = campaign.years
+        frame = campaign.frame
         table = campaign.outline.table(S.table)
-    address = build_layout(table, years).find(S.rows[0], S.col).address
+    address = build_layout(table, frame).find(S.rows_of(unit_code)[0], S.col).address
     wb = openpyxl.load_workbook(io.BytesIO(out.getvalue()))
     cell = wb[table.sheet][address]
     assert not cell.protection.locked
@@ -316,16 +332,31 @@ def calls_for(endpoint: str, method: str, user: str) -> list[Call]:
     def one(label, target=None, **kwargs):
         return [Call(label, target, lambda: {"method": method, **kwargs})]
 
-    def per_unit(path, label, versions=None, **kwargs):
-        """``versions(target unit)``: the version fields the page would send with the change."""
+    def per_unit(path, label, versions=None, cells=None, **kwargs):
+        """``versions(target unit)``: the version fields the page would send with the change;
+        ``cells(target unit)``: the fields of the cells it changes (in the unit's rows)."""
         def build(t, q):
-            call = {"method": method, "path": path, "query_string": q, **kwargs}
+            call = {"method": method, "path": path(t) if callable(path) else path, "query_string": q, **kwargs}
+            if cells:
+                call["data"] = {**call.get("data", {}), **cells(t)}
             if versions:
                 call["data"] = {**call.get("data", {}), **versions(t)}
             return call
         return unit_calls(user, build, label)
 
-    C, T, L, (r0, r1), col, v = S.base, S.table, S.list_table, S.rows, S.col, S.values
+    def if_listed(calls):
+        """The calls of a list route: none when the outline has no list table."""
+        return calls() if L is not None else []
+
+    def if_broken_down(calls):
+        """The calls of a breakdown route: none when the table has no breakdown by unit (its rows are
+        the units: it is its own breakdown)."""
+        with in_app() as session:
+            has = campaign_of(session).outline.table(T).has_breakdown
+        return calls() if has else []
+
+    C, T, L, col, v = S.base, S.table, S.list_table, S.col, S.values
+    r0 = S.rows_of(S.units[0])[0]  # the row of a call that names no unit (the drill-down)
     match endpoint, method:
         case "auth.login", "GET":
             return one("sign-in page", path="/login")
@@ -343,30 +374,30 @@ def calls_for(endpoint: str, method: str, user: str) -> list[Call]:
         case "entry.home", "GET":
             return one("home", path="/")
         case "entry.table", "GET":
-            return per_unit(f"{C}/tables/{T}", f"table {T}") + per_unit(f"{C}/tables/{L}", f"table {L}")
+            return per_unit(f"{C}/tables/{T}", f"table {T}") + if_listed(
+                lambda: per_unit(f"{C}/tables/{L}", f"table {L}"))
         case "entry.save_cell", "POST":
-            return per_unit(f"{C}/tables/{T}/cells/{r0}/{col}", "cell save", data={"value": v[0]},
-                            versions=lambda t: {"version": cell_version(t, r0)})
+            return per_unit(lambda t: f"{C}/tables/{T}/cells/{S.rows_of(t)[0]}/{col}", "cell save", data={"value": v[0]},
+                            versions=lambda t: {"version": cell_version(t, S.rows_of(t)[0])})
         case "entry.save", "POST":
             return (per_unit(f"{C}/tables/{T}", "plain table save",
-                               data={f"cell:{r0}:{col}": v[1], f"cell:{r1}:{col}": v[2]},
-                               versions=lambda t: {f"v:{r0}:{col}": cell_version(t, r0),
-                                                   f"v:{r1}:{col}": cell_version(t, r1)})
-                    + per_unit(f"{C}/tables/{L}", "plain list save",
-                               data={f"new:{k}": x for k, x in S.valid_row.items()}))
+                             cells=lambda t: {f"cell:{r}:{col}": x for r, x in zip(S.rows_of(t), v[1:])},
+                             versions=lambda t: {f"v:{r}:{col}": cell_version(t, r) for r in S.rows_of(t)})
+                    + if_listed(lambda: per_unit(f"{C}/tables/{L}", "plain list save",
+                                                 data={f"new:{k}": x for k, x in S.valid_row.items()})))
         case "entry.add_row", "POST":
-            return per_unit(f"{C}/tables/{L}/rows", "add list row", data={f"new:{k}": x for k, x in S.valid_row.items()},
-                            headers=htmx())
+            return if_listed(lambda: per_unit(f"{C}/tables/{L}/rows", "add list row",
+                                              data={f"new:{k}": x for k, x in S.valid_row.items()}, headers=htmx()))
         case "entry.edit_row", "POST":
-            return row_calls(user, lambda t, rid, q: {
+            return if_listed(lambda: row_calls(user, lambda t, rid, q: {
                 "method": "POST", "path": f"{C}/tables/{L}/rows/{rid}", "query_string": q, "headers": htmx(),
                 "data": {**{f"row:{rid}:{k}": x for k, x in {**S.valid_row, S.edit[0]: S.edit[1]}.items()},
                          f"v:row:{rid}": list_row_version(rid)}},
-                "edit list row")
+                "edit list row"))
         case "entry.delete_row", "POST":
-            return row_calls(user, lambda t, rid, q: {
+            return if_listed(lambda: row_calls(user, lambda t, rid, q: {
                 "method": "POST", "path": f"{C}/tables/{L}/rows/{rid}/delete", "query_string": q,
-                "headers": htmx(), "data": {f"v:row:{rid}": list_row_version(rid)}}, "delete list row")
+                "headers": htmx(), "data": {f"v:row:{rid}": list_row_version(rid)}}, "delete list row"))
         case "entry.submit", "GET":
             return one("pre-submission check", target=own_unit(user), path=f"{C}/submit")
         case "entry.submit", "POST":
@@ -381,7 +412,7 @@ def calls_for(endpoint: str, method: str, user: str) -> list[Call]:
                 "data": {"workbook": (io.BytesIO(changed_template(t)), f"mau-{t}.xlsx")}}, "upload template")
         case "review.cell_history", "GET":
             return unit_calls(user, lambda t, q: {"method": "GET", "path": f"{C}/tables/{T}/history",
-                                                  "query_string": {**q, "row": r0, "col": col}},
+                                                  "query_string": {**q, "row": S.rows_of(t)[0], "col": col}},
                               "cell history")
         case "xlsx.export", "GET":
             return one("appendix workbook", path=f"{C}/export.xlsx")
@@ -390,9 +421,9 @@ def calls_for(endpoint: str, method: str, user: str) -> list[Call]:
         case "review.cell", "GET":
             return one("drill-down", path=f"{C}/appendix/{T}/cell", query_string={"row": r0, "col": col})
         case "review.breakdown_first", "GET":
-            return one("breakdown tab", path=f"{C}/breakdown")
+            return if_broken_down(lambda: one("breakdown tab", path=f"{C}/breakdown"))
         case "review.breakdown", "GET":
-            return one("breakdown", path=f"{C}/breakdown/{T}", query_string={"row": r0, "sort": col})
+            return if_broken_down(lambda: one("breakdown", path=f"{C}/breakdown/{T}", query_string={"row": r0, "sort": col}))
         case "review.quality", "GET":
             return (one("data quality", path=f"{C}/quality", query_string={"sort": "cell", "level": "warning"})
                     + one("data quality (.xlsx)", path=f"{C}/quality.xlsx")
@@ -762,7 +793,12 @@ def test_the_administrator_cannot_upload_a_units_values(scenario):
 def test_a_return_without_the_optional_row_and_column_fields(scenario):
     """Found by this walk (a 500: .strip() on the None of a missing optional field), fixed since."""
     compiler = login(CURRENT["app"].test_client(), scenario.compiler)
-    unit = {"kl49": "ln-03", "mini": "dx-thcs-3"}[scenario.name]  # accepted, submitted: both may be returned
+    unit = scenario.returnable  # accepted (kl49), submitted (mini): both may be returned
+    with in_app() as session:  # an open part (cdht's demo submits none) is submitted first
+        session.execute(update(CampaignUnit).where(
+            CampaignUnit.campaign_id == campaign_of(session).id, CampaignUnit.unit_id == unit_id(unit),
+            CampaignUnit.status == PART_OPEN).values(status="submitted"))
+        session.commit()
     response = compiler.post(f"{scenario.base}/units/{unit}/return", data={"reason": "Kiểm tra lại số liệu"})
     assert response.status_code == 302
     with in_app() as session:

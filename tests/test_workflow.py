@@ -39,8 +39,9 @@ def part(code: str) -> CampaignUnit:
 
 
 def events(action: str | None = None) -> int:
+    """The audit events of the demo's kl49-2024 (the other demo campaigns have their own)."""
     with in_app() as session:
-        query = select(func.count()).select_from(AuditEvent)
+        query = select(func.count()).select_from(AuditEvent).join(Campaign).where(Campaign.code == "kl49-2024")
         if action:
             query = query.where(AuditEvent.action == action)
         return session.scalar(query)
