@@ -407,10 +407,6 @@ class Plan:
     account_changes: list[tuple[User, AccountSpec]] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 
-    @property
-    def changes_nothing(self) -> bool:
-        return not (self.new_units or self.unit_changes or self.new_accounts or self.account_changes)
-
 
 @dataclass
 class Outcome:

@@ -227,12 +227,7 @@ def new_unit():
             order = int(form.sort_order.data) if form.sort_order.data else next_order(db.session, parent)
             unit = Unit(code=form.code.data, name=form.name.data, kind=form.kind.data, parent=parent,
                         phone=form.phone.data or None, sort_order=order, active=True)
-            db.session.add(unit)
-            try:
-                db.session.flush()
-            except IntegrityError:  # the same code added at the same moment
-                db.session.rollback()
-                form.code.errors.append(f"Mã đơn vị '{form.code.data}' đã có")
+            if not added(unit, form.code, f"Mã đơn vị '{form.code.data}' đã có"):
                 _unit_choices(form, kinds, None)
                 return form_page("admin/unit_form.html", form, unit=None)
             audit("unit_create", unit.id, None, described(unit.code, unit_facts(unit, kinds)))
@@ -261,27 +256,68 @@ def edit_unit(unit_id: int):
             unit.phone = form.phone.data or None
             if form.sort_order.data:
                 unit.sort_order = int(form.sort_order.data)
-            change = changed_facts(unit.code, before, unit_facts(unit, kinds))
-            if change:
-                audit("unit_update", unit.id, *change)
-                flash(f"Đã lưu đơn vị {unit.name}.", "info")
-            db.session.commit()
-            return back_to(f"unit-{unit.id}")
+            return saved_edit(unit, before, unit_facts(unit, kinds), f"Đã lưu đơn vị {unit.name}.")
     return form_page("admin/unit_form.html", form, unit=unit)
 
 
-def switched(target: Unit | User, name: str, unit_id: int, active: bool) -> bool:
+def who(target: Unit | User) -> tuple[str, str, int]:
+    """A unit or an account as the audit trail names it: (kind, code or username, the unit the event
+    is filed under)."""
+    if isinstance(target, Unit):
+        return "unit", target.code, target.id
+    return "user", target.username, target.unit.id
+
+
+def added(target: Unit | User, name_field, taken: str) -> bool:
+    """Add a new unit or account; False, with ``taken`` at ``name_field`` and the session rolled back,
+    when the same code or username was added at the same moment (its unique index refuses it)."""
+    db.session.add(target)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        name_field.errors.append(taken)
+        return False
+    return True
+
+
+def saved_edit(target: Unit | User, before: dict, after: dict, message: str):
+    """Commit an edit of a unit or an account and go back to its row; the change is recorded and
+    ``message`` flashed only when a fact changed (``before``, ``after``: unit_facts or user_facts)."""
+    kind, name, unit_id = who(target)
+    change = changed_facts(name, before, after)
+    if change:
+        audit(f"{kind}_update", unit_id, *change)
+        flash(message, "info")
+    db.session.commit()
+    return back_to(f"{kind}-{target.id}")
+
+
+def switched(target: Unit | User, active: bool) -> bool:
     """Set a unit's or an account's ``active`` and record it, once: one conditional UPDATE decides,
     so a second click (or another administrator's) finds it done and records nothing."""
     model = type(target)
     if not db.session.execute(update(model).where(model.id == target.id, model.active.is_(not active))
                               .values(active=active)).rowcount:
         return False
-    kind = "unit" if model is Unit else "user"
+    kind, name, unit_id = who(target)
     before, after = (INACTIVE_TEXT, ACTIVE_TEXT) if active else (ACTIVE_TEXT, INACTIVE_TEXT)
     audit(f"{kind}_{'activate' if active else 'deactivate'}", unit_id, described(name, {}) + before,
           described(name, {}) + after)
     return True
+
+
+def switch(target: Unit | User, active: bool, done: Callable[[], str], problem: str | None = None):
+    """Activate or deactivate a unit or an account and go back to its row of the list: ``problem``
+    refuses it (flashed as an error); once it changed, ``done()`` does what goes with it before the
+    commit and answers the message flashed."""
+    if problem:
+        flash(problem, "error")
+    elif switched(target, active):
+        message = done()
+        db.session.commit()
+        flash(message, "info")
+    return back_to(f"{who(target)[0]}-{target.id}")
 
 
 @bp.route("/units/<int:unit_id>/deactivate", methods=["POST"])
@@ -292,15 +328,12 @@ def deactivate_unit(unit_id: int):
     unit = db.get_or_404(Unit, unit_id)
     compiling = list(db.session.scalars(select(Campaign).where(Campaign.compiler_unit_id == unit.id,
                                                                Campaign.status == CAMPAIGN_OPEN)))
-    if compiling:
-        flash(f"Không ngừng hoạt động được {unit.name}: đơn vị đang tổng hợp đợt báo cáo "
-              f"{', '.join(campaign_label(c) for c in compiling)} chưa kết thúc. Hãy kết thúc đợt trước.", "error")
-        return back_to(f"unit-{unit.id}")
-    if switched(unit, unit.code, unit.id, active=False):
-        db.session.commit()
-        flash(f"Đã ngừng hoạt động đơn vị {unit.name}: đơn vị không được chọn cho đợt báo cáo mới; "
-              "các tài khoản của đơn vị vẫn đăng nhập được.", "info")
-    return back_to(f"unit-{unit.id}")
+    problem = (f"Không ngừng hoạt động được {unit.name}: đơn vị đang tổng hợp đợt báo cáo "
+               f"{', '.join(campaign_label(c) for c in compiling)} chưa kết thúc. Hãy kết thúc đợt trước."
+               if compiling else None)
+    return switch(unit, False, problem=problem,
+                  done=lambda: f"Đã ngừng hoạt động đơn vị {unit.name}: đơn vị không được chọn cho đợt báo cáo "
+                               "mới; các tài khoản của đơn vị vẫn đăng nhập được.")
 
 
 @bp.route("/units/<int:unit_id>/activate", methods=["POST"])
@@ -308,10 +341,7 @@ def deactivate_unit(unit_id: int):
 def activate_unit(unit_id: int):
     """Reactivate a unit: it may be chosen for new campaigns again."""
     unit = db.get_or_404(Unit, unit_id)
-    if switched(unit, unit.code, unit.id, active=True):
-        db.session.commit()
-        flash(f"Đơn vị {unit.name} hoạt động trở lại.", "info")
-    return back_to(f"unit-{unit.id}")
+    return switch(unit, True, done=lambda: f"Đơn vị {unit.name} hoạt động trở lại.")
 
 
 # --- accounts -------------------------------------------------------------------------------------
@@ -339,12 +369,7 @@ def new_user():
             user = User(username=form.username.data, full_name=form.full_name.data or "", role=form.role.data,
                         unit=unit, active=True, must_change_password=True)
             user.set_password(password)
-            db.session.add(user)
-            try:
-                db.session.flush()
-            except IntegrityError:  # the same name added at the same moment
-                db.session.rollback()
-                form.username.errors.append(f"Tên đăng nhập '{form.username.data}' đã có")
+            if not added(user, form.username, f"Tên đăng nhập '{form.username.data}' đã có"):
                 _user_choices(form, None)
                 return form_page("admin/user_form.html", form, user=None)
             audit("user_create", unit.id, None, described(user.username, user_facts(user)))
@@ -370,12 +395,7 @@ def edit_user(user_id: int):
         if not form.errors:
             before = user_facts(user)
             user.full_name, user.role, user.unit = form.full_name.data or "", form.role.data, unit
-            change = changed_facts(user.username, before, user_facts(user))
-            if change:
-                audit("user_update", unit.id, *change)
-                flash(f"Đã lưu tài khoản {user.username}.", "info")
-            db.session.commit()
-            return back_to(f"user-{user.id}")
+            return saved_edit(user, before, user_facts(user), f"Đã lưu tài khoản {user.username}.")
     return form_page("admin/user_form.html", form, user=user)
 
 
@@ -387,16 +407,14 @@ def deactivate_user(user_id: int):
     Refused for one's own account and for the last active administrator."""
     user = db.get_or_404(User, user_id)
     problem = admin_guard(db.session, current_user, user, deactivate=True)
-    if problem:
-        flash(problem + ".", "error")
-        return back_to(f"user-{user.id}")
-    if switched(user, user.username, user.unit_id, active=False):
+
+    def end_its_sessions() -> str:
         ended = end_sessions(user, DEACTIVATED)
-        db.session.commit()
-        flash(f"Đã ngừng hoạt động tài khoản {user.username}: tài khoản không đăng nhập được nữa"
-              + (f", {ended} phiên đăng nhập đã kết thúc" if ended else "")
-              + "; những gì tài khoản đã nhập vẫn được giữ nguyên.", "info")
-    return back_to(f"user-{user.id}")
+        return (f"Đã ngừng hoạt động tài khoản {user.username}: tài khoản không đăng nhập được nữa"
+                + (f", {ended} phiên đăng nhập đã kết thúc" if ended else "")
+                + "; những gì tài khoản đã nhập vẫn được giữ nguyên.")
+
+    return switch(user, False, problem=problem and problem + ".", done=end_its_sessions)
 
 
 @bp.route("/users/<int:user_id>/activate", methods=["POST"])
@@ -404,8 +422,5 @@ def deactivate_user(user_id: int):
 def activate_user(user_id: int):
     """Reactivate an account: it signs in again with its password (reset it if it was forgotten)."""
     user = db.get_or_404(User, user_id)
-    if switched(user, user.username, user.unit_id, active=True):
-        db.session.commit()
-        flash(f"Tài khoản {user.username} đăng nhập được trở lại (với mật khẩu cũ; đặt lại mật khẩu nếu "
-              "đơn vị đã quên).", "info")
-    return back_to(f"user-{user.id}")
+    return switch(user, True, done=lambda: f"Tài khoản {user.username} đăng nhập được trở lại (với mật khẩu cũ; "
+                                           "đặt lại mật khẩu nếu đơn vị đã quên).")

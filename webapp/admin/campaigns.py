@@ -9,6 +9,8 @@ sets up only those (another unit's campaign is 404 to them).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
@@ -19,6 +21,7 @@ from ..campaigns import (PRINT_FIELDS, CampaignRefused, CampaignSpec, NeedsConfi
                          campaign_kinds, create_campaign, default_units, grid_columns, next_period, removal_problem,
                          remove_unit, reporting_kinds, set_kind_deadlines, stored_counts, update_assignments,
                          update_settings)
+from ..entry.routes import get_campaign
 from ..extensions import db, htmx
 from ..models import ROLE_COMPILER, Campaign, OutlineVersion, Unit
 from ..workflow import Refused, campaign_today
@@ -32,12 +35,7 @@ from .routes import bp
 def managed_campaign(code: str) -> Campaign:
     """The campaign named in the URL, if the signed-in user sets it up: an administrator any, a
     compiler those their unit compiles (404 otherwise, as for an unknown code)."""
-    campaign = db.session.scalar(select(Campaign).where(Campaign.code == code))
-    if campaign is None:
-        abort(404)
-    if current_user.role == ROLE_COMPILER and current_user.unit_id != campaign.compiler_unit_id:
-        abort(404)
-    return campaign
+    return get_campaign(code, other_compiler=404)
 
 
 def outline_choices() -> list[tuple[str, str]]:
@@ -124,6 +122,32 @@ def units_context(outline_row: OutlineVersion | None, compiler: Unit | None, tic
             "reporting": reporting, "defaults": defaults, "compiler": compiler, "unit_errors": errors}
 
 
+def asked_spec(form, compiler_unit: Unit | None, **rest) -> CampaignSpec:
+    """The campaign a create or copy form asks for: its code, name, years and deadline (``rest``: what
+    else the form gives)."""
+    return CampaignSpec(code=(form.code.data or "").strip(), name=form.name.data or "",
+                        year_from=form.year_from.data, year_to=form.year_to.data, deadline=form.deadline.data,
+                        compiler_unit=compiler_unit, **rest)
+
+
+def made_campaign(form, valid: bool, spec: CampaignSpec, aliases: dict[str, str],
+                  make: Callable[[], Campaign]) -> tuple[Campaign | None, list[str]]:
+    """Make a new campaign (``make()``, for a ``valid`` form) and commit it: (campaign, []). Otherwise
+    (None, the problems of no field), the others put at their form fields (``aliases``) and the
+    session rolled back; an invalid form is checked against ``spec`` too, to show every problem at once."""
+    if not valid:
+        general = attach(form, CampaignRefused(check_spec(db.session, spec, campaign_today())).fields, aliases)
+        db.session.rollback()
+        return None, general
+    try:
+        campaign = make()
+    except CampaignRefused as refused:
+        db.session.rollback()
+        return None, attach(form, refused.fields, aliases)
+    db.session.commit()
+    return campaign, []
+
+
 @bp.route("/campaigns/new", methods=["GET", "POST"])
 def campaign_create():
     """A new campaign: outline version, code, name, years, deadline, compiling and reporting
@@ -134,26 +158,14 @@ def campaign_create():
     if request.method == "GET" or form.recompute.data:  # the no-script way to the defaults
         return render_create(form, outline_row, compiler, ticked=None)
     valid = form.validate()
-    spec = CampaignSpec(code=(form.code.data or "").strip(), name=form.name.data or "",
-                        year_from=form.year_from.data, year_to=form.year_to.data, deadline=form.deadline.data,
-                        compiler_unit=compiler, units=[db.session.get(Unit, i) for i in form.units.data or []],
-                        description=form.description.data or "", prints=form.prints())
-    general: list[str] = []
-    if valid:
-        try:
-            campaign = create_campaign(db.session, outline_row, spec, user=current_user, today=campaign_today())
-        except CampaignRefused as refused:
-            db.session.rollback()
-            general = attach(form, refused.fields, CREATE_ALIASES)
-        else:
-            db.session.commit()
-            flash(f"Đã tạo đợt báo cáo «{campaign.name}» ({len(campaign.units)} đơn vị báo cáo), đang mở để các "
-                  "đơn vị nhập. Kiểm tra bảng giao biểu bên dưới.", "success")
-            return redirect(url_for("admin.campaign_assignments", code=campaign.code))
-    else:
-        general = attach(form, CampaignRefused(check_spec(db.session, spec, campaign_today())).fields,
-                         CREATE_ALIASES)
-        db.session.rollback()
+    spec = asked_spec(form, compiler, units=[db.session.get(Unit, i) for i in form.units.data or []],
+                      description=form.description.data or "", prints=form.prints())
+    campaign, general = made_campaign(form, valid, spec, CREATE_ALIASES, lambda: create_campaign(
+        db.session, outline_row, spec, user=current_user, today=campaign_today()))
+    if campaign is not None:
+        flash(f"Đã tạo đợt báo cáo «{campaign.name}» ({len(campaign.units)} đơn vị báo cáo), đang mở để các "
+              "đơn vị nhập. Kiểm tra bảng giao biểu bên dưới.", "success")
+        return redirect(url_for("admin.campaign_assignments", code=campaign.code))
     return render_create(form, outline_row, compiler, ticked=set(form.units.data or []), general=general,
                          status=422)
 
@@ -349,26 +361,13 @@ def campaign_copy(code: str):
         focus(form, "code")
         return render_template("admin/campaign_copy.html", campaign=source, form=form, general=())
     valid = form.validate()
-    general: list[str] = []
-    if valid:
-        try:
-            campaign = copy_campaign(db.session, source, (form.code.data or "").strip(), form.year_from.data,
-                                     form.year_to.data, form.deadline.data, name=form.name.data, user=current_user,
-                                     today=campaign_today())
-        except CampaignRefused as refused:
-            db.session.rollback()
-            general = attach(form, refused.fields, {"years": "year_from"})
-        else:
-            db.session.commit()
-            flash(f"Đã tạo đợt «{campaign.name}» từ «{source.name}»: {len(campaign.units)} đơn vị, cùng bảng giao "
-                  "biểu và đề cương. Đợt đang mở để các đơn vị nhập.", "success")
-            return redirect(url_for("admin.campaign_settings", code=campaign.code))
-    else:
-        spec = CampaignSpec(code=(form.code.data or "").strip(), name=form.name.data or "",
-                            year_from=form.year_from.data, year_to=form.year_to.data, deadline=form.deadline.data,
-                            compiler_unit=source.compiler_unit)
-        general = attach(form, CampaignRefused(check_spec(db.session, spec, campaign_today())).fields,
-                         {"years": "year_from"})
-        db.session.rollback()
+    spec = asked_spec(form, source.compiler_unit)
+    campaign, general = made_campaign(form, valid, spec, {"years": "year_from"}, lambda: copy_campaign(
+        db.session, source, spec.code, spec.year_from, spec.year_to, spec.deadline, name=form.name.data,
+        user=current_user, today=campaign_today()))
+    if campaign is not None:
+        flash(f"Đã tạo đợt «{campaign.name}» từ «{source.name}»: {len(campaign.units)} đơn vị, cùng bảng giao "
+              "biểu và đề cương. Đợt đang mở để các đơn vị nhập.", "success")
+        return redirect(url_for("admin.campaign_settings", code=campaign.code))
     focus(form)
     return render_template("admin/campaign_copy.html", campaign=source, form=form, general=general), 422

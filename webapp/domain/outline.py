@@ -36,6 +36,11 @@ class OutlineError(ValueError):
         super().__init__(f"{source}: " + "; ".join(problems))
 
 
+def _told_by_kind(attribute: str, doc: str) -> property:
+    """A read-only attribute of a Column that its type (Column.kind) answers."""
+    return property(lambda column: getattr(column.kind, attribute), doc=doc)
+
+
 @dataclass(frozen=True)
 class Column:
     key: str
@@ -65,22 +70,10 @@ class Column:
         """What the column's type knows (parse, show, stored form, Excel, HTML): webapp/domain/columns.py."""
         return column_type(self)
 
-    @property
-    def header(self) -> str:
-        """The printed header of the column: its label, with its unit of measure."""
-        return self.kind.header
-
-    @property
-    def is_input(self) -> bool:
-        return self.kind.is_input
-
-    @property
-    def is_derived(self) -> bool:
-        return self.kind.is_derived
-
-    @property
-    def is_numeric(self) -> bool:
-        return self.kind.numeric
+    header = _told_by_kind("header", "The printed header of the column: its label, with its unit of measure.")
+    is_input = _told_by_kind("is_input", "Whether the unit enters its values.")
+    is_derived = _told_by_kind("is_derived", "Whether its values are computed from other columns (a rate, a sum).")
+    is_numeric = _told_by_kind("numeric", "Whether its values are numbers.")
 
 
 @dataclass(frozen=True)
@@ -778,18 +771,10 @@ def _parse_table(r: _Reader, raw: Any, place: str, kinds: dict) -> Table | None:
         groups: list[Group] = []
         block_pairs: list[tuple[Column, Any]] = []
         for gi, rg in enumerate(r.get(rb, "groups", bplace, list, default=[]) or []):
-            gplace = f"{bplace} > groups[{gi}]"
-            if not isinstance(rg, dict):
-                r.mapping(rg, gplace)
+            read = _read_keyed(r, rg, f"{bplace} > groups[{gi}]", _GROUP_KEYS, GROUP_KEY_MISSING)
+            if read is None:
                 continue
-            gkey = rg.get("key") if isinstance(rg.get("key"), str) else ""
-            if gkey:
-                gplace = f"{gplace} ({gkey})"
-            r.mapping(rg, gplace)
-            _unknown_keys(r, rg, _GROUP_KEYS, gplace)
-            if "key" not in rg:
-                r.problem(gplace, GROUP_KEY_MISSING, line_of(rg))
-            gkey = r.get(rg, "key", gplace, str, required=False, default="")
+            gplace, gkey = read
             if gkey:
                 key_line = line_of(rg, "key")
                 if not KEY_PATTERN.match(gkey) or len(gkey) > GROUP_KEY_MAX:
@@ -1028,19 +1013,28 @@ def _check_unique_keys(r: _Reader, pairs: list[tuple[Column, Any]], place: str) 
         seen.add(c.key)
 
 
-def _parse_column(r: _Reader, raw: Any, place: str, owner: tuple[str, ...], group_label: str | None,
-                  group_index: int) -> Column | None:
+def _read_keyed(r: _Reader, raw: Any, place: str, known: set[str], key_missing: str) -> tuple[str, str] | None:
+    """Begin reading a group or a column, which its key names: None for an entry that is no mapping;
+    else (its place, naming its key; its key, "" when it has none), the unknown keys and a missing
+    key reported."""
     if not isinstance(raw, dict):
         r.mapping(raw, place)
         return None
-    key = raw.get("key")
-    if isinstance(key, str):
-        place = f"{place} ({key})"
+    if isinstance(raw.get("key"), str) and raw["key"]:
+        place = f"{place} ({raw['key']})"
     r.mapping(raw, place)
-    _unknown_keys(r, raw, _COLUMN_KEYS, place)
+    _unknown_keys(r, raw, known, place)
     if "key" not in raw:
-        r.problem(place, COLUMN_KEY_MISSING, line_of(raw))
-    key = r.get(raw, "key", place, str, required=False, default="")
+        r.problem(place, key_missing, line_of(raw))
+    return place, r.get(raw, "key", place, str, required=False, default="")
+
+
+def _parse_column(r: _Reader, raw: Any, place: str, owner: tuple[str, ...], group_label: str | None,
+                  group_index: int) -> Column | None:
+    read = _read_keyed(r, raw, place, _COLUMN_KEYS, COLUMN_KEY_MISSING)
+    if read is None:
+        return None
+    place, key = read
     if key and (not KEY_PATTERN.match(key) or len(key) > COLUMN_KEY_MAX):
         r.problem(place, f"mã cột '{key}' chỉ gồm chữ thường, số và '_', bắt đầu bằng chữ", line_of(raw, "key"))
     ctype = r.get(raw, "type", place, str, default="")

@@ -7,13 +7,15 @@ saves without JavaScript (the whole table at once).
 
 from __future__ import annotations
 
+import functools
 import re
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from ..extensions import db, htmx
+from ..domain.outline import Table
 from ..domain.values import ValueProblem, row_noun, this_row
 from ..models import ROLE_CLERK, ROLE_COMPILER, Campaign, CampaignUnit, ListRow, Unit
 from ..quality import open_warnings, quality_lines
@@ -34,14 +36,14 @@ def fragment_helpers():
     return {"list_cells": list_cells}
 
 
-def get_campaign(code: str) -> Campaign:
-    """The campaign named in the URL; 403 for a compiler of another unit than the campaign's
-    compiling unit (on one installation, each district's committee compiles only its own)."""
+def get_campaign(code: str, other_compiler: int = 403) -> Campaign:
+    """The campaign named in the URL; ``other_compiler`` (403) for a compiler of another unit than
+    the campaign's compiling unit (on one installation, each district's committee compiles only its own)."""
     campaign = db.session.scalar(select(Campaign).where(Campaign.code == code))
     if campaign is None:
         abort(404)
     if current_user.role == ROLE_COMPILER and current_user.unit_id != campaign.compiler_unit_id:
-        abort(403)
+        abort(other_compiler)
     return campaign
 
 
@@ -75,6 +77,13 @@ def visible_unit(campaign: Campaign, unit_code: str | None, clerk_outside: int =
     if unit is None or not in_campaign(db.session, campaign, unit):
         abort(404)
     return unit
+
+
+def shown_table(code: str, table_code: str) -> tuple[Campaign, Table, Unit]:
+    """The campaign and table a page's URL names, and the unit whose part of it is shown (``?unit=``
+    for staff; a clerk's own)."""
+    campaign = get_campaign(code)
+    return campaign, get_table(campaign, table_code), visible_unit(campaign, request.args.get("unit"))
 
 
 def writer_via() -> str | None:
@@ -207,9 +216,7 @@ def render_table(campaign: Campaign, unit: Unit, part, status: int = 200, **extr
 @login_required
 def table(code: str, table_code: str):
     """A unit's table in the printed layout: its own cells are inputs, the rest read-only."""
-    campaign = get_campaign(code)
-    table = get_table(campaign, table_code)
-    unit = visible_unit(campaign, request.args.get("unit"))
+    campaign, table, unit = shown_table(code, table_code)
     return render_table(campaign, unit, unit_part(db.session, campaign, unit, table))
 
 
@@ -388,26 +395,48 @@ def add_row(code: str, table_code: str):
     return redirect(table_url(part))
 
 
-def _list_row_of(part, row_id: int):
-    """The unit's row ``row_id``; None when it was removed meanwhile; 403 for another unit's row."""
+def _written_row(code: str, table_code: str, row_id: int) -> tuple[UnitList, ListRow]:
+    """The list part a row's edit or removal goes to, and the unit's row ``row_id`` in it; 403 for
+    another unit's row, and the request ends with gone() when the row was removed meanwhile."""
+    part = editable_part(code, table_code)
     if not isinstance(part, UnitList):
         abort(404)
     try:
-        return part.row(row_id)
+        return part, part.row(row_id)
     except NotOwned:
         if db.session.get(ListRow, row_id) is not None:
             abort(403)
-        return None
+        abort(make_response(gone(part)))
+
+
+def _write_row(part, row, write, not_done: str):
+    """Write to a list row of the unit (``write``: part.update or part.delete of that row, given the
+    writer and the version the page showed); None once done, else the answer: removed meanwhile
+    (410), the part closed (423), changed by someone else since the page showed it (409: the row as
+    it is now, with why). ``not_done``: what was not done ("Chưa lưu: ")."""
+    try:
+        write(current_user, via=writer_via(), expected_version=_version(f"v:row:{row.id}"))
+    except RowGone:
+        return gone(part)
+    except Refused as exc:
+        return refused(part, str(exc))
+    except Conflict as exc:
+        db.session.rollback()
+        message = not_done + conflict_message(exc.shown, this_row(part.table))
+        if htmx:  # the document as it is now, with why it was not written
+            db.session.refresh(row)
+            return render_template("entry/_list_row.html", part=part, row=row, number=part.rows.index(row) + 1,
+                                   errors={str(row.id): {"_row": message}}, can_edit=True), 409
+        flash(message, "error")
+        return redirect(table_url(part))
+    return None
 
 
 @bp.route("/campaigns/<code>/tables/<table_code>/rows/<int:row_id>", methods=["POST"])
 @login_required
 def edit_row(code: str, table_code: str, row_id: int):
     """Save one edited row of a list table; htmx gets the row back."""
-    part = editable_part(code, table_code)
-    row = _list_row_of(part, row_id)
-    if row is None:
-        return gone(part)
+    part, row = _written_row(code, table_code, row_id)
     raw = _row_fields(f"row:{row.id}:")
     data, errors = part.parse(raw)
     if data is None and not errors:
@@ -421,11 +450,7 @@ def edit_row(code: str, table_code: str, row_id: int):
         return render_table(part.campaign, part.unit, part, status=422, errors={str(row.id): errors},
                             form=request.form)
     try:
-        part.update(row, data, current_user, via=writer_via(), expected_version=_version(f"v:row:{row.id}"))
-    except RowGone:
-        return gone(part)
-    except Refused as exc:
-        return refused(part, str(exc))
+        not_written = _write_row(part, row, functools.partial(part.update, row, data), "Chưa lưu: ")
     except OverQuota as exc:
         errors = {str(row_id): {exc.column: str(exc)}}
         if htmx:
@@ -435,15 +460,8 @@ def edit_row(code: str, table_code: str, row_id: int):
         flash(f"Chưa lưu: {exc}", "error")
         part = unit_part(db.session, part.campaign, part.unit, part.table)
         return render_table(part.campaign, part.unit, part, status=422, errors=errors, form=request.form)
-    except Conflict as exc:
-        db.session.rollback()
-        message = conflict_message(exc.shown, this_row(part.table))
-        if htmx:
-            db.session.refresh(row)
-            return render_template("entry/_list_row.html", part=part, row=row, number=number,
-                                   errors={str(row.id): {"_row": message}}, can_edit=True), 409
-        flash("Chưa lưu: " + message, "error")
-        return redirect(table_url(part))
+    if not_written is not None:
+        return not_written
     if htmx:
         return render_template("entry/_list_row.html", part=part, row=row, number=number, can_edit=True)
     flash("Đã lưu.", "success")
@@ -454,25 +472,10 @@ def edit_row(code: str, table_code: str, row_id: int):
 @login_required
 def delete_row(code: str, table_code: str, row_id: int):
     """Remove one document from a list table."""
-    part = editable_part(code, table_code)
-    row = _list_row_of(part, row_id)
-    if row is None:
-        return gone(part)
-    try:
-        part.delete(row, current_user, via=writer_via(), expected_version=_version(f"v:row:{row.id}"))
-    except RowGone:
-        return gone(part)
-    except Refused as exc:
-        return refused(part, str(exc))
-    except Conflict as exc:
-        db.session.rollback()
-        message = "Chưa xóa: " + conflict_message(exc.shown, this_row(part.table))
-        if htmx:  # the document as it is now, with why it was not removed
-            db.session.refresh(row)
-            return render_template("entry/_list_row.html", part=part, row=row, number=part.rows.index(row) + 1,
-                                   errors={str(row.id): {"_row": message}}, can_edit=True), 409
-        flash(message, "error")
-        return redirect(table_url(part))
+    part, row = _written_row(code, table_code, row_id)
+    not_written = _write_row(part, row, functools.partial(part.delete, row), "Chưa xóa: ")
+    if not_written is not None:
+        return not_written
     if htmx:  # the page's script removes the row and numbers the others again
         return ""
     flash(f"Đã xóa {row_noun(part.table)}.", "success")

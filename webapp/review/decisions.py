@@ -6,6 +6,7 @@ Views only: the rules are in webapp/workflow.py, the queries in .service.
 
 from __future__ import annotations
 
+import functools
 import re
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -13,7 +14,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from .. import workflow
-from ..entry.routes import get_campaign, get_table, staff_campaign, visible_unit
+from ..entry.routes import get_campaign, shown_table, staff_campaign
 from ..extensions import db, htmx
 from ..models import ROLE_COMPILER, Unit
 from ..quality import quality_lines
@@ -83,76 +84,72 @@ def _done(campaign, unit=None, message: str | None = None, category: str = "succ
     return redirect(url_for("review.dashboard", code=campaign.code))
 
 
-@bp.route("/campaigns/<code>/units/<unit_code>/accept", methods=["POST"])
-@login_required
-def accept(code: str, unit_code: str):
+def unit_decision(action: str, form_class, not_done: str = "", invalid=None):
+    """Register a compiler's decision on one unit's part, POSTed to
+    /campaigns/<code>/units/<unit_code>/<action>. The decorated function gets (campaign, unit, form)
+    once the form is valid and answers the message to flash and its category; a refusal of the
+    workflow is flashed as an error after ``not_done`` ("Chưa trả lại: "). ``invalid(form)``: what
+    to flash after ``not_done`` for a form that does not validate; None: 400 (a form with nothing
+    to fill, only its CSRF token)."""
+    def register(decide):
+        @bp.route(f"/campaigns/<code>/units/<unit_code>/{action}", methods=["POST"], endpoint=decide.__name__)
+        @login_required
+        @functools.wraps(decide)
+        def view(code: str, unit_code: str):
+            campaign = compiler_campaign(code)
+            unit = campaign_unit(campaign, unit_code)
+            form = form_class()
+            if not form.validate_on_submit():
+                if invalid is None:
+                    abort(400)
+                return _done(campaign, unit, not_done + invalid(form), "error")
+            try:
+                message, category = decide(campaign, unit, form)
+            except Refused as exc:
+                return _done(campaign, unit, not_done + str(exc), "error")
+            return _done(campaign, unit, message, category)
+        return view
+    return register
+
+
+@unit_decision("accept", ActionForm)
+def accept(campaign, unit, form):
     """Accept a submitted part."""
-    campaign = compiler_campaign(code)
-    unit = campaign_unit(campaign, unit_code)
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    try:
-        skipped = workflow.accept(db.session, campaign, [unit], current_user)
-    except Refused as exc:
-        return _done(campaign, unit, str(exc), "error")
-    if skipped:
-        return _done(campaign, unit, f"{unit.name} chưa nộp báo cáo: chưa duyệt được.", "error")
-    return _done(campaign, unit, f"Đã duyệt phần báo cáo của {unit.name}.")
+    if workflow.accept(db.session, campaign, [unit], current_user):
+        return f"{unit.name} chưa nộp báo cáo: chưa duyệt được.", "error"
+    return f"Đã duyệt phần báo cáo của {unit.name}.", "success"
 
 
-@bp.route("/campaigns/<code>/units/<unit_code>/return", methods=["POST"])
-@login_required
-def return_part(code: str, unit_code: str):
+def _form_problems(form) -> str:
+    errors = [e for field in form for e in field.errors]
+    return " ".join(errors or ["biểu mẫu đã hết hạn, tải lại trang."])
+
+
+@unit_decision("return", ReturnForm, not_done="Chưa trả lại: ", invalid=_form_problems)
+def return_part(campaign, unit, form):
     """Send a submitted or accepted part back to the unit with a reason (and where to look)."""
-    campaign = compiler_campaign(code)
-    unit = campaign_unit(campaign, unit_code)
-    form = ReturnForm()
-    if not form.validate_on_submit():
-        errors = [e for field in form for e in field.errors]
-        return _done(campaign, unit, "Chưa trả lại: " + " ".join(errors or ["biểu mẫu đã hết hạn, tải lại trang."]),
-                     "error")
     table, _, col = (form.table.data or "").partition("|")
     place = NotePlace(*((value or "").strip() or None for value in (table, form.row.data, col or form.col.data)))
-    try:
-        skipped = workflow.return_parts(db.session, campaign, [unit], current_user, form.reason.data, place)
-    except Refused as exc:
-        return _done(campaign, unit, "Chưa trả lại: " + str(exc), "error")
-    if skipped:
-        return _done(campaign, unit, f"{unit.name} chưa nộp báo cáo: không có gì để trả lại.", "error")
-    return _done(campaign, unit, f"Đã trả lại phần báo cáo của {unit.name}; đơn vị sẽ thấy lý do.")
+    if workflow.return_parts(db.session, campaign, [unit], current_user, form.reason.data, place):
+        return f"{unit.name} chưa nộp báo cáo: không có gì để trả lại.", "error"
+    return f"Đã trả lại phần báo cáo của {unit.name}; đơn vị sẽ thấy lý do.", "success"
 
 
-@bp.route("/campaigns/<code>/units/<unit_code>/reopen", methods=["POST"])
-@login_required
-def reopen(code: str, unit_code: str):
+@unit_decision("reopen", ActionForm)
+def reopen(campaign, unit, form):
     """Undo an acceptance: the part is submitted again, to be corrected, returned or accepted."""
-    campaign = compiler_campaign(code)
-    unit = campaign_unit(campaign, unit_code)
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    try:
-        workflow.reopen(db.session, campaign, unit, current_user)
-    except Refused as exc:
-        return _done(campaign, unit, str(exc), "error")
-    return _done(campaign, unit, f"Đã mở lại phần báo cáo của {unit.name} (trạng thái: đã nộp).")
+    workflow.reopen(db.session, campaign, unit, current_user)
+    return f"Đã mở lại phần báo cáo của {unit.name} (trạng thái: đã nộp).", "success"
 
 
-@bp.route("/campaigns/<code>/units/<unit_code>/extend", methods=["POST"])
-@login_required
-def extend(code: str, unit_code: str):
+@unit_decision("extend", ExtendForm, not_done="Chưa gia hạn: ",
+               invalid=lambda form: "ngày không hợp lệ (dạng ngày/tháng/năm).")
+def extend(campaign, unit, form):
     """Give one unit more time after the deadline (an empty date withdraws it)."""
-    campaign = compiler_campaign(code)
-    unit = campaign_unit(campaign, unit_code)
-    form = ExtendForm()
-    if not form.validate_on_submit():
-        return _done(campaign, unit, "Chưa gia hạn: ngày không hợp lệ (dạng ngày/tháng/năm).", "error")
-    try:
-        workflow.extend(db.session, campaign, unit, current_user, form.until.data)
-    except Refused as exc:
-        return _done(campaign, unit, "Chưa gia hạn: " + str(exc), "error")
+    workflow.extend(db.session, campaign, unit, current_user, form.until.data)
     if form.until.data:
-        return _done(campaign, unit, f"{unit.name} được nhập đến hết ngày {form.until.data:%d/%m/%Y}.")
-    return _done(campaign, unit, f"Đã bỏ gia hạn của {unit.name}.")
+        return f"{unit.name} được nhập đến hết ngày {form.until.data:%d/%m/%Y}.", "success"
+    return f"Đã bỏ gia hạn của {unit.name}.", "success"
 
 
 @bp.route("/campaigns/<code>/decide", methods=["POST"])
@@ -215,9 +212,7 @@ def changes(code: str):
 @login_required
 def cell_history(code: str, table_code: str):
     """Every change of one cell of a unit (?unit= for the compiler; a clerk sees their own unit's)."""
-    campaign = get_campaign(code)
-    table = get_table(campaign, table_code)
-    unit = visible_unit(campaign, request.args.get("unit"))
+    campaign, table, unit = shown_table(code, table_code)
     row_key, col_key = request.args.get("row", ""), request.args.get("col", "")
     if table.is_list:  # a document of table I: the row's whole history (row = its id), no column
         if not ROW_ID.fullmatch(row_key):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -28,8 +29,19 @@ STATE_NAMES = {"na": "Không giao", "todo": "Chưa bắt đầu", "part": "Đang
                "list": "Danh sách", "notes": "Chỉ ghi chú"}
 
 
+class Filling:
+    """A part's progress: ``filled`` of the ``expected`` cells, in percent; ``nothing_expected``: the
+    percent of a part with no cell expected."""
+
+    nothing_expected: ClassVar[int] = 0
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.filled / self.expected) if self.expected else self.nothing_expected
+
+
 @dataclass
-class TableState:
+class TableState(Filling):
     groups: frozenset[str] = frozenset()  # the column groups the unit fills
     expected: int = 0
     filled: int = 0
@@ -53,13 +65,10 @@ class TableState:
     def state_name(self) -> str:
         return STATE_NAMES[self.state]
 
-    @property
-    def percent(self) -> int:
-        return round(100 * self.filled / self.expected) if self.expected else 0
-
 
 @dataclass
-class UnitState:
+class UnitState(Filling):
+    nothing_expected: ClassVar[int] = 100  # a unit with nothing to fill has it all
     unit: Unit
     tables: dict[str, TableState] = field(default_factory=dict)
     clerks: list[str] = field(default_factory=list)
@@ -109,9 +118,6 @@ class UnitState:
             return "done"
         return "part" if started or any(t.rows for t in self.tables.values()) else "todo"
 
-    @property
-    def percent(self) -> int:
-        return round(100 * self.filled / self.expected) if self.expected else 100
 
 
 @dataclass
