@@ -9,6 +9,7 @@ and judged by webapp/domain/checks.py.
 from __future__ import annotations
 
 import datetime as dt
+import io
 from dataclasses import dataclass
 
 from sqlalchemy import or_, select
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from .domain.checks import CampaignValues, Finding, UnitNode, campaign_findings
 from .domain.layout import build_layout
+from .domain.workbook import _open
 from .models import Assignment, AuditEvent, Campaign, CampaignUnit, CellValue, Unit, User, WarningConfirmation, utcnow
 
 LEVEL_NAMES = {"error": "Lỗi", "warning": "Cảnh báo"}
@@ -233,3 +235,23 @@ def quality_table(lines: list[QualityLine]) -> list[list[str]]:
         out.append([line.unit.code, line.unit.name, line.finding.table_code, line.place, line.message,
                     line.finding.detail, line.level_name, confirmed])
     return out
+
+
+_QUALITY_WIDTHS = {0: 10, 1: 28, 3: 14, 4: 60, 5: 24, 7: 18}  # characters, by column of quality_table
+
+
+def quality_xlsx(rows: list[list[str]]) -> bytes:
+    """quality_table's rows as a one-sheet workbook, the header bold and frozen; every cell a string
+    (never a formula, whatever it starts with)."""
+    out = io.BytesIO()
+    wb = _open(out)
+    ws = wb.add_worksheet("Chất lượng số liệu")
+    head = wb.add_format({"bold": True, "bg_color": "#DCE6F1", "border": 1})
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            ws.write_string(r, c, value, head if r == 0 else None)
+    ws.freeze_panes(1, 0)
+    for col, width in _QUALITY_WIDTHS.items():
+        ws.set_column(col, col, width)
+    wb.close()
+    return out.getvalue()

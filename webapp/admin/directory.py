@@ -19,10 +19,10 @@ from ..domain.archive import MAX_FILE_BYTES, MB, size_text
 from ..extensions import db
 from ..models import ROLE_ADMIN
 from ..templating import local_now
+from ..xlsx.routes import XLSX
 from .directory_forms import ListUploadForm
 from .routes import bp
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _require_admin() -> None:

@@ -20,9 +20,10 @@ from ..domain.columns import row_values
 from ..domain.values import row_noun, show
 from ..entry.routes import get_table, staff_campaign
 from ..extensions import db, htmx
-from ..quality import LEVEL_NAMES, QUALITY_COLUMNS, SORT_KEYS, quality_lines, quality_table, sorted_lines
+from ..quality import LEVEL_NAMES, QUALITY_COLUMNS, SORT_KEYS, quality_lines, quality_table, quality_xlsx, sorted_lines
 from ..templating import days_left
 from ..workflow import STATUS_NAMES, campaign_today
+from ..xlsx.routes import XLSX
 from .forms import ActionForm, DecideForm
 from .service import cell_breakdown, completeness, number_groups, total_label, unit_breakdown
 
@@ -163,37 +164,10 @@ def quality(code: str, fmt: str | None = None):
             csv.writer(out).writerows([csv_cell(v) for v in row] for row in rows)
             return Response("\ufeff" + out.getvalue(), mimetype="text/csv",  # BOM: Excel reads it as UTF-8
                             headers={"Content-Disposition": f'attachment; filename="{filename}"'})
-        return Response(rows_xlsx(rows, "Chất lượng số liệu"), mimetype=XLSX_MIMETYPE,
+        return Response(quality_xlsx(rows), mimetype=XLSX,
                         headers={"Content-Disposition": f'attachment; filename="{filename}"'})
     return render_template("review/quality.html", campaign=campaign, lines=lines, sort=sort, order=order,
                            level=level, columns=QUALITY_COLUMNS, level_names=LEVEL_NAMES)
-
-
-XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def rows_xlsx(rows: list[list[str]], sheet: str) -> bytes:
-    """Rows of text as a one-sheet workbook, the first row bold and frozen; every cell a string
-    (never a formula, whatever it starts with)."""
-    import xlsxwriter
-
-    out = io.BytesIO()
-    wb = xlsxwriter.Workbook(out, {"in_memory": True, "strings_to_formulas": False, "strings_to_numbers": False,
-                                   "strings_to_urls": False})
-    ws = wb.add_worksheet(sheet)
-    head = wb.add_format({"bold": True, "bg_color": "#DCE6F1", "border": 1})
-    for r, row in enumerate(rows):
-        for c, value in enumerate(row):
-            ws.write_string(r, c, value, head if r == 0 else None)
-    ws.freeze_panes(1, 0)
-    ws.set_column(0, 0, 10)
-    ws.set_column(1, 1, 28)
-    ws.set_column(3, 3, 14)
-    ws.set_column(4, 4, 60)
-    ws.set_column(5, 5, 24)
-    ws.set_column(7, 7, 18)
-    wb.close()
-    return out.getvalue()
 
 
 @bp.route("/campaigns/<code>/dashboard")
