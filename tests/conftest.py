@@ -559,23 +559,24 @@ def any_list_outline(request) -> OutlineCase:
     return outline_case(request, request.param)
 
 
+def _detached(model, column, value):
+    """The ``model`` row whose ``column`` is ``value``, as stored now (detached), or None."""
+    with in_app() as session:
+        found = session.scalar(select(model).where(column == value))
+        if found is not None:
+            session.expunge(found)
+        return found
+
+
 def unit_named(code: str):
     """The Unit ``code`` as stored now (detached), or None."""
     from webapp.models import Unit
 
-    with in_app() as session:
-        found = session.scalar(select(Unit).where(Unit.code == code))
-        if found is not None:
-            session.expunge(found)
-        return found
+    return _detached(Unit, Unit.code, code)
 
 
 def account_named(username: str):
     """The User ``username`` as stored now (detached), or None."""
     from webapp.models import User
 
-    with in_app() as session:
-        found = session.scalar(select(User).where(User.username == username))
-        if found is not None:
-            session.expunge(found)
-        return found
+    return _detached(User, User.username, username)
