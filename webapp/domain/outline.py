@@ -370,6 +370,24 @@ class Table:
 
 
 @dataclass(frozen=True)
+class Section:
+    """A numbered heading of the outline's narrative report (the ĐỀ CƯƠNG): what each unit answers
+    in words, section by section, and what the district's report is written to."""
+    code: str  # stable key, unique in the outline: stored answers refer to it ("p1.II.2")
+    number: str  # as printed: "Phần thứ nhất", "I-", "1.", "1.1."
+    title: str  # as printed
+    guidance: str = ""  # the outline's guidance text under the heading (paragraphs split by blank lines)
+    children: tuple[Section, ...] = ()
+    answered: bool = True  # units write an answer here (False: a heading that only groups others)
+
+    def walk(self):
+        """This section, then its descendants, in the printed order."""
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+
+@dataclass(frozen=True)
 class Outline:
     code: str
     version: int
@@ -380,6 +398,7 @@ class Outline:
     source: str = ""
     checks: tuple[OutlineCheck, ...] = ()
     digest: str = field(default="", compare=False)
+    sections: tuple[Section, ...] = ()  # the narrative report's headings; () for a tables-only outline
 
     def table(self, code: str) -> Table:
         for t in self.tables:
@@ -390,6 +409,10 @@ class Outline:
     @property
     def ident(self) -> str:
         return f"{self.code}@{self.version}"
+
+    def all_sections(self) -> list[Section]:
+        """Every narrative section, in the printed order."""
+        return [s for top in self.sections for s in top.walk()]
 
 
 # --- reading the file: every mapping and sequence remembers its line ------------------------------

@@ -7,6 +7,28 @@ wider (province) campaign, and so that templates, imports and the assembled work
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Counted(StrEnum):
+    """Which units' parts an assembly counts: every part as it stands (the contract's assembly rule,
+    the default), the parts submitted or accepted, or the accepted parts only. Chosen on the appendix,
+    breakdown, drill-down, export and report, and stated on each of them."""
+    ALL = "all"
+    SUBMITTED = "submitted"
+    ACCEPTED = "accepted"
+
+    @property
+    def statuses(self) -> tuple[str, ...] | None:
+        """The part statuses counted (models.PART_*); None: every part whatever its status."""
+        return {"all": None, "submitted": ("submitted", "accepted"), "accepted": ("accepted",)}[self.value]
+
+    @property
+    def label(self) -> str:
+        """What the pages and documents say is counted."""
+        return {"all": "mọi phần số liệu hiện có (kể cả đang nhập, bị trả lại)",
+                "submitted": "các phần đã nộp và đã duyệt",
+                "accepted": "chỉ các phần đã duyệt"}[self.value]
 
 
 @dataclass
