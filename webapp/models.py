@@ -346,6 +346,31 @@ class WarningConfirmation(db.Model):
     confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 
 
+ANSWER, DRAFT = "answer", "draft"
+
+
+class NarrativeAnswer(db.Model):
+    """What a unit wrote for one narrative section of the report (outline.Section), or, with kind
+    ``draft``, the compiler's draft of the district's section (unit = the campaign's compiling unit).
+
+    ``html`` is always richtext.clean()'s output. ``version`` rises by one per save: a save names
+    the version it edits, so that no save overwrites one it has not seen (as cell values do)."""
+
+    __table_args__ = (UniqueConstraint("campaign_id", "unit_id", "section_code", "kind",
+                                       name="uq_narrative_answer_section"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+    section_code: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(10), default=ANSWER, server_default=ANSWER)
+    html: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int] = mapped_column(default=1)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+    unit: Mapped[Unit] = relationship(viewonly=True)
+
+
 class ListRow(db.Model):
     """One row a unit added to a list table (table I: one document)."""
 
