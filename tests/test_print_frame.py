@@ -249,3 +249,8 @@ def test_the_header_keeps_within_excels_limit_leaving_out_the_least_needed_first
     assert "II. Rất dài" in header and "1. Mục" not in header and header.count("…") == 1
     header, lines = first_page_header(issuer, (), "PHỤ LỤC A & B")
     assert "PHỤ LỤC A && B" in header and lines == 6  # 3 lines of the issuer, a blank, the title, the report
+
+
+def test_the_compilers_pages_offer_the_export_without_the_cover(app):
+    page = login(app.test_client(), "admin").get("/campaigns/kl49-2024/appendix").get_data(as_text=True)
+    assert "/campaigns/kl49-2024/export.xlsx?cover=0" in page and "Xuất Excel để in" in page

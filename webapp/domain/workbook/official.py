@@ -35,6 +35,7 @@ INFERRED_NOTE = ("(*) Ghi chú về mẫu biểu: bản gốc của biểu này 
                  f"có dấu {INFERRED_MARK} được dựng lại.")
 RECONSTRUCTED_NOTE = "(*) Ghi chú về mẫu biểu: bản gốc của biểu này bị hỏng; biểu được dựng lại."
 BLANK = "……"  # a number or a name still to be written by hand
+HEADER_SIZE = "&12"  # the header's font size, when it fits
 SIGNATURE_ROWS = 4  # blank rows left for the signature and the seal
 HEADER_LINE_INCHES = 0.2  # one 12 pt line of the header, for the top margin
 
@@ -104,13 +105,14 @@ def _escape(text: str) -> str:
     return text.replace("&", "&&")  # "&" starts a header code
 
 
-def _section(code: str, lines: list[str], height: int) -> str:
+def _section(code: str, lines: list[str], height: int, size: str = "") -> str:
     """One section of a header (``&L``, ``&C``, ``&R``), padded with empty lines to ``height`` lines:
     LibreOffice centres each section vertically, so sections of the same height start on the same line
-    (the last padding line holds a no-break space: LibreOffice drops trailing empty lines)."""
+    (the last padding line holds a no-break space: LibreOffice drops trailing empty lines).
+    ``size``: a font size code (``&12``) for the section."""
     pad = height - len(lines)
     text = "\n".join(lines + [""] * (pad - 1) + ["\u00a0"] if pad > 0 else lines)
-    return code + text
+    return code + size + (" " + text if size and text[:1].isdigit() else text)  # "&121." is no size
 
 
 def first_page_header(issuer: Issuer | None, headings: tuple[str, ...],
@@ -118,8 +120,9 @@ def first_page_header(issuer: Issuer | None, headings: tuple[str, ...],
     """The first page's header: ``issuer``'s block on the left and the party's name or the state motto
     on the right (none without an issuer); centred below them the appendix's ``title`` (bold), the
     report the appendix goes with (italic) and the table's ``headings`` (bold, in the seed's order).
-    To keep within Excel's 255 characters the title goes first, then the report's line, then the
-    headings' end is cut. Returns the header and the number of lines it takes."""
+    In 12 pt when that keeps within Excel's 255 characters, else in the default size, leaving out the
+    title first, then the report's line, then cutting the headings' end. Returns the header and the
+    number of lines it takes."""
     left: list[str] = []
     right: list[str] = []
     if issuer is not None:
@@ -133,16 +136,19 @@ def first_page_header(issuer: Issuer | None, headings: tuple[str, ...],
     extra = ([f"&B{_escape(title)}&B"] if title else []) + \
         ([f"&I{_escape(issuer.accompanies)}&I"] if issuer is not None else [])
     heads = [_escape(h) for h in headings]
+    size = HEADER_SIZE
     while True:
         bold = [f"&B{heads[0]}", *heads[1:-1], f"{heads[-1]}&B"] if len(heads) > 1 else [f"&B{h}&B" for h in heads]
         centre = [""] * (top + 1 if top else 0) + extra + bold
         height = len(centre)
-        header = "".join(_section(code, part, height) for code, part in
+        header = "".join(_section(code, part, height, size) for code, part in
                          (("&L", left), ("&C", centre), ("&R", right)) if any(part))
         over = _utf16_len(header) - HEADER_LIMIT
-        if over <= 0 or not (extra or heads):
+        if over <= 0 or not (extra or heads or size):
             return (header, height) if over <= 0 else ("", 0)
-        if extra:
+        if size:
+            size = ""
+        elif extra:
             extra = extra[1:]
         elif len(heads[-1]) > over + 1:
             heads[-1] = heads[-1][:len(heads[-1]) - over - 1] + "…"
