@@ -17,6 +17,7 @@ handed out before must still import), so the frame goes where no cell is:
 from __future__ import annotations
 
 import datetime as dt
+import textwrap
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +37,7 @@ INFERRED_NOTE = ("(*) Ghi chú về mẫu biểu: bản gốc của biểu này 
 RECONSTRUCTED_NOTE = "(*) Ghi chú về mẫu biểu: bản gốc của biểu này bị hỏng; biểu được dựng lại."
 BLANK = "……"  # a number or a name still to be written by hand
 HEADER_SIZE = "&12"  # the header's font size, when it fits
+NOTE_CHARS_PER_WIDTH = 1.15  # characters of 10 pt italic per unit of column width
 SIGNATURE_ROWS = 4  # blank rows left for the signature and the seal
 HEADER_LINE_INCHES = 0.2  # one 12 pt line of the header, for the top margin
 
@@ -188,14 +190,16 @@ def reconstruction_note(layout: Layout) -> str | None:
 
 
 def write_notes(ws: Worksheet, st: _Styles, widths: list[float], row: int, notes: list[str]) -> int:
-    """Write ``notes`` one under another from ``row`` across the table's width (merged, wrapped);
-    the row after the last one."""
-    fmt = st.get(italic=True, font_size=10, text_wrap=True, valign="top", align="left")
-    last_col = len(widths) - 1
+    """Write ``notes`` one under another from ``row``, each cut at word breaks into lines of the
+    table's width, a line to a row in column A (unmerged and unwrapped: a list's column A is its
+    serial number, which the importer does not read, and its input cells stay free below the
+    list); the row after the last one."""
+    fmt = st.get(italic=True, font_size=10)
+    per_line = max(int(sum(widths) * NOTE_CHARS_PER_WIDTH), 40)
     for note in notes:
-        _merged_text(ws, row, 0, last_col, note, fmt)
-        ws.set_row(row, _height(_lines(note, sum(widths))))
-        row += 1
+        for line in textwrap.wrap(note, per_line):
+            ws.write_string(row, 0, line, fmt)
+            row += 1
     return row
 
 
