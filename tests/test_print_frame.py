@@ -254,3 +254,12 @@ def test_the_header_keeps_within_excels_limit_leaving_out_the_least_needed_first
 def test_the_compilers_pages_offer_the_export_without_the_cover(app):
     page = login(app.test_client(), "admin").get("/campaigns/kl49-2024/appendix").get_data(as_text=True)
     assert "/campaigns/kl49-2024/export.xlsx?cover=0" in page and "Xuất Excel để in" in page
+
+
+def test_a_reconstructed_list_header_is_marked_too(tmp_path):
+    kt = shipped_outline("khenthuong")
+    write_template(tmp_path / "k.xlsx", kt, YEARS, Part(), {"IV": {"rows"}}, {**identity(), "outline": kt.ident})
+    ws = openpyxl.load_workbook(tmp_path / "k.xlsx")["IV"]
+    for h in build_layout(kt.table("IV"), YEARS).blocks[0].header:
+        assert ws.cell(h.row + 1, h.col + 1).value == h.text + ("*" if h.column.inferred else "")
+    assert ws["B4"].value.endswith("*") and ws["A4"].value == "TT"
