@@ -150,11 +150,19 @@ def _replace_list(session, campaign, unit, user, table, rows: list[dict[str, str
     return current.changes
 
 
+def document_fields(campaign: Campaign) -> dict:
+    """What the printed appendix says of the document it goes with (``write_appendix``'s cover keys)."""
+    return {"issuer_name": campaign.issuer_name, "issuer_parent": campaign.issuer_parent,
+            "issuer_is_party": campaign.issuer_is_party, "report_number": campaign.report_number,
+            "report_date": campaign.report_date, "report_place": campaign.report_place,
+            "signer_title": campaign.signer_title, "signer_name": campaign.signer_name}
+
+
 def cover_info(campaign: Campaign, handed_in: set[int], now: dt.datetime) -> dict:
     """The cover sheet: campaign, compiler, when, and which units have not handed in their part
-    (submitted or accepted)."""
+    (submitted or accepted); and the document's fields."""
     missing = [u.name for u in campaign.units if u.id not in handed_in]
-    return {"campaign_code": campaign.code, "campaign_name": campaign.name,
+    return {**document_fields(campaign), "campaign_code": campaign.code, "campaign_name": campaign.name,
             "compiler": campaign.compiler_unit.name, "generated_at": now, "deadline": campaign.deadline,
             "units_total": len(campaign.units), "units_submitted": len(campaign.units) - len(missing),
             "missing_units": missing, "subtitle": campaign.subtitle, "total_label": total_label(campaign),
@@ -162,9 +170,10 @@ def cover_info(campaign: Campaign, handed_in: set[int], now: dt.datetime) -> dic
 
 
 @collector_paused()
-def write_campaign_appendix(session: Session, campaign: Campaign, target: str | IO[bytes], now: dt.datetime) -> None:
-    """The assembled appendix workbook with its cover and a per-unit breakdown of each table
-    listing the units that fill a number of it."""
+def write_campaign_appendix(session: Session, campaign: Campaign, target: str | IO[bytes], now: dt.datetime,
+                            with_cover: bool = True) -> None:
+    """The assembled appendix workbook with its cover (unless not ``with_cover``) and a per-unit
+    breakdown of each table listing the units that fill a number of it."""
     outline = campaign.outline
     # the appendix page's assembly; the units' own parts for the breakdowns by unit
     assembled = assemble(session, campaign.id, outline, campaign.frame)
@@ -182,4 +191,4 @@ def write_campaign_appendix(session: Session, campaign: Campaign, target: str | 
     handed_in = set(session.scalars(select(CampaignUnit.unit_id).where(
         CampaignUnit.campaign_id == campaign.id, CampaignUnit.status.in_((PART_SUBMITTED, PART_ACCEPTED)))))
     write_appendix(target, outline, campaign.frame, assembled, cover_info(campaign, handed_in, now), breakdowns,
-                   fillers)
+                   fillers, with_cover=with_cover)

@@ -88,7 +88,8 @@ def too_large(exc: RequestEntityTooLarge):
 @bp.route("/campaigns/<code>/export.xlsx")
 @login_required
 def export(code: str):
-    """The assembled appendix workbook (compiler and administrator)."""
+    """The assembled appendix workbook (compiler and administrator); ``?cover=0`` leaves the cover out."""
     campaign = staff_campaign(code)
-    return _workbook_response(lambda out: write_campaign_appendix(db.session, campaign, out, local_now()),
+    with_cover = request.args.get("cover", "1") != "0"
+    return _workbook_response(lambda out: write_campaign_appendix(db.session, campaign, out, local_now(), with_cover),
                               f"phu-luc-{campaign.code}.xlsx")
