@@ -425,3 +425,24 @@ def test_a_bad_parts_value_is_a_usage_error(app, tmp_path):
     assert "Invalid value for '--parts'" in result.output
     result = cli(app, "export", "no-such", "-o", str(out), "--parts", "accepted")
     assert result.exit_code == 1 and not out.exists()
+
+
+# --- in the browser ----------------------------------------------------------------------------
+
+def test_the_choice_reads_on_a_phone_and_carries_to_the_drill_panel(browser, live_server):
+    from conftest import signed_in
+
+    page = signed_in(browser, live_server, "ln-btg", width=360, height=740)
+    for url in (f"{BASE}/appendix?parts=submitted", f"{BASE}/breakdown/II.1.5?row=2021&parts=accepted",
+                f"{BASE}/appendix/II.1.5/cell?row=2021&col=xa_dt&parts=submitted"):
+        page.goto(live_server + url)
+        assert page.locator(".counted-bar .basis, .drill-body .basis").first.is_visible()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360, url
+    page.goto(live_server + f"{BASE}/appendix")
+    page.click(".counted-bar a[href$='parts=accepted']")
+    page.wait_for_url(f"**{BASE}/appendix?parts=accepted")
+    assert "chỉ các phần đã duyệt — 6/20 đơn vị." in page.inner_text(".counted-bar")
+    page.click("a.drill[href*='row=2021&col=xa_dt']")  # htmx fills the panel with the same choice
+    page.wait_for_selector("#drill-content .drill-body")
+    panel = page.inner_text("#drill-content")
+    assert "chỉ các phần đã duyệt — 6/20 đơn vị." in panel and "Không tính" in panel
