@@ -100,10 +100,16 @@ def test_the_demo_has_every_kind_of_part(app):
 
 @pytest.mark.parametrize("counted", list(Counted))
 def test_every_number_is_the_sum_over_the_counted_units(app, counted):
+    """Summed here from the stored values; and the counted units' own parts (unit_parts, what the
+    breakdowns show) add up to the same appendix."""
     status = statuses()
     with in_app() as session:
         campaign = campaign_of(session)
         part = assemble(session, campaign.id, campaign.outline, campaign.frame, counted=counted)
+        parts = unit_parts(session, campaign.id, campaign.outline, campaign.frame, counted=counted)
+        one_table = unit_parts(session, campaign.id, campaign.outline, campaign.frame, table_code="II.1.5",
+                               counted=counted)
+        units = {u.id: u for u in campaign.units}
         rows = session.execute(select(Unit.code, CellValue.table_code, CellValue.row_key, CellValue.col_key,
                                       CellValue.num).join(Unit, Unit.id == CellValue.unit_id)
                                .where(CellValue.campaign_id == campaign.id, CellValue.num.is_not(None))).all()
@@ -113,6 +119,9 @@ def test_every_number_is_the_sum_over_the_counted_units(app, counted):
             expected[(table, row, col)] = expected.get((table, row, col), 0) + num
     stored_keys = {(t, r, c) for _, t, r, c, _ in rows}
     assert {k: v for k, v in part.numbers.items() if k in stored_keys} == expected
+    assert parts and all(counts(counted, status[units[i].code]) for i in parts) and set(one_table) <= set(parts)
+    ids = [i for i in units if i in parts]
+    assert add_parts([parts[i] for i in ids], campaign.outline, [units[i].name for i in ids]) == part
 
 
 def test_the_sums_change_with_the_choice_as_computed_by_hand(app):
@@ -178,23 +187,6 @@ def test_notes_and_list_rows_follow_the_choice(app):
         assert all(row in allowed for row in rows), counted
         assert {tuple(sorted(r.items())) for r in rows} == {tuple(sorted(r.items())) for r in allowed}
     assert len(assembled(Counted.ACCEPTED).lists["I"]) < len(assembled(Counted.ALL).lists["I"])
-
-
-@pytest.mark.parametrize("counted", list(Counted))
-def test_the_counted_units_parts_add_up_to_the_assembly(app, counted):
-    status = statuses()
-    with in_app() as session:
-        campaign = campaign_of(session)
-        parts = unit_parts(session, campaign.id, campaign.outline, campaign.frame, counted=counted)
-        codes = {u.id: u.code for u in campaign.units}
-        names = {u.id: u.name for u in campaign.units}
-        whole = assemble(session, campaign.id, campaign.outline, campaign.frame, counted=counted)
-        one_table = unit_parts(session, campaign.id, campaign.outline, campaign.frame, table_code="II.1.5",
-                               counted=counted)
-    assert parts and all(counts(counted, status[codes[i]]) for i in parts)
-    assert set(one_table) <= set(parts)
-    ids = [i for i in names if i in parts]
-    assert add_parts([parts[i] for i in ids], campaign.outline, [names[i] for i in ids]) == whole
 
 
 def test_the_total_row_of_a_table_of_unit_rows_adds_the_counted_rows(app):
