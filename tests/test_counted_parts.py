@@ -214,6 +214,22 @@ def test_the_total_row_of_a_table_of_unit_rows_adds_the_counted_rows(app):
     assert checked
 
 
+def test_the_filter_runs_on_sqlite_and_postgresql(demo_app_on_both):
+    """The filtered owners (a subquery joined in every query of the assembly) on both databases:
+    the counted units' parts add up to the assembly, and the basis counts the same units."""
+    from webapp.extensions import db
+
+    with demo_app_on_both.app_context():
+        campaign = campaign_of(db.session)
+        outline, frame = campaign.outline, campaign.frame
+        for counted, included in ((Counted.ALL, 20), (Counted.SUBMITTED, 11), (Counted.ACCEPTED, 6)):
+            part = assemble(db.session, campaign.id, outline, frame, counted=counted)
+            parts = unit_parts(db.session, campaign.id, outline, frame, counted=counted)
+            assert add_parts(list(parts.values()), outline).numbers == part.numbers, counted
+            assert count_basis(db.session, campaign.id, counted) == Basis(counted, included, 20)
+        assert part.number("II.1.1", "2019", "xa_tong") == 6
+
+
 def test_the_basis_says_which_parts_and_how_many_units(app):
     with in_app() as session:
         campaign = campaign_of(session)
@@ -335,6 +351,8 @@ def test_the_breakdown_lists_the_counted_units_with_their_status(compiler):
     assert "sort=xa_tong&order=asc&parts=accepted" in accepted or "parts=accepted&sort=xa_tong" in accepted
     assert re.search(r'href="[^"]*/breakdown/II.1.5\?row=2019[^"]*parts=accepted"', accepted)
     assert re.search(r'href="[^"]*/breakdown/II.1.1\?parts=accepted"', accepted)
+    tab = compiler.get(f"{BASE}/breakdown", query_string={"parts": "accepted"})  # the tab's first table
+    assert tab.status_code == 302 and tab.headers["Location"].endswith(f"{BASE}/breakdown/II.1.1?parts=accepted")
     fragment = compiler.get(url, query_string={"row": "2021", "sort": "xa_dt", "parts": "accepted"},
                             headers={"HX-Request": "true"}).get_data(as_text=True)
     assert fragment.lstrip().startswith('<div id="breakdown"') and len(rowheads(fragment)) == 6
