@@ -936,7 +936,9 @@ def test_every_page_of_the_campaign_renders_for_those_who_may_see_it(any_list_ou
                     owned = assignments(session, campaign)
                     for unit in campaign.units:  # a unit asked only for a note has no row of blanks
                         fills = bool(owned[unit.code].get(table.code, set()) & numbers)
-                        assert (f'class="rowhead">{unit.name}</th>' in html) == fills, (table.code, unit.code)
+                        # the unit's name, then its part's status
+                        assert (f'class="rowhead">{unit.name} <span class="status' in html) == fills, \
+                            (table.code, unit.code)
         for code in kinds.values():
             assert staff.get(f"{base}/units/{code}").status_code == 200
 

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from conftest import in_app, login, post_as_page
 from webapp.domain.assembly import assemble
-from webapp.workflow import campaign_today
+from webapp.workflow import STATUS_NAMES, campaign_today
 from webapp.models import Campaign
 from webapp.review.service import cell_breakdown, completeness
 
@@ -157,7 +157,7 @@ def test_breakdown_sorts_by_value_with_empty_cells_last_and_distinct_from_zero(a
     assert post_as_page(clerk, f"{BASE}/tables/II.1.5/cells/2021/xa_dt", data={"value": "0"}).status_code == 200
     html = compiler.get(f"{BASE}/breakdown/II.1.5?row=2021&sort=xa_dt&order=desc").get_data(as_text=True)
     body = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
-    names = re.findall(r'<th scope="row" class="rowhead">([^<]+)</th>', body)
+    names = re.findall(r'<th scope="row" class="rowhead">([^<]+?) <span class="status', body)
     assert names[-2:] == ["Xã Lộc Khánh", "Ủy ban nhân dân huyện Lộc Ninh"]  # no value: last
     assert names[-3] == "Xã Lộc Hòa"  # the zero sorts as a number, before the empty ones
     hoa_row = body.split("Xã Lộc Hòa", 1)[1].split("</tr>", 1)[0]
@@ -170,7 +170,7 @@ def test_breakdown_sorts_by_value_with_empty_cells_last_and_distinct_from_zero(a
     total = html.split('<tr class="total">', 1)[1].split("</tr>", 1)[0]
     assert f">{assembled('II.1.5', '2021', 'xa_tong')}<" in total.replace(".", "")
     ascending = compiler.get(f"{BASE}/breakdown/II.1.5?row=2021&sort=unit&order=asc").get_data(as_text=True)
-    assert re.findall(r'<th scope="row" class="rowhead">([^<]+)</th>', ascending)[0] == "Thị trấn Lộc Ninh"
+    assert re.findall(r'<th scope="row" class="rowhead">([^<]+?) <span', ascending)[0] == "Thị trấn Lộc Ninh"
     fragment = compiler.get(f"{BASE}/breakdown/II.1.5?row=2021&sort=xa_tong", headers={"HX-Request": "true"})
     assert fragment.get_data(as_text=True).lstrip().startswith('<div id="breakdown"')
 
@@ -263,7 +263,9 @@ def test_the_breakdown_page_and_sheet_show_the_same_cells(app, compiler, tmp_pat
                           for c in [1, 2, *range(first, last + 1)]
                           if ws.cell(r, c).value is not None and not (r == sheet_layout.header_rows[0] + 1 and c > 2)]
             assert [text.rstrip(" ▲") for _, _, text in head] == sheet_head, (table.code, period.key)
-            assert [row[1][2] for row in body] == names, (table.code, period.key)
+            # a unit's row head is its name and its part's status (workflow.STATUS_NAMES)
+            assert [re.sub(f" ({'|'.join(STATUS_NAMES.values())})$", "", row[1][2]) for row in body] == names, \
+                (table.code, period.key)
             assert total[1][2] == ws.cell(ws.max_row, 1).value == label
             for r, row in enumerate([*body, total]):
                 sheet_row = number_row + 1 + r
