@@ -15,11 +15,12 @@ from sqlalchemy.orm import Session
 
 from .domain.assembly import assemble, count_basis, unit_parts
 from .domain.importer import read_template
+from .domain.ownership import number_fillers
 from .domain.parts import Counted, Part
 from .domain.workbook import collector_paused, write_appendix, write_template
 from .entry.service import OverQuota, UnitList, UnitTable, begin_write, owned_groups
 from .models import ROLE_COMPILER, Assignment, Campaign, Unit, User
-from .review.service import Completeness, completeness, number_groups, total_label
+from .review.service import Completeness, completeness, total_label
 from .workflow import STATUS_NAMES, VIA_COMPILER_IMPORT, Refused, closed_reason, in_campaign, part_of
 
 
@@ -185,12 +186,9 @@ def write_campaign_appendix(session: Session, campaign: Campaign, target: str | 
     breakdowns = [(u.unit.name, parts.get(u.unit.id, Part())) for u in state.units if u.counts_in(counted)]
     names = {u.id: u.name for u in campaign.units}
     # a table's breakdown lists the units that fill a number of it (not those asked only for a note)
-    numbers = {(t.code, key) for t in outline.tables if not t.is_list for key in number_groups(t)}
-    fillers: dict[str, set[str]] = {t.code: set() for t in outline.tables}
-    for unit_id, table_code, group_key in session.execute(
-            select(Assignment.unit_id, Assignment.table_code, Assignment.group_key)
-            .where(Assignment.campaign_id == campaign.id)):
-        if (table_code, group_key) in numbers:
-            fillers[table_code].add(names[unit_id])
+    fillers = number_fillers(outline.tables, ((names[unit_id], table_code, group_key)
+                                              for unit_id, table_code, group_key in session.execute(
+        select(Assignment.unit_id, Assignment.table_code, Assignment.group_key)
+        .where(Assignment.campaign_id == campaign.id))))
     cover = cover_info(campaign, state, counted, count_basis(session, campaign.id, counted).sentence, now)
     write_appendix(target, outline, campaign.frame, assembled, cover, breakdowns, fillers, with_cover=with_cover)

@@ -9,6 +9,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from ..layout import Layout, build_layout
 from ..outline import Frame, Outline
+from ..ownership import breakdown_tables
 from ..parts import Part
 from ..columns import row_values
 from .breakdown import _write_breakdown
@@ -88,11 +89,12 @@ def write_appendix(target: str | os.PathLike | IO[bytes], outline: Outline, fram
             row = write_signature(ws, st, widths, row + 2, issuer)
         _print_setup(ws, layout, row, top_margin(lines))
         _protect(ws)
-    for table in outline.tables:
-        if table.has_breakdown:
-            rows = breakdowns if fillers is None else [b for b in breakdowns if b[0] in fillers.get(table.code, ())]
-            _write_breakdown(wb, st, table, frame, rows, part, cover.get("total_label") or "Toàn huyện",
-                             cover.get("compiler_kind"))
+    if fillers is None:  # not known: every unit fills every table
+        fillers = {t.code: {name for name, _ in breakdowns} for t in outline.tables}
+    for table in breakdown_tables(outline.tables, fillers):
+        rows = [b for b in breakdowns if b[0] in fillers[table.code]]
+        _write_breakdown(wb, st, table, frame, rows, part, cover.get("total_label") or "Toàn huyện",
+                         cover.get("compiler_kind"))
     meta.write(wb)
     wb.close()
 
