@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import random
 from collections import defaultdict
 from decimal import Decimal
@@ -909,8 +910,15 @@ def test_every_page_of_the_campaign_renders_for_those_who_may_see_it(any_list_ou
         for path in ("/", f"{base}/dashboard", f"{base}/appendix", f"{base}/changes", f"{base}/export.xlsx",
                      f"{base}/dashboard/chua-xong.csv"):
             assert staff.get(path).status_code == 200, (username, path)
-        # a table whose rows are the units is its own breakdown by unit: it has no breakdown page
-        broken_down = [t for t in outline.tables if not t.is_list and not t.by_unit]
+        # a table whose rows are the units is its own breakdown by unit: it has no breakdown page;
+        # nor has a table that a single unit fills (as in the workbook)
+        owners = ownerships(case)
+        broken_down = [t for t in outline.tables if not t.is_list and not t.by_unit and len(
+            [c for c, tables in owners.items() if t.code in tables and fills_numbers(t, tables[t.code].groups)]) > 1]
+        appendix = staff.get(f"{base}/appendix").get_data(as_text=True)
+        for table in outline.tables:
+            linked = re.search(rf'href="{re.escape(f"{base}/breakdown/{table.code}")}["?]', appendix) is not None
+            assert linked == (table in broken_down), table.code
         dashboard = staff.get(f"{base}/dashboard").get_data(as_text=True)
         # the breakdown tab leads to the first such grid; an outline without one has no tab
         assert staff.get(f"{base}/breakdown").status_code == (302 if broken_down else 404)

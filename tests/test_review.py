@@ -184,11 +184,13 @@ def test_the_breakdown_tab_opens_the_first_grid_table(compiler):
 def test_breakdown_of_an_unknown_period_or_a_list_table_is_404(compiler):
     assert compiler.get(f"{BASE}/breakdown/II.1.5?row=1999").status_code == 404
     assert compiler.get(f"{BASE}/breakdown/I").status_code == 404
+    # a table that a single unit fills has no breakdown: its one row would equal the total
+    assert compiler.get(f"{BASE}/breakdown/II.1.4").status_code == 404
 
 
 REVIEW_PAGES = [f"{BASE}/dashboard", f"{BASE}/dashboard/chua-xong.csv", f"{BASE}/appendix",
                 f"{BASE}/appendix/II.1.1/cell?row=2019&col=xa_dat", f"{BASE}/breakdown/II.1.3",
-                f"{BASE}/breakdown/II.1.4", f"{BASE}/breakdown/III?row=2023&sort=cdht&order=desc"]
+                f"{BASE}/breakdown/II.1.5", f"{BASE}/breakdown/III?row=2023&sort=cdht&order=desc"]
 
 
 def test_each_view_for_each_role(app, client):

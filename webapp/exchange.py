@@ -10,17 +10,15 @@ import datetime as dt
 import itertools
 from typing import IO
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .domain.assembly import assemble, count_basis, unit_parts
 from .domain.importer import read_template
-from .domain.ownership import number_fillers
 from .domain.parts import Counted, Part
 from .domain.workbook import collector_paused, write_appendix, write_template
 from .entry.service import OverQuota, UnitList, UnitTable, begin_write, owned_groups
-from .models import ROLE_COMPILER, Assignment, Campaign, Unit, User
-from .review.service import Completeness, completeness, total_label
+from .models import ROLE_COMPILER, Campaign, Unit, User
+from .review.service import Completeness, campaign_fillers, completeness, total_label
 from .workflow import STATUS_NAMES, VIA_COMPILER_IMPORT, Refused, closed_reason, in_campaign, part_of
 
 
@@ -186,9 +184,6 @@ def write_campaign_appendix(session: Session, campaign: Campaign, target: str | 
     breakdowns = [(u.unit.name, parts.get(u.unit.id, Part())) for u in state.units if u.counts_in(counted)]
     names = {u.id: u.name for u in campaign.units}
     # a table's breakdown lists the units that fill a number of it (not those asked only for a note)
-    fillers = number_fillers(outline.tables, ((names[unit_id], table_code, group_key)
-                                              for unit_id, table_code, group_key in session.execute(
-        select(Assignment.unit_id, Assignment.table_code, Assignment.group_key)
-        .where(Assignment.campaign_id == campaign.id))))
+    fillers = {code: {names[i] for i in ids} for code, ids in campaign_fillers(session, campaign).items()}
     cover = cover_info(campaign, state, counted, count_basis(session, campaign.id, counted).sentence, now)
     write_appendix(target, outline, campaign.frame, assembled, cover, breakdowns, fillers, with_cover=with_cover)

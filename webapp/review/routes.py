@@ -26,7 +26,7 @@ from ..workflow import STATUS_NAMES, campaign_today
 from ..xlsx.routes import XLSX
 from .counted import CHOICES, counted_arg, parts_arg, with_parts
 from .forms import ActionForm, DecideForm
-from .service import cell_breakdown, completeness, number_groups, total_label, unit_breakdown
+from .service import breakdown_tables_of, cell_breakdown, completeness, number_groups, total_label, unit_breakdown
 
 bp = Blueprint("review", __name__)
 
@@ -60,7 +60,8 @@ def appendix(code: str):
                              campaign.compiler_kind)
         return [Markup(chart_svg(chart, f"{table.code}-{i}")) for i, chart in enumerate(drawn)]
 
-    return render_template("review/appendix.html", campaign=campaign, tables=tables, part=part,
+    broken_down = {t.code for t in breakdown_tables_of(db.session, campaign)}
+    return render_template("review/appendix.html", campaign=campaign, tables=tables, part=part, broken_down=broken_down,
                            cell_text=assembled_cell_text, unit_kind=campaign.compiler_kind, charts=charts,
                            days_left=days_left(campaign.deadline), **counted_context(campaign, counted))
 
@@ -97,8 +98,8 @@ def breakdown_first(code: str):
     """The breakdown tab: the first table of the outline that has numbers by unit."""
     campaign = staff_campaign(code)
     counted = counted_arg()
-    first = next((t for t in campaign.outline.tables if t.has_breakdown), None)
-    if first is None:  # an outline of lists or of unit rows only: nothing to break down by unit
+    first = next(iter(breakdown_tables_of(db.session, campaign)), None)
+    if first is None:  # lists, unit rows or tables one unit fills only: nothing to break down by unit
         abort(404)
     return redirect(url_for("review.breakdown", code=campaign.code, table_code=first.code, parts=parts_arg(counted)))
 
@@ -111,7 +112,8 @@ def breakdown(code: str, table_code: str):
     campaign = staff_campaign(code)
     counted = counted_arg()
     table = get_table(campaign, table_code)
-    if not table.has_breakdown:  # a list; a table of unit rows is its own breakdown
+    tables = breakdown_tables_of(db.session, campaign)
+    if table not in tables:  # a list, a table of unit rows (its own breakdown) or one a single unit fills
         abort(404)
     periods = [(r.key, r.label) for r in build_layout(table, campaign.frame).rows]
     periods = list(dict(periods).items())  # a row key repeats across blocks (table 1.3)
@@ -146,7 +148,7 @@ def breakdown(code: str, table_code: str):
                    header_lines=layout.header_lines(),
                    rows_label="Thời gian" if all(b.rows == "periods" for b in table.blocks) else "Dòng",
                    rows=rows, total_row=total_row, sort=sort, order=order,
-                   tables=[t for t in campaign.outline.tables if t.has_breakdown],
+                   tables=tables,
                    statuses={u.unit.id: u.status for u in state.units}, **counted_context(campaign, counted))
     if htmx:
         return render_template("review/_breakdown_table.html", **context)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 from ..domain.assembly import assemble, count_basis
 from ..domain.layout import BreakdownLayout, BreakdownRow, build_breakdown
 from ..domain.outline import TOTAL_ROW_KEY, Frame, Table
+from ..domain.ownership import breakdown_tables, number_fillers
 from ..domain.ownership import Ownership
 from ..domain.parts import Basis, Counted, Part
 from ..domain.columns import row_values
@@ -277,6 +278,20 @@ def cell_breakdown(session: Session, campaign: Campaign, table: Table, row_key: 
                          basis=count_basis(session, campaign.id, counted),
                          statuses={s.unit.id: s.status for s in states},
                          uncounted=frozenset(s.unit.id for s in states if not s.counts_in(counted)))
+
+
+def campaign_fillers(session: Session, campaign: Campaign) -> dict[str, set[int]]:
+    """Table code -> the ids of the units that fill a number of it in ``campaign`` (its assignments
+    through ownership.number_fillers): who a breakdown by unit lists."""
+    return number_fillers(campaign.outline.tables, session.execute(
+        select(Assignment.unit_id, Assignment.table_code, Assignment.group_key)
+        .where(Assignment.campaign_id == campaign.id)).tuples())
+
+
+def breakdown_tables_of(session: Session, campaign: Campaign) -> list[Table]:
+    """The tables of ``campaign`` that have a breakdown by unit, on the page and in the workbook
+    (ownership.breakdown_tables: not a table a single unit fills)."""
+    return breakdown_tables(campaign.outline.tables, campaign_fillers(session, campaign))
 
 
 def number_groups(table: Table) -> set[str]:
