@@ -12,7 +12,7 @@ import openpyxl
 import pytest
 
 from conftest import in_app, under_ci
-from webapp.domain.layout import FIRST_TABLE_ROW, build_breakdown
+from webapp.domain.layout import FIRST_TABLE_ROW, build_breakdown, build_layout
 from webapp.domain.outline import Frame, shipped_outline
 from webapp.domain.ownership import breakdown_tables, fills_numbers, number_fillers
 from webapp.domain.parts import Part
@@ -198,3 +198,20 @@ def test_libreoffice_prints_whole_periods_with_the_title_on_every_page(app, tmp_
     # the demo: 5 breakdown sheets, 2 periods a page (1.3 and 1.5: one); was 43 pages, 32 of them breakdowns
     assert printed["kl49-2024"][1] == 3 + 3 + 5 + 5 + 3, printed
     assert printed["kl49-20y"][1] == 10 + 10 + 20 + 20 + 10, printed
+
+
+@pytest.mark.parametrize("years, split", [(range(2019, 2024), False), (range(2005, 2025), True)])
+def test_a_table_of_stacked_blocks_prints_each_block_under_its_own_header(years, split):
+    """kl49's 1.3 stacks two blocks of periods: over 20 years the second block prints from a new page
+    under its own header, never under the first block's header repeated; over 5 years both fit one
+    page, whose header repeats as on the other sheets."""
+    layout = build_layout(OUTLINE.table("II.1.3"), Frame(tuple(years)))
+    ws = appendix(years)["II.1.3"]
+    got = ranges(ws)
+    if not split:
+        assert len(got) == 1 and ws.print_title_rows
+        return
+    starts = [b.header_rows[0] + 1 for b in layout.blocks]  # 1-based
+    assert [r0 for r0, _, _, _ in got] == [1] + starts[1:]
+    assert [r1 for _, _, r1, _ in got[:-1]] == [s - 1 for s in starts[1:]]
+    assert got[-1][2] >= layout.last_row + 1 and ws.print_title_rows is None

@@ -6,14 +6,14 @@ from __future__ import annotations
 from decimal import Decimal
 
 import xlsxwriter
-from xlsxwriter.utility import quote_sheetname, xl_col_to_name, xl_range_abs, xl_rowcol_to_cell
+from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
 
 from ..layout import TITLE_ROW, BreakdownColumn, BreakdownLayout, BreakdownPeriod, build_breakdown
 from ..outline import Frame, Table
 from ..parts import Part
 from ..columns import row_values
-from .frame import _header_cell, _header_heights, _height, _lines, _protect, _px
+from .frame import _header_cell, _header_heights, _height, _lines, _print_ranges, _protect, _px
 from .styles import COUNT_FORMAT, FONT, MIN_PRINT_SCALE, PAGE_PIXELS, _Styles
 from .xlsx import _carried, _merged_text, _number
 
@@ -178,7 +178,5 @@ def _breakdown_print(ws: Worksheet, layout: BreakdownLayout, widths: list[float]
         return
     ws.repeat_columns(0, 1)
     # several print ranges: the first with the unit names, the others beside the repeated names
-    sheet = quote_sheetname(ws.name)
-    ws.print_area_range = ",".join(
-        sheet + "!" + xl_range_abs(top, 0 if i == 0 else block[0].columns[0].col, bottom, block[-1].columns[-1].col)
-        for i, block in enumerate(blocks))
+    _print_ranges(ws, [(top, 0 if i == 0 else block[0].columns[0].col, bottom, block[-1].columns[-1].col)
+                       for i, block in enumerate(blocks)])

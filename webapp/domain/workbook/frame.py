@@ -7,6 +7,7 @@ import math
 import re
 
 from xlsxwriter.format import Format
+from xlsxwriter.utility import quote_sheetname, xl_range_abs
 from xlsxwriter.worksheet import Worksheet
 
 from ..layout import CONTEXT_ROW, FIRST_TABLE_ROW, TITLE_ROW, HeaderCell, Layout
@@ -126,6 +127,9 @@ def _header_heights(cells: list[HeaderCell], widths: list[float]) -> dict[int, f
     return heights
 
 
+ONE_PAGE_ROWS = 25  # table rows that print on one landscape page: blocks beyond it print from a new page
+
+
 def _print_setup(ws: Worksheet, layout: Layout, last_row: int, top: float = 0.6) -> None:
     """A4 landscape, one page wide, header rows repeated, centred: like the printed form; ``top``:
     the top margin (inches), room for the first page's header."""
@@ -135,11 +139,27 @@ def _print_setup(ws: Worksheet, layout: Layout, last_row: int, top: float = 0.6)
     ws.set_margins(left=0.5, right=0.5, top=top, bottom=0.7)
     ws.center_horizontally()
     ws.set_footer(f'&C&"{FONT},Regular"&9Trang &P/&N')
-    repeat = layout.header_row_indexes
-    if repeat:
-        ws.repeat_rows(repeat[0], repeat[-1])
-    ws.print_area(0, 0, max(last_row, FIRST_TABLE_ROW), max(layout.width - 1, 0))
+    last_col, end = max(layout.width - 1, 0), max(last_row, FIRST_TABLE_ROW)
+    if len(layout.blocks) > 1 and layout.last_row - FIRST_TABLE_ROW > ONE_PAGE_ROWS:
+        # blocks of periods stacked (kl49's 1.3 over 20 years): each block from a new page under its
+        # own header, never under the first block's header repeated
+        starts = [b.header_rows[0] if b.header_rows else b.rows[0].row for b in layout.blocks]
+        _print_ranges(ws, [(0 if i == 0 else start, 0, (starts[i + 1] - 1 if i + 1 < len(starts) else end), last_col)
+                           for i, start in enumerate(starts)])
+    else:
+        repeat = layout.header_row_indexes
+        if repeat:
+            ws.repeat_rows(repeat[0], repeat[-1])
+        ws.print_area(0, 0, end, last_col)
     ws.hide_gridlines(2)
+
+
+def _print_ranges(ws: Worksheet, ranges: list[tuple[int, int, int, int]]) -> None:
+    """Print ``ranges`` (first row, first col, last row, last col), each from a new page and fitted
+    to the page width on its own. XlsxWriter's print_area takes one range; the defined name it
+    writes (``_xlnm.Print_Area``) holds a list, so the list is set on the attribute it writes."""
+    sheet = quote_sheetname(ws.name)
+    ws.print_area_range = ",".join(f"{sheet}!{xl_range_abs(*r)}" for r in ranges)
 
 
 def _freeze(ws: Worksheet, layout: Layout) -> None:

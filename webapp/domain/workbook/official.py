@@ -25,7 +25,6 @@ from xlsxwriter.utility import _utf16_len
 from xlsxwriter.worksheet import Worksheet
 
 from ..layout import Layout
-from .frame import _height, _lines
 from .styles import INFERRED_MARK, LINE_HEIGHT, _Styles
 from .xlsx import HEADER_LIMIT, _merged_text
 
