@@ -248,7 +248,7 @@ def date_text(place: str, date: dt.date | None) -> str:
 def _heading_block(document, report: Report) -> None:
     issuer = report.issuer
     width = _text_width(document.sections[0])
-    left_width = int(width * 0.42)
+    left_width = int(width * 0.47)  # "ĐẢNG BỘ TỈNH BÌNH PHƯỚC" on one line, the party's title on the other
     table = _borderless(document, [left_width, width - left_width])
     left, right = table.rows[0].cells
     size = 13 if issuer.is_party else SMALL_PT + 1
@@ -407,6 +407,9 @@ def write_html(document, html: str) -> None:
         paragraph.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
         if block.kind == "p":
             fmt.first_line_indent = Mm(10)
+        elif block.kind == "bullet":  # under the text's first-line indent, not at the margin
+            fmt.left_indent = Mm(10 * block.level + 6)
+            fmt.first_line_indent = Mm(-6)
         elif block.kind == "number":
             fmt.left_indent = Mm(10 * block.level + 6)
             fmt.first_line_indent = Mm(-6)
@@ -445,42 +448,48 @@ def _closing(document, report: Report) -> None:
 # -------------------------------------------------------------------------------------- appendix
 
 def _appendix(document, report: Report, appendix: Appendix) -> None:
-    document.add_page_break()
+    """The appendix on pages of its own: landscape ones when a table is wide (all of them, so that
+    the tables follow each other instead of each narrow one after a wide one taking a page)."""
+    layouts = []
+    for table in appendix.tables:
+        rows = appendix.part.lists.get(table.code, []) if table.is_list else None
+        layouts.append((table, build_layout(table, appendix.frame, list_rows=len(rows) if rows is not None else 0),
+                        rows))
+    if any(layout.width >= LANDSCAPE_FROM for _, layout, _ in layouts):
+        _landscape(document)
+    else:
+        document.add_page_break()
     _para(document, "PHỤ LỤC", bold=True, size=BODY_PT)
     _para(document, appendix.title, bold=True, size=BODY_PT)
     if appendix.subtitle:
         _para(document, appendix.subtitle, italic=True, size=13)
-    who = report.issuer.name.title() if report.issuer.name.isupper() else report.issuer.name
     number = number_text(report.number, report.issuer.is_party).replace("Số: ", "số ").replace("Số ", "số ")
     dated = f", {date_text('', report.date)}" if report.date else ""
-    _para(document, f"(Kèm theo Báo cáo {number}{dated} của {who})", italic=True, size=13)
+    _para(document, f"(Kèm theo Báo cáo {number}{dated})", italic=True, size=13)
     _para(document, report.basis, italic=True, size=13, after=6)
-    for table in appendix.tables:
-        _appendix_table(document, appendix, table)
+    for table, layout, rows in layouts:
+        _appendix_table(document, appendix, table, layout, rows)
 
 
-def _orient(document, landscape: bool) -> None:
-    """Go on in a new section of that orientation when the current one differs."""
-    current = document.sections[-1]
-    if (current.orientation == WD_ORIENT.LANDSCAPE) == landscape:
-        return
+def _landscape(document) -> None:
+    """Go on in a new section, on landscape pages."""
     section = document.add_section(WD_SECTION.NEW_PAGE)
-    section.orientation = WD_ORIENT.LANDSCAPE if landscape else WD_ORIENT.PORTRAIT
+    section.orientation = WD_ORIENT.LANDSCAPE
+    section.different_first_page_header_footer = False  # the appendix's first page is numbered too
     short, long = sorted((section.page_width, section.page_height))
-    section.page_width, section.page_height = (long, short) if landscape else (short, long)
+    section.page_width, section.page_height = long, short
 
 
-def _appendix_table(document, appendix: Appendix, table: Table) -> None:
-    rows = appendix.part.lists.get(table.code, []) if table.is_list else None
-    layout = build_layout(table, appendix.frame, list_rows=len(rows) if rows is not None else 0)
-    _orient(document, layout.width >= LANDSCAPE_FROM)
+def _appendix_table(document, appendix: Appendix, table: Table, layout, rows) -> None:
     size = TABLE_PT if layout.width < 12 else (10 if layout.width < 16 else 9)
     for heading in table.headings:
         _para(document, heading, bold=True, size=13, align=WD_ALIGN_PARAGRAPH.LEFT).paragraph_format.keep_with_next = True
     title = _para(document, table.title + (" *" if table.inferred else ""), bold=True, size=13, after=4)
     title.paragraph_format.keep_with_next = True
     inferred = table.inferred
-    for block in layout.blocks:
+    for index, block in enumerate(layout.blocks):
+        if index:  # a paragraph between two tables, or Word joins them into one
+            _para(document, "", size=4)
         inferred |= _block_table(document, appendix, table, block, rows, size)
     if table.is_list and not rows:
         _para(document, f"Chưa đơn vị nào nhập {row_noun(table)} nào.", italic=True, size=size)
@@ -504,8 +513,9 @@ def _block_table(document, appendix: Appendix, table: Table, block: BlockLayout,
     inferred = False
     for h in heads:
         inferred |= h.inferred
-        _cell(grid, h.row - top, h.col, h.text + (" *" if h.inferred else ""), size, bold=h in block.header,
-              rowspan=h.rowspan, colspan=h.colspan)
+        in_header = h in block.header  # else the column-number row, smaller
+        _cell(grid, h.row - top, h.col, h.text + (" *" if h.inferred else ""), size if in_header else size - 2,
+              bold=in_header, rowspan=h.rowspan, colspan=h.colspan)
     for lrow in block.rows:
         r = lrow.row - top
         if lrow.serial is not None:
@@ -527,21 +537,25 @@ def _block_table(document, appendix: Appendix, table: Table, block: BlockLayout,
     return inferred
 
 
+WIDTH_WEIGHTS = {"text": 1.8, "date": 1.6}  # of a column, against 1 for a number (notes, summaries are wider)
+
+
 def _widths(grid, table: Table, block: BlockLayout, width: int, available: int) -> None:
-    """Fixed column widths: a narrow serial column, a wide label column, the values sharing the rest."""
-    serial = Mm(10)
-    lead = {0: serial} if block.rows and block.rows[0].serial is not None or table.is_list else {}
-    if not table.is_list:
-        label_col = block.rows[0].label_col if block.rows else 0
-        lead[label_col] = Mm(38) if width > 4 else Mm(55)
+    """Fixed column widths: a narrow serial column, a wide label column, the values sharing the
+    rest by their type (a note or a summary wider than a number)."""
+    fixed: dict[int, int] = {}
     if table.is_list:
-        text_cols = [i for i, c in enumerate(table.columns) if c.type == "text" and i not in lead]
-        rest = available - sum(lead.values())
-        unit = rest // max(len(table.columns) - len(lead) + len(text_cols), 1)
-        widths = [lead.get(i, unit * (2 if i in text_cols else 1)) for i in range(width)]
+        columns = {i: c for i, c in enumerate(table.columns)}
+        fixed.update({i: Mm(10) for i, c in columns.items() if not c.is_input})
     else:
-        rest = (available - sum(lead.values())) // max(width - len(lead), 1)
-        widths = [lead.get(i, rest) for i in range(width)]
+        columns = {cell.col: cell.column for row in block.rows[:1] for cell in row.cells}
+        if block.rows and block.rows[0].serial is not None:
+            fixed[0] = Mm(10)
+        fixed[block.rows[0].label_col if block.rows else 0] = Mm(55 if width <= 4 else 38 if width <= 10 else 28)
+    weights = {i: WIDTH_WEIGHTS.get(columns[i].type, 1.0) if i in columns else 1.0
+               for i in range(width) if i not in fixed}
+    share = (available - sum(fixed.values())) / max(sum(weights.values()), 1)
+    widths = [fixed.get(i) or int(share * weights[i]) for i in range(width)]
     for column, w in zip(grid.columns, widths):
         column.width = w
     for row in grid.rows:
