@@ -62,6 +62,8 @@ def a_report() -> bytes:
     d.add_paragraph("Đánh giá khái quát.")  # under a heading that only groups others: a warning
     d.add_heading("Ưu điểm", level=2)  # Word auto-numbering: the number is not in the text
     d.add_paragraph("Nhiều mặt tiến bộ.")
+    d.add_paragraph("Tồn tại, hạn chế", style="List Number")  # numbered by Word as a list item
+    d.add_paragraph("Còn chậm.")
     d.add_paragraph("Phần thứ hai")
     d.add_paragraph("1.1. Bối cảnh")
     d.add_paragraph("Tình hình mới.")
@@ -73,12 +75,13 @@ def test_headings_in_varied_forms_give_each_answered_section_its_text():
     read = read_sections(io.BytesIO(a_report()), SECTIONS)
     assert read.refusal is None
     answers = read.answers
-    assert set(answers) == {"p1.I.1", "p1.I.2", "p1.III.1", "p2.1.1"}
+    assert set(answers) == {"p1.I.1", "p1.I.2", "p1.III.1", "p1.III.2", "p2.1.1"}
     assert answers["p1.I.1"] == ("<p>Đảng ủy đã <strong>quán triệt</strong> tới <em>mọi chi bộ</em>.</p>"
                                  "<ul><li>Hội nghị toàn xã</li><li>Hội nghị chi bộ</li></ul>")
     assert answers["p1.I.2"].startswith("<p>Đã kiểm tra 5 chi bộ.</p><ol><li>Bước một</li></ol>")
     assert "Nội dung tự thêm." in answers["p1.I.2"] and "<strong>3. Một mục tự thêm</strong>" in answers["p1.I.2"]
     assert answers["p1.III.1"] == "<p>Nhiều mặt tiến bộ.</p>"
+    assert answers["p1.III.2"] == "<p>Còn chậm.</p>"
     assert answers["p2.1.1"] == "<p>Tình hình mới.</p>"
     warnings = "\n".join(read.warnings)
     assert "BÁO CÁO của Đảng ủy xã Lộc Hòa" in warnings
