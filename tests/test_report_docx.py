@@ -7,6 +7,9 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import io
+import os
+import shutil
+import subprocess
 
 import docx
 import pytest
@@ -15,8 +18,8 @@ from docx.shared import Pt
 from sqlalchemy import select
 
 from conftest import in_app, login
+from test_docx_sections import SECTIONS  # the ĐỀ CƯƠNG's shape: parts, roman numerals, numbers
 from webapp.domain.layout import build_layout
-from webapp.domain.outline import Section
 from webapp.domain.parts import Counted
 from webapp.domain.report_docx import EMPTY_SECTION, INFERRED_NOTE, Issuer, write_report
 from webapp.domain.values import assembled_text, show
@@ -25,18 +28,6 @@ from webapp.report import build_report
 
 CAMPAIGN = "kl49-2024"
 
-SECTIONS = (
-    Section("p1", "Phần thứ nhất", "TÌNH HÌNH, KẾT QUẢ TRIỂN KHAI THỰC HIỆN KẾT LUẬN SỐ 49-KL/TW", answered=False,
-            children=(
-                Section("p1.I", "I-", "TỔ CHỨC TRIỂN KHAI KẾT LUẬN SỐ 49-KL/TW", answered=False, children=(
-                    Section("p1.I.1", "1.", "Công tác nghiên cứu, phổ biến, quán triệt"),
-                    Section("p1.I.2", "2.", "Công tác kiểm tra, giám sát"),
-                )),
-            )),
-    Section("p2", "Phần thứ hai", "NHIỆM VỤ VÀ GIẢI PHÁP", answered=False, children=(
-        Section("p2.3", "3.", "Kiến nghị, đề xuất"),
-    )),
-)
 DRAFTS = {
     "p1.I.1": "<p>Ban Thường vụ đã <strong>quán triệt</strong> Kết luận tới <em>100%</em> chi bộ.</p>"
               "<ul><li>Hội nghị cấp huyện</li><li>Hội nghị <u>cấp xã</u></li></ul>"
@@ -101,7 +92,8 @@ def test_every_section_heading_is_written_with_the_drafts_text_bold_and_italic(a
     # an answered section with no draft says so; a heading that only groups others does not
     after = body[body.index(next(h for h in body if "Công tác kiểm tra, giám sát" in h)) + 1]
     assert after == EMPTY_SECTION
-    assert body.count(EMPTY_SECTION) == 1
+    undrafted = [s for top in SECTIONS for s in top.walk() if s.answered and s.code not in DRAFTS]
+    assert body.count(EMPTY_SECTION) == len(undrafted) == 5
 
 
 def test_the_party_heading_block_number_place_date_recipients_and_signature(app):
@@ -220,3 +212,27 @@ def test_the_report_is_for_the_compiler_and_the_administrator(app, user, status)
 def test_the_appendix_page_links_to_the_report(app):
     page = login(app.test_client(), "ln-btg").get(f"/campaigns/{CAMPAIGN}/appendix").get_data(as_text=True)
     assert f"/campaigns/{CAMPAIGN}/report.docx" in page
+
+
+SOFFICE = "/usr/bin/soffice"
+
+
+@pytest.mark.skipif(not (os.path.exists(SOFFICE) and shutil.which("pdftotext")), reason="needs LibreOffice and poppler")
+def test_libreoffice_prints_the_demo_report_with_every_table_on_few_pages(app, tmp_path):
+    """As an office prints it: the heading block, the sections, the signature and every table's
+    title in the PDF, the whole in a few pages (7 for the demo with two parts of sections)."""
+    report, *_ = demo_report()
+    source = tmp_path / "bao-cao.docx"
+    write_report(str(source), with_sections(report))
+    subprocess.run([SOFFICE, f"-env:UserInstallation=file://{tmp_path}/lo-profile", "--headless",
+                    "--convert-to", "pdf", "--outdir", str(tmp_path), str(source)],
+                   check=True, capture_output=True, timeout=180)
+    pdf = tmp_path / "bao-cao.pdf"
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True,
+                          text=True).stdout
+    pages = text.split("\f")
+    flat = " ".join(text.split())
+    for words in ("ĐẢNG CỘNG SẢN VIỆT NAM", "HUYỆN ỦY LỘC NINH", "BÁO CÁO", "Nơi nhận:", "T/M BAN THƯỜNG VỤ",
+                  "PHỤ LỤC", "Kiến nghị, đề xuất", *(t.title for t in report.appendix.tables)):
+        assert " ".join(words.split()) in flat, words
+    assert len([p for p in pages if p.strip()]) <= 8
