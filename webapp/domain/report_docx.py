@@ -119,6 +119,8 @@ def write_report(target: str | IO[bytes], report: Report) -> None:
     _title(document, report.title)
     for section in report.sections:
         _section(document, section, report.drafts, 0)
+    if not report.sections:  # an outline of tables only: the body is written in Word
+        _para(document, EMPTY_SECTION, italic=True, size=BODY_PT)
     _closing(document, report)
     if report.appendix is not None:
         _appendix(document, report, report.appendix)
@@ -248,7 +250,9 @@ def date_text(place: str, date: dt.date | None) -> str:
 def _heading_block(document, report: Report) -> None:
     issuer = report.issuer
     width = _text_width(document.sections[0])
-    left_width = int(width * 0.47)  # "ĐẢNG BỘ TỈNH BÌNH PHƯỚC" on one line, the party's title on the other
+    # "ĐẢNG BỘ TỈNH BÌNH PHƯỚC" on one line, the party's title on the other; the national title of a
+    # state body is longer, its body's name goes on two lines
+    left_width = int(width * (0.47 if issuer.is_party else 0.4))
     table = _borderless(document, [left_width, width - left_width])
     left, right = table.rows[0].cells
     size = 13 if issuer.is_party else SMALL_PT + 1
@@ -268,7 +272,7 @@ def _heading_block(document, report: Report) -> None:
     if issuer.is_party:
         _first(right, PARTY_TITLE, bold=True, underline=True, size=15)
     else:
-        _first(right, STATE_TITLE, bold=True, size=SMALL_PT + 1)
+        _first(right, STATE_TITLE, bold=True, size=SMALL_PT)
         _para(right, STATE_MOTTO, bold=True, underline=True, size=BODY_PT)
     _para(right, "", size=6)
     _para(right, date_text(report.place, report.date), italic=True, size=BODY_PT)
@@ -537,6 +541,7 @@ def _block_table(document, appendix: Appendix, table: Table, block: BlockLayout,
     return inferred
 
 
+SERIAL_WIDTH = Mm(12)  # "STT", "TT" on one line
 WIDTH_WEIGHTS = {"text": 1.8, "date": 1.6}  # of a column, against 1 for a number (notes, summaries are wider)
 
 
@@ -546,11 +551,11 @@ def _widths(grid, table: Table, block: BlockLayout, width: int, available: int) 
     fixed: dict[int, int] = {}
     if table.is_list:
         columns = {i: c for i, c in enumerate(table.columns)}
-        fixed.update({i: Mm(10) for i, c in columns.items() if not c.is_input})
+        fixed.update({i: SERIAL_WIDTH for i, c in columns.items() if not c.is_input})
     else:
         columns = {cell.col: cell.column for row in block.rows[:1] for cell in row.cells}
         if block.rows and block.rows[0].serial is not None:
-            fixed[0] = Mm(10)
+            fixed[0] = SERIAL_WIDTH
         fixed[block.rows[0].label_col if block.rows else 0] = Mm(55 if width <= 4 else 38 if width <= 10 else 28)
     weights = {i: WIDTH_WEIGHTS.get(columns[i].type, 1.0) if i in columns else 1.0
                for i in range(width) if i not in fixed}
