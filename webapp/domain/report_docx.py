@@ -538,11 +538,16 @@ def _block_table(document, appendix: Appendix, table: Table, block: BlockLayout,
     header_rows = {h.row - top for h in heads}
     for index in sorted(header_rows):
         _repeat_header(grid.rows[index])
+    for row in grid.rows[:-1]:  # a table that fits on a page is not split (a longer one still runs on)
+        for cell in row.cells:
+            for paragraph in cell.paragraphs:
+                paragraph.paragraph_format.keep_with_next = True
     return inferred
 
 
 SERIAL_WIDTH = Mm(12)  # "STT", "TT" on one line
-WIDTH_WEIGHTS = {"text": 1.8, "date": 1.6}  # of a column, against 1 for a number (notes, summaries are wider)
+WIDTH_WEIGHTS = {"text": 2.2, "date": 1.6}  # of a column, against 1 for a number (notes, summaries are wider)
+SHORT_TEXT = 100  # characters: a text column no longer than this is as wide as a date
 
 
 def _widths(grid, table: Table, block: BlockLayout, width: int, available: int) -> None:
@@ -557,7 +562,7 @@ def _widths(grid, table: Table, block: BlockLayout, width: int, available: int) 
         if block.rows and block.rows[0].serial is not None:
             fixed[0] = SERIAL_WIDTH
         fixed[block.rows[0].label_col if block.rows else 0] = Mm(55 if width <= 4 else 38 if width <= 10 else 28)
-    weights = {i: WIDTH_WEIGHTS.get(columns[i].type, 1.0) if i in columns else 1.0
+    weights = {i: _weight(columns[i], crowded=width > 10) if i in columns else 1.0
                for i in range(width) if i not in fixed}
     share = (available - sum(fixed.values())) / max(sum(weights.values()), 1)
     widths = [fixed.get(i) or int(share * weights[i]) for i in range(width)]
@@ -566,6 +571,14 @@ def _widths(grid, table: Table, block: BlockLayout, width: int, available: int) 
     for row in grid.rows:
         for cell, w in zip(row.cells, widths):
             cell.width = w
+
+
+def _weight(column, crowded: bool = False) -> float:
+    """A column's share of a table's width: a long text (a summary) the most, a short one (a
+    document number) like a date; in a table of many columns, a note no wider than a date."""
+    if column.type == "text" and (crowded or column.max_length <= SHORT_TEXT):
+        return WIDTH_WEIGHTS["date"]
+    return WIDTH_WEIGHTS.get(column.type, 1.0)
 
 
 def _cell(grid, row: int, col: int, text: str, size: int, bold: bool = False, rowspan: int = 1,
