@@ -236,3 +236,10 @@ def test_libreoffice_prints_the_demo_report_with_every_table_on_few_pages(app, t
                   "PHỤ LỤC", "Kiến nghị, đề xuất", *(t.title for t in report.appendix.tables)):
         assert " ".join(words.split()) in flat, words
     assert len([p for p in pages if p.strip()]) <= 8
+
+
+def test_the_figures_count_the_parts_chosen(app):
+    every, *_ = demo_report(Counted.ALL)
+    accepted, *_ = demo_report(Counted.ACCEPTED)
+    assert accepted.appendix.part.numbers != every.appendix.part.numbers
+    assert Counted.ACCEPTED.label in accepted.basis and Counted.ALL.label in every.basis

@@ -9,28 +9,13 @@ from __future__ import annotations
 
 from typing import IO
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from .domain.assembly import assemble
+from .domain.assembly import assemble, count_basis
 from .domain.parts import Counted
 from .domain.report_docx import Appendix, Issuer, Report, write_report
-from .models import Campaign, CampaignUnit
+from .models import Campaign
 from .narrative import drafts
-
-
-def counted_units(session: Session, campaign: Campaign, counted: Counted) -> int:
-    """How many of the campaign's units have a part that ``counted`` counts."""
-    query = select(func.count()).select_from(CampaignUnit).where(CampaignUnit.campaign_id == campaign.id)
-    if counted.statuses is not None:
-        query = query.where(CampaignUnit.status.in_(counted.statuses))
-    return session.scalar(query) or 0
-
-
-def basis(session: Session, campaign: Campaign, counted: Counted) -> str:
-    """What the figures count, said on the document: "Số liệu tổng hợp từ …: 19/21 đơn vị"."""
-    return (f"Số liệu tổng hợp từ {counted.label}: {counted_units(session, campaign, counted)}/"
-            f"{len(campaign.units)} đơn vị.")
 
 
 def recipients(campaign: Campaign) -> list[str]:
@@ -41,15 +26,14 @@ def recipients(campaign: Campaign) -> list[str]:
 
 def build_report(session: Session, campaign: Campaign, counted: Counted = Counted.ALL) -> Report:
     outline = campaign.outline
-    # TODO(lead): assemble(…, counted=counted) once assembly.assemble takes the keyword (another helper adds it)
-    part = assemble(session, campaign.id, outline, campaign.frame)
+    part = assemble(session, campaign.id, outline, campaign.frame, counted=counted)
     return Report(
         issuer=Issuer(name=campaign.issuer_name or campaign.compiler_unit.name.upper(),
                       parent=campaign.issuer_parent, is_party=campaign.issuer_is_party),
         number=campaign.report_number, place=campaign.report_place, date=campaign.report_date,
         title=campaign.name, sections=outline.sections, drafts=drafts(session, campaign),
         recipients=recipients(campaign), signer_title=campaign.signer_title, signer_name=campaign.signer_name,
-        basis=basis(session, campaign, counted),
+        basis=count_basis(session, campaign.id, counted).sentence,
         appendix=Appendix(title=outline.title, subtitle=campaign.subtitle, tables=outline.tables,
                           frame=campaign.frame, part=part, unit_kind=campaign.compiler_kind))
 
