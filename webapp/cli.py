@@ -112,6 +112,19 @@ def register_cli(app: Flask) -> None:
                                                                 Counted(parts), with_cover=cover))
         click.echo(f"Đã xuất phụ lục tổng hợp vào {output}.", err=True)
 
+    @app.cli.command("report")
+    @click.argument("campaign_code")
+    @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="FILE.docx")
+    @click.option("--parts", type=click.Choice([c.value for c in Counted]), default=Counted.ALL.value,
+                  show_default=True, help="Which units' parts the appendix counts.")
+    def report_command(campaign_code: str, output: str, parts: str) -> None:
+        """Write the district's report (.docx): the narrative draft and the appendix tables."""
+        from .report import write_campaign_report
+
+        campaign = find_campaign(campaign_code)
+        write_file(output, lambda path: write_campaign_report(db.session, campaign, path, Counted(parts)))
+        click.echo(f"Đã ghi báo cáo vào {output}.", err=True)
+
     @app.cli.command("backup")
     @click.argument("path")
     @click.option("--force", is_flag=True, help="Overwrite FILE if it exists.")

@@ -7,6 +7,9 @@ bounded memory. Declared sizes are enough: when openpyxl later reads an entry, `
 the declared size and a longer stream fails its CRC check, so an entry cannot expand beyond what
 was checked here.
 
+The same limits hold for a unit's report uploaded as a Word document (.docx, also a zip archive):
+``archive_problem(source, DOCX)`` words the refusals for that kind of file.
+
 No Flask here: ``archive_problem`` returns a Vietnamese message, or None when the file may be opened.
 """
 
@@ -17,6 +20,7 @@ import shutil
 import struct
 import tempfile
 import zipfile
+from dataclasses import dataclass
 from typing import IO, Any
 
 from defusedxml.ElementTree import fromstring
@@ -69,6 +73,42 @@ TOO_COMPRESSED = "thành phần {name} nén với tỷ lệ {ratio}:1, tối đa
 TOO_MANY_SHEETS = "sổ tính liệt kê {count} trang tính, tối đa {limit}"
 TOO_BIG_PART = "thành phần {name} khi giải nén lên tới {size}, tối đa {limit} MB mỗi thành phần"
 
+# A Word document (.docx) instead: a unit's narrative report (docx_sections.py)
+DOCX_EMPTY = "Tệp tải lên rỗng (0 byte); hãy chọn lại tệp Word (.docx) của báo cáo"
+DOCX_TOO_LARGE = ("Tệp quá lớn ({size}); chỉ nhận tệp tối đa {limit} MB. Hãy lưu báo cáo không kèm hình ảnh "
+                  "lớn, dưới dạng Word Document (.docx), rồi nộp lại")
+NOT_A_DOCUMENT = ("Tệp tải lên không phải là văn bản Word (.docx) đọc được; "
+                  "hãy lưu lại dưới dạng Word Document (.docx) rồi thử lại")
+DOC_OLD_OR_LOCKED = ("Tệp này là văn bản Word 97–2003 (.doc) hoặc văn bản có đặt mật khẩu mở; hãy lưu lại "
+                     "dưới dạng Word Document (.docx), không đặt mật khẩu, rồi thử lại")
+DOC_PDF = "Tệp này là tệp PDF, không phải văn bản Word (.docx); hãy nộp chính tệp Word của báo cáo"
+DOC_EXCEL = ("Tệp này là sổ tính Excel, không phải văn bản Word (.docx); số liệu nộp bằng mẫu Excel ở trang "
+             "nhập tệp Excel, báo cáo bằng tệp Word")
+ODT = "Tệp này là văn bản OpenDocument (.odt); hãy lưu lại dưới dạng Word Document (.docx) rồi thử lại"
+DOC_SUSPICIOUS = "Tệp có cấu trúc bất thường ({what}); có thể là tệp độc hại nên không được mở. " \
+                 "Hãy lưu lại báo cáo dưới dạng Word Document (.docx) rồi nộp"
+
+
+@dataclass(frozen=True)
+class FileKind:
+    """What an upload must be (an Office Open XML package with parts under ``folder``), and the
+    words of each refusal for that kind of file; the limits are the same for every kind."""
+
+    folder: str
+    empty: str
+    too_large: str
+    unreadable: str
+    old_or_locked: str
+    pdf: str
+    suspicious: str
+    others: tuple[tuple[str, str], ...]  # (a part folder, or an ODF mimetype, of another kind; its message)
+
+
+XLSX = FileKind("xl/", EMPTY, TOO_LARGE, NOT_A_WORKBOOK, OLD_OR_LOCKED, PDF, SUSPICIOUS,
+                (("application/vnd.oasis.opendocument.spreadsheet", ODS), ("word/", WORD)))
+DOCX = FileKind("word/", DOCX_EMPTY, DOCX_TOO_LARGE, NOT_A_DOCUMENT, DOC_OLD_OR_LOCKED, DOC_PDF, DOC_SUSPICIOUS,
+                (("application/vnd.oasis.opendocument.text", ODT), ("xl/", DOC_EXCEL)))
+
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls, and any password-encrypted .xlsx
 EOCD = b"PK\x05\x06"  # end of central directory record
 EOCD_SIZE = 22
@@ -79,17 +119,18 @@ ZIP64_EOCD = b"PK\x06\x06"
 ZIP64_EOCD_SIZE = 56
 
 
-def archive_problem(source: str | os.PathLike | IO[bytes]) -> str | None:
-    """Why the file must not be opened as a workbook, or None. A file object is left at offset 0."""
+def archive_problem(source: str | os.PathLike | IO[bytes], kind: FileKind = XLSX) -> str | None:
+    """Why the file must not be opened as a workbook (``kind``: as that kind of file), or None.
+    A file object is left at offset 0."""
     if isinstance(source, (str, os.PathLike)):
         try:
             with open(source, "rb") as fp:
-                return _problem(fp)
+                return _problem(fp, kind)
         except OSError:  # a directory, a file that cannot be read: as before, not a workbook
-            return NOT_A_WORKBOOK
+            return kind.unreadable
     start = source.tell()
     try:
-        return _problem(source)
+        return _problem(source, kind)
     finally:
         source.seek(start)
 
@@ -116,33 +157,33 @@ class _Limited:
         return data
 
 
-def _problem(fp: IO[bytes]) -> str | None:
+def _problem(fp: IO[bytes], kind: FileKind) -> str | None:
     size = fp.seek(0, os.SEEK_END)
     if size == 0:
-        return EMPTY
+        return kind.empty
     if size > MAX_FILE_BYTES:
-        return TOO_LARGE.format(size=size_text(size), limit=MAX_FILE_BYTES // MB)
+        return kind.too_large.format(size=size_text(size), limit=MAX_FILE_BYTES // MB)
     fp.seek(0)
     head = fp.read(8)
     if head == OLE2_MAGIC:
-        return OLD_OR_LOCKED
+        return kind.old_or_locked
     if head.startswith(b"%PDF"):
-        return PDF
+        return kind.pdf
     directory = _directory_bounds(fp, size)
     if directory is None:
-        return NOT_A_WORKBOOK
+        return kind.unreadable
     entries, directory_bytes = directory
     if entries > MAX_ENTRIES or directory_bytes > MAX_DIRECTORY_BYTES:
-        return SUSPICIOUS.format(what=TOO_MANY_ENTRIES.format(limit=MAX_ENTRIES))
+        return kind.suspicious.format(what=TOO_MANY_ENTRIES.format(limit=MAX_ENTRIES))
     fp.seek(0)
     try:
         with zipfile.ZipFile(fp) as archive:
             infos = archive.infolist()
             mimetype = _small_entry(archive, "mimetype")
-            problem = _bomb_problem(infos) or _kind_problem({i.filename for i in infos}, mimetype)
-            return problem or _sheet_count_problem(archive)
+            problem = _bomb_problem(infos, kind) or _kind_problem({i.filename for i in infos}, mimetype, kind)
+            return problem or (_sheet_count_problem(archive) if kind is XLSX else None)
     except Exception:  # zipfile raises many kinds on a damaged archive: a refusal, never a crash
-        return NOT_A_WORKBOOK
+        return kind.unreadable
 
 
 def _sheet_count_problem(archive: zipfile.ZipFile) -> str | None:
@@ -197,33 +238,32 @@ def _small_entry(archive: zipfile.ZipFile, name: str) -> bytes:
         return entry.read(100)
 
 
-def _bomb_problem(infos: list[zipfile.ZipInfo]) -> str | None:
+def _bomb_problem(infos: list[zipfile.ZipInfo], kind: FileKind = XLSX) -> str | None:
     if len(infos) > MAX_ENTRIES:
-        return SUSPICIOUS.format(what=TOO_MANY_ENTRIES.format(limit=MAX_ENTRIES))
+        return kind.suspicious.format(what=TOO_MANY_ENTRIES.format(limit=MAX_ENTRIES))
     total = sum(i.file_size for i in infos)
     if total > MAX_UNPACKED_BYTES:
-        return SUSPICIOUS.format(what=TOO_BIG_UNPACKED.format(size=size_text(total), limit=MAX_UNPACKED_BYTES // MB))
+        return kind.suspicious.format(what=TOO_BIG_UNPACKED.format(size=size_text(total), limit=MAX_UNPACKED_BYTES // MB))
     for info in infos:
         if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * info.compress_size:
             ratio = info.file_size // max(info.compress_size, 1)
-            return SUSPICIOUS.format(what=TOO_COMPRESSED.format(name=info.filename, ratio=f"{ratio:,}".replace(",", "."),
+            return kind.suspicious.format(what=TOO_COMPRESSED.format(name=info.filename, ratio=f"{ratio:,}".replace(",", "."),
                                                                 limit=MAX_RATIO))
     for info in infos:
         if info.file_size > MAX_PART_BYTES:
-            return SUSPICIOUS.format(what=TOO_BIG_PART.format(name=info.filename, size=size_text(info.file_size),
+            return kind.suspicious.format(what=TOO_BIG_PART.format(name=info.filename, size=size_text(info.file_size),
                                                               limit=MAX_PART_BYTES // MB))
     return None
 
 
-def _kind_problem(names: set[str], mimetype: bytes) -> str | None:
-    """An archive that is not a spreadsheet in Office Open XML form."""
-    if mimetype.startswith(b"application/vnd.oasis.opendocument.spreadsheet"):
-        return ODS
-    if "[Content_Types].xml" in names and any(n.startswith("xl/") for n in names):
+def _kind_problem(names: set[str], mimetype: bytes, kind: FileKind = XLSX) -> str | None:
+    """An archive that is not an Office Open XML package of ``kind`` (a spreadsheet, a document)."""
+    if "[Content_Types].xml" in names and any(n.startswith(kind.folder) for n in names):
         return None
-    if any(n.startswith("word/") for n in names):
-        return WORD
-    return NOT_A_WORKBOOK
+    for other, message in kind.others:
+        if mimetype.startswith(other.encode()) or any(n.startswith(other) for n in names):
+            return message
+    return kind.unreadable
 
 
 def size_text(n: int) -> str:

@@ -11,6 +11,7 @@ from decimal import Decimal
 from .columns import (MAX_COUNT, NO, NO_WORDS, YES, YES_WORDS, Parsed, ValueProblem,  # noqa: F401 (the names values
                       format_date, format_number, parse_date, percent, row_values)  # has always offered)
 from .outline import Column, Table
+from .parts import Part
 
 REQUIRED_IN_ROW = "Chưa nhập (bắt buộc khi dòng có dữ liệu)"
 
@@ -24,6 +25,15 @@ def show(column: Column, num: int | None, text: str | None, assembled: bool = Fa
     """A stored (or assembled, ``assembled``) value as the clerk sees it in an input or a read-only
     cell: the one way a value is shown, its column type's (columns.py)."""
     return column.kind.show_stored(num, text, assembled)
+
+
+def assembled_text(table: Table, column: Column, part: Part, row_key: str, unit_kind: str | None = None) -> str:
+    """An assembled value as shown (the appendix page, the report): yes/no as the count of yes,
+    rates recomputed, notes as lines."""
+    if not column.is_numeric:
+        return part.text(table.code, row_key, column.key) or ""
+    values = row_values(table.columns, part.row_numbers(table.code, row_key), row_key, unit_kind)
+    return column.kind.show(values[column.key], assembled=True)
 
 
 def row_noun(table: Table) -> str:

@@ -16,8 +16,7 @@ from markupsafe import Markup
 from ..domain.assembly import assemble, count_basis, unit_parts
 from ..domain.charts import chart_svg, table_charts
 from ..domain.layout import build_layout
-from ..domain.columns import row_values
-from ..domain.values import row_noun, show
+from ..domain.values import assembled_text as assembled_cell_text, row_noun, show
 from ..entry.routes import get_table, staff_campaign
 from ..extensions import db, htmx
 from ..quality import LEVEL_NAMES, QUALITY_COLUMNS, SORT_KEYS, quality_lines, quality_table, quality_xlsx, sorted_lines
@@ -29,14 +28,6 @@ from .forms import ActionForm, DecideForm
 from .service import breakdown_tables_of, cell_breakdown, completeness, number_groups, total_label, unit_breakdown
 
 bp = Blueprint("review", __name__)
-
-
-def assembled_cell_text(table, column, part, row_key: str, unit_kind: str | None = None) -> str:
-    """An assembled value as shown: yes/no as the count of yes, rates recomputed, notes as lines."""
-    if not column.is_numeric:
-        return part.text(table.code, row_key, column.key) or ""
-    values = row_values(table.columns, part.row_numbers(table.code, row_key), row_key, unit_kind)
-    return column.kind.show(values[column.key], assembled=True)
 
 
 @bp.route("/campaigns/<code>/appendix")

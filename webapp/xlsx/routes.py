@@ -1,4 +1,5 @@
-"""Excel in and out in the browser: a unit's template, uploading it filled, the assembled workbook."""
+"""Office files in and out in the browser: a unit's template, uploading it filled, the assembled
+workbook, and the district's report (.docx)."""
 
 from __future__ import annotations
 
@@ -14,18 +15,20 @@ from ..domain.archive import MAX_FILE_BYTES, MB, TOO_LARGE, size_text
 from ..extensions import db
 from ..models import ROLE_CLERK
 from ..review.counted import counted_arg
+from ..report import write_campaign_report
 from ..templating import local_now
 from .forms import UploadForm
 
 bp = Blueprint("xlsx", __name__)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
-def _workbook_response(write, filename: str):
+def _workbook_response(write, filename: str, mimetype: str = XLSX):
     buffer = io.BytesIO()
     write(buffer)
     buffer.seek(0)
-    return send_file(buffer, mimetype=XLSX, as_attachment=True, download_name=filename)
+    return send_file(buffer, mimetype=mimetype, as_attachment=True, download_name=filename)
 
 
 @bp.route("/campaigns/<code>/template.xlsx")
@@ -97,3 +100,14 @@ def export(code: str):
     return _workbook_response(lambda out: write_campaign_appendix(db.session, campaign, out, local_now(), counted,
                                                                   with_cover=with_cover),
                               f"phu-luc-{campaign.code}.xlsx")
+
+
+@bp.route("/campaigns/<code>/report.docx")
+@login_required
+def report(code: str):
+    """The district's report as a Word document (compiler and administrator), counting the parts
+    chosen by ``?parts=all|submitted|accepted``."""
+    campaign = staff_campaign(code)
+    counted = counted_arg()
+    return _workbook_response(lambda out: write_campaign_report(db.session, campaign, out, counted),
+                              f"bao-cao-{campaign.code}.docx", DOCX)
