@@ -142,6 +142,7 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("review.cell_history", "GET"): frozenset({CLERK, COMPILER, ADMIN}),
     # the campaign desk: compiler and administrator
     ("xlsx.export", "GET"): STAFF,
+    ("xlsx.report", "GET"): STAFF,
     ("review.appendix", "GET"): STAFF,
     ("review.cell", "GET"): STAFF,
     ("review.breakdown_first", "GET"): STAFF,
@@ -416,6 +417,8 @@ def calls_for(endpoint: str, method: str, user: str) -> list[Call]:
                               "cell history")
         case "xlsx.export", "GET":
             return one("appendix workbook", path=f"{C}/export.xlsx")
+        case "xlsx.report", "GET":
+            return one("district report", path=f"{C}/report.docx")
         case "review.appendix", "GET":
             return one("assembled appendix", path=f"{C}/appendix")
         case "review.cell", "GET":
