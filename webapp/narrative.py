@@ -193,3 +193,10 @@ def _done(session: Session, row: NarrativeAnswer | None, cleaned: str, stored) -
     html, version = row.html, row.version
     session.commit()
     return SavedText(True, html, version)
+
+
+def draft_row(session: Session, campaign: Campaign, section_code: str) -> NarrativeAnswer | None:
+    """The stored draft of one section (its text and version), or None."""
+    return session.scalar(select(NarrativeAnswer).where(
+        NarrativeAnswer.campaign_id == campaign.id, NarrativeAnswer.kind == DRAFT,
+        NarrativeAnswer.section_code == section_code))
