@@ -63,7 +63,7 @@ def save_answer(code: str, section: str):
     unit = visible_unit(campaign, request.args.get("unit"), clerk_outside=403)
     raw = _sent_text()
     return _saved(lambda: narrative.save_answer(db.session, campaign, unit, current_user, section, raw,
-                                                _version("v:text")),
+                                                _shown_version()),
                   lambda **shown: render_unit_page(campaign, unit, **shown), section, raw,
                   url_for("narrate.unit_page", code=code, _anchor=f"s-{section}"))
 
@@ -111,7 +111,7 @@ def save_draft(code: str, section: str):
     if not campaign.outline.sections or not narrative.may_draft(current_user, campaign):
         abort(403)
     raw = _sent_text()
-    return _saved(lambda: narrative.save_draft(db.session, campaign, current_user, section, raw, _version("v:text")),
+    return _saved(lambda: narrative.save_draft(db.session, campaign, current_user, section, raw, _shown_version()),
                   lambda **shown: render_compile_page(campaign, section, **shown), section, raw,
                   url_for("narrate.compile_page", code=code, section=section, _anchor="draft"))
 
@@ -121,6 +121,12 @@ def _sent_text() -> str:
     if raw is None:  # a request without the text is no request to clear it
         abort(400)
     return raw
+
+
+def _shown_version() -> int:
+    """The version of the text the page showed: ``version`` from the page's script (cells.js's
+    queue), ``v:text`` from the form posted without it."""
+    return _version("version" if "version" in request.form else "v:text")
 
 
 def _saved(save, page, section: str, raw: str, back: str):

@@ -127,9 +127,14 @@
   // --- pasting -----------------------------------------------------------------------------------
 
   function cleaned(html) {
-    var doc = new DOMParser().parseFromString(html, "text/html");
+    // parsed inert in a <template>
+    // the page's CSP refuses style="" and on…="" even in an inert parse (a console error for each):
+    // every attribute goes first, none is kept anyway
+    var body = html.replace(/^[\s\S]*?<body[^>]*>/i, "").replace(/<\/body>[\s\S]*$/i, "")
+      .replace(/<style[\s\S]*?<\/style>/gi, "")
+      .replace(/<([a-zA-Z][\w:-]*)(?:\s+[^\s=>\/]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>]+))?)*\s*(\/?)>/g, "<$1$2>");
     var out = document.createElement("div");
-    copy(doc.body, out);
+    copy(fragment(body), out);
     return out.innerHTML;
   }
 
@@ -149,8 +154,43 @@
     var html = data && data.getData("text/html");
     if (!html) return;  // plain text: the browser inserts it as text
     evt.preventDefault();
-    document.execCommand("insertHTML", false, cleaned(html));
-    typed(evt.target.closest(".rich") || evt.target);
+    var content = evt.target.closest ? evt.target.closest(".rich") : null;
+    var sel = window.getSelection();
+    insert(content, cleaned(html), sel.rangeCount ? sel.getRangeAt(0) : null);
+  }
+
+  // Put cleaned ``html`` into ``content`` at ``range`` (or at its end): paragraphs and lists after the
+  // block the caret is in (an empty one is replaced), text at the caret; the caret after it. Through
+  // the DOM, not execCommand("insertHTML"), which adds style="" attributes the CSP refuses.
+  var BLOCK = /^<(p|ul|ol|blockquote)[ >]/i;
+  function insert(content, html, range) {
+    var frag = fragment(html), last = frag.lastChild, sel = window.getSelection();
+    if (!last) return;
+    if (range && !content.contains(range.commonAncestorContainer)) range = null;
+    if (BLOCK.test(html)) {
+      var anchor = null;
+      if (range) {
+        anchor = range.endContainer;
+        if (anchor === content) anchor = content.childNodes[Math.max(0, range.endOffset - 1)] || null;
+        while (anchor && anchor.parentNode !== content) anchor = anchor.parentNode;
+      } else {
+        anchor = content.lastChild;
+      }
+      if (range) range.deleteContents();
+      if (anchor && !anchor.textContent.trim() && anchor.nodeType === 1) { content.replaceChild(frag, anchor); }
+      else if (anchor) content.insertBefore(frag, anchor.nextSibling);
+      else content.appendChild(frag);
+    } else {
+      if (!range) { range = document.createRange(); range.selectNodeContents(content); range.collapse(false); }
+      range.deleteContents();
+      range.insertNode(frag);
+    }
+    var after = document.createRange();
+    after.selectNodeContents(last.nodeType === 1 ? last : last.parentNode);
+    after.collapse(false);
+    sel.removeAllRanges();
+    sel.addRange(after);
+    typed(content);
   }
 
   // --- quoting an answer into the draft ------------------------------------------------------------
@@ -175,17 +215,11 @@
     }
     var name = document.createElement("strong");
     name.textContent = button.getAttribute("data-unit") + ":";
+    if (!BLOCK.test(html)) html = "<p>" + html + "</p>";
     draft.focus();
-    var range = draftRange;
-    if (!range || !draft.contains(range.commonAncestorContainer)) {
-      range = document.createRange();
-      range.selectNodeContents(draft);
-      range.collapse(false);
-    }
-    sel.removeAllRanges();
-    sel.addRange(range);
-    document.execCommand("insertHTML", false, "<p>" + name.outerHTML + "</p>" + html);
-    typed(draft);
+    var range = draftRange && draft.contains(draftRange.commonAncestorContainer) ? draftRange : null;
+    if (range) range.collapse(false);  // after what is selected in the draft, never over it
+    insert(draft, "<p>" + name.outerHTML + "</p>" + html, range);
   }
 
   document.addEventListener("click", function (evt) {
