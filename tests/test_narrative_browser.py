@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from conftest import in_app, signed_in
-from test_browser_typing import network
+from test_browser_typing import all_saved, network
 from webapp.domain.richtext import text_of
 from webapp.models import ANSWER, DRAFT, NarrativeAnswer, Unit
 
@@ -33,13 +33,6 @@ def open_report(browser, live_server, username: str, path: str = "/campaigns/kl4
     page.goto(live_server + path)
     page.wait_for_function("() => document.querySelector('.rich') !== null")
     return page
-
-
-def all_saved(page, timeout_s: float = 60):
-    page.wait_for_function(
-        "() => { const s = document.getElementById('save-status');"
-        " return s && s.dataset.unsaved === '0' && s.textContent.indexOf('Đã lưu tất cả') >= 0; }",
-        timeout=timeout_s * 1000)
 
 
 def shot(page, name: str):

@@ -9,6 +9,7 @@ import re
 from sqlalchemy import select
 
 from conftest import in_app, login
+from test_routes_roles import add_outsider
 from webapp.models import ANSWER, DRAFT, AuditEvent, Campaign, NarrativeAnswer, Unit
 
 BASE = "/campaigns/kl49-2024/narrative"
@@ -113,14 +114,7 @@ def test_the_compiler_and_the_administrator_write_the_draft(compiler, admin):
 
 
 def test_a_compiler_of_another_district_is_refused(app):
-    with in_app() as session:
-        from webapp.models import User
-
-        unit = Unit(code="btg-khac", name="Ban Tuyên giáo khác", kind="huyen_uy", sort_order=99)
-        user = User(username="btg-khac", full_name="Khác", role="compiler", unit=unit)
-        user.set_password("demo123")
-        session.add_all([unit, user])
-        session.commit()
+    add_outsider()
     other = login(app.test_client(), "btg-khac")
     assert other.get(f"{BASE}/compile").status_code == 403
     assert other.post(f"{BASE}/draft/p1_i_1", data={"value": "x", "v:text": "1"}, headers=HX).status_code == 403

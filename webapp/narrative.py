@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from .domain.columns import ValueProblem
@@ -125,12 +125,7 @@ def save_answer(session: Session, campaign: Campaign, unit: Unit, user: User | N
     answered_section(campaign, section_code)
     cleaned = _cleaned(html)
     begin_write(session, campaign, unit, via)
-    try:
-        row = _write(session, campaign, unit, user, section_code, ANSWER, cleaned, base_version, via)
-    except TextConflict:
-        session.rollback()
-        raise
-    return _done(session, row, cleaned, lambda: _stored(session, campaign, unit, section_code, ANSWER))
+    return _save_one(session, campaign, unit, user, section_code, ANSWER, cleaned, base_version, via)
 
 
 def save_answers(session: Session, campaign: Campaign, unit: Unit, user: User | None, texts: dict[str, str],
@@ -169,24 +164,28 @@ def save_draft(session: Session, campaign: Campaign, user: User, section_code: s
         raise PermissionError(user.username)
     answered_section(campaign, section_code)
     cleaned = _cleaned(html)
-    # Drafts belong to no unit's part: the campaign's row is their lock (and a close waits for it).
-    status = session.scalar(select(Campaign.status).where(Campaign.id == campaign.id).with_for_update())
+    # Drafts belong to no unit's part: the campaign's row is their lock, taken by writing it as it is
+    # (SQLite's write lock, PostgreSQL's row lock: a second draft save, or a close, waits), then read.
+    session.execute(update(Campaign).where(Campaign.id == campaign.id).values(status=Campaign.status))
+    status = session.scalar(select(Campaign.status).where(Campaign.id == campaign.id))
     if status != CAMPAIGN_OPEN:
         session.rollback()
         raise Refused("Đợt báo cáo đã kết thúc: không sửa dự thảo được nữa.")
-    unit = campaign.compiler_unit
+    return _save_one(session, campaign, campaign.compiler_unit, user, section_code, DRAFT, cleaned, base_version,
+                     via)
+
+
+def _save_one(session: Session, campaign: Campaign, unit: Unit, user: User | None, code: str, kind: str,
+              cleaned: str, base_version: int | None, via: str) -> SavedText:
+    """Write one text under the lock the caller took, then commit it (or roll back when nothing
+    changed or on a conflict: either ends the lock) and say what is stored."""
     try:
-        row = _write(session, campaign, unit, user, section_code, DRAFT, cleaned, base_version, via)
+        row = _write(session, campaign, unit, user, code, kind, cleaned, base_version, via)
     except TextConflict:
         session.rollback()
         raise
-    return _done(session, row, cleaned, lambda: _stored(session, campaign, unit, section_code, DRAFT))
-
-
-def _done(session: Session, row: NarrativeAnswer | None, cleaned: str, stored) -> SavedText:
-    """Commit a written text (or roll back when nothing changed, ending the lock) and say what is stored."""
     if row is None:
-        current = stored()
+        current = _stored(session, campaign, unit, code, kind)
         version = current.version if current is not None else 0
         session.rollback()
         return SavedText(False, cleaned, version)
