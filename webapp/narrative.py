@@ -199,3 +199,32 @@ def draft_row(session: Session, campaign: Campaign, section_code: str) -> Narrat
     return session.scalar(select(NarrativeAnswer).where(
         NarrativeAnswer.campaign_id == campaign.id, NarrativeAnswer.kind == DRAFT,
         NarrativeAnswer.section_code == section_code))
+
+
+@dataclass
+class Desk:
+    """The compiler's view of one section: how many units answered each answered section, this
+    section's answers (in the campaign's order of units), the units that have not answered, its draft."""
+
+    section: Section
+    units: list[Unit]
+    counts: dict[str, int]
+    answered: list[tuple[Unit, NarrativeAnswer]]
+    silent: list[Unit]
+    draft: NarrativeAnswer | None
+
+
+def desk(session: Session, campaign: Campaign, section_code: str | None) -> Desk:
+    """The compiler's desk for ``section_code`` (None: the first answered section); NotAnswered for
+    a code that is no answered section."""
+    sections = [s for s in campaign.outline.all_sections() if s.answered]
+    section = answered_section(campaign, section_code) if section_code else sections[0]
+    written: dict[str, dict[int, NarrativeAnswer]] = {}
+    for (unit_id, code), row in answers(session, campaign).items():
+        if row.html:
+            written.setdefault(code, {})[unit_id] = row
+    here = written.get(section.code, {})
+    units = list(campaign.units)
+    return Desk(section=section, units=units, counts={s.code: len(written.get(s.code, {})) for s in sections},
+                answered=[(u, here[u.id]) for u in units if u.id in here],
+                silent=[u for u in units if u.id not in here], draft=draft_row(session, campaign, section.code))

@@ -82,25 +82,13 @@ def compile_page(code: str):
 
 def render_compile_page(campaign: Campaign, section_code: str | None, status: int = 200, typed=None, errors=None,
                         conflicts=None):
-    answered = [s for s in campaign.outline.all_sections() if s.answered]
-    section = next((s for s in answered if s.code == section_code), None) if section_code else answered[0]
-    if section is None:
+    try:
+        desk = narrative.desk(db.session, campaign, section_code)
+    except narrative.NotAnswered:
         abort(404)
-    answers = narrative.answers(db.session, campaign)
-    by_section: dict[str, dict[int, object]] = {}
-    for (unit_id, code), row in answers.items():
-        if row.html:
-            by_section.setdefault(code, {})[unit_id] = row
-    units = campaign.units
-    here = by_section.get(section.code, {})
-    draft = narrative.draft_row(db.session, campaign, section.code)
-    return render_template(
-        "narrate/compile.html", campaign=campaign, section=section, units=units,
-        counts={s.code: len(by_section.get(s.code, {})) for s in answered},
-        answered_units=[(u, here[u.id]) for u in units if u.id in here],
-        silent_units=[u for u in units if u.id not in here], draft=draft,
-        may_draft=narrative.may_draft(current_user, campaign), closed=campaign.status != "open",
-        typed=typed or {}, errors=errors or {}, conflicts=conflicts or {}), status
+    return render_template("narrate/compile.html", campaign=campaign, desk=desk, section=desk.section,
+                           may_draft=narrative.may_draft(current_user, campaign), closed=campaign.status != "open",
+                           typed=typed or {}, errors=errors or {}, conflicts=conflicts or {}), status
 
 
 @bp.route("/campaigns/<code>/narrative/draft/<section>", methods=["POST"])
