@@ -1,8 +1,9 @@
 """The narrative report in the browser: a unit writes its answer per section of the outline's
 ĐỀ CƯƠNG; the compiler reads every unit's answer section by section and writes the district's draft.
 
-Thin views over webapp/narrative.py. A save from the page's script (cells.js's queue: the field
-``value`` and the version ``v:text`` the page showed) is answered with the fragment
+Thin views over webapp/narrative.py. A save from the page's script (cells.js's queue: the fields
+``value`` and ``version``, the version the page showed; the plain form sends it as ``v:text``) is
+answered with the fragment
 narrate/_saved.html: 200 stored, 409 changed meanwhile (with the text now stored), 422 refused (too
 long), 423 the part or the campaign closed (the reason as text). The same form posted without
 JavaScript comes back as the page (or goes back to it).
