@@ -126,3 +126,29 @@ def test_the_compiler_quotes_an_answer_into_the_draft_and_the_pages_fit_a_phone(
     shot(unit, "unit-360.png")
     wide = open_report(browser, live_server, "ln-02")
     shot(wide, "unit-1366.png")
+
+
+def test_a_text_changed_meanwhile_shows_what_is_stored_and_keeps_what_was_typed(browser, live_server):
+    """Someone else (another tab) saved the section since the page was drawn: the save is refused,
+    the editor shows the stored text, what was typed stays below with a button to use it again."""
+    page = open_report(browser, live_server, "ln-02")
+    from webapp import narrative
+    from webapp.models import Campaign, User
+
+    with in_app() as session:
+        campaign = session.scalar(select(Campaign).where(Campaign.code == "kl49-2024"))
+        unit = session.scalar(select(Unit).where(Unit.code == "ln-02"))
+        clerk = session.scalar(select(User).where(User.username == "ln-02"))
+        narrative.save_answer(session, campaign, unit, clerk, "p1_i_2", "<p>Từ thẻ khác</p>", 0)
+    page.click("#text-n-p1_i_2")
+    page.keyboard.type("Của tôi", delay=20)
+    page.keyboard.press("Tab")
+    page.wait_for_selector("#n-p1_i_2 .stored-text")
+    assert page.inner_html("#text-n-p1_i_2") == "<p>Từ thẻ khác</p>"
+    assert "vừa được người khác sửa" in page.inner_text("#n-p1_i_2")
+    assert page.inner_text("#n-p1_i_2 .stored-text .answer-text") == "Của tôi"
+    assert stored("ln-02", "p1_i_2") == "<p>Từ thẻ khác</p>"
+    page.click("#n-p1_i_2 .stored-text button")  # deliberately: mine over theirs
+    all_saved(page)
+    assert stored("ln-02", "p1_i_2") == "<p>Của tôi</p>"
+    assert page.errors == []
