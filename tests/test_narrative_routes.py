@@ -130,3 +130,13 @@ def test_a_campaign_on_an_outline_without_sections_shows_nothing_narrative(app, 
     assert "/narrative" not in clerk.get("/").get_data(as_text=True)
     assert "/narrative" not in compiler.get("/campaigns/kl49-2024/dashboard").get_data(as_text=True)
     assert clerk.post(f"{BASE}/p1_i_1", data={"value": "x", "v:text": "0"}, headers=HX).status_code == 404
+
+
+def test_the_vendored_editor_is_the_recorded_file():
+    """pell 1.0.6 from `npm pack pell@1.0.6` (package/dist/pell.min.js), as recorded beside it."""
+    import hashlib
+    from pathlib import Path
+
+    static = Path(__file__).resolve().parent.parent / "webapp" / "static"
+    recorded = (static / "pell.min.js.sha256").read_text().split()[0]
+    assert hashlib.sha256((static / "pell.min.js").read_bytes()).hexdigest() == recorded
