@@ -29,10 +29,10 @@ from conftest import in_app, login, post_as_page
 from webapp.domain import importer
 from webapp.domain.assembly import add_parts, assemble, unit_parts
 from webapp.domain.layout import build_layout
-from webapp.domain.ownership import Ownership
+from webapp.domain.ownership import Ownership, breakdown_tables, fills_numbers
 from webapp.domain.columns import row_values
 from webapp.domain.values import REQUIRED_IN_ROW, derive, parse_input, percent, show
-from webapp.domain.workbook import COVER_SHEET, META_SHEET, breakdown_sheet_name
+from webapp.domain.workbook import COVER_SHEET, INFERRED_MARK, META_SHEET, breakdown_sheet_name
 from webapp.models import Assignment, AuditEvent, Campaign, CampaignUnit, CellValue, ListRow, Unit
 
 
@@ -800,8 +800,13 @@ def test_the_exported_workbook_holds_the_assembly_at_the_templates_addresses(any
     formulas = openpyxl.load_workbook(out)
     carried = openpyxl.load_workbook(out, data_only=True)
     tpl = openpyxl.load_workbook(io.BytesIO(template.getvalue()))
-    # a table whose rows are the units is its own breakdown by unit: it has no breakdown sheet
-    broken_down = [t for t in outline.tables if not t.is_list and not t.by_unit]
+    # a table whose rows are the units is its own breakdown by unit: it has no breakdown sheet; nor
+    # has a table that a single unit fills (its one row would equal the total)
+    owners = ownerships(case)
+    fillers = {t.code: {code for code, tables in owners.items()
+                        if t.code in tables and fills_numbers(t, tables[t.code].groups)} for t in outline.tables}
+    broken_down = [t for t in outline.tables if not t.is_list and not t.by_unit and len(fillers[t.code]) > 1]
+    assert broken_down == breakdown_tables(outline.tables, fillers)
     assert formulas.sheetnames == ([COVER_SHEET] + [t.sheet for t in outline.tables]
                                    + [breakdown_sheet_name(t) for t in broken_down] + [META_SHEET])
     checked = {"number": 0, "formula": 0, "text": 0, "list": 0, "target": 0, "total row": 0}
@@ -812,8 +817,9 @@ def test_the_exported_workbook_holds_the_assembly_at_the_templates_addresses(any
         rows = part.lists.get(table.code, [])
         layout = build_layout(table, frame, list_rows=len(rows)) if table.is_list else build_layout(table, frame)
         for block in layout.blocks:  # the frame as in the template: headers, numbers, row labels, serials
-            for h in block.header + block.numbers:
-                assert ws.cell(h.row + 1, h.col + 1).value == h.text == ts.cell(h.row + 1, h.col + 1).value
+            for h in block.header + block.numbers:  # a reconstructed header is marked
+                text = h.text + INFERRED_MARK if h.inferred else h.text
+                assert ws.cell(h.row + 1, h.col + 1).value == text == ts.cell(h.row + 1, h.col + 1).value
             for lrow in block.rows if not table.is_list else []:
                 label = ws.cell(lrow.row + 1, lrow.label_col + 1).value
                 assert label == lrow.label == ts.cell(lrow.row + 1, lrow.label_col + 1).value
@@ -862,7 +868,6 @@ def test_the_exported_workbook_holds_the_assembly_at_the_templates_addresses(any
     assert all(checked[kind] > 0 for kind in present), checked
     # each breakdown: a row per unit that fills a number of the table (none asked only for a
     # note), then the whole area's total row
-    owners = ownerships(case)
     with in_app() as session:
         names = {u.code: u.name for u in campaign_of(session, case).units}
     for table in broken_down:
@@ -935,7 +940,9 @@ def test_every_page_of_the_campaign_renders_for_those_who_may_see_it(any_list_ou
                     owned = assignments(session, campaign)
                     for unit in campaign.units:  # a unit asked only for a note has no row of blanks
                         fills = bool(owned[unit.code].get(table.code, set()) & numbers)
-                        assert (f'class="rowhead">{unit.name}</th>' in html) == fills, (table.code, unit.code)
+                        # the unit's name, then its part's status
+                        assert (f'class="rowhead">{unit.name} <span class="status' in html) == fills, \
+                            (table.code, unit.code)
         for code in kinds.values():
             assert staff.get(f"{base}/units/{code}").status_code == 200
 

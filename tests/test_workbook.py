@@ -757,7 +757,7 @@ def test_the_whole_appendix_is_written_as_xlsxwriter_would(app, monkeypatch):
         return _sheet_xml(out.getvalue())
 
     ours = export()
-    assert len(ours) > 20  # every sheet, and the shared strings
+    assert len(ours) > 16  # every sheet (no breakdown of the tables one unit fills), and the shared strings
     monkeypatch.setattr(_Worksheet, "_write_cell", Worksheet._write_cell)
     assert export() == ours
 

@@ -9,6 +9,7 @@ from flask import Flask
 from xlsxwriter.exceptions import FileCreateError
 from sqlalchemy import select
 
+from .domain.parts import Counted
 from .extensions import db
 from .models import Campaign, Unit
 from .workflow import in_campaign
@@ -96,13 +97,19 @@ def register_cli(app: Flask) -> None:
     @app.cli.command("export")
     @click.argument("campaign_code")
     @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="FILE.xlsx")
-    def export_command(campaign_code: str, output: str) -> None:
+    @click.option("--parts", type=click.Choice([c.value for c in Counted]), default=Counted.ALL.value,
+                  show_default=True, help="Whose parts to count: every part as it stands, the submitted and "
+                                          "accepted ones, or the accepted ones only.")
+    @click.option("--cover/--no-cover", default=True, show_default=True,
+                  help="Begin with the cover sheet (the units' status, for internal use).")
+    def export_command(campaign_code: str, output: str, parts: str, cover: bool) -> None:
         """Write the assembled appendix workbook."""
         from .exchange import write_campaign_appendix
         from .templating import local_now
 
         campaign = find_campaign(campaign_code)
-        write_file(output, lambda path: write_campaign_appendix(db.session, campaign, path, local_now()))
+        write_file(output, lambda path: write_campaign_appendix(db.session, campaign, path, local_now(),
+                                                                Counted(parts), with_cover=cover))
         click.echo(f"Đã xuất phụ lục tổng hợp vào {output}.", err=True)
 
     @app.cli.command("backup")

@@ -13,14 +13,15 @@ from typing import IO
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .domain.assembly import assemble, unit_parts
+from .domain.assembly import assemble, count_basis, unit_parts
 from .domain.importer import read_template
-from .domain.parts import Part
+from .domain.ownership import number_fillers
+from .domain.parts import Counted, Part
 from .domain.workbook import collector_paused, write_appendix, write_template
 from .entry.service import OverQuota, UnitList, UnitTable, begin_write, owned_groups
-from .models import PART_ACCEPTED, PART_SUBMITTED, ROLE_COMPILER, Assignment, Campaign, CampaignUnit, Unit, User
-from .review.service import number_groups, total_label
-from .workflow import VIA_COMPILER_IMPORT, Refused, closed_reason, in_campaign, part_of
+from .models import ROLE_COMPILER, Assignment, Campaign, Unit, User
+from .review.service import Completeness, completeness, total_label
+from .workflow import STATUS_NAMES, VIA_COMPILER_IMPORT, Refused, closed_reason, in_campaign, part_of
 
 
 def identity(campaign: Campaign, unit: Unit) -> dict[str, str]:
@@ -150,36 +151,44 @@ def _replace_list(session, campaign, unit, user, table, rows: list[dict[str, str
     return current.changes
 
 
-def cover_info(campaign: Campaign, handed_in: set[int], now: dt.datetime) -> dict:
-    """The cover sheet: campaign, compiler, when, and which units have not handed in their part
-    (submitted or accepted)."""
-    missing = [u.name for u in campaign.units if u.id not in handed_in]
-    return {"campaign_code": campaign.code, "campaign_name": campaign.name,
+def document_fields(campaign: Campaign) -> dict:
+    """What the printed appendix says of the document it goes with (``write_appendix``'s cover keys)."""
+    return {"issuer_name": campaign.issuer_name, "issuer_parent": campaign.issuer_parent,
+            "issuer_is_party": campaign.issuer_is_party, "report_number": campaign.report_number,
+            "report_date": campaign.report_date, "report_place": campaign.report_place,
+            "signer_title": campaign.signer_title, "signer_name": campaign.signer_name}
+
+
+def cover_info(campaign: Campaign, state: Completeness, counted: Counted, basis: str, now: dt.datetime) -> dict:
+    """The cover sheet: campaign, compiler, when, which units have not handed in their part
+    (submitted or accepted), which parts the figures count (``basis``: Basis.sentence), and every
+    unit with where its part stands and whether it is counted; and the document's fields."""
+    missing = [u.unit.name for u in state.units if not u.handed_in]
+    return {**document_fields(campaign), "campaign_code": campaign.code, "campaign_name": campaign.name,
             "compiler": campaign.compiler_unit.name, "generated_at": now, "deadline": campaign.deadline,
-            "units_total": len(campaign.units), "units_submitted": len(campaign.units) - len(missing),
+            "units_total": len(state.units), "units_submitted": len(state.units) - len(missing),
             "missing_units": missing, "subtitle": campaign.subtitle, "total_label": total_label(campaign),
-            "compiler_kind": campaign.compiler_kind}
+            "compiler_kind": campaign.compiler_kind, "basis": basis,
+            "units": [(u.unit.name, STATUS_NAMES[u.status], u.counts_in(counted)) for u in state.units]}
 
 
 @collector_paused()
-def write_campaign_appendix(session: Session, campaign: Campaign, target: str | IO[bytes], now: dt.datetime) -> None:
-    """The assembled appendix workbook with its cover and a per-unit breakdown of each table
-    listing the units that fill a number of it."""
+def write_campaign_appendix(session: Session, campaign: Campaign, target: str | IO[bytes], now: dt.datetime,
+                            counted: Counted = Counted.ALL, with_cover: bool = True) -> None:
+    """The assembled appendix workbook of the ``counted`` parts, with its cover saying which (unless
+    not ``with_cover``), and a per-unit breakdown of each table listing the counted units that fill a
+    number of it."""
     outline = campaign.outline
     # the appendix page's assembly; the units' own parts for the breakdowns by unit
-    assembled = assemble(session, campaign.id, outline, campaign.frame)
-    parts = unit_parts(session, campaign.id, outline, campaign.frame)
-    breakdowns = [(u.name, parts.get(u.id, Part())) for u in campaign.units]
+    assembled = assemble(session, campaign.id, outline, campaign.frame, counted=counted)
+    parts = unit_parts(session, campaign.id, outline, campaign.frame, counted=counted)
+    state = completeness(session, campaign)
+    breakdowns = [(u.unit.name, parts.get(u.unit.id, Part())) for u in state.units if u.counts_in(counted)]
     names = {u.id: u.name for u in campaign.units}
     # a table's breakdown lists the units that fill a number of it (not those asked only for a note)
-    numbers = {(t.code, key) for t in outline.tables if not t.is_list for key in number_groups(t)}
-    fillers: dict[str, set[str]] = {t.code: set() for t in outline.tables}
-    for unit_id, table_code, group_key in session.execute(
-            select(Assignment.unit_id, Assignment.table_code, Assignment.group_key)
-            .where(Assignment.campaign_id == campaign.id)):
-        if (table_code, group_key) in numbers:
-            fillers[table_code].add(names[unit_id])
-    handed_in = set(session.scalars(select(CampaignUnit.unit_id).where(
-        CampaignUnit.campaign_id == campaign.id, CampaignUnit.status.in_((PART_SUBMITTED, PART_ACCEPTED)))))
-    write_appendix(target, outline, campaign.frame, assembled, cover_info(campaign, handed_in, now), breakdowns,
-                   fillers)
+    fillers = number_fillers(outline.tables, ((names[unit_id], table_code, group_key)
+                                              for unit_id, table_code, group_key in session.execute(
+        select(Assignment.unit_id, Assignment.table_code, Assignment.group_key)
+        .where(Assignment.campaign_id == campaign.id))))
+    cover = cover_info(campaign, state, counted, count_basis(session, campaign.id, counted).sentence, now)
+    write_appendix(target, outline, campaign.frame, assembled, cover, breakdowns, fillers, with_cover=with_cover)

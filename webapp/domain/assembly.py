@@ -18,7 +18,7 @@ from sqlalchemy import JSON, and_, column, func, select, table, true
 
 from .outline import TOTAL_ROW_KEY, Frame, Outline
 from .ownership import Ownership
-from .parts import Part
+from .parts import Basis, Counted, Part
 
 cell_value = table("cell_value", column("campaign_id"), column("unit_id"), column("table_code"),
                    column("row_key"), column("col_key"), column("group_key"), column("num"), column("text"))
@@ -27,17 +27,46 @@ assignment = table("assignment", column("campaign_id"), column("unit_id"), colum
 list_row = table("list_row", column("id"), column("campaign_id"), column("unit_id"), column("table_code"),
                  column("data", JSON))
 unit = table("unit", column("id"), column("code"), column("name"), column("sort_order"))
-
-_owned_values = cell_value.join(assignment, and_(
-    assignment.c.campaign_id == cell_value.c.campaign_id, assignment.c.unit_id == cell_value.c.unit_id,
-    assignment.c.table_code == cell_value.c.table_code, assignment.c.group_key == cell_value.c.group_key))
+campaign_unit = table("campaign_unit", column("campaign_id"), column("unit_id"), column("status"))
 
 
-def assemble(session, campaign_id: int, outline: Outline, frame: Frame, table_code: str | None = None) -> Part:
+def _owners(counted: Counted):
+    """The assignments of the units whose parts are ``counted``: every query below reads who owns a
+    cell, a list or a "Tổng số xã" through this one selectable, so the choice of parts is made here
+    only (numbers, notes, list rows, unit counts, and so the total rows of unit-row tables)."""
+    if counted.statuses is None:
+        return assignment
+    return (select(assignment.c.campaign_id, assignment.c.unit_id, assignment.c.table_code, assignment.c.group_key)
+            .select_from(assignment.join(campaign_unit, and_(campaign_unit.c.campaign_id == assignment.c.campaign_id,
+                                                             campaign_unit.c.unit_id == assignment.c.unit_id)))
+            .where(campaign_unit.c.status.in_(counted.statuses))
+            .subquery("counted_assignment"))
+
+
+def _owned_values(owners):
+    """The stored values of the cells their unit owns (a value left from an earlier assignment does not count)."""
+    return cell_value.join(owners, and_(
+        owners.c.campaign_id == cell_value.c.campaign_id, owners.c.unit_id == cell_value.c.unit_id,
+        owners.c.table_code == cell_value.c.table_code, owners.c.group_key == cell_value.c.group_key))
+
+
+def count_basis(session, campaign_id: int, counted: Counted) -> Basis:
+    """What an assembly with ``counted`` includes: the campaign's units whose parts count, of all its units."""
+    by_status = dict(session.execute(
+        select(campaign_unit.c.status, func.count()).where(campaign_unit.c.campaign_id == campaign_id)
+        .group_by(campaign_unit.c.status)).all())
+    return Basis(counted, sum(n for status, n in by_status.items() if counted.includes(status)),
+                 sum(by_status.values()))
+
+
+def assemble(session, campaign_id: int, outline: Outline, frame: Frame, table_code: str | None = None,
+             counted: Counted = Counted.ALL) -> Part:
     """The campaign's assembled appendix (only table ``table_code``'s cells when given), with the total
     rows of the tables whose rows are the units: what the appendix page, a cell's drill-down, the
-    breakdown by unit and the exported workbook all show."""
+    breakdown by unit and the exported workbook all show. ``counted``: whose parts count (every
+    part as it stands by default; count_basis says how many units that is)."""
     part = Part()
+    owners = _owners(counted)
 
     def in_table(code_column):
         """Every table's rows, or only those of ``table_code``."""
@@ -45,17 +74,17 @@ def assemble(session, campaign_id: int, outline: Outline, frame: Frame, table_co
 
     sums = session.execute(
         select(cell_value.c.table_code, cell_value.c.row_key, cell_value.c.col_key, func.sum(cell_value.c.num))
-        .select_from(_owned_values)
+        .select_from(_owned_values(owners))
         .where(cell_value.c.campaign_id == campaign_id, cell_value.c.num.is_not(None), in_table(cell_value.c.table_code))
         .group_by(cell_value.c.table_code, cell_value.c.row_key, cell_value.c.col_key))
     for code, row_key, col_key, total in sums:
         part.numbers[(code, row_key, col_key)] = int(total)
-    for cells in _fixed_cells(session, campaign_id, outline, frame, table_code=table_code).values():
+    for cells in _fixed_cells(session, owners, campaign_id, outline, frame, table_code=table_code).values():
         for key, value in cells.items():
             part.numbers[key] = part.numbers.get(key, 0) + value
     notes = session.execute(
         select(cell_value.c.table_code, cell_value.c.row_key, cell_value.c.col_key, unit.c.name, cell_value.c.text)
-        .select_from(_owned_values.join(unit, unit.c.id == cell_value.c.unit_id))
+        .select_from(_owned_values(owners).join(unit, unit.c.id == cell_value.c.unit_id))
         .where(cell_value.c.campaign_id == campaign_id, cell_value.c.text.is_not(None), cell_value.c.text != "",
                in_table(cell_value.c.table_code))
         .order_by(unit.c.sort_order, unit.c.id))
@@ -65,21 +94,23 @@ def assemble(session, campaign_id: int, outline: Outline, frame: Frame, table_co
     part.texts = {key: "\n".join(value) for key, value in lines.items()}
     for table_obj in outline.tables:
         if table_obj.is_list and table_code in (None, table_obj.code):
-            rows = [data for _, _, data in _list_rows(session, campaign_id, table_obj.code)]
+            rows = [data for _, _, data in _list_rows(session, owners, campaign_id, table_obj.code)]
             part.lists[table_obj.code] = merge_list_rows(rows, table_obj.order_by, table_obj.unique_by)
     add_total_rows(part, outline)
     return part
 
 
 def unit_parts(session, campaign_id: int, outline: Outline, frame: Frame,
-               unit_id: int | None = None, table_code: str | None = None) -> dict[int, Part]:
+               unit_id: int | None = None, table_code: str | None = None,
+               counted: Counted = Counted.ALL) -> dict[int, Part]:
     """Every reporting unit's own part (its values, its fixed 1s, its list rows with their ids), by
-    unit id; only that of ``unit_id``, only the cells of table ``table_code``, when given. Their sum
-    (add_parts) is ``assemble``'s appendix."""
+    unit id; only that of ``unit_id``, only the cells of table ``table_code``, only the units whose
+    parts are ``counted``, when given. Their sum (add_parts) is ``assemble``'s appendix."""
     parts: dict[int, Part] = defaultdict(Part)
+    owners = _owners(counted)
     query = (select(cell_value.c.unit_id, cell_value.c.table_code, cell_value.c.row_key, cell_value.c.col_key,
                     cell_value.c.num, cell_value.c.text)
-             .select_from(_owned_values).where(cell_value.c.campaign_id == campaign_id))
+             .select_from(_owned_values(owners)).where(cell_value.c.campaign_id == campaign_id))
     if unit_id is not None:
         query = query.where(cell_value.c.unit_id == unit_id)
     if table_code is not None:
@@ -90,38 +121,38 @@ def unit_parts(session, campaign_id: int, outline: Outline, frame: Frame,
             parts[owner].numbers[(code, row_key, col_key)] = int(num)
         elif text:
             parts[owner].texts[(code, row_key, col_key)] = text
-    for owner, cells in _fixed_cells(session, campaign_id, outline, frame, unit_id, table_code).items():
+    for owner, cells in _fixed_cells(session, owners, campaign_id, outline, frame, unit_id, table_code).items():
         parts[owner].numbers.update(cells)
     for table_obj in outline.tables:
         if table_obj.is_list and table_code in (None, table_obj.code):
-            for owner, row_id, data in _list_rows(session, campaign_id, table_obj.code):
+            for owner, row_id, data in _list_rows(session, owners, campaign_id, table_obj.code):
                 if unit_id is None or owner == unit_id:
                     parts[owner].lists.setdefault(table_obj.code, []).append(data)
                     parts[owner].list_ids.setdefault(table_obj.code, []).append(row_id)
     return dict(parts)
 
 
-def _list_rows(session, campaign_id: int, table_code: str):
-    owned = list_row.join(assignment, and_(
-        assignment.c.campaign_id == list_row.c.campaign_id, assignment.c.unit_id == list_row.c.unit_id,
-        assignment.c.table_code == list_row.c.table_code, assignment.c.group_key == "rows"))
+def _list_rows(session, owners, campaign_id: int, table_code: str):
+    owned = list_row.join(owners, and_(
+        owners.c.campaign_id == list_row.c.campaign_id, owners.c.unit_id == list_row.c.unit_id,
+        owners.c.table_code == list_row.c.table_code, owners.c.group_key == "rows"))
     return session.execute(
         select(list_row.c.unit_id, list_row.c.id, list_row.c.data).select_from(owned)
         .where(list_row.c.campaign_id == campaign_id, list_row.c.table_code == table_code)
         .order_by(list_row.c.id)).all()
 
 
-def _fixed_cells(session, campaign_id: int, outline: Outline, frame: Frame, unit_id: int | None = None,
+def _fixed_cells(session, owners, campaign_id: int, outline: Outline, frame: Frame, unit_id: int | None = None,
                  table_code: str | None = None) -> dict[int, dict[tuple[str, str, str], int]]:
-    """unit id -> its fixed cells (the 1s of the "Tổng số xã" cells it owns), from its assignments;
-    that of ``unit_id``, of table ``table_code``, only when given."""
-    query = (select(assignment.c.unit_id, unit.c.code, assignment.c.table_code, assignment.c.group_key)
-             .select_from(assignment.join(unit, unit.c.id == assignment.c.unit_id))
-             .where(assignment.c.campaign_id == campaign_id))
+    """unit id -> its fixed cells (the 1s of the "Tổng số xã" cells it owns), from its assignments
+    among ``owners`` (_owners); that of ``unit_id``, of table ``table_code``, only when given."""
+    query = (select(owners.c.unit_id, unit.c.code, owners.c.table_code, owners.c.group_key)
+             .select_from(owners.join(unit, unit.c.id == owners.c.unit_id))
+             .where(owners.c.campaign_id == campaign_id))
     if unit_id is not None:
-        query = query.where(assignment.c.unit_id == unit_id)
+        query = query.where(owners.c.unit_id == unit_id)
     if table_code is not None:
-        query = query.where(assignment.c.table_code == table_code)
+        query = query.where(owners.c.table_code == table_code)
     groups: dict[tuple[int, str, str], set[str]] = defaultdict(set)
     for owner, code, owned_table, group_key in session.execute(query):
         groups[(owner, code, owned_table)].add(group_key)

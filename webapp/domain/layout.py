@@ -249,7 +249,7 @@ def _number_cells(block: Block, row: int, col_of: dict[str, int], number: int,
 
 def _list_layout(table: Table, list_rows: int) -> Layout:
     row = FIRST_TABLE_ROW
-    header = [HeaderCell(c.label, row, i, column=c) for i, c in enumerate(table.columns)]
+    header = [HeaderCell(c.label, row, i, inferred=c.inferred, column=c) for i, c in enumerate(table.columns)]
     numbers = [HeaderCell(str(i + 1), row + 1, i, column=c) for i, c in enumerate(table.columns)]
     body: list[LayoutRow] = []
     for n in range(list_rows):

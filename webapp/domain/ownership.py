@@ -9,11 +9,14 @@ the assembled cell is the number of units that fill it.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 from .layout import Cell, Layout
 from .outline import LIST_GROUP_KEY, Frame, Table
+
+U = TypeVar("U")  # a unit, however the caller names it (id, name, model)
 
 
 @dataclass(frozen=True)
@@ -86,3 +89,37 @@ class Ownership:
                     if value is not None:
                         out[(self.table.code, spec.key, key)] = value
         return out
+
+
+# ------------------------------------------------------------------- which tables get a breakdown by unit
+
+def fills_numbers(table: Table, groups: Iterable[str]) -> bool:
+    """Whether a unit given these column groups of ``table`` fills a number of it (not only a note:
+    a unit asked only for kl49's "Ghi chú" of table III would be a row of blanks in a breakdown)."""
+    if table.is_list:
+        return False
+    wanted = set(groups)
+    return any(key in wanted and any(c.is_numeric for c in group.columns) for key, group in table.groups)
+
+
+def number_fillers(tables: Iterable[Table], assignments: Iterable[tuple[U, str, str]]) -> dict[str, set[U]]:
+    """Table code -> the units that fill a number of it, from a campaign's assignments
+    (unit, table code, column group key); every table of ``tables`` is a key."""
+    by_table = {t.code: t for t in tables}
+    groups: dict[tuple[str, U], set[str]] = {}
+    for unit, table_code, group_key in assignments:
+        if table_code in by_table:
+            groups.setdefault((table_code, unit), set()).add(group_key)
+    fillers: dict[str, set[U]] = {code: set() for code in by_table}
+    for (table_code, unit), keys in groups.items():
+        if fills_numbers(by_table[table_code], keys):
+            fillers[table_code].add(unit)
+    return fillers
+
+
+def breakdown_tables(tables: Iterable[Table], fillers: Mapping[str, Collection[object]]) -> list[Table]:
+    """The tables that get a breakdown by unit in a campaign (the appendix's "theo ĐV" sheets, the
+    breakdown page): the grids whose rows are not the units (``Table.has_breakdown``) that more than
+    one unit fills a number of (``fillers``: table code -> those units, as ``number_fillers`` gives).
+    A table filled by a single unit would break down into one row equal to its total."""
+    return [t for t in tables if t.has_breakdown and len(fillers.get(t.code, ())) > 1]

@@ -30,6 +30,24 @@ class Counted(StrEnum):
                 "submitted": "các phần đã nộp và đã duyệt",
                 "accepted": "chỉ các phần đã duyệt"}[self.value]
 
+    def includes(self, status: str) -> bool:
+        """Whether a part of stored status ``status`` (models.PART_*) is counted."""
+        return self.statuses is None or status in self.statuses
+
+
+@dataclass(frozen=True)
+class Basis:
+    """What an assembly counted: the choice, the units whose parts it includes, the campaign's units
+    (assembly.count_basis reads it from the database)."""
+    counted: Counted
+    included: int
+    total: int
+
+    @property
+    def sentence(self) -> str:
+        """What every view and document says at its top (the workbook: on its cover and below the tables)."""
+        return f"Số liệu tổng hợp: {self.counted.label} — {self.included}/{self.total} đơn vị."
+
 
 @dataclass
 class Part:

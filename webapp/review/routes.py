@@ -13,7 +13,7 @@ from flask import Blueprint, Response, abort, redirect, render_template, request
 from flask_login import login_required
 from markupsafe import Markup
 
-from ..domain.assembly import assemble, unit_parts
+from ..domain.assembly import assemble, count_basis, unit_parts
 from ..domain.charts import chart_svg, table_charts
 from ..domain.layout import build_layout
 from ..domain.columns import row_values
@@ -24,6 +24,7 @@ from ..quality import LEVEL_NAMES, QUALITY_COLUMNS, SORT_KEYS, quality_lines, qu
 from ..templating import days_left
 from ..workflow import STATUS_NAMES, campaign_today
 from ..xlsx.routes import XLSX
+from .counted import CHOICES, counted_arg, parts_arg, with_parts
 from .forms import ActionForm, DecideForm
 from .service import cell_breakdown, completeness, number_groups, total_label, unit_breakdown
 
@@ -41,10 +42,12 @@ def assembled_cell_text(table, column, part, row_key: str, unit_kind: str | None
 @bp.route("/campaigns/<code>/appendix")
 @login_required
 def appendix(code: str):
-    """The whole assembled appendix in the printed layout; every number opens its breakdown."""
+    """The whole assembled appendix in the printed layout, of the parts chosen (?parts=), saying
+    which and how many units; every number opens its breakdown."""
     campaign = staff_campaign(code)
+    counted = counted_arg()
     outline = campaign.outline
-    part = assemble(db.session, campaign.id, outline, campaign.frame)
+    part = assemble(db.session, campaign.id, outline, campaign.frame, counted=counted)
     tables = []
     for table in outline.tables:
         rows = part.lists.get(table.code, []) if table.is_list else None
@@ -59,14 +62,16 @@ def appendix(code: str):
 
     return render_template("review/appendix.html", campaign=campaign, tables=tables, part=part,
                            cell_text=assembled_cell_text, unit_kind=campaign.compiler_kind, charts=charts,
-                           days_left=days_left(campaign.deadline))
+                           days_left=days_left(campaign.deadline), **counted_context(campaign, counted))
 
 
 @bp.route("/campaigns/<code>/appendix/<table_code>/cell")
 @login_required
 def cell(code: str, table_code: str):
-    """Which unit entered what in one assembled cell, and which owning units have not yet."""
+    """Which unit entered what in one assembled cell, and which owning units have not yet; the total
+    of the parts chosen (?parts=), the others marked."""
     campaign = staff_campaign(code)
+    counted = counted_arg()
     table = get_table(campaign, table_code)
     row_key, col_key = request.args.get("row", ""), request.args.get("col", "")
     layout = build_layout(table, campaign.frame)
@@ -77,9 +82,10 @@ def cell(code: str, table_code: str):
     column = table.column(col_key)
     if not (column.is_input or column.kind.summed):  # a rate is recomputed from the sums, a target fixed
         abort(404)
-    breakdown = cell_breakdown(db.session, campaign, table, row_key, lrow.label, col_key)
+    breakdown = cell_breakdown(db.session, campaign, table, row_key, lrow.label, col_key, counted)
     template = "review/_drill.html" if htmx else "review/drill.html"
-    return render_template(template, campaign=campaign, b=breakdown)
+    return render_template(template, campaign=campaign, b=breakdown, counted=counted, parts=parts_arg(counted),
+                           basis=breakdown.basis)
 
 
 SORT_ORDERS = ("asc", "desc")
@@ -90,17 +96,20 @@ SORT_ORDERS = ("asc", "desc")
 def breakdown_first(code: str):
     """The breakdown tab: the first table of the outline that has numbers by unit."""
     campaign = staff_campaign(code)
+    counted = counted_arg()
     first = next((t for t in campaign.outline.tables if t.has_breakdown), None)
     if first is None:  # an outline of lists or of unit rows only: nothing to break down by unit
         abort(404)
-    return redirect(url_for("review.breakdown", code=campaign.code, table_code=first.code))
+    return redirect(url_for("review.breakdown", code=campaign.code, table_code=first.code, parts=parts_arg(counted)))
 
 
 @bp.route("/campaigns/<code>/breakdown/<table_code>")
 @login_required
 def breakdown(code: str, table_code: str):
-    """One row per unit and a total row for one period of a table, sortable by unit or by a column."""
+    """One row per counted unit (?parts=), with where its part stands, and a total row for one period
+    of a table, sortable by unit or by a column."""
     campaign = staff_campaign(code)
+    counted = counted_arg()
     table = get_table(campaign, table_code)
     if not table.has_breakdown:  # a list; a table of unit rows is its own breakdown
         abort(404)
@@ -111,9 +120,12 @@ def breakdown(code: str, table_code: str):
         abort(404)
     state = completeness(db.session, campaign)
     numbers = number_groups(table)  # a unit asked only for a note has no row here
-    units = [(u.unit, u.tables[table.code].groups) for u in state.units if u.tables[table.code].groups & numbers]
-    parts = unit_parts(db.session, campaign.id, campaign.outline, campaign.frame, table_code=table.code)
-    total = assemble(db.session, campaign.id, campaign.outline, campaign.frame, table_code=table.code)
+    units = [(u.unit, u.tables[table.code].groups) for u in state.units
+             if u.tables[table.code].groups & numbers and u.counts_in(counted)]
+    parts = unit_parts(db.session, campaign.id, campaign.outline, campaign.frame, table_code=table.code,
+                       counted=counted)
+    total = assemble(db.session, campaign.id, campaign.outline, campaign.frame, table_code=table.code,
+                     counted=counted)
     layout, rows, total_row = unit_breakdown(table, campaign.frame, row_key, units, parts, total,
                                              total_label(campaign), campaign.compiler_kind)
     columns = [b.column for b in layout.columns]
@@ -134,7 +146,8 @@ def breakdown(code: str, table_code: str):
                    header_lines=layout.header_lines(),
                    rows_label="Thời gian" if all(b.rows == "periods" for b in table.blocks) else "Dòng",
                    rows=rows, total_row=total_row, sort=sort, order=order,
-                   tables=[t for t in campaign.outline.tables if t.has_breakdown])
+                   tables=[t for t in campaign.outline.tables if t.has_breakdown],
+                   statuses={u.unit.id: u.status for u in state.units}, **counted_context(campaign, counted))
     if htmx:
         return render_template("review/_breakdown_table.html", **context)
     return render_template("review/breakdown.html", **context)
@@ -210,13 +223,20 @@ def csv_cell(value):
     return value
 
 
-def drill_url(campaign, table, row_key: str, col_key: str) -> str:
-    return url_for("review.cell", code=campaign.code, table_code=table.code, row=row_key, col=col_key)
+def drill_url(campaign, table, row_key: str, col_key: str, parts: str | None = None) -> str:
+    return url_for("review.cell", code=campaign.code, table_code=table.code, row=row_key, col=col_key, parts=parts)
+
+
+def counted_context(campaign, counted) -> dict:
+    """What a page of the chosen parts shows and links with: the choice, its ``parts`` link value and
+    the Basis sentence's figures."""
+    return {"counted": counted, "parts": parts_arg(counted), "basis": count_basis(db.session, campaign.id, counted)}
 
 
 @bp.app_context_processor
 def review_helpers():
-    return {"drill_url": drill_url, "show_value": lambda column, text: show(column, None, text), "row_noun": row_noun}
+    return {"drill_url": drill_url, "show_value": lambda column, text: show(column, None, text), "row_noun": row_noun,
+            "counted_choices": CHOICES, "with_parts": with_parts}
 
 
 from . import decisions  # noqa: E402,F401  (the compiler's decisions and the audit views join this blueprint)

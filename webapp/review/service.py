@@ -14,14 +14,14 @@ from typing import ClassVar
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from ..domain.assembly import assemble
+from ..domain.assembly import assemble, count_basis
 from ..domain.layout import BreakdownLayout, BreakdownRow, build_breakdown
 from ..domain.outline import TOTAL_ROW_KEY, Frame, Table
 from ..domain.ownership import Ownership
-from ..domain.parts import Part
+from ..domain.parts import Basis, Counted, Part
 from ..domain.columns import row_values
 from ..domain.values import show
-from ..models import PART_ACCEPTED, PART_SUBMITTED, Assignment, AuditEvent, Campaign, CampaignUnit, CellValue, ListRow, Unit, User
+from ..models import PART_ACCEPTED, PART_OPEN, PART_SUBMITTED, Assignment, AuditEvent, Campaign, CampaignUnit, CellValue, ListRow, Unit, User
 from ..workflow import open_until, status_of
 
 
@@ -84,6 +84,10 @@ class UnitState(Filling):
     @property
     def handed_in(self) -> bool:
         return self.status in (PART_SUBMITTED, PART_ACCEPTED)
+
+    def counts_in(self, counted: Counted) -> bool:
+        """Whether an assembly of the ``counted`` parts includes this unit's part."""
+        return counted.includes(self.part.status if self.part is not None else PART_OPEN)
 
     def late(self, campaign: Campaign, today: dt.date) -> bool:
         """Not handed in and past the deadline (or its extension), or handed in after the deadline."""
@@ -202,7 +206,8 @@ class Contribution:
 
 @dataclass
 class CellBreakdown:
-    """Who entered what in one assembled cell, and which owning units have not entered it."""
+    """Who entered what in one assembled cell, and which owning units have not entered it; with
+    where each owner's part stands and whether the assembly (``basis``) counts it."""
 
     table: Table
     row_key: str
@@ -212,6 +217,14 @@ class CellBreakdown:
     missing: list[Unit]
     total: int | None  # None when no unit has a number here (the appendix shows the cell blank)
     owners: int = 0  # the units asked for this cell
+    basis: Basis | None = None  # which parts the total counts, of how many units
+    statuses: dict[int, str] = field(default_factory=dict)  # unit id -> UnitState.status
+    uncounted: frozenset[int] = frozenset()  # the owners whose parts the total leaves out
+
+    @property
+    def counted_entered(self) -> list[Contribution]:
+        """The values the total adds up."""
+        return [c for c in self.entered if c.unit.id not in self.uncounted]
 
     @property
     def column(self):
@@ -224,8 +237,9 @@ class CellBreakdown:
 
 
 def cell_breakdown(session: Session, campaign: Campaign, table: Table, row_key: str, row_label: str,
-                   column_key: str) -> CellBreakdown:
-    """The units that fill this cell's group, with their values (a fixed "Tổng số xã" counts 1 each)."""
+                   column_key: str, counted: Counted = Counted.ALL) -> CellBreakdown:
+    """The units that fill this cell's group, with their values (a fixed "Tổng số xã" counts 1 each),
+    and the total of the ``counted`` parts; every owner is listed, those not counted marked so."""
     column = table.column(column_key)
     group_key = table.group_key_of(column_key)
     by_unit = table.block_of(column_key).by_unit  # a unit row is its unit's; the total row, every owner's
@@ -256,9 +270,13 @@ def cell_breakdown(session: Session, campaign: Campaign, table: Table, row_key: 
         else:
             missing.append(unit)
     # the assembled value, from the assembly the appendix page and the workbook show (blank: none entered)
-    total = assemble(session, campaign.id, campaign.outline, campaign.frame, table_code=table.code).number(
-        table.code, row_key, column_key) if column.is_numeric else None
-    return CellBreakdown(table, row_key, row_label, column_key, entered, missing, total, owners=len(owners))
+    total = assemble(session, campaign.id, campaign.outline, campaign.frame, table_code=table.code,
+                     counted=counted).number(table.code, row_key, column_key) if column.is_numeric else None
+    states = completeness(session, campaign, owners).units if owners else []
+    return CellBreakdown(table, row_key, row_label, column_key, entered, missing, total, owners=len(owners),
+                         basis=count_basis(session, campaign.id, counted),
+                         statuses={s.unit.id: s.status for s in states},
+                         uncounted=frozenset(s.unit.id for s in states if not s.counts_in(counted)))
 
 
 def number_groups(table: Table) -> set[str]:

@@ -13,6 +13,7 @@ from ..exchange import ImportRefused, import_unit_template, write_campaign_appen
 from ..domain.archive import MAX_FILE_BYTES, MB, TOO_LARGE, size_text
 from ..extensions import db
 from ..models import ROLE_CLERK
+from ..review.counted import counted_arg
 from ..templating import local_now
 from .forms import UploadForm
 
@@ -88,7 +89,11 @@ def too_large(exc: RequestEntityTooLarge):
 @bp.route("/campaigns/<code>/export.xlsx")
 @login_required
 def export(code: str):
-    """The assembled appendix workbook (compiler and administrator)."""
+    """The assembled appendix workbook (compiler and administrator) of the parts chosen (?parts=);
+    ``?cover=0`` leaves the cover out."""
     campaign = staff_campaign(code)
-    return _workbook_response(lambda out: write_campaign_appendix(db.session, campaign, out, local_now()),
+    counted = counted_arg()
+    with_cover = request.args.get("cover", "1") != "0"
+    return _workbook_response(lambda out: write_campaign_appendix(db.session, campaign, out, local_now(), counted,
+                                                                  with_cover=with_cover),
                               f"phu-luc-{campaign.code}.xlsx")

@@ -9,22 +9,25 @@ from xlsxwriter.worksheet import Worksheet
 
 from ..layout import Layout, build_layout
 from ..outline import Frame, Outline
+from ..ownership import breakdown_tables
 from ..parts import Part
 from ..columns import row_values
 from .breakdown import _write_breakdown
 from .charts import write_charts
 from .cover import COVER_SHEET, _write_cover
-from .frame import _column_widths, _draw_frame, _height, _lines, _print_setup, _protect, _span_width
+from .frame import _column_widths, _draw_frame, headings_above, _height, _lines, _print_setup, _protect, _span_width
+from .official import Issuer, set_official_header, table_notes, top_margin, write_notes, write_signature
 from .meta import APPENDIX_KIND, CAMPAIGN, KIND, OUTLINE, OUTLINE_DIGEST, _Meta
 from .styles import _Styles
 from .xlsx import _number, _open, _put, _total_formula, _total_numbers, row_formula
 
 def write_appendix(target: str | os.PathLike | IO[bytes], outline: Outline, frame: Frame | list[int], part: Part,
                    cover: dict[str, Any], breakdowns: list[tuple[str, Part]],
-                   fillers: dict[str, set[str]] | None = None) -> None:
+                   fillers: dict[str, set[str]] | None = None, with_cover: bool = True) -> None:
     """Write the assembled appendix workbook.
 
-    Sheets: the cover ``Bìa``; every table sheet of the template at the same addresses, holding the
+    Sheets: the cover ``Bìa`` (a status page for internal use; left out when not ``with_cover``);
+    every table sheet of the template at the same addresses, holding the
     assembled ``part`` (yes/no as the count of yes, unit counts as the number of units, rates as
     formulas carrying values recomputed from the assembled numbers; the total row of a table of unit
     rows as live SUM formulas); one ``<sheet> theo ĐV`` sheet per grid table (but those whose rows are
@@ -42,6 +45,18 @@ def write_appendix(target: str | os.PathLike | IO[bytes], outline: Outline, fram
       ``subtitle`` str (the line under the title: the request the appendix answers; default the
       outline's ``subtitle``), ``compiler_kind`` str (the compiling unit's kind: it chooses a target
       column's ``by_kind`` values).
+
+    The table sheets print in the official form of a Vietnamese document (``official``; no cell
+    moves for it): the first table's first page is headed by the issuing body, the party's name or
+    the state motto, the appendix's title and the report it goes with; every table's headings print
+    above its title; reconstructed headers are marked * and footnoted under the table, followed by
+    ``basis``; the last table ends with place and date and the signature block. Its ``cover`` keys:
+      ``issuer_name`` str (HUYỆN ỦY LỘC NINH; default ``compiler``), ``issuer_parent`` str
+      (ĐẢNG BỘ TỈNH BÌNH PHƯỚC), ``issuer_is_party`` bool (default True; False: a state body),
+      ``report_number`` str (125-BC/HU), ``report_date`` date, ``report_place`` str (Lộc Ninh),
+      ``signer_title`` str (one line each: "T/M BAN THƯỜNG VỤ\nPHÓ BÍ THƯ"; default "T/M BAN
+      THƯỜNG VỤ" for a party body, "TM. <issuer_name>" for a state body), ``signer_name`` str,
+      ``basis`` str (the sentence saying which units' parts the figures count).
     """
     wb = _open(target)
     st = _Styles(wb)
@@ -50,7 +65,9 @@ def write_appendix(target: str | os.PathLike | IO[bytes], outline: Outline, fram
     wb.set_properties({"title": outline.title, "subject": cover.get("campaign_name", ""),
                        "author": cover.get("compiler", ""), "comments": cover.get("subtitle", outline.subtitle)})
     frame = Frame.of(frame)
-    _write_cover(wb.add_worksheet(COVER_SHEET), st, outline, list(frame.years), cover)
+    if with_cover:
+        _write_cover(wb.add_worksheet(COVER_SHEET), st, outline, list(frame.years), cover)
+    issuer = Issuer.of(cover)
     for table in outline.tables:
         ws = wb.add_worksheet(table.sheet)
         if table.is_list:
@@ -64,13 +81,20 @@ def write_appendix(target: str | os.PathLike | IO[bytes], outline: Outline, fram
             widths = _column_widths(layout)
             _draw_frame(ws, st, layout, widths)
             _appendix_grid(ws, st, layout, part, widths, cover.get("compiler_kind"))
-        _print_setup(ws, layout, write_charts(wb, ws, layout, table.sheet))
+        first, last = table is outline.tables[0], table is outline.tables[-1]
+        lines = set_official_header(ws, headings_above(table), (issuer, outline.title) if first else None)
+        row = write_notes(ws, st, widths, layout.last_row + 2, table_notes(layout, cover.get("basis")))
+        row = write_charts(wb, ws, layout, table.sheet, row + 1)
+        if last:
+            row = write_signature(ws, st, widths, row + 2, issuer)
+        _print_setup(ws, layout, row, top_margin(lines))
         _protect(ws)
-    for table in outline.tables:
-        if table.has_breakdown:
-            rows = breakdowns if fillers is None else [b for b in breakdowns if b[0] in fillers.get(table.code, ())]
-            _write_breakdown(wb, st, table, frame, rows, part, cover.get("total_label") or "Toàn huyện",
-                             cover.get("compiler_kind"))
+    if fillers is None:  # not known: every unit fills every table
+        fillers = {t.code: {name for name, _ in breakdowns} for t in outline.tables}
+    for table in breakdown_tables(outline.tables, fillers):
+        rows = [b for b in breakdowns if b[0] in fillers[table.code]]
+        _write_breakdown(wb, st, table, frame, rows, part, cover.get("total_label") or "Toàn huyện",
+                         cover.get("compiler_kind"))
     meta.write(wb)
     wb.close()
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import xlsxwriter
-from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
+from xlsxwriter.utility import quote_sheetname, xl_col_to_name, xl_range_abs, xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
 
 from ..layout import TITLE_ROW, BreakdownColumn, BreakdownLayout, BreakdownPeriod, build_breakdown
@@ -61,7 +61,7 @@ def _write_breakdown(wb: xlsxwriter.Workbook, st: _Styles, table: Table, frame: 
     for col, w in enumerate(widths):
         ws.set_column(col, col, w)
     ws.freeze_panes(layout.number_row + 1, 2)
-    _breakdown_print(ws, layout, widths)
+    _breakdown_print(ws, layout, widths, title)
     _protect(ws)
 
 
@@ -130,31 +130,55 @@ def _breakdown_others(ws: Worksheet, row: int, others, period: BreakdownPeriod, 
             ws.write_number(row, b.col, _number(value), fmt)
 
 
-def _breakdown_print(ws: Worksheet, layout: BreakdownLayout, widths: list[float]) -> None:
-    """Landscape A4; unit names and headers repeated; wide sheets break between periods."""
+HEADER_LIMIT = 255  # characters of a page header, its codes included (Excel's limit)
+
+
+def print_blocks(layout: BreakdownLayout, widths: list[float]) -> list[list[BreakdownPeriod]]:
+    """The periods printed side by side on one page: as many whole periods as fit the page at a
+    legible scale (one at least, however wide: it is scaled to the page). A period is never split."""
+    room = PAGE_PIXELS * 100 / MIN_PRINT_SCALE - _px(widths[0]) - _px(widths[1])
+    blocks: list[list[BreakdownPeriod]] = []
+    used = 0
+    for p in layout.periods:
+        px = sum(_px(widths[b.col]) for b in p.columns)
+        if not blocks or used + px > room:
+            blocks.append([])
+            used = 0
+        blocks[-1].append(p)
+        used += px
+    return blocks
+
+
+def page_title(title: str) -> str:
+    """The page header that repeats a sheet's title on every printed page (bold, at the left), never
+    cut by the columns a page shows; a title longer than a header holds is shortened at a word."""
+    code = f'&L&12&"{FONT},Bold"'  # the size before the font: a title may begin with digits ("1.1.")
+    text = title.replace("&", "&&")
+    if len(code) + len(text) > HEADER_LIMIT:
+        text = text[:HEADER_LIMIT - len(code) - 1].rsplit(" ", 1)[0].rstrip("&") + "…"
+    return code + text
+
+
+def _breakdown_print(ws: Worksheet, layout: BreakdownLayout, widths: list[float], title: str) -> None:
+    """Landscape A4. Each print range is a block of whole periods with the unit names, fitted to the
+    page width on its own (LibreOffice scales each range; nothing depends on the column widths a
+    program keeps); the title in the page header and the block's header rows on every page."""
     ws.set_paper(9)
     ws.set_landscape()
-    ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.7)
+    ws.set_margins(left=0.4, right=0.4, top=0.8, bottom=0.7)
+    ws.set_header(page_title(title), {"margin": 0.3})
     ws.set_footer(f'&C&"{FONT},Regular"&9Trang &P/&N')
     ws.repeat_rows(layout.header_rows[0], layout.number_row)
-    ws.print_area(0, 0, layout.total.row, max(layout.width - 1, 1))
     ws.hide_gridlines(2)
-    fixed = _px(widths[0]) + _px(widths[1])
-    if fixed + sum(_px(w) for w in widths[2:]) <= PAGE_PIXELS * 100 / MIN_PRINT_SCALE:
-        ws.fit_to_pages(1, 0)  # narrow enough to print one page wide, legibly
+    ws.fit_to_pages(1, 0)
+    top, bottom = layout.header_rows[0], layout.total.row
+    blocks = print_blocks(layout, widths)
+    if len(blocks) <= 1:
+        ws.print_area(top, 0, bottom, max(layout.width - 1, 1))
         return
-    # Otherwise as many whole periods per page as fit at a legible scale, unit names repeated.
     ws.repeat_columns(0, 1)
-    period_px = [sum(_px(widths[b.col]) for b in p.columns) for p in layout.periods]
-    widest = max(period_px)
-    per_page = max(1, int((PAGE_PIXELS * 100 / MIN_PRINT_SCALE - fixed) // widest))
-    scale = max(MIN_PRINT_SCALE // 2, min(100, int(PAGE_PIXELS * 100 / (fixed + per_page * widest))))
-    room = PAGE_PIXELS * 100 / scale - fixed
-    breaks, used = [], 0
-    for p, px in zip(layout.periods, period_px):
-        if used and used + px > room:
-            breaks.append(p.columns[0].col)
-            used = 0
-        used += px
-    ws.set_print_scale(scale)
-    ws.set_v_pagebreaks(breaks)
+    # several print ranges: the first with the unit names, the others beside the repeated names
+    sheet = quote_sheetname(ws.name)
+    ws.print_area_range = ",".join(
+        sheet + "!" + xl_range_abs(top, 0 if i == 0 else block[0].columns[0].col, bottom, block[-1].columns[-1].col)
+        for i, block in enumerate(blocks))

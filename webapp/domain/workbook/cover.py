@@ -1,4 +1,5 @@
-"""The appendix's cover sheet: the campaign, who has submitted, and links to the tables."""
+"""The appendix's cover sheet: the campaign, which parts the figures count, who has submitted, where
+each unit's part stands, and links to the tables."""
 
 from __future__ import annotations
 
@@ -18,6 +19,9 @@ COVER_SHEET = "Bìa"
 
 
 def _write_cover(ws: Worksheet, st: _Styles, outline: Outline, years: list[int], cover: dict[str, Any]) -> None:
+    """The cover from the ``cover`` keys of write_appendix; besides those it lists, ``basis`` (str: the
+    Basis sentence, which parts are counted of how many units) and ``units`` (list of (unit name,
+    its part's status as shown, whether the figures count it))."""
     ws.set_column(0, 0, 34)
     ws.set_column(1, 1, 70)
     big = st.get(bold=True, font_size=14, align="center", text_wrap=True)
@@ -50,6 +54,12 @@ def _write_cover(ws: Worksheet, st: _Styles, outline: Outline, years: list[int],
             fmt = st.get(border=1, align="left", num_format=DATE_FORMAT)
         _put(ws, row, 1, 1, fmt, value if isinstance(value, (dt.date, str)) else str(value))
         row += 1
+    basis = cover.get("basis")
+    if basis:  # which parts the figures count, of how many units
+        row += 1
+        _merged_text(ws, row, 0, 1, basis, st.get(bold=True, text_wrap=True))
+        ws.set_row(row, _height(_lines(basis, 104, bold=True)))
+        row += 1
 
     row += 1
     ws.write_string(row, 0, "TÌNH HÌNH NỘP BÁO CÁO", st.get(bold=True))
@@ -73,6 +83,17 @@ def _write_cover(ws: Worksheet, st: _Styles, outline: Outline, years: list[int],
     if not missing:
         ws.write_string(row, 1, "(Tất cả các đơn vị đã nộp)", st.get(italic=True))
         row += 1
+    units = list(cover.get("units") or [])
+    if units:
+        row += 1
+        ws.write_string(row, 0, "PHẦN SỐ LIỆU CỦA TỪNG ĐƠN VỊ", st.get(bold=True))
+        row += 1
+        for i, (name, status, counted) in enumerate(units, 1):
+            ws.write_string(row, 0, f"{i}. {name}", val_fmt)
+            ws.write_string(row, 1, f"{status} — {'được tính' if counted else 'không tính'}",
+                            val_fmt if counted else st.get(border=1, text_wrap=True, align="left", italic=True))
+            ws.set_row(row, _height(_lines(f"{i}. {name}", 34)))
+            row += 1
 
     row += 1
     ws.write_string(row, 0, "CÁC BIỂU TRONG SỔ TÍNH", st.get(bold=True))

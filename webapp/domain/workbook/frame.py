@@ -4,14 +4,27 @@ print setup, frozen panes and protection."""
 from __future__ import annotations
 
 import math
+import re
 
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
 from ..layout import CONTEXT_ROW, FIRST_TABLE_ROW, TITLE_ROW, HeaderCell, Layout
-from ..outline import PERIODS
-from .styles import FONT, LINE_HEIGHT, MIN_TABLE_WIDTH, _Styles
+from ..outline import PERIODS, Table
+from .styles import FONT, INFERRED_MARK, LINE_HEIGHT, MIN_TABLE_WIDTH, _Styles
 from .xlsx import _merged_text
+
+SECTION_HEADING = re.compile(r"^\s*(?:[IVXLC]+|\d+(?:\.\d+)*|[a-zđ])[.)]\s")  # "II. …", "1. …", "1.2. …", "a) …"
+
+
+def headings_above(table: Table) -> tuple[str, ...]:
+    """The table's headings when they are numbered section headings ("II. …", "1. …"): printed in the
+    seed's order above the title, by the page header; () when they are lines under the title
+    ("Tính đến ngày …", "(số liệu do … cung cấp)"), which cell A2 prints where it is."""
+    if table.headings and all(SECTION_HEADING.match(h) for h in table.headings):
+        return table.headings
+    return ()
+
 
 def _lines(text: str, width_chars: float, bold: bool = False) -> int:
     """How many lines ``text`` wraps to in a cell ``width_chars`` wide (an estimate for row heights)."""
@@ -63,14 +76,15 @@ def _draw_frame(ws: Worksheet, st: _Styles, layout: Layout, widths: list[float])
     total = sum(widths)
     _merged_text(ws, TITLE_ROW, 0, last_col, table.title, st.title())
     ws.set_row(TITLE_ROW, _height(_lines(table.title, total, bold=True)) + 2)
-    if table.headings:
+    if table.headings:  # section headings: kept at their address, hidden (the page header prints them)
         text = "\n".join(table.headings)
         _merged_text(ws, CONTEXT_ROW, 0, last_col, text, st.context())
-        ws.set_row(CONTEXT_ROW, _height(_lines(text, total, bold=True)))
+        ws.set_row(CONTEXT_ROW, _height(_lines(text, total, bold=True)), None,
+                   {"hidden": bool(headings_above(table))})
     heights: dict[int, float] = {}
     for block in layout.blocks:
-        for h in block.header:
-            _header_cell(ws, h, st.header())
+        for h in block.header:  # a reconstructed header is marked, as on the web page (importer: unread)
+            _header_cell(ws, h, st.header(), INFERRED_MARK if h.inferred else "")
         for h in block.numbers:
             _header_cell(ws, h, st.numbering())
         heights.update(_header_heights(block.header, widths))
@@ -91,10 +105,10 @@ def _draw_frame(ws: Worksheet, st: _Styles, layout: Layout, widths: list[float])
     return heights
 
 
-def _header_cell(ws: Worksheet, h: HeaderCell, fmt: Format) -> None:
+def _header_cell(ws: Worksheet, h: HeaderCell, fmt: Format, mark: str = "") -> None:
     if h.rowspan > 1 or h.colspan > 1:
         ws.merge_range(h.row, h.col, h.last_row, h.last_col, "", fmt)
-    ws.write_string(h.row, h.col, h.text, fmt)
+    ws.write_string(h.row, h.col, h.text + mark, fmt)
 
 
 def _header_heights(cells: list[HeaderCell], widths: list[float]) -> dict[int, float]:
@@ -112,12 +126,13 @@ def _header_heights(cells: list[HeaderCell], widths: list[float]) -> dict[int, f
     return heights
 
 
-def _print_setup(ws: Worksheet, layout: Layout, last_row: int) -> None:
-    """A4 landscape, one page wide, header rows repeated, centred: like the printed form."""
+def _print_setup(ws: Worksheet, layout: Layout, last_row: int, top: float = 0.6) -> None:
+    """A4 landscape, one page wide, header rows repeated, centred: like the printed form; ``top``:
+    the top margin (inches), room for the first page's header."""
     ws.set_paper(9)
     ws.set_landscape()
     ws.fit_to_pages(1, 0)
-    ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.7)
+    ws.set_margins(left=0.5, right=0.5, top=top, bottom=0.7)
     ws.center_horizontally()
     ws.set_footer(f'&C&"{FONT},Regular"&9Trang &P/&N')
     repeat = layout.header_row_indexes

@@ -17,6 +17,7 @@ LINE_HEIGHT = 14.0  # points per line of 11 pt Times New Roman, with a little ro
 PAGE_PIXELS = 1000  # printable width of A4 landscape at 100 % (narrow margins), in screen pixels
 MIN_PRINT_SCALE = 70  # below this a printed 11 pt table is hard to read
 MIN_TABLE_WIDTH = 90  # characters
+INFERRED_MARK = "*"  # after a header reconstructed from a damaged seed (as the web page marks it)
 
 
 class _Styles:

@@ -12,7 +12,8 @@ from ..outline import LIST_GROUP_KEY, Column, Frame, Outline, Table
 from ..ownership import Ownership
 from ..parts import Part
 from ..columns import row_values
-from .frame import _column_widths, _draw_frame, _freeze, _height, _lines, _print_setup, _protect
+from .frame import _column_widths, _draw_frame, headings_above, _freeze, _height, _lines, _print_setup, _protect
+from .official import set_official_header, table_notes, top_margin, write_notes
 from .meta import KIND, TEMPLATE_KIND, UNIT, UNIT_NAME, _Meta
 from .styles import INPUT_FILL, OTHER_FILL, _Styles
 from .xlsx import _number, _open, _put, _total_formula, _total_numbers, row_formula
@@ -54,7 +55,11 @@ def write_template(target: str | os.PathLike | IO[bytes], outline: Outline, fram
             widths = _column_widths(layout)
             _draw_frame(ws, st, layout, widths)
             _template_grid(ws, st, meta, layout, part, ownership, unit_kind)
-        _print_setup(ws, layout, layout.last_row)
+        # the headings above the title and the footnote of reconstructed headers under the table (for
+        # a list, under its blank rows: in column A, which is its serial number, read by nobody)
+        lines = set_official_header(ws, headings_above(table))
+        last = write_notes(ws, st, widths, layout.last_row + 2, table_notes(layout, None)) - 1
+        _print_setup(ws, layout, max(last, layout.last_row), top_margin(lines))
         _freeze(ws, layout)
         _protect(ws)
     meta.write(wb)

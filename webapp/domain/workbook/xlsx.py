@@ -13,7 +13,7 @@ from typing import IO, Any
 
 import xlsxwriter
 from xlsxwriter.format import Format
-from xlsxwriter.utility import xl_rowcol_to_cell_fast
+from xlsxwriter.utility import _utf16_len, xl_rowcol_to_cell_fast
 from xlsxwriter.worksheet import (CellBlankTuple, CellDatetimeTuple, CellFormulaTuple, CellNumberTuple,
                                   CellStringTuple, Worksheet)
 
@@ -23,17 +23,45 @@ from ..columns import percent_formula  # noqa: F401 (the rate formula: cover, br
 from .styles import FONT
 
 _FUNCTION_CALL = re.compile(r"([A-Za-z_][A-Za-z0-9_.]*)\(")
+HEADER_LIMIT = 255  # characters of a page header or footer (Excel's limit)
 PLAIN_FUNCTIONS = frozenset({"IF", "OR", "AND", "ROUND", "SUM", "COUNT", "IFERROR"})  # the functions we write
 
 
 class _Worksheet(Worksheet):
-    """A worksheet that stores formulas calling only long-standing Excel functions as they are.
+    """A worksheet with a first page header of its own, that stores formulas calling only
+    long-standing Excel functions as they are.
+
+    The first page's header (``set_first_header``; XlsxWriter writes only the odd pages' one) is
+    Excel's "different first page" (``differentFirst``), which LibreOffice prints too: an official
+    document's head is printed once, above the first page.
 
     XlsxWriter runs a large regular expression (dynamic array functions) and some thirty more (to
     prefix newer functions with ``_xlfn.``) over every formula; with a formula in every rate cell of
     every unit's breakdown row, that was the bulk of the export. None of them can match a formula
     that calls only PLAIN_FUNCTIONS; any other formula goes through XlsxWriter unchanged.
     """
+
+    first_header = ""
+
+    def set_first_header(self, header: str) -> None:
+        """The first page's header (the odd pages keep ``set_header``'s; the footer is the same)."""
+        if _utf16_len(header) > HEADER_LIMIT:
+            raise ValueError(f"a page header holds at most {HEADER_LIMIT} characters")
+        self.first_header = header
+        self.header_footer_changed = True
+
+    def _write_header_footer(self) -> None:
+        if not self.first_header:
+            return super()._write_header_footer()
+        self._xml_start_tag("headerFooter", [("differentFirst", 1)])
+        if self.header:
+            self._write_odd_header()
+        if self.footer:
+            self._write_odd_footer()
+        self._xml_data_element("firstHeader", self.first_header)
+        if self.footer:
+            self._xml_data_element("firstFooter", self.footer)
+        self._xml_end_tag("headerFooter")
 
     def _write_formula(self, row, col, formula, cell_format=None, value=0):
         if self.constant_memory or not formula.startswith("=") or not _is_plain(formula.translate(_NO_DIGITS)):
