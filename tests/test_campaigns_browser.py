@@ -58,7 +58,7 @@ def test_a_compiler_creates_a_campaign_with_the_keyboard_and_ticks_the_grid(brow
     page.wait_for_url(live_server + "/admin/campaigns/new")
     page.focus("#outline")
     choose_outline_by_typing(page, "kl49")  # the demo stores several outlines: the first by code is offered
-    assert page.locator("#outline option:checked").inner_text().startswith("kl49 · phiên bản 1 · PHỤ LỤC")
+    assert page.locator("#outline option:checked").inner_text().startswith("kl49 · phiên bản 2 · PHỤ LỤC")
     page.keyboard.press("Tab")
     type_slowly(page, "bc-2025")
     page.keyboard.press("Tab")

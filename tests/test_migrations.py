@@ -406,6 +406,10 @@ def test_kl49_column_groups_take_the_keys_of_the_file_and_back(demo_app):
         # Tam Đường's request, once printed by kl49.yaml, is no longer put on Lộc Ninh's appendix
         assert campaign.subtitle == "" and campaign.outline.subtitle == ""
         db.session.remove()
+        # the migration renames the groups of campaigns on kl49@1; the demo's is on kl49@2, whose
+        # tables are version 1's: put it on version 1 for the way down and back
+        with db.engine.begin() as conn:
+            conn.execute(text("UPDATE campaign SET outline_version = 1 WHERE code = 'kl49-2024'"))
 
     migrate(demo_app, "downgrade", "186566cef95f")
     assigned, stored = group_keys(demo_app)
@@ -426,6 +430,6 @@ def test_db_upgrade_stores_the_shipped_outlines_once(demo_app):
 
     # every shipped file, in the files' order
     shipped = [(o.code, o.version, path.name) for path in shipped_outline_files() for o in [load_outline(path)]]
-    assert ("kl49", 1, "kl49.yaml") in shipped and outlines() == shipped
+    assert {("kl49", 1, "kl49-v1.yaml"), ("kl49", 2, "kl49.yaml")} <= set(shipped) and outlines() == shipped
     migrate(demo_app, "upgrade", "head")  # nothing to migrate: the stored versions are kept, not doubled
     assert outlines() == shipped

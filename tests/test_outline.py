@@ -225,11 +225,11 @@ def test_a_column_without_its_key_is_named():
 
 
 def test_version_code_and_title_of_the_outline():
-    assert _read_broken(_replace("version: 1\n", "version: 0\n")) == [
-        f"dòng {_line('version: 1')}: version: phiên bản phải là số nguyên từ 1 trở lên, đang là 0"]
-    assert _read_broken(_replace("version: 1\n", "version: -3\n"))[0].endswith("đang là -3")
-    assert _read_broken(_replace("version: 1\n", "version: '2'\n")) == [
-        f"dòng {_line('version: 1')}: version: phải có kiểu int, đang là str"]
+    assert _read_broken(_replace("version: 2\n", "version: 0\n")) == [
+        f"dòng {_line('version: 2')}: version: phiên bản phải là số nguyên từ 1 trở lên, đang là 0"]
+    assert _read_broken(_replace("version: 2\n", "version: -3\n"))[0].endswith("đang là -3")
+    assert _read_broken(_replace("version: 2\n", "version: '2'\n")) == [
+        f"dòng {_line('version: 2')}: version: phải có kiểu int, đang là str"]
     assert _read_broken(_replace("code: kl49\n", "code: KL-49\n")) == [
         f"dòng {_line('code: kl49')}: code: mã đề cương 'KL-49' chỉ gồm chữ thường không dấu, số và '_', "
         "bắt đầu bằng chữ, tối đa 40 ký tự"]

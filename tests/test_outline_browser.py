@@ -17,11 +17,12 @@ from webapp.models import OutlineVersion
 
 pytestmark = pytest.mark.browser
 
-KL49 = (OUTLINE_DIR / "kl49.yaml").read_text(encoding="utf-8")
+KL49 = (OUTLINE_DIR / "kl49.yaml").read_text(encoding="utf-8")  # version 2 (version 1: kl49-v1.yaml)
+KL49_V1 = (OUTLINE_DIR / "kl49-v1.yaml").read_text(encoding="utf-8")
 NEW_HEADER = "Cán bộ, công chức cấp xã"
-VERSION_2 = KL49.replace("version: 1\n", "version: 2\n", 1).replace(
+VERSION_3 = KL49.replace("\nversion: 2\n", "\nversion: 3\n", 1).replace(
     "label: Công chức cấp xã\n", f"label: {NEW_HEADER}\n", 1)
-BROKEN = VERSION_2.replace("          - key: d60\n", "          - key: d35\n", 1).replace(
+BROKEN = VERSION_3.replace("          - key: d60\n", "          - key: d35\n", 1).replace(
     "of: cn_dt, over: cn_tong", "of: cn_dt, over: cn_total", 1)
 
 
@@ -39,7 +40,7 @@ def test_upload_preview_and_save(browser, live_server, tmp_path, width):  # noqa
     page.click("text=Nạp đề cương mới")
     page.wait_for_url(live_server + "/admin/outlines/upload")
 
-    broken = tmp_path / "kl49-v2-loi.yaml"
+    broken = tmp_path / "kl49-v3-loi.yaml"
     broken.write_text(BROKEN, encoding="utf-8")
     page.set_input_files("#file", str(broken))
     with page.expect_navigation():
@@ -50,10 +51,10 @@ def test_upload_preview_and_save(browser, live_server, tmp_path, width):  # noqa
     assert "mã nhóm cột 'd35' bị trùng trong bảng" in problems.nth(0).inner_text()
     assert "cột 'cn_total' không có trong bảng" in problems.nth(1).inner_text()
     page.screenshot(path=f"/tmp/outline-mistakes-{width}.png", full_page=True)
-    assert stored().keys() == {1}
+    assert stored().keys() == {1, 2}
 
-    good = tmp_path / "kl49-v2.yaml"
-    good.write_text(VERSION_2, encoding="utf-8")
+    good = tmp_path / "kl49-v3.yaml"
+    good.write_text(VERSION_3, encoding="utf-8")
     page.set_input_files("#file", str(good))
     with page.expect_navigation():
         page.click("input[type=submit][value='Kiểm tra và xem trước']")
@@ -67,13 +68,13 @@ def test_upload_preview_and_save(browser, live_server, tmp_path, width):  # noqa
     page.screenshot(path=f"/tmp/outline-preview-table-{width}.png")
     page.locator("#bang-1").screenshot(path=f"/tmp/outline-preview-list-{width}.png")  # table I, a list
     page.locator("#bang-4").screenshot(path=f"/tmp/outline-preview-inferred-{width}.png")  # II.1.3, two blocks
-    assert stored().keys() == {1}  # nothing before the button
+    assert stored().keys() == {1, 2}  # nothing before the button
 
     page.locator("#save-outline button, #save-outline input[type=submit]").first.click()
-    page.wait_for_url(live_server + "/admin/outlines/kl49/2")
-    assert "Đã lưu đề cương kl49 phiên bản 2" in page.inner_text("main")
-    assert stored() == {1: KL49, 2: VERSION_2}
+    page.wait_for_url(live_server + "/admin/outlines/kl49/3")
+    assert "Đã lưu đề cương kl49 phiên bản 3" in page.inner_text("main")
+    assert stored() == {1: KL49_V1, 2: KL49, 3: VERSION_3}
     page.screenshot(path=f"/tmp/outline-saved-{width}.png")
     page.goto(live_server + "/admin/outlines")
-    assert "kl49-v2.yaml" in page.inner_text("#outline-kl49-2")
+    assert "kl49-v3.yaml" in page.inner_text("#outline-kl49-3")
     page.screenshot(path=f"/tmp/outline-list-{width}.png", full_page=True)

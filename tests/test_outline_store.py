@@ -30,9 +30,9 @@ def line_of(needle: str, text: str = KL49) -> int:
     return next(i for i, line in enumerate(text.splitlines(), start=1) if needle in line)
 
 
-def version_2(header: str = NEW_HEADER) -> str:
-    """kl49.yaml as its next version: II.1.5's first group relabelled."""
-    return edited("version: 1\n", "version: 2\n", edited(f"label: {OLD_HEADER}\n", f"label: {header}\n"))
+def next_version(header: str = NEW_HEADER) -> str:
+    """kl49.yaml (version 2) as its next version, 3: II.1.5's first group relabelled."""
+    return edited("version: 2\n", "version: 3\n", edited(f"label: {OLD_HEADER}\n", f"label: {header}\n"))
 
 
 def write(tmp_path, name: str, text: str | bytes):
@@ -122,8 +122,8 @@ BROKEN = {  # name → (the file's text, what stderr must say, line by line)
         [f"dòng {UTF8_LINE}, cột {UTF8_COLUMN}: "
          "tệp không phải văn bản UTF-8 (byte 0xF4 không đọc được); hãy lưu tệp với mã hóa UTF-8"]),
     "version 0": (
-        edited("version: 1\n", "version: 0\n"),
-        [f"dòng {line_of('version: 1')}: version: phiên bản phải là số nguyên từ 1 trở lên, đang là 0"]),
+        edited("version: 2\n", "version: 0\n"),
+        [f"dòng {line_of('version: 2')}: version: phiên bản phải là số nguyên từ 1 trở lên, đang là 0"]),
 }
 
 
@@ -149,69 +149,70 @@ def test_outline_check_of_a_file_that_cannot_be_read(empty_app, tmp_path):
 # --- outline-load and outlines ---------------------------------------------------------------------
 
 def test_outline_load_stores_a_new_version_and_outlines_lists_every_one(empty_app, tmp_path):
-    assert stored_versions() == [("kl49", 1)]  # db upgrade stored the shipped file
+    assert stored_versions() == [("kl49", 1), ("kl49", 2)]  # db upgrade stored the shipped files
     loads = outline_loads()
     # the shipped file again: exactly that text is stored, so it is printed and nothing is new
     result = run(empty_app, "outline-load", str(OUTLINE_DIR / "kl49.yaml"))
-    assert (result.exit_code, result.stdout) == (0, "kl49\t1\n")
+    assert (result.exit_code, result.stdout) == (0, "kl49\t2\n")
     assert "không lưu gì mới" in result.stderr
-    assert stored_versions() == [("kl49", 1)] and outline_loads() == loads
+    assert stored_versions() == [("kl49", 1), ("kl49", 2)] and outline_loads() == loads
 
-    result = run(empty_app, "outline-load", write(tmp_path, "kl49-v2.yaml", version_2()))
-    assert (result.exit_code, result.stdout, result.stderr) == (0, "kl49\t2\n", "")
-    assert stored_versions() == [("kl49", 1), ("kl49", 2)] and outline_loads() == loads + 1
+    result = run(empty_app, "outline-load", write(tmp_path, "kl49-v3.yaml", next_version()))
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "kl49\t3\n", "")
+    assert stored_versions() == [("kl49", 1), ("kl49", 2), ("kl49", 3)] and outline_loads() == loads + 1
     with in_app() as session:
-        row = session.scalar(select(OutlineVersion).where(OutlineVersion.version == 2))
-        assert row.source == version_2() and row.filename == "kl49-v2.yaml" and row.title == TITLE
+        row = session.scalar(select(OutlineVersion).where(OutlineVersion.version == 3))
+        assert row.source == next_version() and row.filename == "kl49-v3.yaml" and row.title == TITLE
         assert row.outline.table("II.1.5").blocks[0].groups[0].label == NEW_HEADER
 
     result = run(empty_app, "outlines")
     kl49 = [line for line in result.stdout.splitlines() if line.split("\t")[0] not in OTHER_SHIPPED]
-    assert (result.exit_code, kl49) == (0, [f"kl49\t1\t{TITLE}", f"kl49\t2\t{TITLE}"])
+    assert (result.exit_code, kl49) == (0, [f"kl49\t1\t{TITLE}", f"kl49\t2\t{TITLE}", f"kl49\t3\t{TITLE}"])
 
 
 def test_outline_load_refuses_other_content_under_a_stored_version(empty_app, tmp_path):
     loads = outline_loads()
-    changed = edited(f"label: {OLD_HEADER}\n", f"label: {NEW_HEADER}\n")  # still version 1
+    changed = edited(f"label: {OLD_HEADER}\n", f"label: {NEW_HEADER}\n")  # still version 2
     result = run(empty_app, "outline-load", write(tmp_path, "kl49.yaml", changed))
     assert result.exit_code == 1 and result.stdout == ""
     assert result.stderr.strip() == (
-        "Đề cương kl49 phiên bản 1 đã được nạp với nội dung khác; một phiên bản đã lưu không bao giờ thay đổi. "
-        "Hãy tăng 'version' (phiên bản mới nhất đang có: 1).")
+        "Đề cương kl49 phiên bản 2 đã được nạp với nội dung khác; một phiên bản đã lưu không bao giờ thay đổi. "
+        "Hãy tăng 'version' (phiên bản mới nhất đang có: 2).")
     with in_app() as session:
-        assert session.scalar(select(OutlineVersion.source).where(OutlineVersion.code == "kl49", OutlineVersion.version == 1)) == KL49
+        assert session.scalar(select(OutlineVersion.source).where(OutlineVersion.code == "kl49", OutlineVersion.version == 2)) == KL49
     assert outline_loads() == loads
     # a broken file is refused with its mistakes, like outline-check, and stores nothing
     result = run(empty_app, "outline-load", write(tmp_path, "broken.yaml", BROKEN["unknown key"][0]))
     assert result.exit_code == 1 and result.stderr.splitlines() == BROKEN["unknown key"][1]
-    assert stored_versions() == [("kl49", 1)]
+    assert stored_versions() == [("kl49", 1), ("kl49", 2)]
 
 
 def test_a_version_below_the_newest_is_refused(empty_app, tmp_path):
-    """A new version has a higher number: once kl49@3 is stored, a kl49@2 never stored is refused."""
-    version_3 = edited("version: 2\n", "version: 3\n", version_2())
-    assert run(empty_app, "outline-load", write(tmp_path, "v3.yaml", version_3)).stdout == "kl49\t3\n"
-    result = run(empty_app, "outline-load", write(tmp_path, "v2.yaml", version_2()))
+    """A new version has a higher number: once kl49@4 is stored, a kl49@3 never stored is refused."""
+    version_4 = edited("version: 3\n", "version: 4\n", next_version())
+    assert run(empty_app, "outline-load", write(tmp_path, "v4.yaml", version_4)).stdout == "kl49\t4\n"
+    result = run(empty_app, "outline-load", write(tmp_path, "v3.yaml", next_version()))
     assert result.exit_code == 1 and result.stdout == ""
-    assert result.stderr.strip() == ("Đề cương kl49 đã có phiên bản 3, mới hơn phiên bản 2 của tệp này; "
-                                     "một phiên bản mới phải có số lớn hơn (version: 4).")
+    assert result.stderr.strip() == ("Đề cương kl49 đã có phiên bản 4, mới hơn phiên bản 3 của tệp này; "
+                                     "một phiên bản mới phải có số lớn hơn (version: 5).")
     # a version stored before is still printed when loaded again with its text
-    assert run(empty_app, "outline-load", str(OUTLINE_DIR / "kl49.yaml")).stdout == "kl49\t1\n"
-    assert stored_versions() == [("kl49", 1), ("kl49", 3)]
+    assert run(empty_app, "outline-load", str(OUTLINE_DIR / "kl49.yaml")).stdout == "kl49\t2\n"
+    assert run(empty_app, "outline-load", str(OUTLINE_DIR / "kl49-v1.yaml")).stdout == "kl49\t1\n"
+    assert stored_versions() == [("kl49", 1), ("kl49", 2), ("kl49", 4)]
 
 
 def test_line_ends_and_a_byte_order_mark_do_not_make_another_text(empty_app, tmp_path):
     """A file saved again by Notepad (CRLF, a BOM) is the same text, not a conflicting one."""
     result = run(empty_app, "outline-load", write(tmp_path, "kl49.yaml", b"\xef\xbb\xbf" + KL49.replace("\n", "\r\n").encode()))
-    assert (result.exit_code, result.stdout) == (0, "kl49\t1\n")
+    assert (result.exit_code, result.stdout) == (0, "kl49\t2\n")
 
 
 # --- the issue's regression: a campaign keeps the exact version it was created with ----------------
 
 def test_a_new_version_leaves_the_existing_campaign_on_its_own(app, tmp_path):
     """Bumping ``version`` in kl49.yaml turned the existing campaign's appendix page into a 500."""
-    result = run(app, "outline-load", write(tmp_path, "kl49-v2.yaml", version_2()))
-    assert (result.exit_code, result.stdout) == (0, "kl49\t2\n")
+    result = run(app, "outline-load", write(tmp_path, "kl49-v3.yaml", next_version()))
+    assert (result.exit_code, result.stdout) == (0, "kl49\t3\n")
 
     admin = login(app.test_client(), "admin")
     page = admin.get("/campaigns/kl49-2024/appendix")
@@ -231,28 +232,28 @@ def test_a_new_version_leaves_the_existing_campaign_on_its_own(app, tmp_path):
     texts = {c.value for row in sheet.iter_rows() for c in row if isinstance(c.value, str)}
     assert OLD_HEADER in texts and NEW_HEADER not in texts
 
-    # a template of the campaign (version 1) written now imports, and so does one written before
+    # a template of the campaign (version 2) written now imports, and so does one written before
     template = write(tmp_path, "mau.xlsx", b"")
     assert run(app, "template", "kl49-2024", "ln-02", "-o", template).exit_code == 0
     result = run(app, "import-xlsx", "kl49-2024", "ln-02", template)
     assert result.exit_code == 0, result.output
     with in_app() as session:
         campaign = session.scalar(select(Campaign).where(Campaign.code == "kl49-2024"))
-        assert (campaign.outline_code, campaign.outline_version) == ("kl49", 1)
+        assert (campaign.outline_code, campaign.outline_version) == ("kl49", 2)
         assert campaign.outline.table("II.1.5").blocks[0].groups[0].label == OLD_HEADER
 
 
 def test_a_template_written_before_the_new_version_still_imports(app, tmp_path):
     template = write(tmp_path, "mau.xlsx", b"")
     assert run(app, "template", "kl49-2024", "ln-02", "-o", template).exit_code == 0
-    assert run(app, "outline-load", write(tmp_path, "kl49-v2.yaml", version_2())).exit_code == 0
+    assert run(app, "outline-load", write(tmp_path, "kl49-v3.yaml", next_version())).exit_code == 0
     result = run(app, "import-xlsx", "kl49-2024", "ln-02", template)
     assert result.exit_code == 0, result.output
 
 
 # --- the pages ------------------------------------------------------------------------------------
 
-def upload(client, text: str | bytes, name: str = "kl49-v2.yaml"):
+def upload(client, text: str | bytes, name: str = "kl49-v3.yaml"):
     data = text.encode("utf-8") if isinstance(text, str) else text
     return client.post("/admin/outlines/upload", data={"file": (io.BytesIO(data), name)},
                        content_type="multipart/form-data")
@@ -270,8 +271,10 @@ def hidden(html: str, name: str) -> str:
 def test_the_list_shows_every_version_with_its_campaigns(app):
     admin = login(app.test_client(), "admin")
     html = admin.get("/admin/outlines").get_data(as_text=True)
-    row = re.search(r'<section class="card outline-version" id="outline-kl49-1">(.*?)</section>', html, re.S).group(1)
+    row = re.search(r'<section class="card outline-version" id="outline-kl49-2">(.*?)</section>', html, re.S).group(1)
     assert TITLE in row and "kl49-2024" in row and "db upgrade" in row and "kl49.yaml" in row
+    row = re.search(r'<section class="card outline-version" id="outline-kl49-1">(.*?)</section>', html, re.S).group(1)
+    assert "kl49-2024" not in row and "kl49-v1.yaml" in row  # version 1 kept for campaigns made with it
     assert "/admin/outlines/upload" in html  # the administrator loads outlines
     assert "Chưa có đề cương nào" not in html
     compiler = login(app.test_client(), "ln-btg")
@@ -288,7 +291,7 @@ def test_an_upload_with_mistakes_lists_them_all_and_stores_nothing(app):
     admin = login(app.test_client(), "admin")
     before, loads = stored_versions(), outline_loads()
     text, expected = BROKEN["several mistakes"]
-    response = upload(admin, edited("version: 1\n", "version: 2\n", text))
+    response = upload(admin, edited("version: 2\n", "version: 3\n", text))
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert "2 lỗi; chưa lưu gì" in html
@@ -305,10 +308,10 @@ def test_an_upload_with_mistakes_lists_them_all_and_stores_nothing(app):
 def test_upload_previews_the_tables_then_save_stores_exactly_that_text(app):
     admin = login(app.test_client(), "admin")
     loads = outline_loads()
-    response = upload(admin, version_2())
+    response = upload(admin, next_version())
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    assert stored_versions() == [("kl49", 1)]  # nothing stored before the button
+    assert stored_versions() == [("kl49", 1), ("kl49", 2)]  # nothing stored before the button
     # the preview: every table, its printed header, rows, empty disabled inputs, who fills, rules in words
     for code in ("I", "II.1.1", "II.1.5", "III"):
         assert f"Biểu {code}" in html
@@ -323,39 +326,39 @@ def test_upload_previews_the_tables_then_save_stores_exactly_that_text(app):
             "cột 1 «Cán bộ, công chức cấp xã › Tổng số»") in section
     assert "Lỗi" in section and "Số công chức cấp xã được đào tạo, bồi dưỡng không được lớn hơn tổng số" in section
     assert "Cảnh báo" in html  # II.1.3's warnings
-    assert hidden(html, "text") == version_2()
+    assert hidden(html, "text") == next_version()
 
     response = admin.post("/admin/outlines/save", data={
         "text": hidden(html, "text").replace("\n", "\r\n"),  # as a browser sends a field's line ends
         "digest": hidden(html, "digest"), "filename": hidden(html, "filename")})
-    assert response.status_code == 302 and response.headers["Location"].endswith("/admin/outlines/kl49/2")
-    assert stored_versions() == [("kl49", 1), ("kl49", 2)] and outline_loads() == loads + 1
+    assert response.status_code == 302 and response.headers["Location"].endswith("/admin/outlines/kl49/3")
+    assert stored_versions() == [("kl49", 1), ("kl49", 2), ("kl49", 3)] and outline_loads() == loads + 1
     with in_app() as session:
-        row = session.scalar(select(OutlineVersion).where(OutlineVersion.version == 2))
+        row = session.scalar(select(OutlineVersion).where(OutlineVersion.version == 3))
         admin_id = session.scalar(select(User.id).where(User.username == "admin"))
-        assert (row.source, row.filename, row.loaded_by_id) == (version_2(), "kl49-v2.yaml", admin_id)
+        assert (row.source, row.filename, row.loaded_by_id) == (next_version(), "kl49-v3.yaml", admin_id)
         event = session.scalar(select(AuditEvent).where(AuditEvent.action == "outline_load")
                                .order_by(AuditEvent.id.desc()))
-        assert (event.new, event.via, event.user_id) == ("kl49@2", "web", admin_id)
-    page = admin.get("/admin/outlines/kl49/2")
+        assert (event.new, event.via, event.user_id) == ("kl49@3", "web", admin_id)
+    page = admin.get("/admin/outlines/kl49/3")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    assert "Đã lưu đề cương kl49 phiên bản 2" in html and NEW_HEADER in html and 'name="text"' not in html
+    assert "Đã lưu đề cương kl49 phiên bản 3" in html and NEW_HEADER in html and 'name="text"' not in html
     assert "chưa có." in html  # no campaign uses it yet
     listing = admin.get("/admin/outlines").get_data(as_text=True)
-    row = re.search(r'<section class="card outline-version" id="outline-kl49-2">(.*?)</section>', listing, re.S).group(1)
-    assert "admin" in row and "kl49-v2.yaml" in row and "chưa có" in row
+    row = re.search(r'<section class="card outline-version" id="outline-kl49-3">(.*?)</section>', listing, re.S).group(1)
+    assert "admin" in row and "kl49-v3.yaml" in row and "chưa có" in row
 
 
 def test_a_save_of_other_text_than_previewed_or_a_stored_version_is_refused(app):
     admin = login(app.test_client(), "admin")
-    html = upload(admin, version_2()).get_data(as_text=True)
+    html = upload(admin, next_version()).get_data(as_text=True)
     digest = hidden(html, "digest")
     response = admin.post("/admin/outlines/save", data={
-        "text": version_2("Công chức xã"), "digest": digest, "filename": "kl49-v2.yaml"})
+        "text": next_version("Công chức xã"), "digest": digest, "filename": "kl49-v3.yaml"})
     assert response.status_code == 400
     assert "không khớp với bản đã xem trước" in response.get_data(as_text=True)
-    assert stored_versions() == [("kl49", 1)]
+    assert stored_versions() == [("kl49", 1), ("kl49", 2)]
 
     # the same code and version with other content: at the preview already, and at the save
     changed = edited(f"label: {OLD_HEADER}\n", f"label: {NEW_HEADER}\n")
@@ -369,12 +372,12 @@ def test_a_save_of_other_text_than_previewed_or_a_stored_version_is_refused(app)
                                                         "filename": "kl49.yaml"})
     assert response.status_code == 409 and "đã được nạp với nội dung khác" in response.get_data(as_text=True)
     with in_app() as session:
-        assert session.scalar(select(OutlineVersion.source).where(OutlineVersion.code == "kl49", OutlineVersion.version == 1)) == KL49
+        assert session.scalar(select(OutlineVersion.source).where(OutlineVersion.code == "kl49", OutlineVersion.version == 2)) == KL49
     # a text with mistakes that reaches the save (not through the preview) is checked again
     broken = BROKEN["unknown key"][0]
     response = admin.post("/admin/outlines/save", data={"text": broken, "digest": sha256(broken)})
     assert response.status_code == 422 and "khóa không được biết &#39;colour&#39;" in response.get_data(as_text=True)
-    assert stored_versions() == [("kl49", 1)]
+    assert stored_versions() == [("kl49", 1), ("kl49", 2)]
 
 
 def test_uploading_a_stored_text_again_says_so(app):
@@ -388,17 +391,17 @@ def test_uploading_a_stored_text_again_says_so(app):
 def test_only_the_administrator_loads_outlines(app):
     compiler = login(app.test_client(), "ln-btg")
     assert compiler.get("/admin/outlines/upload").status_code == 403
-    assert upload(compiler, version_2()).status_code == 403
+    assert upload(compiler, next_version()).status_code == 403
     from webapp.outline_store import sha256
 
-    assert compiler.post("/admin/outlines/save", data={"text": version_2(), "digest": sha256(version_2())}
+    assert compiler.post("/admin/outlines/save", data={"text": next_version(), "digest": sha256(next_version())}
                          ).status_code == 403
-    assert stored_versions() == [("kl49", 1)]
+    assert stored_versions() == [("kl49", 1), ("kl49", 2)]
     # every staff member sees the stored versions and their files
     assert compiler.get("/admin/outlines/kl49/1").status_code == 200
-    download = compiler.get("/admin/outlines/kl49/1/file")
+    download = compiler.get("/admin/outlines/kl49/2/file")
     assert download.status_code == 200 and download.get_data(as_text=True) == KL49
-    assert 'filename="kl49-v1.yaml"' in download.headers["Content-Disposition"]
+    assert 'filename="kl49-v2.yaml"' in download.headers["Content-Disposition"]
     assert compiler.get("/admin/outlines/kl49/9").status_code == 404
     assert compiler.get("/admin/outlines/kl49/9/file").status_code == 404
     clerk = login(app.test_client(), "ln-02")
@@ -407,7 +410,7 @@ def test_only_the_administrator_loads_outlines(app):
 
 
 def test_the_stored_preview_names_the_campaigns_using_it(app):
-    html = login(app.test_client(), "admin").get("/admin/outlines/kl49/1").get_data(as_text=True)
+    html = login(app.test_client(), "admin").get("/admin/outlines/kl49/2").get_data(as_text=True)
     assert "kl49-2024" in html and TITLE in html and "Xã, phường, thị trấn" in html
     assert 'data-table="I"' in html and 'name="text"' not in html
 
@@ -428,17 +431,17 @@ def test_the_save_needs_the_form_token(csrf_app):
                                       "csrf_token": token.group(1)}).status_code == 302
     upload_page = admin.get("/admin/outlines/upload").get_data(as_text=True)
     token = hidden(upload_page, "csrf_token")
-    response = admin.post("/admin/outlines/upload", data={"file": (io.BytesIO(version_2().encode()), "v2.yaml"),
+    response = admin.post("/admin/outlines/upload", data={"file": (io.BytesIO(next_version().encode()), "v2.yaml"),
                                                           "csrf_token": token}, content_type="multipart/form-data")
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     fields = {name: hidden(html, name) for name in ("text", "digest", "filename", "csrf_token")}
     assert admin.post("/admin/outlines/save", data={k: v for k, v in fields.items() if k != "csrf_token"}
                       ).status_code == 400
-    assert stored_versions() == [("kl49", 1)]
-    assert fields["digest"] == sha256(version_2())
-    assert admin.post("/admin/outlines/save", data=fields).status_code == 302
     assert stored_versions() == [("kl49", 1), ("kl49", 2)]
+    assert fields["digest"] == sha256(next_version())
+    assert admin.post("/admin/outlines/save", data=fields).status_code == 302
+    assert stored_versions() == [("kl49", 1), ("kl49", 2), ("kl49", 3)]
 
 
 def test_another_outline_is_previewed_and_stored_the_same_way(app):
@@ -454,8 +457,8 @@ def test_another_outline_is_previewed_and_stored_the_same_way(app):
     assert "Trường tiểu học <code>truong_th</code>" in html and "Nội dung" in html
     response = admin.post("/admin/outlines/save", data={name: hidden(html, name) for name in ("text", "digest", "filename")})
     assert response.status_code == 302 and response.headers["Location"].endswith("/admin/outlines/pcgd/1")
-    assert stored_versions() == [("kl49", 1), ("pcgd", 1)]
+    assert stored_versions() == [("kl49", 1), ("kl49", 2), ("pcgd", 1)]
     assert admin.get("/admin/outlines/pcgd/1").status_code == 200
     result = run(app, "outlines")
-    assert [line for line in result.stdout.splitlines() if line.split("\t")[0] not in OTHER_SHIPPED][1].startswith(
+    assert [line for line in result.stdout.splitlines() if line.split("\t")[0] not in OTHER_SHIPPED][2].startswith(
         "pcgd\t1\tPHỤ LỤC SỐ LIỆU TỔNG KẾT")

@@ -20,7 +20,7 @@ from test_workbook import OUTLINE, YEARS, expected, fill_randomly, identity, own
 
 from webapp.domain.importer import read_template  # noqa: E402
 from webapp.domain.layout import build_layout  # noqa: E402
-from webapp.domain.outline import shipped_outline  # noqa: E402
+from webapp.domain.outline import OUTLINE_DIR, load_outline, shipped_outline  # noqa: E402
 from webapp.domain.parts import Part  # noqa: E402
 from webapp.domain.workbook import COVER_SHEET, write_appendix, write_template  # noqa: E402
 
@@ -170,7 +170,9 @@ def test_every_cell_of_a_template_made_before_stays_at_its_address():
 
 def test_a_template_handed_out_before_still_imports(tmp_path):
     owned = owned_for("xa")
-    old, errors = read_template(OLD_TEMPLATE, OUTLINE, YEARS, owned, expected(), "XA01")
+    # handed out for a campaign on kl49@1 (kl49.yaml is version 2 since, with the same tables)
+    v1 = load_outline(OUTLINE_DIR / "kl49-v1.yaml")
+    old, errors = read_template(OLD_TEMPLATE, v1, YEARS, owned, {**expected(), "outline": v1.ident}, "XA01")
     assert errors == []
     path = tmp_path / "new.xlsx"
     write_template(path, OUTLINE, YEARS, Part(), owned, identity())

@@ -42,10 +42,12 @@ def test_a_district_sets_itself_up_and_runs_two_periods(empty_app, tmp_path):
     assert sorted(passwords) == ["td-admin", "td-bh", "td-btg", "td-sh", "td-ubnd"]
     assert cli(empty_app, "import-units", str(units_file))[:2] == (0, "")
 
-    # 2. the shipped outlines are there after `db upgrade` (kl49 among them, once)
+    # 2. the shipped outlines are there after `db upgrade` (kl49 among them: version 1, and version 2
+    #    with the narrative report's sections)
     code, out, _ = cli(empty_app, "outlines")
     shipped = [line for line in out.splitlines() if line.startswith("kl49\t")]
-    assert code == 0 and len(shipped) == 1 and shipped[0].startswith("kl49\t1\tPHỤ LỤC BÁO CÁO SƠ KẾT 5 NĂM")
+    assert code == 0 and [line.split("\t")[1] for line in shipped] == ["1", "2"]
+    assert shipped[1].startswith("kl49\t2\tPHỤ LỤC BÁO CÁO SƠ KẾT 5 NĂM")
 
     # 3. the campaign: by default every unit of a kind the outline names, below the compiler's district
     deadline = today + dt.timedelta(days=10)
@@ -90,16 +92,16 @@ def test_a_district_sets_itself_up_and_runs_two_periods(empty_app, tmp_path):
         stored = sorted(v.num for v in session.scalars(select(CellValue).where(CellValue.campaign_id == campaign.id)))
         assert stored == [17, 24]
 
-    # 7. the province sends a corrected outline: version 2; the running campaign keeps version 1
+    # 7. the province sends a corrected outline: version 3; the running campaign keeps version 2
     text = (OUTLINE_DIR / "kl49.yaml").read_text(encoding="utf-8")
-    second = tmp_path / "kl49-v2.yaml"
-    second.write_text(text.replace("version: 1", "version: 2", 1)
+    second = tmp_path / "kl49-v3.yaml"
+    second.write_text(text.replace("\nversion: 2\n", "\nversion: 3\n", 1)
                       .replace("1.5. Kết quả đào tạo bồi dưỡng cán bộ cơ sở:",
                                "1.5. Kết quả đào tạo, bồi dưỡng cán bộ, công chức cơ sở:"), encoding="utf-8")
     assert cli(empty_app, "outline-check", str(second))[:2] == (0, "")
-    assert cli(empty_app, "outline-load", str(second))[:2] == (0, "kl49\t2\n")
+    assert cli(empty_app, "outline-load", str(second))[:2] == (0, "kl49\t3\n")
     assert [line.split("\t")[:2] for line in cli(empty_app, "outlines")[1].splitlines()
-            if line.startswith("kl49\t")] == [["kl49", "1"], ["kl49", "2"]]
+            if line.startswith("kl49\t")] == [["kl49", "1"], ["kl49", "2"], ["kl49", "3"]]
     compiler = empty_app.test_client()
     login(compiler, "td-btg", passwords["td-btg"])
     compiler.post("/password", data={"current": passwords["td-btg"], "new": "mat-khau-moi-2",
@@ -113,7 +115,7 @@ def test_a_district_sets_itself_up_and_runs_two_periods(empty_app, tmp_path):
     assert (code, out) == (0, "td-2025\n"), err
     with in_app() as session:
         old, new = (session.scalar(select(Campaign).where(Campaign.code == c)) for c in ("td-2024", "td-2025"))
-        assert (new.outline_code, new.outline_version, new.year_from, new.year_to) == ("kl49", 1, 2020, 2024)
+        assert (new.outline_code, new.outline_version, new.year_from, new.year_to) == ("kl49", 2, 2020, 2024)
         assert [u.code for u in new.units] == [u.code for u in old.units]
 
         def assignments(campaign):
@@ -127,4 +129,4 @@ def test_a_district_sets_itself_up_and_runs_two_periods(empty_app, tmp_path):
                "--years", "2021-2025", "--deadline", (today + dt.timedelta(days=40)).isoformat(),
                "--compiler", "td-hu")[0] == 0
     with in_app() as session:
-        assert session.scalar(select(Campaign.outline_version).where(Campaign.code == "td-2026")) == 2
+        assert session.scalar(select(Campaign.outline_version).where(Campaign.code == "td-2026")) == 3

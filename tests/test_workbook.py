@@ -252,7 +252,7 @@ def test_input_cells_carry_data_validation(xa_template):
 def test_template_identity_is_hidden_and_in_the_properties(xa_template):
     wb = openpyxl.load_workbook(xa_template)
     meta = {k: v for k, v in wb[META_SHEET].iter_rows(max_col=2, values_only=True)}
-    assert meta["campaign"] == "kl49-2024" and meta["unit"] == "XA01" and meta["outline"] == "kl49@1"
+    assert meta["campaign"] == "kl49-2024" and meta["unit"] == "XA01" and meta["outline"] == OUTLINE.ident
     props = {p.name: p.value for p in wb.custom_doc_props}
     assert props["unit"] == "XA01" and props["outline_digest"] == OUTLINE.digest
     for table in OUTLINE.tables:  # never in the table cells
@@ -415,7 +415,7 @@ def test_another_outline_version_or_campaign_is_refused(tmp_path):
     part, errors = read(path)
     assert errors == [
         "Mẫu này thuộc đợt báo cáo khác (kl49-2023), không phải đợt kl49-2024",
-        "Mẫu này được lập theo phiên bản đề cương khác (kl49@0), không phải kl49@1; hãy tải mẫu mới",
+        f"Mẫu này được lập theo phiên bản đề cương khác (kl49@0), không phải {OUTLINE.ident}; hãy tải mẫu mới",
     ]
 
 

@@ -45,6 +45,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .assets import register_assets
     from .auth.routes import bp as auth_bp
     from .entry.routes import bp as entry_bp
+    from .narrate.routes import bp as narrate_bp
     from .review.routes import bp as review_bp
     from .xlsx.routes import bp as xlsx_bp
     from .cli import register_cli
@@ -56,6 +57,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(admin_bp)
     app.register_blueprint(xlsx_bp)
     app.register_blueprint(review_bp)
+    app.register_blueprint(narrate_bp)
     register_security(app)
     register_assets(app)
     register_templating(app)

@@ -16,6 +16,7 @@ from .demo_mhht import load_mhht
 from .demo_muctieu import load_muctieu
 from .entry.service import UnitList, UnitTable
 from .models import ROLE_ADMIN, ROLE_CLERK, ROLE_COMPILER, Campaign, Unit, User
+from .narrative import save_answers, save_draft
 
 DEMO_PASSWORD = "demo123"
 CAMPAIGN_CODE = "kl49-2024"
@@ -91,7 +92,7 @@ def _load_district(session: Session, today: dt.date) -> None:
     _user(session, "admin", "Quản trị hệ thống", ROLE_ADMIN, compiler_unit)
 
     outline_store.store_shipped(session)
-    campaign = create_campaign(session, outline_store.find(session, "kl49", 1), CampaignSpec(
+    campaign = create_campaign(session, outline_store.find(session, "kl49", 2), CampaignSpec(
         code=CAMPAIGN_CODE,
         name="Sơ kết 5 năm thực hiện Kết luận số 49-KL/TW – Phụ lục số liệu",
         description=("Theo Công văn số 1241-CV/HU ngày 03/5/2024 của Ban Thường vụ Huyện ủy: các đơn vị "
@@ -104,6 +105,7 @@ def _load_district(session: Session, today: dt.date) -> None:
             "signer_title": "T/M BAN THƯỜNG VỤ\nPHÓ BÍ THƯ"}), via="demo")
     _fill(session, campaign, units)
     session.commit()
+    _narrate(session, campaign, units, compiler)
     _decide(session, campaign, units, compiler, today)
 
 
@@ -166,6 +168,52 @@ def _fill(session: Session, campaign: Campaign, units: list[Unit]) -> None:
                     "co_quan": "Ủy ban MTTQ Việt Nam huyện Lộc Ninh"}, None, "demo", commit=False)
     note = UnitTable(session, campaign, by_kind["doan_the"], outline.table("III"))
     _store(note, "2023", {"ghi_chu": "Phối hợp tuyên truyền mô hình “Công dân học tập” ở 16/16 xã, thị trấn"})
+
+
+# Some units' answers to the narrative report, and the compiler's draft quoting them (kl49@2's sections).
+ANSWERS = {
+    "ln-01": {
+        "p1_i_1": "<p>Đảng ủy thị trấn ban hành <strong>Kế hoạch số 12-KH/ĐU</strong> triển khai Kết luận số 49-KL/TW; "
+                  "tổ chức quán triệt cho 100% chi bộ trực thuộc.</p>",
+        "p1_ii_2": "<p>Tuyên truyền trên đài truyền thanh thị trấn, lồng ghép trong sinh hoạt chi bộ:</p>"
+                   "<ul><li>48 tin, bài về khuyến học, khuyến tài;</li><li>12 buổi nói chuyện chuyên đề.</li></ul>",
+        "p1_iii_1": "<p>Nhận thức của cán bộ, đảng viên và nhân dân về xây dựng xã hội học tập được nâng lên.</p>",
+    },
+    "ln-03": {
+        "p1_i_1": "<p>Đảng ủy xã tổ chức hội nghị quán triệt Kết luận số 49-KL/TW cho cán bộ chủ chốt, "
+                  "<em>đạt 96% đảng viên tham dự</em>.</p>",
+        "p1_ii_2": "<p>Phát 1.200 tờ rơi về mô hình “Gia đình học tập”, “Dòng họ học tập”.</p>",
+        "p1_iii_2": "<p>Kinh phí cho hoạt động khuyến học còn hạn chế; một số chi hội hoạt động chưa đều.</p>",
+    },
+    "ln-04": {
+        "p1_i_1": "<p>Ban hành Nghị quyết chuyên đề về khuyến học, khuyến tài giai đoạn 2020–2025.</p>",
+        "p2_2": "<ol><li>Duy trì quỹ khuyến học ở 100% thôn, ấp.</li><li>Mở rộng mô hình “Công dân học tập”.</li></ol>",
+    },
+    "ln-mttq": {
+        "p1_ii_3": "<p>Ủy ban MTTQ huyện phối hợp các đoàn thể vận động hội viên tham gia học tập suốt đời; "
+                   "16/16 xã, thị trấn có mô hình “Đơn vị học tập”.</p>",
+    },
+}
+DRAFTS = {
+    "p1_i_1": "<p>Các cấp ủy, chính quyền trong huyện đã tổ chức quán triệt, triển khai Kết luận số 49-KL/TW "
+              "nghiêm túc.</p><blockquote>Thị trấn Lộc Ninh: Đảng ủy thị trấn ban hành Kế hoạch số 12-KH/ĐU triển "
+              "khai Kết luận số 49-KL/TW.</blockquote>",
+    "p1_ii_2": "<p>Công tác tuyên truyền được đổi mới về hình thức, lồng ghép trong sinh hoạt chi bộ và trên hệ thống "
+               "truyền thanh cơ sở.</p>",
+}
+
+
+def _narrate(session: Session, campaign: Campaign, units: list[Unit], compiler: User) -> None:
+    """Some units' answers and the compiler's draft, through the same saves as the pages (before
+    the parts are submitted, which closes them)."""
+    if not campaign.outline.sections:
+        return
+    by_code = {u.code: u for u in units}
+    for code, texts in ANSWERS.items():
+        clerk = session.scalar(select(User).where(User.username == code))
+        save_answers(session, campaign, by_code[code], clerk, texts, via="demo")
+    for section, html in DRAFTS.items():
+        save_draft(session, campaign, compiler, section, html, base_version=0, via="demo")
 
 
 def _row_values(table_code: str, row_key: str, rng: random.Random, scale: int) -> dict[str, object]:

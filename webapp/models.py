@@ -388,7 +388,9 @@ class ListRow(db.Model):
 class AuditEvent(db.Model):
     """An append-only record of a change: who, when, how, and the old and new value.
 
-    ``action``: cell, list_add/list_edit/list_delete (values); submit, accept, return, reopen,
+    ``action``: cell, list_add/list_edit/list_delete (values); narrative, narrative_draft (a unit's
+    answer or the compiler's draft of one section of the report: ``row_key`` the section's key, ``old``
+    and ``new`` the cleaned HTML; see narrative.py); submit, accept, return, reopen,
     extend (a unit's part; ``new`` holds the reason or the new date); close, open (a campaign);
     login, login_failed, logout, password_reset, password_change, sessions_end (accounts: ``new``
     holds the username typed, ``ip`` the client); login_locked (a lockout starts: ``old`` user or ip),

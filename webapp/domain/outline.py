@@ -386,6 +386,29 @@ class Section:
         for child in self.children:
             yield from child.walk()
 
+    @property
+    def heading(self) -> str:
+        """Number and title as one printed line: "1. Sự lãnh đạo của Đảng, …"."""
+        return f"{self.number} {self.title}"
+
+    def guidance_blocks(self) -> list[tuple[str, str | list[str]]]:
+        """The guidance as printed: ("p", text) per paragraph (split by blank lines), ("ul", items)
+        for a run of lines that begin with "- " (a bulleted list)."""
+        blocks: list[tuple[str, str | list[str]]] = []
+        for chunk in re.split(r"\n\s*\n", self.guidance):
+            lines = [line.strip() for line in chunk.strip().splitlines() if line.strip()]
+            if not lines:
+                continue
+            if all(line.startswith("- ") for line in lines):
+                items = [line[2:].strip() for line in lines]
+                if blocks and blocks[-1][0] == "ul":  # bullets split by blank lines: one list
+                    blocks[-1][1].extend(items)
+                else:
+                    blocks.append(("ul", items))
+            else:
+                blocks.append(("p", " ".join(lines)))
+        return blocks
+
 
 @dataclass(frozen=True)
 class Outline:
@@ -583,7 +606,7 @@ class _Reader:
                 stack.extend(node)
 
 
-_ROOT_KEYS = {"code", "version", "title", "subtitle", "unit_kinds", "tables", "checks"}
+_ROOT_KEYS = {"code", "version", "title", "subtitle", "unit_kinds", "tables", "checks", "sections"}
 
 
 def parse_outline(data: Any, source: str = "<outline>") -> Outline:
@@ -641,11 +664,68 @@ def parse_outline(data: Any, source: str = "<outline>") -> Outline:
         tables.append(table)
 
     checks = _parse_checks(r, data, tables)
+    sections = _parse_sections(r, data, "", set())
     r.unreported_duplicates(data)
     if r.entries:
         raise OutlineError(source, r.problems)
     return Outline(code=code, version=version, title=title, subtitle=subtitle,
-                   unit_kinds=dict(kinds), tables=tuple(tables), source=source, checks=checks)
+                   unit_kinds=dict(kinds), tables=tuple(tables), source=source, checks=checks,
+                   sections=sections)
+
+
+_SECTION_KEYS = {"key", "number", "title", "guidance", "sections", "answered"}
+SECTION_KEY_MAX = 40  # narrative_answer.section_code
+SECTION_NUMBER_MAX = 40
+SECTION_KEY_MISSING = ("thiếu khóa 'key': mỗi mục của đề cương báo cáo cần một mã ổn định (ví dụ key: p1_ii_2); "
+                       "bài viết của các đơn vị gắn với mã này, không với số thứ tự hay vị trí của mục")
+
+
+def _parse_sections(r: _Reader, parent: Any, place: str, seen: set[str]) -> tuple[Section, ...]:
+    """The ``sections`` under ``parent`` (the root or a section): the narrative report's headings,
+    each with its stable key, its number and title as printed, its guidance and its subsections."""
+    raw_sections = r.get(parent, "sections", place, list, required=False, default=[]) or []
+    if isinstance(parent, dict) and isinstance(parent.get("sections"), list) and not raw_sections:
+        r.problem(f"{place} > sections" if place else "sections", "cần ít nhất một mục (hoặc bỏ khóa 'sections')",
+                  line_of(parent, "sections"))
+    out = []
+    for i, raw in enumerate(raw_sections):
+        here = f"{place} > sections[{i}]" if place else f"sections[{i}]"
+        if not isinstance(raw, dict):
+            r.problem(here, "phải là một bảng khóa: giá trị (mapping) với key, number, title",
+                      line_of(raw_sections, index=i))
+            continue
+        read = _read_keyed(r, raw, here, _SECTION_KEYS, SECTION_KEY_MISSING)
+        if read is None:
+            continue
+        here, key = read
+        if key and (not KEY_PATTERN.match(key) or len(key) > SECTION_KEY_MAX):
+            r.problem(here, f"mã mục '{key}' chỉ gồm chữ thường không dấu, số và '_', bắt đầu bằng chữ, "
+                            f"tối đa {SECTION_KEY_MAX} ký tự", line_of(raw, "key"))
+        elif key and key in seen:
+            r.problem(here, f"mã mục '{key}' bị trùng (mỗi mục một mã riêng trong cả đề cương)", line_of(raw, "key"))
+        seen.add(key)
+        number = _section_line(r, raw, "number", here, SECTION_NUMBER_MAX)
+        title = _section_line(r, raw, "title", here, TITLE_MAX)
+        guidance = r.get(raw, "guidance", here, str, required=False, default="") or ""
+        children = _parse_sections(r, raw, here, seen)
+        answered = r.get(raw, "answered", here, bool, required=False, default=not children)
+        out.append(Section(code=key, number=number, title=title, guidance=guidance.strip(),
+                           children=children, answered=answered))
+    return tuple(out)
+
+
+def _section_line(r: _Reader, raw: dict, key: str, place: str, most: int) -> str:
+    """A section's ``number`` or ``title``: one line of printed text, not empty, at most ``most`` characters."""
+    text = r.get(raw, key, place, str, default="") or ""
+    line = line_of(raw, key)
+    if key in raw and isinstance(raw[key], str):
+        if not text.strip():
+            r.problem(f"{place} > {key}", "không được để trống", line)
+        elif re.search(r"[\x00-\x1f\x7f]", text):
+            r.problem(f"{place} > {key}", "phải nằm trên một dòng, không có ký tự điều khiển", line)
+        elif len(text) > most:
+            r.problem(f"{place} > {key}", f"dài {len(text)} ký tự, tối đa {most}", line)
+    return text.strip()
 
 
 def _parse_kinds(r: _Reader, data: dict) -> dict[str, str]:

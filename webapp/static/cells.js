@@ -13,6 +13,10 @@
 // Grid cells post `value` and `version` to their own URL; a document of a list table (table I)
 // posts its whole row (`row:ID:col` fields and `v:row:ID`). The blank last row of a list adds a
 // document with Enter or its button; a removed document goes with its Xóa button (after a question).
+//
+// A rich-text editor (class "cell rich", data-key, a `value` property: narrative.js) goes through
+// the same queue as a cell: its box's `v:` input holds its version, and each answer is handed to it
+// as a "cells:answer" event (detail: status, text, sent) once the queue has set its state.
 (function () {
   "use strict";
 
@@ -30,9 +34,13 @@
   // --- what a cell or a document is ----------------------------------------------------------
 
   function isSaveInput(el) { return el && el.classList && el.classList.contains("cell") && el.hasAttribute("data-save"); }
+  function isRich(el) { return el.classList.contains("rich"); }
 
-  // The key of the thing a field belongs to: one grid cell, or one document (all its fields).
-  function keyOf(el) { return el.getAttribute("data-row") ? "row:" + el.getAttribute("data-row") : el.name; }
+  // The key of the thing a field belongs to: one grid cell, one document (all its fields), one text.
+  function keyOf(el) {
+    if (el.getAttribute("data-key")) return el.getAttribute("data-key");
+    return el.getAttribute("data-row") ? "row:" + el.getAttribute("data-row") : el.name;
+  }
 
   function fieldsOf(el) {
     if (!el.getAttribute("data-row")) return [el];
@@ -119,7 +127,7 @@
     } else {
       var field = item.fields[0];
       data.append("value", item.sent[field.id]);
-      var version = $("input[name^='v:']", field.closest("td"));
+      var version = $("input[name^='v:']", field.closest("td, form"));
       if (version) data.append("version", version.value);
     }
     return data;
@@ -205,6 +213,9 @@
         else if (status === 422) setState(f, "refused");
         else setState(f, f.value === savedValue(f) ? "conflict" : "refused");  // typed since: not saved
       });
+      item.fields.forEach(function (f) {
+        if (isRich(f)) f.dispatchEvent(new CustomEvent("cells:answer", { detail: { status: status, text: text, sent: item.sent[f.id] } }));
+      });
       if (status === 200) {
         if (item.key.indexOf("row:") !== 0) retryRefusedSiblings(item);
         resendChangedSince(item);
@@ -251,6 +262,7 @@
   // A row's refused value may have been refused because of another cell (an "of which" above its
   // total): once a cell of the row is saved, the refused ones are tried again.
   function retryRefusedSiblings(item) {
+    if (!item.row) return;  // a text has no row
     var saved = item.fields[0];
     $$("[data-save][data-state='refused']", item.row).forEach(function (el) {
       // the value refused, still as it was (the clerk may be in the cell, but has not typed over it)
@@ -445,7 +457,7 @@
     var refused = count("refused"), failed = count("failed");
     var moving = waiting.length - refused - failed;
     var docs = $$("tr.pending-row, tr.refused-row").length;
-    var what = $("[data-row]") || $("tr.new-row") ? " văn bản" : " ô";
+    var what = box.getAttribute("data-noun") ? " " + box.getAttribute("data-noun") : $("[data-row]") || $("tr.new-row") ? " văn bản" : " ô";
     var parts = [];
     if (moving) parts.push("đang lưu " + moving + what);
     if (failed) parts.push(failed + what + " chưa lưu được" + (blocked ? "" : " (sẽ tự gửi lại)"));
@@ -497,7 +509,7 @@
 
   document.addEventListener("keydown", function (evt) {
     var el = evt.target;
-    if (!el.classList || !el.classList.contains("cell")) return;
+    if (!el.classList || !el.classList.contains("cell") || isRich(el)) return;  // a text keeps its Enter and Esc
     var newRow = el.closest("tr.new-row");
     if (evt.key === "Enter" && newRow && !evt.isComposing) {
       evt.preventDefault();
@@ -579,6 +591,18 @@
       evt.returnValue = "";
     }
   });
+
+  // For an editor that saves as typed (narrative.js): `pending` marks it not saved yet while the
+  // clerk types, `save` queues it when it differs from what the server holds (or will hold).
+  window.Cells = {
+    pending: function (el) { setState(el, "queued"); render(); },
+    save: function (el) {
+      if (needsSave(el)) enqueue(el);
+      else if (!latest(keyOf(el)) && el.getAttribute("data-state") === "queued") setState(el, null);
+      render();
+    },
+    render: render
+  };
 
   // Inputs with data-save are the script's: the whole-table button is for pages without it.
   document.addEventListener("DOMContentLoaded", function () {
