@@ -308,7 +308,7 @@ def fresh_unit(code: str, in_campaign: bool = False) -> int:
 def kl49_version(version: int) -> str:
     from webapp.domain.outline import OUTLINE_DIR
 
-    return (OUTLINE_DIR / "kl49.yaml").read_text(encoding="utf-8").replace("version: 1", f"version: {version}", 1)
+    return (OUTLINE_DIR / "kl49.yaml").read_text(encoding="utf-8").replace("\nversion: 2\n", f"\nversion: {version}\n", 1)
 
 
 def outline_save(version: int) -> dict:
@@ -344,9 +344,15 @@ CASES += [
          token_page=f"{A}/copy"),
     Case("admin.outline_upload", "admin", lambda: {
         "path": "/admin/outlines/upload", "content_type": "multipart/form-data",
-        "data": {"file": (io.BytesIO(kl49_version(2).encode()), "v2.yaml")}},
+        "data": {"file": (io.BytesIO(kl49_version(3).encode()), "v3.yaml")}},
          token_page="/admin/outlines/upload", changes=False),
-    Case("admin.outline_save", "admin", lambda: outline_save(2), token_page="/admin/outlines/upload"),
+    Case("admin.outline_save", "admin", lambda: outline_save(3), token_page="/admin/outlines/upload"),
+    Case("narrate.save_answer", "ln-02", lambda: {"path": f"{C}/narrative/p1_ii_1",
+                                                  "data": {"value": "<p>Trả lời</p>", "version": "0"}},
+         htmx=True, token_page=f"{C}/narrative"),
+    Case("narrate.save_draft", "ln-btg", lambda: {"path": f"{C}/narrative/draft/p1_iii_1",
+                                                  "data": {"value": "<p>Dự thảo</p>", "version": "0"}},
+         htmx=True, token_page=f"{C}/narrative/compile?section=p1_iii_1"),
     Case("admin.import_units", "admin", lambda: {
         "path": "/admin/units/import", "content_type": "multipart/form-data",
         "data": {"listfile": (io.BytesIO("code,name,kind\ncsrf-ds,Đơn vị thử danh sách,huyen\n".encode()), "ds.csv")}},

@@ -33,8 +33,8 @@ from sqlalchemy import func, select, update
 
 from conftest import CURRENT, MINI_CAMPAIGN, in_app, login, stored, unit_id
 from webapp.domain.layout import build_layout
-from webapp.models import (PART_OPEN, AuditEvent, Campaign, CampaignUnit, CellValue, ListRow, ReturnNote, Unit,
-                           User, UserSession)
+from webapp.models import (ANSWER, DRAFT, PART_OPEN, AuditEvent, Campaign, CampaignUnit, CellValue, ListRow,
+                           NarrativeAnswer, ReturnNote, Unit, User, UserSession)
 
 ANON, CLERK, COMPILER, ADMIN = "anonymous", "clerk", "compiler", "admin"
 OUTSIDER = "compiler of another unit"  # a compiler account, but not of the campaign's compiling unit
@@ -140,6 +140,10 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("xlsx.upload", "GET"): frozenset({CLERK, COMPILER}),  # administrators do not enter values
     ("xlsx.upload", "POST"): frozenset({CLERK, COMPILER}),
     ("review.cell_history", "GET"): frozenset({CLERK, COMPILER, ADMIN}),
+    ("narrate.unit_page", "GET"): frozenset({CLERK, COMPILER, ADMIN}),  # staff are sent on to their desk
+    ("narrate.save_answer", "POST"): frozenset({CLERK}),  # compilers write the draft, not a unit's answer
+    ("narrate.compile_page", "GET"): frozenset({COMPILER, ADMIN}),
+    ("narrate.save_draft", "POST"): frozenset({COMPILER, ADMIN}),
     # the campaign desk: compiler and administrator
     ("xlsx.export", "GET"): STAFF,
     ("xlsx.report", "GET"): STAFF,
@@ -328,6 +332,19 @@ def row_calls(user: str, build: Callable[[str, int, dict], dict], label: str) ->
     return calls
 
 
+NARRATED = "p1_ii_1"  # an answered section of kl49@2 (the only outline with narrative sections)
+
+
+def narrative_version(unit_code: str | None, kind: str) -> str:
+    """The version the narrative page shows for a unit's answer (or, unit None, the draft)."""
+    with in_app() as session:
+        unit = (session.scalar(select(Unit.id).where(Unit.code == unit_code)) if unit_code
+                else campaign_of(session).compiler_unit_id)
+        found = session.scalar(select(NarrativeAnswer.version).where(
+            NarrativeAnswer.unit_id == unit, NarrativeAnswer.section_code == NARRATED, NarrativeAnswer.kind == kind))
+        return str(found or 0)
+
+
 def calls_for(endpoint: str, method: str, user: str) -> list[Call]:
     """The requests made for one route by one user."""
     def one(label, target=None, **kwargs):
@@ -354,6 +371,12 @@ def calls_for(endpoint: str, method: str, user: str) -> list[Call]:
         the units: it is its own breakdown)."""
         with in_app() as session:
             has = campaign_of(session).outline.table(T).has_breakdown
+        return calls() if has else []
+
+    def if_narrated(calls):
+        """The calls of a narrative report route: none when the outline has no sections."""
+        with in_app() as session:
+            has = bool(campaign_of(session).outline.sections)
         return calls() if has else []
 
     C, T, L, col, v = S.base, S.table, S.list_table, S.col, S.values
@@ -403,6 +426,18 @@ def calls_for(endpoint: str, method: str, user: str) -> list[Call]:
             return one("pre-submission check", target=own_unit(user), path=f"{C}/submit")
         case "entry.submit", "POST":
             return one("submit", target=own_unit(user), path=f"{C}/submit", data={"confirm_gaps": "y"})
+        case "narrate.unit_page", "GET":
+            return if_narrated(lambda: per_unit(f"{C}/narrative", "narrative report"))
+        case "narrate.save_answer", "POST":
+            return if_narrated(lambda: per_unit(f"{C}/narrative/{NARRATED}", "narrative answer", headers=htmx(),
+                                                versions=lambda t: {"value": "<p>Trả lời</p>",
+                                                                    "version": narrative_version(t, ANSWER)}))
+        case "narrate.compile_page", "GET":
+            return if_narrated(lambda: one("narrative desk", path=f"{C}/narrative/compile"))
+        case "narrate.save_draft", "POST":
+            return if_narrated(lambda: [Call("narrative draft", None, lambda: {
+                "method": method, "path": f"{C}/narrative/draft/{NARRATED}", "headers": htmx(),
+                "data": {"value": "<p>Dự thảo</p>", "version": narrative_version(None, DRAFT)}})])
         case "xlsx.template", "GET":
             return per_unit(f"{C}/template.xlsx", "Excel template")
         case "xlsx.upload", "GET":
@@ -654,6 +689,9 @@ def db_state():
             "values": session.execute(select(CellValue.id, CellValue.unit_id, CellValue.table_code, CellValue.row_key,
                                              CellValue.col_key, CellValue.num, CellValue.text, CellValue.version)
                                       .order_by(CellValue.id)).all(),
+            "narrative": session.execute(select(NarrativeAnswer.id, NarrativeAnswer.unit_id, NarrativeAnswer.kind,
+                                                NarrativeAnswer.section_code, NarrativeAnswer.html,
+                                                NarrativeAnswer.version).order_by(NarrativeAnswer.id)).all(),
             "list rows": session.execute(select(ListRow.id, ListRow.unit_id, ListRow.data, ListRow.version)
                                          .order_by(ListRow.id)).all(),
             "audit events": dict(session.execute(select(AuditEvent.action, func.count())
