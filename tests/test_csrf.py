@@ -22,6 +22,7 @@ import pytest
 from sqlalchemy import func, select
 
 from conftest import _app_on_copy, in_app, stored, unit_id
+from test_routes_roles import word_report
 from webapp.domain.layout import build_layout
 from webapp.models import AuditEvent, Campaign, CampaignUnit, CellValue, ListRow, ReturnNote, Unit, User
 
@@ -347,6 +348,10 @@ CASES += [
         "data": {"file": (io.BytesIO(kl49_version(3).encode()), "v3.yaml")}},
          token_page="/admin/outlines/upload", changes=False),
     Case("admin.outline_save", "admin", lambda: outline_save(3), token_page="/admin/outlines/upload"),
+    Case("narrate.upload", "ln-02", lambda: {"path": f"{C}/narrative/upload", "content_type": "multipart/form-data",
+                                            "data": {"document": (io.BytesIO(word_report("p1_ii_1", "Trả lời")),
+                                                                  "bao-cao.docx")}},
+         token_page=f"{C}/narrative/upload"),
     Case("narrate.save_answer", "ln-02", lambda: {"path": f"{C}/narrative/p1_ii_1",
                                                   "data": {"value": "<p>Trả lời</p>", "version": "0"}},
          htmx=True, token_page=f"{C}/narrative"),

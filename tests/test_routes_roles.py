@@ -141,7 +141,9 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("xlsx.upload", "POST"): frozenset({CLERK, COMPILER}),
     ("review.cell_history", "GET"): frozenset({CLERK, COMPILER, ADMIN}),
     ("narrate.unit_page", "GET"): frozenset({CLERK, COMPILER, ADMIN}),  # staff are sent on to their desk
-    ("narrate.save_answer", "POST"): frozenset({CLERK}),  # compilers write the draft, not a unit's answer
+    ("narrate.save_answer", "POST"): frozenset({CLERK}),
+    ("narrate.upload", "GET"): frozenset({CLERK}),  # a unit's report in Word: its clerk only
+    ("narrate.upload", "POST"): frozenset({CLERK}),  # compilers write the draft, not a unit's answer
     ("narrate.compile_page", "GET"): frozenset({COMPILER, ADMIN}),
     ("narrate.save_draft", "POST"): frozenset({COMPILER, ADMIN}),
     # the campaign desk: compiler and administrator
@@ -335,6 +337,20 @@ def row_calls(user: str, build: Callable[[str, int, dict], dict], label: str) ->
 NARRATED = "p1_ii_1"  # an answered section of kl49@2 (the only outline with narrative sections)
 
 
+def word_report(section_code: str, text: str) -> bytes:
+    """A unit's report as a .docx: the heading of ``section_code`` of the campaign's outline, then ``text``."""
+    import docx
+
+    with in_app() as session:
+        section = next(s for s in campaign_of(session).outline.all_sections() if s.code == section_code)
+    document = docx.Document()
+    document.add_heading(f"{section.number} {section.title}", level=2)
+    document.add_paragraph(text)
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
 def narrative_version(unit_code: str | None, kind: str) -> str:
     """The version the narrative page shows for a unit's answer (or, unit None, the draft)."""
     with in_app() as session:
@@ -432,6 +448,14 @@ def calls_for(endpoint: str, method: str, user: str) -> list[Call]:
             return if_narrated(lambda: per_unit(f"{C}/narrative/{NARRATED}", "narrative answer", headers=htmx(),
                                                 versions=lambda t: {"value": "<p>Trả lời</p>",
                                                                     "version": narrative_version(t, ANSWER)}))
+        case "narrate.upload", "GET":
+            return if_narrated(lambda: per_unit(f"{C}/narrative/upload", "report upload page"))
+        case "narrate.upload", "POST":
+            return if_narrated(lambda: unit_calls(user, lambda t, q: {
+                "method": "POST", "path": f"{C}/narrative/upload", "query_string": q,
+                "content_type": "multipart/form-data",
+                "data": {"document": (io.BytesIO(word_report(NARRATED, f"Báo cáo của {t}")), "bao-cao.docx")}},
+                "report upload"))
         case "narrate.compile_page", "GET":
             return if_narrated(lambda: one("narrative desk", path=f"{C}/narrative/compile"))
         case "narrate.save_draft", "POST":

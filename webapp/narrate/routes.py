@@ -16,10 +16,12 @@ from flask_login import current_user, login_required
 
 from .. import narrative
 from ..domain.columns import ValueProblem
+from ..domain.docx_sections import read_sections
 from ..entry.routes import _version, get_campaign, locked, staff_campaign, visible_unit
 from ..extensions import db, htmx
 from ..models import ROLE_CLERK, Campaign, Unit
 from ..workflow import Refused, closed_reason, part_of
+from .forms import ReportUploadForm
 
 bp = Blueprint("narrate", __name__)
 
@@ -67,6 +69,43 @@ def save_answer(code: str, section: str):
                                                 _shown_version()),
                   lambda **shown: render_unit_page(campaign, unit, **shown), section, raw,
                   url_for("narrate.unit_page", code=code, _anchor=f"s-{section}"))
+
+
+@bp.route("/campaigns/<code>/narrative/upload", methods=["GET", "POST"])
+@login_required
+def upload(code: str):
+    """A unit's report written in Word: its text taken section by section by the headings and stored
+    as the unit's answers, all or nothing (the sections the file holds replace their text; the
+    others stay), under the same locks and audit as typed answers."""
+    campaign = narrative_campaign(code)
+    if current_user.role != ROLE_CLERK:
+        abort(403)
+    unit = visible_unit(campaign, request.args.get("unit"), clerk_outside=403)
+    form = ReportUploadForm()
+    errors: list[str] = []
+    status = 200
+    if form.validate_on_submit():
+        read = read_sections(form.document.data.stream, campaign.outline.sections)
+        if read.refusal:
+            errors = [read.refusal]
+        elif not read.answers:
+            errors = ["Tệp không có đề mục nào của đề cương (ví dụ “1. Công tác nghiên cứu, phổ biến, quán triệt…”) "
+                      "có nội dung bên dưới: mỗi mục của báo cáo cần bắt đầu bằng đề mục như trong đề cương."]
+        else:
+            try:
+                changed = narrative.save_answers(db.session, campaign, unit, current_user, read.answers, via="upload")
+            except (Refused, ValueProblem) as exc:
+                errors = [str(exc)]
+            else:
+                flash(f"Đã nhận báo cáo của {unit.name}: {len(read.answers)} mục có nội dung, "
+                      f"{changed} mục thay đổi.", "success")
+                for warning in read.warnings:
+                    flash(warning, "warning")
+                return redirect(url_for("narrate.unit_page", code=code))
+        status = 422
+    elif request.method == "POST":
+        status = 400
+    return render_template("narrate/upload.html", campaign=campaign, unit=unit, form=form, errors=errors), status
 
 
 @bp.route("/campaigns/<code>/narrative/compile")
