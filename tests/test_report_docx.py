@@ -117,6 +117,11 @@ def test_the_party_heading_block_number_place_date_recipients_and_signature(app)
     assert signature.splitlines()[:2] == ["T/M BAN THƯỜNG VỤ", "PHÓ BÍ THƯ"]
     assert signature.splitlines()[-1] == "Nguyễn Văn An"
     assert closing._tbl.tblPr.find(docx.oxml.ns.qn("w:tblBorders")) is None and closing.style.name != "Table Grid"
+    # the block is never split across pages (the room to sign alone on a page) and the text before it
+    # goes with it
+    assert closing.rows[0]._tr.trPr.find(docx.oxml.ns.qn("w:cantSplit")) is not None
+    before_closing = closing._tbl.getprevious()
+    assert docx.text.paragraph.Paragraph(before_closing, document).paragraph_format.keep_with_next
     # party margins (Hướng dẫn 36-HD/VPTW), A4, Times New Roman 14 pt
     section = document.sections[0]
     assert mm(section.page_width, section.page_height) == [210, 297]

@@ -434,8 +434,13 @@ def write_html(document, html: str) -> None:
 def _closing(document, report: Report) -> None:
     width = _text_width(document.sections[0])
     left_width = int(width * 0.45)
-    _para(document, "", after=6)
+    # the signature block does not stand alone on a page: the report's last lines go with it
+    for paragraph in document.paragraphs[-2:]:
+        paragraph.paragraph_format.keep_with_next = True
+    _para(document, "", after=6).paragraph_format.keep_with_next = True
     table = _borderless(document, [left_width, width - left_width])
+    # never split: the room left to sign would run onto a page of its own (seen in LibreOffice)
+    _row_flag(table.rows[0], "w:cantSplit")
     left, right = table.rows[0].cells
     _first(left, "Nơi nhận:", bold=True, italic=True, size=SMALL_PT, align=WD_ALIGN_PARAGRAPH.LEFT)
     for line in report.recipients:
@@ -599,8 +604,11 @@ def _cell(grid, row: int, col: int, text: str, size: int, bold: bool = False, ro
 
 
 def _repeat_header(row) -> None:
-    """Repeat the row at the top of every page the table runs onto: python-docx has no API for
-    it, so the one w:tblHeader flag goes into the row's properties (oxml)."""
-    properties = row._tr.get_or_add_trPr()
-    flag = OxmlElement("w:tblHeader")
-    properties.append(flag)
+    """Repeat the row at the top of every page the table runs onto."""
+    _row_flag(row, "w:tblHeader")
+
+
+def _row_flag(row, name: str) -> None:
+    """Set an on/off property of a table row (w:tblHeader, w:cantSplit): python-docx has no API for
+    them, so the flag goes into the row's properties (oxml)."""
+    row._tr.get_or_add_trPr().append(OxmlElement(name))
