@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 
-from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, redirect, render_template, request, stream_with_context, url_for
 from flask_login import login_required
 from markupsafe import Markup
 
@@ -19,12 +19,14 @@ from ..domain.layout import build_layout
 from ..domain.values import assembled_text as assembled_cell_text, row_noun, show
 from ..entry.routes import get_table, staff_campaign
 from ..extensions import db, htmx
+from ..models import Campaign
 from ..quality import LEVEL_NAMES, QUALITY_COLUMNS, SORT_KEYS, quality_lines, quality_table, quality_xlsx, sorted_lines
 from ..templating import days_left
 from ..workflow import STATUS_NAMES, campaign_today
 from ..xlsx.routes import XLSX
 from .counted import CHOICES, counted_arg, parts_arg, with_parts
 from .forms import ActionForm, DecideForm
+from .listing import NOT_DONE, UnitQuery, breakdown_page, dashboard_page, parents, table_counts
 from .service import breakdown_tables_of, cell_breakdown, completeness, number_groups, total_label, unit_breakdown
 
 bp = Blueprint("review", __name__)
@@ -179,29 +181,53 @@ def quality(code: str, fmt: str | None = None):
 @bp.route("/campaigns/<code>/dashboard")
 @login_required
 def dashboard(code: str):
-    """Units × tables with their state and progress; who has not started or is late, with contacts."""
+    """A page of units × tables with their state and progress, filtered (?status=, ?parent=, ?name=)
+    and sorted (?sort=, ?order=) in SQL; the counts by status over every unit; who has not handed in
+    on this page, with contacts (all of them: the CSV)."""
     campaign = staff_campaign(code)
-    return render_template("review/dashboard.html", campaign=campaign, c=completeness(db.session, campaign),
+    query = UnitQuery.of(request.args)
+    page = dashboard_page(db.session, campaign, query)
+    return render_template("review/dashboard.html", campaign=campaign, c=completeness(db.session, campaign, page.units),
+                           page=page, q=query, parents=parents(db.session, campaign),
+                           table_counts=table_counts(db.session, campaign), status_filters=STATUS_FILTER_NAMES,
                            days_left=days_left(campaign.deadline), today=campaign_today(),
                            decide_form=DecideForm(), action_form=ActionForm())
+
+
+STATUS_FILTER_NAMES = {**STATUS_NAMES, NOT_DONE: "Chưa nộp (mọi tình trạng)"}
+CSV_BATCH = 500  # units read at a time for the CSV of units not done
 
 
 @bp.route("/campaigns/<code>/dashboard/chua-xong.csv")
 @login_required
 def not_done_csv(code: str):
-    """The units that have not completed their part, with their contacts, for calling them."""
-    campaign = staff_campaign(code)
-    state = completeness(db.session, campaign)
+    """The units that have not completed their part, with their contacts, for calling them: every one
+    of them, streamed a batch of units at a time."""
+    campaign_id = staff_campaign(code).id
     today = campaign_today()
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["Mã đơn vị", "Tên đơn vị", "Tình trạng", "Số ô đã nhập", "Số ô yêu cầu", "Tài khoản", "Điện thoại"])
-    for u in state.not_done:
-        status = STATUS_NAMES[u.status] + (" – quá hạn" if u.late(campaign, today) else "")
-        writer.writerow([csv_cell(v) for v in (u.unit.code, u.unit.name, status, u.filled, u.expected,
-                                                " ".join(u.clerks), u.unit.phone or "")])
-    filename = f"chua-xong-{campaign.code}.csv"
-    return Response("\ufeff" + out.getvalue(), mimetype="text/csv",  # BOM: Excel reads it as UTF-8
+
+    def lines():
+        session = db.session
+        campaign = session.get(Campaign, campaign_id)  # the request's session may be closed before streaming
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(["Mã đơn vị", "Tên đơn vị", "Tình trạng", "Số ô đã nhập", "Số ô yêu cầu", "Tài khoản", "Điện thoại"])
+        yield "\ufeff" + out.getvalue()  # BOM: Excel reads it as UTF-8
+        number = 1
+        while True:
+            batch = dashboard_page(session, campaign, UnitQuery(status=NOT_DONE, page=number, per_page=CSV_BATCH))
+            out.seek(0), out.truncate()
+            for u in completeness(session, campaign, batch.units).not_done:
+                status = STATUS_NAMES[u.status] + (" – quá hạn" if u.late(campaign, today) else "")
+                writer.writerow([csv_cell(v) for v in (u.unit.code, u.unit.name, status, u.filled, u.expected,
+                                                        " ".join(u.clerks), u.unit.phone or "")])
+            yield out.getvalue()
+            if number >= batch.pages:
+                break
+            number += 1
+
+    filename = f"chua-xong-{code}.csv"
+    return Response(stream_with_context(lines()), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
