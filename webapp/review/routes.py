@@ -113,34 +113,30 @@ def breakdown(code: str, table_code: str):
     row_key = request.args.get("row", periods[0][0])
     if row_key not in dict(periods):
         abort(404)
-    state = completeness(db.session, campaign)
     numbers = number_groups(table)  # a unit asked only for a note has no row here
-    units = [(u.unit, u.tables[table.code].groups) for u in state.units
-             if u.tables[table.code].groups & numbers and u.counts_in(counted)]
-    parts = unit_parts(db.session, campaign.id, campaign.outline, campaign.frame, table_code=table.code,
-                       counted=counted)
+    layout_columns = [c.key for c in table.columns]
+    query = UnitQuery.of(request.args, sorts=("unit", "name", *layout_columns), default_sort="unit")
+    page = breakdown_page(db.session, campaign, table, row_key, numbers, counted, query, layout_columns)
+    state = completeness(db.session, campaign, page.units)
+    units = [(u.unit, u.tables[table.code].groups) for u in state.units]
+    parts = {}
+    for unit, _ in units:  # the page's units only
+        parts.update(unit_parts(db.session, campaign.id, campaign.outline, campaign.frame, unit_id=unit.id,
+                                table_code=table.code, counted=counted))
     total = assemble(db.session, campaign.id, campaign.outline, campaign.frame, table_code=table.code,
                      counted=counted)
     layout, rows, total_row = unit_breakdown(table, campaign.frame, row_key, units, parts, total,
                                              total_label(campaign), campaign.compiler_kind)
     columns = [b.column for b in layout.columns]
-    sort, order = request.args.get("sort", "unit"), request.args.get("order", "asc")
-    if order not in SORT_ORDERS:
-        order = "asc"
-    keys = [c.key for c in columns]
-    if sort in keys:
-        index = keys.index(sort)
-        filled = [r for r in rows if r.cells[index][0] is not None]
-        empty = [r for r in rows if r.cells[index][0] is None]
-        filled.sort(key=lambda r: r.cells[index][0], reverse=order == "desc")
-        rows = filled + empty  # empty cells last whichever the direction
-    else:
+    sort, order = query.sort, query.order
+    if sort not in ("unit", "name") and sort not in [c.key for c in columns]:
         sort = "unit"
-        rows.sort(key=lambda r: (r.unit.sort_order, r.unit.id), reverse=order == "desc")
     context = dict(campaign=campaign, table=table, periods=periods, row_key=row_key, columns=columns,
                    header_lines=layout.header_lines(),
                    rows_label="Thời gian" if all(b.rows == "periods" for b in table.blocks) else "Dòng",
-                   rows=rows, total_row=total_row, sort=sort, order=order,
+                   rows=rows, total_row=total_row, sort=sort, order=order, page=page, q=query,
+                   filters={k: v for k, v in query.args.items() if k not in ("sort", "order")},
+                   parents=parents(db.session, campaign), status_filters=STATUS_FILTER_NAMES,
                    tables=tables,
                    statuses={u.unit.id: u.status for u in state.units}, **counted_context(campaign, counted))
     if htmx:
