@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 
-from flask import Blueprint, Response, abort, redirect, render_template, request, stream_with_context, url_for
+from flask import Blueprint, current_app, Response, abort, redirect, render_template, request, url_for
 from flask_login import login_required
 from markupsafe import Markup
 
@@ -26,7 +26,7 @@ from ..workflow import STATUS_NAMES, campaign_today
 from ..xlsx.routes import XLSX
 from .counted import CHOICES, counted_arg, parts_arg, with_parts
 from .forms import ActionForm, DecideForm
-from .listing import NOT_DONE, UnitQuery, breakdown_page, dashboard_page, parents, table_counts
+from .listing import NOT_DONE, PER_PAGE, UnitPage as ListPage, UnitQuery, breakdown_page, dashboard_page, parents, table_counts
 from .service import breakdown_tables_of, cell_breakdown, completeness, number_groups, total_label, unit_breakdown
 
 bp = Blueprint("review", __name__)
@@ -43,9 +43,10 @@ def appendix(code: str):
     part = assemble(db.session, campaign.id, outline, campaign.frame, counted=counted)
     tables = []
     for table in outline.tables:
-        rows = part.lists.get(table.code, []) if table.is_list else None
+        rows = part.lists.get(table.code, [])[:LIST_PREVIEW] if table.is_list else None
         layout = build_layout(table, campaign.frame, list_rows=len(rows) if rows is not None else 0)
         tables.append((table, layout, rows))
+    list_sizes = {code: len(rows) for code, rows in part.lists.items()}
 
     def charts(table):
         """The table's charts as inline SVG (none unless the outline asks for them)."""
@@ -55,8 +56,26 @@ def appendix(code: str):
 
     broken_down = {t.code for t in breakdown_tables_of(db.session, campaign)}
     return render_template("review/appendix.html", campaign=campaign, tables=tables, part=part, broken_down=broken_down,
-                           cell_text=assembled_cell_text, unit_kind=campaign.compiler_kind, charts=charts,
+                           cell_text=page_cell_text, unit_kind=campaign.compiler_kind, charts=charts,
+                           list_sizes=list_sizes,
                            days_left=days_left(campaign.deadline), **counted_context(campaign, counted))
+
+
+# The appendix page is the same size whatever the number of units: the first rows of a list and
+# the first notes of a cell, the rest behind a link (the list's pages, the cell's drill-down).
+LIST_PREVIEW = 20
+NOTE_LINES = 3
+
+
+def page_cell_text(table, column, part, row_key: str, unit_kind: str | None = None) -> str:
+    """An assembled cell as the appendix page shows it: notes cut to their first NOTE_LINES lines."""
+    text = assembled_cell_text(table, column, part, row_key, unit_kind)
+    if column.is_numeric:
+        return text
+    lines = text.split("\n")
+    if len(lines) <= NOTE_LINES:
+        return text
+    return "\n".join(lines[:NOTE_LINES]) + f"\n… và {len(lines) - NOTE_LINES} ghi chú khác"
 
 
 @bp.route("/campaigns/<code>/appendix/<table_code>/cell")
@@ -67,6 +86,8 @@ def cell(code: str, table_code: str):
     campaign = staff_campaign(code)
     counted = counted_arg()
     table = get_table(campaign, table_code)
+    if table.is_list:  # a list's drill-down: all its rows, a page at a time
+        return list_rows_page(campaign, table, counted)
     row_key, col_key = request.args.get("row", ""), request.args.get("col", "")
     layout = build_layout(table, campaign.frame)
     try:
@@ -80,6 +101,18 @@ def cell(code: str, table_code: str):
     template = "review/_drill.html" if htmx else "review/drill.html"
     return render_template(template, campaign=campaign, b=breakdown, counted=counted, parts=parts_arg(counted),
                            basis=breakdown.basis)
+
+
+def list_rows_page(campaign, table, counted):
+    """Every row of an assembled list table (table I), a page at a time."""
+    part = assemble(db.session, campaign.id, campaign.outline, campaign.frame, table_code=table.code, counted=counted)
+    rows = part.lists.get(table.code, [])
+    query = UnitQuery.of(request.args)
+    page = ListPage(rows[(query.page - 1) * PER_PAGE:query.page * PER_PAGE], len(rows), query)
+    return render_template("review/list.html", campaign=campaign, table=table, rows=page.units, page=page,
+                           pager_endpoint="review.cell",
+                           pager_args={"code": campaign.code, "table_code": table.code, "parts": parts_arg(counted)},
+                           **counted_context(campaign, counted))
 
 
 SORT_ORDERS = ("asc", "desc")
@@ -201,10 +234,13 @@ def not_done_csv(code: str):
     of them, streamed a batch of units at a time."""
     campaign_id = staff_campaign(code).id
     today = campaign_today()
+    app = current_app._get_current_object()
 
     def lines():
-        session = db.session
-        campaign = session.get(Campaign, campaign_id)  # the request's session may be closed before streaming
+        with app.app_context():  # its own session: the request's is closed once the response is returned
+            yield from rows(db.session, db.session.get(Campaign, campaign_id))
+
+    def rows(session, campaign):
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(["Mã đơn vị", "Tên đơn vị", "Tình trạng", "Số ô đã nhập", "Số ô yêu cầu", "Tài khoản", "Điện thoại"])
@@ -223,7 +259,7 @@ def not_done_csv(code: str):
             number += 1
 
     filename = f"chua-xong-{code}.csv"
-    return Response(stream_with_context(lines()), mimetype="text/csv",
+    return Response(lines(), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
