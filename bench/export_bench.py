@@ -2,6 +2,16 @@
 measured against XlsxWriter alone writing as many cells.
 
     .venv/bin/python bench/export_bench.py [--units 250] [--repeat 3] [--db PATH]
+    .venv/bin/python bench/export_bench.py --db postgres|sqlite --units 250,2500,10000 [--repeat 3]
+
+The second form (a database kind, or several sizes) runs every size in subprocesses, so that no two
+share a heap: one builds the campaign (a scratch PostgreSQL database on 127.0.0.1:5432, user
+postgres, TEST_POSTGRES_URL, dropped at the end; or an SQLite file in a temporary folder), one
+exports it ``--repeat`` times, one writes the same cells with raw XlsxWriter ``--repeat`` times; each
+reports its best time and its peak RSS (``resource.getrusage(RUSAGE_SELF).ru_maxrss``). Targets:
+the export within RATIO_LIMIT of the raw write at every size, and its peak RSS within
+MEMORY_LIMIT of the smallest size's export. The raw write's process holds the cells it writes (read
+back from the exported file before its clock starts): its RSS includes that list.
 
 Builds a fresh SQLite database (schema by the Alembic migrations), a kl49 campaign over 2019–2023
 with ``--units`` reporting units (mostly communes, a few of each district kind) and a value in every
@@ -23,13 +33,17 @@ import argparse
 import datetime as dt
 import gc
 import io
+import json
+import os
 import random
 import resource
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 import tracemalloc
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,7 +52,7 @@ from openpyxl.cell.read_only import EmptyCell
 import xlsxwriter
 from flask import Flask
 from flask_migrate import upgrade
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,6 +70,7 @@ from webapp.models import (ROLE_COMPILER, Assignment, Campaign, CellValue, ListR
                            User)
 
 RATIO_LIMIT = 2.0
+MEMORY_LIMIT = 1.5  # peak RSS of an export against that of the smallest size
 CAMPAIGN_CODE = "bench-kl49"
 YEARS = (2019, 2023)
 DISTRICT_KINDS = ("ubnd_huyen", "ldld_huyen", "hkh_huyen", "doan_the")
@@ -100,8 +115,9 @@ class Figures:
 
 # ------------------------------------------------------------------------------------ the campaign
 
-def _app(path: Path) -> Flask:
-    return create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
+def _app(path: Path | str) -> Flask:
+    url = path if isinstance(path, str) else f"sqlite:///{path}"
+    return create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url,
                        "WTF_CSRF_ENABLED": False, "SECRET_KEY": "bench"})
 
 
@@ -380,15 +396,121 @@ def report(f: Figures, repeat: int) -> list[str]:
     ]
 
 
+# ------------------------------------------------------------------ sizes, each in its own processes
+
+PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def _child(*args: str) -> dict:
+    """Run this script's ``args`` step in a subprocess; its last stdout line is a JSON object."""
+    done = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(args[:2])}: exit {done.returncode}\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _maxrss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def child_build(url: str, n_units: int) -> dict:
+    app = _app(url)
+    with app.app_context():
+        upgrade()
+        figures = build_campaign(db.session, n_units, random.Random(49))
+        db.session.execute(text("ANALYZE"))  # fresh statistics after the bulk load
+        db.session.commit()
+        db.engine.dispose()
+    return {"values": figures.values, "list_rows": figures.list_rows}
+
+
+def child_export(url: str, out: str, repeat: int) -> dict:
+    app = _app(url)
+    export_once(app)  # warm-up: imports, the outline, the first queries
+    times = []
+    for _ in range(repeat):
+        seconds, workbook = export_once(app)
+        times.append(seconds)
+    Path(out).write_bytes(workbook)
+    with app.app_context():
+        db.engine.dispose()
+    return {"seconds": min(times), "maxrss_mb": _maxrss_mb()}
+
+
+def child_raw(workbook: str, repeat: int) -> dict:
+    _, _, sheets = count_cells(Path(workbook).read_bytes())
+    cells = sum(len(c) for _, c in sheets)
+    times = [raw_write(sheets) for _ in range(repeat)]
+    return {"seconds": min(times), "maxrss_mb": _maxrss_mb(), "cells": cells, "sheets": len(sheets)}
+
+
+def run_sizes(kind: str, sizes: list[int], repeat: int) -> list[dict]:
+    """Every size in fresh processes (build, export, raw write): best times and peak RSS of each."""
+    results = []
+    for n in sizes:
+        with tempfile.TemporaryDirectory(prefix="export-bench-") as tmp:
+            if kind == "postgres":
+                import psycopg
+
+                admin = psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3)
+                name = f"phuluc_bench_{uuid.uuid4().hex[:10]}"
+                admin.execute(f'CREATE DATABASE "{name}"')
+                url = f"{PG_ADMIN_URL.rsplit('/', 1)[0].replace('postgresql://', 'postgresql+psycopg://', 1)}/{name}"
+            else:
+                url = f"sqlite:///{Path(tmp) / 'bench.sqlite'}"
+            try:
+                built = _child("--child-build", url, str(n))
+                out = str(Path(tmp) / "appendix.xlsx")
+                export = _child("--child-export", url, out, str(repeat))
+                raw = _child("--child-raw", out, str(repeat))
+            finally:
+                if kind == "postgres":
+                    admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+                    admin.close()
+        results.append({"units": n, **built, "export": export, "raw": raw})
+        r = results[-1]
+        print(f"units {n:>6,}: {r['values']:,} values, {raw['cells']:,} cells in {raw['sheets']} sheets; "
+              f"export {export['seconds']:.2f} s, raw {raw['seconds']:.2f} s, ratio "
+              f"{export['seconds'] / raw['seconds']:.2f}; peak RSS export {export['maxrss_mb']:.0f} MB, "
+              f"raw {raw['maxrss_mb']:.0f} MB", flush=True)
+    return results
+
+
+def sizes_verdict(results: list[dict]) -> tuple[bool, str]:
+    base = results[0]["export"]["maxrss_mb"]
+    worst_ratio = max(r["export"]["seconds"] / r["raw"]["seconds"] for r in results)
+    worst_memory = max(r["export"]["maxrss_mb"] for r in results) / base
+    ok = worst_ratio <= RATIO_LIMIT and worst_memory <= MEMORY_LIMIT
+    return ok, (f"worst ratio export/raw {worst_ratio:.2f} (limit {RATIO_LIMIT:.2f}); largest export peak RSS "
+                f"{worst_memory:.2f}× that at {results[0]['units']:,} units (limit {MEMORY_LIMIT:.2f}): "
+                f"{'ok' if ok else 'OVER'}")
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0].startswith("--child-"):  # one step of run_sizes, in its own process
+        step, *rest = argv
+        result = {"--child-build": lambda: child_build(rest[0], int(rest[1])),
+                  "--child-export": lambda: child_export(rest[0], rest[1], int(rest[2])),
+                  "--child-raw": lambda: child_raw(rest[0], int(rest[1]))}[step]()
+        print(json.dumps(result))
+        return 0
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--units", type=int, default=250, help="reporting units (default 250)")
+    parser.add_argument("--units", default="250", help="reporting units (default 250), or several: 250,2500,10000")
     parser.add_argument("--repeat", type=int, default=3, help="repetitions of each measurement (default 3)")
-    parser.add_argument("--db", type=Path, help="build the database at this new file and keep it")
+    parser.add_argument("--db", help="postgres or sqlite: each size in its own processes and database; "
+                                     "else a new SQLite file to build and keep")
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat: at least 1")
-    figures = run(args.units, args.repeat, args.db)
+    sizes = [int(n) for n in args.units.split(",")]
+    if args.db in ("postgres", "sqlite") or len(sizes) > 1:
+        print(f"export benchmark by size ({args.db or 'sqlite'}), best of {args.repeat}, each step in its own process",
+              flush=True)
+        ok, verdict = sizes_verdict(run_sizes(args.db or "sqlite", sizes, args.repeat))
+        print(verdict)
+        return 0 if ok else 1
+    figures = run(sizes[0], args.repeat, Path(args.db) if args.db else None)
     print("\n".join(report(figures, args.repeat)), flush=True)
     return 0 if figures.ok else 1
 
