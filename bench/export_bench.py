@@ -453,7 +453,7 @@ def run_sizes(kind: str, sizes: list[int], repeat: int) -> list[dict]:
                 import psycopg
 
                 admin = psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3)
-                name = f"phuluc_bench_{uuid.uuid4().hex[:10]}"
+                name = f"exportbench_{uuid.uuid4().hex[:10]}"
                 admin.execute(f'CREATE DATABASE "{name}"')
                 url = f"{PG_ADMIN_URL.rsplit('/', 1)[0].replace('postgresql://', 'postgresql+psycopg://', 1)}/{name}"
             else:
@@ -465,7 +465,7 @@ def run_sizes(kind: str, sizes: list[int], repeat: int) -> list[dict]:
                 raw = _child("--child-raw", out, str(repeat))
             finally:
                 if kind == "postgres":
-                    admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+                    admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
                     admin.close()
         results.append({"units": n, **built, "export": export, "raw": raw})
         r = results[-1]

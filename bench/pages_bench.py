@@ -45,7 +45,7 @@ class Database:
             import psycopg
 
             self.admin = psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3)
-            self.name = f"phuluc_bench_{uuid.uuid4().hex[:10]}"
+            self.name = f"pagesbench_{uuid.uuid4().hex[:10]}"
             self.admin.execute(f'CREATE DATABASE "{self.name}"')
             base = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
             self.url = f"{base}/{self.name}"
@@ -55,7 +55,7 @@ class Database:
 
     def drop(self) -> None:
         if self.kind == "postgres":
-            self.admin.execute(f'DROP DATABASE "{self.name}" WITH (FORCE)')
+            self.admin.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
             self.admin.close()
         else:
             self.tmp.cleanup()

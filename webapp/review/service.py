@@ -291,7 +291,16 @@ def campaign_fillers(session: Session, campaign: Campaign) -> dict[str, set[int]
 def breakdown_tables_of(session: Session, campaign: Campaign) -> list[Table]:
     """The tables of ``campaign`` that have a breakdown by unit, on the page and in the workbook
     (ownership.breakdown_tables: not a table a single unit fills)."""
-    return breakdown_tables(campaign.outline.tables, campaign_fillers(session, campaign))
+    numeric = [(t.code, key) for t in campaign.outline.tables if not t.is_list for key in number_groups(t)]
+    if not numeric:
+        return []
+    # how many units fill a number of each table (ownership.fills_numbers), counted in the database
+    counts = dict(session.execute(
+        select(Assignment.table_code, func.count(func.distinct(Assignment.unit_id)))
+        .where(Assignment.campaign_id == campaign.id,
+               or_(*(and_(Assignment.table_code == code, Assignment.group_key == key) for code, key in numeric)))
+        .group_by(Assignment.table_code)).all())
+    return breakdown_tables(campaign.outline.tables, {code: range(n) for code, n in counts.items()})
 
 
 def number_groups(table: Table) -> set[str]:
