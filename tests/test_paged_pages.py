@@ -87,6 +87,8 @@ def test_the_dashboard_is_paged_with_counts_over_every_unit(bench_apps):
         assert page.done == sum(u.state == "done" for u in every.units)
         for status in ("todo", "part", "returned", "submitted", "accepted"):
             assert page.counts.get(status, 0) == every.count(status), status
+        for table in campaign.outline.tables:
+            assert page.table_counts.get(table.code, (0, 0, 0)) == every.table_counts(table.code), table.code
 
 
 def test_the_dashboard_filters_by_status_parent_and_name_and_keeps_them_in_links(bench_apps):

@@ -69,6 +69,7 @@ class UnitPage:
     done: int = 0  # units that have filled every expected cell
     not_started: int = 0  # units with cells expected and nothing entered
     all_units: int = 0
+    table_counts: dict[str, tuple[int, int, int | None]] = field(default_factory=dict)  # campaign_counts
 
     @property
     def pages(self) -> int:
@@ -148,8 +149,9 @@ def _escape_like(text: str) -> str:
 STATUS_ORDER = {"todo": 0, "part": 1, "returned": 2, PART_SUBMITTED: 3, PART_ACCEPTED: 4}
 
 
-def dashboard_page(session: Session, campaign: Campaign, q: UnitQuery) -> UnitPage:
-    """A page of the campaign's units for the dashboard, with the counts of every unit by status."""
+def dashboard_page(session: Session, campaign: Campaign, q: UnitQuery, with_counts: bool = True) -> UnitPage:
+    """A page of the campaign's units for the dashboard, with the counts of every unit by status and
+    by table (campaign_counts; not when ``with_counts`` is false)."""
     figures = unit_figures(campaign)
     base = select(Unit).join(figures, figures.c.unit_id == Unit.id)
     base = _filtered(base, figures, q, session)
@@ -161,22 +163,16 @@ def dashboard_page(session: Session, campaign: Campaign, q: UnitQuery) -> UnitPa
     tie = Unit.id.desc() if q.order == "desc" and q.sort == "order" else Unit.id.asc()
     units = list(session.scalars(base.order_by(key, tie).limit(q.per_page).offset((q.page - 1) * q.per_page)))
     page = UnitPage(units, total, q)
-    for status, n, done, not_started in session.execute(
-            select(figures.c.status, func.count(), func.sum(figures.c.done), func.sum(figures.c.not_started))
-            .group_by(figures.c.status)):
-        page.counts[status] = n
-        page.done += int(done or 0)
-        page.not_started += int(not_started or 0)
-    page.all_units = sum(page.counts.values())
+    if with_counts:
+        page.counts, page.done, page.not_started, page.table_counts = campaign_counts(session, campaign)
+        page.all_units = sum(page.counts.values())
     return page
 
 
-def table_counts(session: Session, campaign: Campaign) -> dict[str, tuple[int, int, int | None]]:
-    """Table code -> (units expected, started, complete) over every unit of the campaign; a list
-    table: (units asked for rows, units that entered one, None). One GROUP BY each."""
-    expected = (select(Assignment.unit_id, Assignment.table_code, func.sum(_expected_case(campaign)).label("n"))
-                .where(Assignment.campaign_id == campaign.id)
-                .group_by(Assignment.unit_id, Assignment.table_code).subquery())
+def campaign_counts(session: Session, campaign: Campaign):
+    """Over every unit of the campaign, in one statement (the stored values read once): the units by
+    status, how many filled everything, how many have not started; and by table code (units
+    expected, started, complete), a list table (units asked for rows, units that entered one, None)."""
     filled = (select(CellValue.unit_id, CellValue.table_code, func.count().label("n"))
               .join(Assignment, and_(Assignment.campaign_id == CellValue.campaign_id,
                                      Assignment.unit_id == CellValue.unit_id,
@@ -184,27 +180,54 @@ def table_counts(session: Session, campaign: Campaign) -> dict[str, tuple[int, i
                                      Assignment.group_key == CellValue.group_key))
               .where(CellValue.campaign_id == campaign.id, CellValue.num.is_not(None))
               .group_by(CellValue.unit_id, CellValue.table_code).subquery())
-    n = func.coalesce(filled.c.n, 0)
-    out: dict[str, tuple[int, int, int | None]] = {}
-    for code, units, started, complete in session.execute(
-            select(expected.c.table_code, func.count(), func.sum(case((n > 0, 1), else_=0)),
-                   func.sum(case((n >= expected.c.n, 1), else_=0)))
-            .select_from(expected.outerjoin(filled, and_(filled.c.unit_id == expected.c.unit_id,
-                                                         filled.c.table_code == expected.c.table_code)))
-            .where(expected.c.n > 0).group_by(expected.c.table_code)):
-        out[code] = (units, int(started or 0), int(complete or 0))
+    expected = (select(Assignment.unit_id, Assignment.table_code, func.sum(_expected_case(campaign)).label("n"))
+                .where(Assignment.campaign_id == campaign.id)
+                .group_by(Assignment.unit_id, Assignment.table_code).subquery())
+    ut = (select(expected.c.unit_id, expected.c.table_code, expected.c.n.label("expected"),
+                 func.coalesce(filled.c.n, 0).label("filled"))
+          .select_from(expected.outerjoin(filled, and_(filled.c.unit_id == expected.c.unit_id,
+                                                       filled.c.table_code == expected.c.table_code)))
+          .cte("unit_table"))
+    by_unit = (select(ut.c.unit_id, func.sum(ut.c.expected).label("expected"), func.sum(ut.c.filled).label("filled"))
+               .group_by(ut.c.unit_id).subquery())
+    rows = (select(ListRow.unit_id, func.count().label("rows")).where(ListRow.campaign_id == campaign.id)
+            .group_by(ListRow.unit_id).subquery())
+    n_expected, n_filled = func.coalesce(by_unit.c.expected, 0), func.coalesce(by_unit.c.filled, 0)
+    not_started = and_(n_expected > 0, n_filled == 0, func.coalesce(rows.c.rows, 0) == 0)
+    status = case((CampaignUnit.status != PART_OPEN, CampaignUnit.status),
+                  (CampaignUnit.return_reason.is_not(None), "returned"), (not_started, "todo"), else_="part")
+    units = (select(literal("unit").label("kind"), status.label("key"), func.count().label("a"),
+                    func.sum(case((n_filled >= n_expected, 1), else_=0)).label("b"),
+                    func.sum(case((not_started, 1), else_=0)).label("c"))
+             .select_from(CampaignUnit).outerjoin(by_unit, by_unit.c.unit_id == CampaignUnit.unit_id)
+             .outerjoin(rows, rows.c.unit_id == CampaignUnit.unit_id)
+             .where(CampaignUnit.campaign_id == campaign.id).group_by(status))
+    tables = (select(literal("table").label("kind"), ut.c.table_code, func.count(),
+                     func.sum(case((ut.c.filled > 0, 1), else_=0)), func.sum(case((ut.c.filled >= ut.c.expected, 1), else_=0)))
+              .where(ut.c.expected > 0).group_by(ut.c.table_code))
+    counts: dict[str, int] = {}
+    done = started_none = 0
+    by_table: dict[str, tuple[int, int, int | None]] = {}
+    for kind, key, a, b, c in session.execute(units.union_all(tables)):
+        if kind == "unit":
+            counts[key] = a
+            done += int(b or 0)
+            started_none += int(c or 0)
+        else:
+            by_table[key] = (a, int(b or 0), int(c or 0))
     lists = [t.code for t in campaign.outline.tables if t.is_list]
     if lists:
-        rows = (select(ListRow.unit_id, ListRow.table_code).where(ListRow.campaign_id == campaign.id)
-                .distinct().subquery())
-        for code, units, started in session.execute(
-                select(Assignment.table_code, func.count(), func.count(rows.c.unit_id))
-                .outerjoin(rows, and_(rows.c.unit_id == Assignment.unit_id, rows.c.table_code == Assignment.table_code))
+        entered = (select(ListRow.unit_id, ListRow.table_code).where(ListRow.campaign_id == campaign.id)
+                   .distinct().subquery())
+        for code, asked, started in session.execute(
+                select(Assignment.table_code, func.count(), func.count(entered.c.unit_id))
+                .outerjoin(entered, and_(entered.c.unit_id == Assignment.unit_id,
+                                         entered.c.table_code == Assignment.table_code))
                 .where(Assignment.campaign_id == campaign.id, Assignment.table_code.in_(lists),
                        Assignment.group_key == "rows")
                 .group_by(Assignment.table_code)):
-            out.setdefault(code, (units, started, None))
-    return out
+            by_table.setdefault(code, (asked, started, None))
+    return counts, done, started_none, by_table
 
 
 def parents(session: Session, campaign: Campaign) -> list[tuple[str, str, int]]:

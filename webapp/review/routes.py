@@ -26,7 +26,7 @@ from ..workflow import STATUS_NAMES, campaign_today
 from ..xlsx.routes import XLSX
 from .counted import CHOICES, counted_arg, parts_arg, with_parts
 from .forms import ActionForm, DecideForm
-from .listing import NOT_DONE, PER_PAGE, UnitPage as ListPage, UnitQuery, breakdown_page, dashboard_page, parents, table_counts
+from .listing import NOT_DONE, PER_PAGE, UnitPage as ListPage, UnitQuery, breakdown_page, dashboard_page, parents
 from .service import breakdown_tables_of, cell_breakdown, completeness, number_groups, total_label, unit_breakdown
 
 bp = Blueprint("review", __name__)
@@ -218,7 +218,7 @@ def dashboard(code: str):
     page = dashboard_page(db.session, campaign, query)
     return render_template("review/dashboard.html", campaign=campaign, c=completeness(db.session, campaign, page.units),
                            page=page, q=query, parents=parents(db.session, campaign),
-                           table_counts=table_counts(db.session, campaign), status_filters=STATUS_FILTER_NAMES,
+                           table_counts=page.table_counts, status_filters=STATUS_FILTER_NAMES,
                            days_left=days_left(campaign.deadline), today=campaign_today(),
                            decide_form=DecideForm(), action_form=ActionForm())
 
@@ -247,7 +247,8 @@ def not_done_csv(code: str):
         yield "\ufeff" + out.getvalue()  # BOM: Excel reads it as UTF-8
         number = 1
         while True:
-            batch = dashboard_page(session, campaign, UnitQuery(status=NOT_DONE, page=number, per_page=CSV_BATCH))
+            batch = dashboard_page(session, campaign, UnitQuery(status=NOT_DONE, page=number, per_page=CSV_BATCH),
+                                   with_counts=False)
             out.seek(0), out.truncate()
             for u in completeness(session, campaign, batch.units).not_done:
                 status = STATUS_NAMES[u.status] + (" – quá hạn" if u.late(campaign, today) else "")
