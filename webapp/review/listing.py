@@ -153,7 +153,11 @@ def dashboard_page(session: Session, campaign: Campaign, q: UnitQuery, with_coun
     """A page of the campaign's units for the dashboard, with the counts of every unit by status and
     by table (campaign_counts; not when ``with_counts`` is false)."""
     figures = unit_figures(campaign)
-    base = select(Unit).join(figures, figures.c.unit_id == Unit.id)
+    if q.status or q.sort in ("status", "progress"):  # else no need to count every unit's values
+        base = select(Unit).join(figures, figures.c.unit_id == Unit.id)
+    else:
+        base = select(Unit).join(CampaignUnit, and_(CampaignUnit.unit_id == Unit.id,
+                                                    CampaignUnit.campaign_id == campaign.id))
     base = _filtered(base, figures, q, session)
     total = session.scalar(select(func.count()).select_from(base.subquery()))
     progress = case((figures.c.expected > 0, cast(figures.c.filled, Float) / figures.c.expected), else_=1.0)
@@ -276,8 +280,10 @@ def breakdown_page(session: Session, campaign: Campaign, table: Table, row_key: 
     fills = (select(Assignment.unit_id).where(Assignment.campaign_id == campaign.id,
                                               Assignment.table_code == table.code,
                                               Assignment.group_key.in_(groups)))
-    base = (select(Unit).join(figures, figures.c.unit_id == Unit.id).where(Unit.id.in_(fills))
+    base = (select(Unit).where(Unit.id.in_(fills))
             .join(CampaignUnit, and_(CampaignUnit.unit_id == Unit.id, CampaignUnit.campaign_id == campaign.id)))
+    if q.status:  # the status needs every unit's values counted
+        base = base.join(figures, figures.c.unit_id == Unit.id)
     if counted.statuses is not None:
         base = base.where(CampaignUnit.status.in_(counted.statuses))
     base = _filtered(base, figures, q, session)
