@@ -129,7 +129,7 @@ def unit_figures(campaign: Campaign):
             .where(CampaignUnit.campaign_id == campaign.id).subquery("figures"))
 
 
-def _filtered(query, figures, q: UnitQuery, session: Session):
+def _filtered(query, figures, q: UnitQuery):
     if q.status == NOT_DONE:
         query = query.where(figures.c.status.in_(("todo", "part", "returned")))
     elif q.status:
@@ -158,7 +158,7 @@ def dashboard_page(session: Session, campaign: Campaign, q: UnitQuery, with_coun
     else:
         base = select(Unit).join(CampaignUnit, and_(CampaignUnit.unit_id == Unit.id,
                                                     CampaignUnit.campaign_id == campaign.id))
-    base = _filtered(base, figures, q, session)
+    base = _filtered(base, figures, q)
     total = session.scalar(select(func.count()).select_from(base.subquery()))
     progress = case((figures.c.expected > 0, cast(figures.c.filled, Float) / figures.c.expected), else_=1.0)
     key = {"order": Unit.sort_order, "name": Unit.name, "progress": progress,
@@ -244,7 +244,7 @@ def parents(session: Session, campaign: Campaign) -> list[tuple[str, str, int]]:
         .group_by(parent.id, parent.code, parent.name, parent.sort_order).order_by(parent.sort_order, parent.code))]
 
 
-def _value_of(table: Table, row_key: str, campaign: Campaign, column_key: str, counted_alias):
+def _value_of(table: Table, row_key: str, campaign: Campaign, column_key: str):
     """A correlated SQL value of one unit's cell (the column kind's fixed 1 as the literal 1)."""
     column = table.column(column_key)
     if column.kind.fixed_one:
@@ -260,7 +260,7 @@ def sort_value(table: Table, row_key: str, campaign: Campaign, column_key: str):
     number, a rate of two of them, a sum."""
     column = table.column(column_key)
     kind = column.kind
-    value = lambda key: _value_of(table, row_key, campaign, key, None)  # noqa: E731
+    value = lambda key: _value_of(table, row_key, campaign, key)  # noqa: E731
     if column.is_input or kind.summed:
         return value(column_key)
     if kind.name == "percent":
@@ -286,7 +286,7 @@ def breakdown_page(session: Session, campaign: Campaign, table: Table, row_key: 
         base = base.join(figures, figures.c.unit_id == Unit.id)
     if counted.statuses is not None:
         base = base.where(CampaignUnit.status.in_(counted.statuses))
-    base = _filtered(base, figures, q, session)
+    base = _filtered(base, figures, q)
     total = session.scalar(select(func.count()).select_from(base.subquery()))
     order = []
     key = sort_value(table, row_key, campaign, q.sort) if q.sort in column_keys else None
