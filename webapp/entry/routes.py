@@ -260,7 +260,12 @@ def save_cell(code: str, table_code: str, row_key: str, col_key: str):
         status, cells = 409, [part.row_view(lrow, errors={col_key: message}).cell(col_key)]
     # Drawn before the transaction ends: afterwards every object read would be read again.
     html = render_template("entry/_cells.html", cells=cells, part=part, lrow=lrow)
-    db.session.commit() if changed else db.session.rollback()  # either ends the part's lock
+    session = db.session()
+    session.expire_on_commit = False  # the answer is drawn: nothing read needs reading again
+    try:
+        session.commit() if changed else session.rollback()  # either ends the part's lock
+    finally:
+        session.expire_on_commit = True
     return html, status
 
 
