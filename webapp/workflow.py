@@ -57,6 +57,10 @@ class Refused(Exception):
     """A transition or a write that is not allowed now; ``str()`` is the message for the user."""
 
 
+class NotInCampaign(Refused):
+    """The unit does not report in the campaign (lock_part found no part to lock)."""
+
+
 def part_of(session: Session, campaign: Campaign, unit: Unit) -> CampaignUnit:
     cu = session.get(CampaignUnit, (campaign.id, unit.id))
     if cu is None:
@@ -146,7 +150,7 @@ def lock_part(session: Session, campaign: Campaign, unit: Unit) -> CampaignUnit:
     if outline_row is not None:  # keep it loaded rather than read it again after the refresh
         set_committed_value(campaign, "outline_row", outline_row)
     if cu is None:
-        raise Refused(f"{unit.name} không thuộc đợt báo cáo này.")
+        raise NotInCampaign(f"{unit.name} không thuộc đợt báo cáo này.")
     return cu
 
 
