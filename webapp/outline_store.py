@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import weakref
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
@@ -41,7 +42,7 @@ def parsed(row: OutlineVersion) -> Outline:
     return outline
 
 
-_named: dict[tuple[str, str, int], Outline] = {}  # (database, code, version) → its outline
+_named: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # engine → {(code, version): outline}
 
 
 def outline_of(campaign: Campaign) -> Outline:
@@ -49,10 +50,10 @@ def outline_of(campaign: Campaign) -> Outline:
     database: a stored version never changes, so a campaign's code and version name it for good
     (a cell save does not read it again)."""
     session = object_session(campaign)
-    key = None
+    known = None
     if session is not None and "outline_row" not in campaign.__dict__:
-        key = (session.get_bind().url.render_as_string(), campaign.outline_code, campaign.outline_version)
-        outline = _named.get(key)
+        known = _named.setdefault(session.get_bind(), {})
+        outline = known.get((campaign.outline_code, campaign.outline_version))
         if outline is not None:
             return outline
     row = campaign.outline_row
@@ -60,9 +61,8 @@ def outline_of(campaign: Campaign) -> Outline:
         raise LookupError(f"campaign {campaign.code} needs {campaign.outline_code}@{campaign.outline_version}, "
                           "which is not stored")
     outline = parsed(row)
-    if key is not None:
-        with _parsed_lock:
-            _named[key] = outline
+    if known is not None:
+        known[(campaign.outline_code, campaign.outline_version)] = outline
     return outline
 
 

@@ -22,8 +22,8 @@ from ..quality import open_warnings, quality_lines
 from ..templating import days_left
 from ..review.service import completeness
 from .. import workflow
-from ..workflow import (VIA_COMPILER, NotInCampaign, Refused, closed_reason, deadline_of, in_campaign, open_notes, open_until, part_of,
-                        status_of)
+from ..workflow import (VIA_COMPILER, NotInCampaign, Refused, closed_reason, deadline_of, in_campaign, open_notes,
+                        open_until, part_of, status_of)
 from .forms import SubmitPartForm
 from .service import (Conflict, NotOwned, OverQuota, RowGone, UnitList, UnitTable, conflict_message, list_cells, owned_groups,
                       row_gone, unit_part)
