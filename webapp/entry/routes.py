@@ -268,15 +268,19 @@ def save_cell(code: str, table_code: str, row_key: str, col_key: str):
     except Conflict as exc:  # the value now stored, and that theirs was not saved
         message = conflict_message(exc.shown) + (f" (Bạn đã nhập: «{raw}».)" if raw else "")
         status, cells = 409, [part.row_view(lrow, errors={col_key: message}).cell(col_key)]
-    # Drawn before the transaction ends: afterwards every object read would be read again.
-    html = render_template("entry/_cells.html", cells=cells, part=part, lrow=lrow)
     session = db.session()
-    session.expire_on_commit = False  # the answer is drawn: nothing read needs reading again
+    if not changed:  # drawn before the rollback (which ends the lock), since it expires what was read
+        html = render_template("entry/_cells.html", cells=cells, part=part, lrow=lrow)
+        session.rollback()
+        return html, status
+    # Committed first, then drawn: the part's lock (on SQLite the one writer's) is not held while the
+    # answer is drawn; nothing is expired, so drawing reads nothing again.
+    session.expire_on_commit = False
     try:
-        session.commit() if changed else session.rollback()  # either ends the part's lock
+        session.commit()
     finally:
         session.expire_on_commit = True
-    return html, status
+    return render_template("entry/_cells.html", cells=cells, part=part, lrow=lrow), status
 
 
 @bp.route("/campaigns/<code>/tables/<table_code>", methods=["POST"])
