@@ -210,10 +210,9 @@ class Campaign(db.Model):
     @property
     def outline(self) -> Outline:
         """The exact outline version the campaign was created with (stored, never changed)."""
-        if self.outline_row is None:
-            raise LookupError(f"campaign {self.code} needs {self.outline_code}@{self.outline_version}, "
-                              "which is not stored")
-        return self.outline_row.outline
+        from .outline_store import outline_of
+
+        return outline_of(self)
 
     @property
     def compiler_kind(self) -> str | None:

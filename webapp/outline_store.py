@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import weakref
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from .domain.outline import Outline, OutlineError, read_outline, shipped_outline_files
 from .domain.unit_kinds import kind_names
@@ -38,6 +39,30 @@ def parsed(row: OutlineVersion) -> Outline:
         outline = read_outline(row.source, f"{row.code}@{row.version}")
         with _parsed_lock:
             _parsed[row.digest] = outline
+    return outline
+
+
+_named: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # engine → {(code, version): outline}
+
+
+def outline_of(campaign: Campaign) -> Outline:
+    """The outline version ``campaign`` was created with. Its row is read once per process and
+    database: a stored version never changes, so a campaign's code and version name it for good
+    (a cell save does not read it again)."""
+    session = object_session(campaign)
+    known = None
+    if session is not None and "outline_row" not in campaign.__dict__:
+        known = _named.setdefault(session.get_bind(), {})
+        outline = known.get((campaign.outline_code, campaign.outline_version))
+        if outline is not None:
+            return outline
+    row = campaign.outline_row
+    if row is None:
+        raise LookupError(f"campaign {campaign.code} needs {campaign.outline_code}@{campaign.outline_version}, "
+                          "which is not stored")
+    outline = parsed(row)
+    if known is not None:
+        known[(campaign.outline_code, campaign.outline_version)] = outline
     return outline
 
 

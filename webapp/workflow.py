@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from .domain.checks import check_rules, row_values
@@ -55,6 +55,10 @@ def campaign_today() -> dt.date:
 
 class Refused(Exception):
     """A transition or a write that is not allowed now; ``str()`` is the message for the user."""
+
+
+class NotInCampaign(Refused):
+    """The unit does not report in the campaign (lock_part found no part to lock)."""
 
 
 def part_of(session: Session, campaign: Campaign, unit: Unit) -> CampaignUnit:
@@ -129,21 +133,24 @@ def lock_part(session: Session, campaign: Campaign, unit: Unit) -> CampaignUnit:
     a close committed since the request began is seen, and a close asked for now waits until this
     write ends (PostgreSQL; on SQLite the write lock already covers the whole database).
     """
-    session.execute(update(CampaignUnit)
-                    .where(CampaignUnit.campaign_id == campaign.id, CampaignUnit.unit_id == unit.id)
-                    .values(revision=CampaignUnit.revision + 1))
+    cu = session.scalars(  # the part's row as it stands under the lock, from the same statement
+        update(CampaignUnit)
+        .where(CampaignUnit.campaign_id == campaign.id, CampaignUnit.unit_id == unit.id)
+        .values(revision=CampaignUnit.revision + 1).returning(CampaignUnit),
+        execution_options={"populate_existing": True, "synchronize_session": False}).one_or_none()
     outline_row = campaign.__dict__.get("outline_row")  # a stored outline version never changes
-    fresh = session.scalar(select(Campaign).where(Campaign.id == campaign.id).with_for_update(read=True)
-                           .execution_options(populate_existing=True))
+    # the campaign with its kinds' deadlines (closed_reason reads them), one statement; FOR SHARE OF
+    # the campaign only (PostgreSQL refuses it on the nullable side of the outer join)
+    fresh = session.scalars(select(Campaign).where(Campaign.id == campaign.id)
+                            .options(joinedload(Campaign.kind_deadlines))
+                            .with_for_update(read=True, of=Campaign)
+                            .execution_options(populate_existing=True)).unique().one()
     if fresh is not campaign:  # every caller passes the campaign of this session
         raise RuntimeError("lock_part needs the campaign read in the same session")
     if outline_row is not None:  # keep it loaded rather than read it again after the refresh
         set_committed_value(campaign, "outline_row", outline_row)
-    cu = session.scalar(select(CampaignUnit).where(CampaignUnit.campaign_id == campaign.id,
-                                                   CampaignUnit.unit_id == unit.id)
-                        .execution_options(populate_existing=True))
     if cu is None:
-        raise Refused(f"{unit.name} không thuộc đợt báo cáo này.")
+        raise NotInCampaign(f"{unit.name} không thuộc đợt báo cáo này.")
     return cu
 
 

@@ -19,6 +19,7 @@ from flask import (Blueprint, Response, current_app, flash, g, redirect, render_
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db, login_manager
 from ..models import User, UserSession, check_password
@@ -54,8 +55,8 @@ def load_user(session_id: str) -> User | None:
             and token.isascii() and 20 <= len(token) <= 100):
         return None
     untouched = not db.session().in_transaction()  # nothing of the request's is in the session yet
-    found = db.session.execute(
-        select(UserSession, User).join(User, UserSession.user_id == User.id)
+    found = db.session.execute(  # the account's unit too: most requests ask for it (one query, not two)
+        select(UserSession, User).join(User, UserSession.user_id == User.id).options(joinedload(User.unit))
         .where(UserSession.token_hash == token_digest(token), UserSession.user_id == int(user_id),
                UserSession.ended_at.is_(None))).first()
     if found is None:

@@ -22,8 +22,8 @@ from ..quality import open_warnings, quality_lines
 from ..templating import days_left
 from ..review.service import completeness
 from .. import workflow
-from ..workflow import (VIA_COMPILER, Refused, closed_reason, deadline_of, in_campaign, open_notes, open_until, part_of,
-                        status_of)
+from ..workflow import (VIA_COMPILER, NotInCampaign, Refused, closed_reason, deadline_of, in_campaign, open_notes,
+                        open_until, part_of, status_of)
 from .forms import SubmitPartForm
 from .service import (Conflict, NotOwned, OverQuota, RowGone, UnitList, UnitTable, conflict_message, list_cells, owned_groups,
                       row_gone, unit_part)
@@ -61,22 +61,29 @@ def staff_campaign(code: str) -> Campaign:
     return get_campaign(code)
 
 
-def visible_unit(campaign: Campaign, unit_code: str | None, clerk_outside: int = 404) -> Unit:
+def visible_unit(campaign: Campaign, unit_code: str | None, clerk_outside: int = 404,
+                 membership: bool = True) -> Unit:
     """The unit whose part is shown: a clerk sees only their own; compiler and admin any of the
-    campaign. ``clerk_outside``: the answer to a clerk whose unit is not in the campaign."""
+    campaign. ``clerk_outside``: the answer to a clerk whose unit is not in the campaign.
+    ``membership`` False: not looked up here, the caller learns it otherwise (see outside())."""
     if current_user.role == ROLE_CLERK:
         if unit_code and unit_code != current_user.unit.code:
             abort(403)
         unit = current_user.unit
-        if not in_campaign(db.session, campaign, unit):
+        if membership and not in_campaign(db.session, campaign, unit):
             abort(clerk_outside)
         return unit
     if not unit_code:
         abort(404)
     unit = db.session.scalar(select(Unit).where(Unit.code == unit_code))
-    if unit is None or not in_campaign(db.session, campaign, unit):
+    if unit is None or (membership and not in_campaign(db.session, campaign, unit)):
         abort(404)
     return unit
+
+
+def outside(clerk_outside: int = 403) -> int:
+    """The answer to a write to a unit not in the campaign, as visible_unit() gives it."""
+    return clerk_outside if current_user.role == ROLE_CLERK else 404
 
 
 def shown_table(code: str, table_code: str) -> tuple[Campaign, Table, Unit]:
@@ -95,15 +102,16 @@ def writer_via() -> str | None:
 def editable_part(campaign_code: str, table_code: str, row_key: str | None = None) -> UnitTable | UnitList:
     """The part of a table a write goes to: the clerk's own unit's, or for a compiler the unit named
     by ``?unit=``; 403 for anyone else's. Whether the part is open now is checked by the write itself.
-    ``row_key``: of a grid table, only that row is read (a one-cell save)."""
+    ``row_key``: of a grid table, only that row is read (a one-cell save), and whether the unit is in
+    the campaign is learnt by the lock of its part (workflow.NotInCampaign; one statement less)."""
     campaign = get_campaign(campaign_code)
     table = get_table(campaign, table_code)
     if writer_via() is None:
         abort(403)
-    unit = visible_unit(campaign, request.args.get("unit"), clerk_outside=403)
+    unit = visible_unit(campaign, request.args.get("unit"), clerk_outside=403, membership=row_key is None)
     part = unit_part(db.session, campaign, unit, table, row_key=row_key)
-    if not part.groups:  # a table the unit is not asked for
-        abort(403)
+    if not part.groups:  # a table the unit is not asked for (or a unit outside the campaign)
+        abort(403 if row_key is None or in_campaign(db.session, campaign, unit) else outside())
     return part
 
 
@@ -251,6 +259,8 @@ def save_cell(code: str, table_code: str, row_key: str, col_key: str):
         saved = part.save(row_key, col_key, raw, current_user, via=writer_via(),
                           expected_version=_version("version"), commit=False)
         cells, changed = saved.cells, saved.changed
+    except NotInCampaign:
+        abort(outside())
     except Refused as exc:
         return locked(str(exc))
     except ValueProblem as exc:  # the typed value stays, with why it was refused
@@ -258,10 +268,19 @@ def save_cell(code: str, table_code: str, row_key: str, col_key: str):
     except Conflict as exc:  # the value now stored, and that theirs was not saved
         message = conflict_message(exc.shown) + (f" (Bạn đã nhập: «{raw}».)" if raw else "")
         status, cells = 409, [part.row_view(lrow, errors={col_key: message}).cell(col_key)]
-    # Drawn before the transaction ends: afterwards every object read would be read again.
-    html = render_template("entry/_cells.html", cells=cells, part=part, lrow=lrow)
-    db.session.commit() if changed else db.session.rollback()  # either ends the part's lock
-    return html, status
+    session = db.session()
+    if not changed:  # drawn before the rollback (which ends the lock), since it expires what was read
+        html = render_template("entry/_cells.html", cells=cells, part=part, lrow=lrow)
+        session.rollback()
+        return html, status
+    # Committed first, then drawn: the part's lock (on SQLite the one writer's) is not held while the
+    # answer is drawn; nothing is expired, so drawing reads nothing again.
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
+    return render_template("entry/_cells.html", cells=cells, part=part, lrow=lrow), status
 
 
 @bp.route("/campaigns/<code>/tables/<table_code>", methods=["POST"])

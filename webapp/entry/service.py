@@ -19,7 +19,7 @@ from ..domain.layout import Cell, Layout, LayoutRow, build_layout
 from ..domain.outline import Table
 from ..domain.ownership import Ownership
 from ..domain.values import REQUIRED_IN_ROW, Parsed, ValueProblem, parse_input, row_values, show, this_row
-from ..models import Assignment, AuditEvent, Campaign, CellValue, ListRow, ReturnNote, Unit, User
+from ..models import Assignment, AuditEvent, Campaign, CampaignUnit, CellValue, ListRow, ReturnNote, Unit, User
 from ..quality import unit_check_findings
 from ..workflow import Refused, closed_reason, lock_part
 
@@ -37,14 +37,16 @@ class Conflict(Exception):
         super().__init__("Ô này vừa được người khác sửa")
 
 
-def begin_write(session: Session, campaign: Campaign, unit: Unit, via: str) -> None:
+def begin_write(session: Session, campaign: Campaign, unit: Unit, via: str) -> CampaignUnit:
     """Lock the unit's part for the transaction and make sure it may be written now (status, deadline);
-    raises workflow.Refused with the reason, the lock released."""
+    returns the part's state read under the lock; raises workflow.Refused with the reason, the lock
+    released."""
     cu = lock_part(session, campaign, unit)
     reason = closed_reason(campaign, cu, via)
     if reason:
         session.rollback()
         raise Refused(reason)
+    return cu
 
 
 def owned_groups(session: Session, campaign: Campaign, unit: Unit,
@@ -145,6 +147,7 @@ class UnitTable:
         self.layout: Layout = build_layout(table, campaign.frame)
         self.changes = 0  # values changed through this object (for import summaries)
         self._stored: dict[tuple[str, str], CellValue] | None = None
+        self._state: CampaignUnit | None = None  # the part's state, once read under the write lock
         self._check_findings: dict[str, list[Finding]] | None = None
 
     @property
@@ -172,7 +175,7 @@ class UnitTable:
     def begin_write(self, via: str) -> None:
         """Lock the unit's part, check it may be written, and re-read its values, so that checks see
         what others just saved."""
-        begin_write(self.session, self.campaign, self.unit, via)
+        self._state = begin_write(self.session, self.campaign, self.unit, via)
         self._read()
 
     def owns(self, row_key: str, column_key: str) -> bool:
@@ -256,6 +259,8 @@ class UnitTable:
     def notes(self) -> dict[tuple[str | None, str | None], list[str]]:
         """The compiler's open return notes on this table, by (row key, column key); None: any."""
         out: dict[tuple[str | None, str | None], list[str]] = defaultdict(list)
+        if self._state is not None and not self._state.return_reason:
+            return out  # open notes are those of a return, resolved at the next submission
         query = select(ReturnNote).where(
             ReturnNote.campaign_id == self.campaign.id, ReturnNote.unit_id == self.unit.id,
             ReturnNote.table_code == self.table.code, ReturnNote.resolved_at.is_(None))
