@@ -198,7 +198,9 @@ class Campaign(db.Model):
     signer_name: Mapped[str] = mapped_column(String(120), default="", server_default="")
 
     compiler_unit: Mapped[Unit] = relationship()
-    units: Mapped[list[Unit]] = relationship(secondary="campaign_unit", order_by="Unit.sort_order")
+    units: Mapped[list[Unit]] = relationship(
+        secondary="campaign_unit", order_by="Unit.sort_order",
+        primaryjoin="Campaign.id == CampaignUnit.campaign_id", secondaryjoin="Unit.id == CampaignUnit.unit_id")
     # the deadlines of some kinds of unit, when not the campaign's (see deadline_for)
     kind_deadlines: Mapped[list[CampaignDeadline]] = relationship(
         cascade="all, delete-orphan", order_by="CampaignDeadline.unit_kind")
@@ -274,9 +276,16 @@ class CampaignUnit(db.Model):
     decided_at: Mapped[dt.datetime | None]  # last acceptance or return
     return_reason: Mapped[str | None] = mapped_column(Text)
     extended_until: Mapped[dt.date | None]  # more time granted to this unit after the deadline
+    # nested levels (webapp/nesting.py): the campaign whose assembled appendix is this unit's part (a
+    # district's own campaign, feeding the district's part of a province campaign); None: the unit
+    # enters its own cells. ``snapshot``: that appendix as it stood at submission (parts.Part.to_json),
+    # None while the part is open and assembled live.
+    source_campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaign.id"))
+    snapshot: Mapped[dict[str, Any] | None] = mapped_column(JSON, deferred=True)
 
-    campaign: Mapped[Campaign] = relationship(viewonly=True)
+    campaign: Mapped[Campaign] = relationship(viewonly=True, foreign_keys=[campaign_id])
     unit: Mapped[Unit] = relationship(viewonly=True)
+    source_campaign: Mapped[Campaign | None] = relationship(viewonly=True, foreign_keys=[source_campaign_id])
 
 
 class ReturnNote(db.Model):

@@ -21,6 +21,7 @@ from ..entry.routes import get_table, staff_campaign
 from ..extensions import db, htmx
 from ..quality import LEVEL_NAMES, QUALITY_COLUMNS, SORT_KEYS, quality_lines, quality_table, quality_xlsx, sorted_lines
 from ..templating import days_left
+from ..nesting import feeds
 from ..workflow import STATUS_NAMES, campaign_today
 from ..xlsx.routes import XLSX
 from .counted import CHOICES, counted_arg, parts_arg, with_parts
@@ -183,7 +184,7 @@ def dashboard(code: str):
     campaign = staff_campaign(code)
     return render_template("review/dashboard.html", campaign=campaign, c=completeness(db.session, campaign),
                            days_left=days_left(campaign.deadline), today=campaign_today(),
-                           decide_form=DecideForm(), action_form=ActionForm())
+                           decide_form=DecideForm(), action_form=ActionForm(), feeds=feeds(db.session, campaign))
 
 
 @bp.route("/campaigns/<code>/dashboard/chua-xong.csv")
