@@ -176,7 +176,7 @@ def test_a_link_is_refused_for_another_outline_a_loop_or_a_unit_with_values(both
         with pytest.raises(nesting.NestRefused, match="đề cương"):
             nesting.link(session, province, unit(session, "ln"), campaign(session, "cdht-2024"))
         with pytest.raises(nesting.NestRefused, match="vòng"):
-            nesting.link(session, ln, unit(session, "ln-01"), province)
+            nesting.link(session, ln, unit(session, "ln-02"), province)
         with pytest.raises(nesting.NestRefused, match="đã tự nhập"):
             nesting.link(session, province, unit(session, "bp-snv"), ln)
         session.rollback()
@@ -194,6 +194,7 @@ def test_the_province_compiler_sees_the_appendix_export_and_drills_down_to_a_dis
     assert 2 in [c.value for row in sheet.iter_rows() for c in row]  # Tổng số huyện
     drill = client.get(f"/campaigns/{PROVINCE}/appendix/II.1.5/cell?row=2021&col=xa_dt").get_data(as_text=True)
     assert "Huyện Lộc Ninh" in drill and "Huyện Bù Đốp" in drill
+    assert "Đang nhập" in drill and "Đã nộp" in drill  # Lộc Ninh live, Bù Đốp as submitted
     link = f"/campaigns/{LN}/appendix/II.1.5/cell?row=2021&amp;col=xa_dt"
     assert link in drill and f"/campaigns/{BD}/appendix/II.1.5/cell?row=2021&amp;col=xa_dt" in drill
     below = client.get(link.replace("&amp;", "&")).get_data(as_text=True)
@@ -238,3 +239,22 @@ def test_each_district_compiler_sees_only_its_own_campaign(app):
     assert ln.get(f"/campaigns/{BD}/appendix").status_code == 403
     assert bd.get(f"/campaigns/{LN}/appendix").status_code == 403
     assert bd.get(f"/campaigns/{BD}/appendix").status_code == 200
+
+
+def test_campaign_feed_links_a_unit_to_its_campaign_or_says_why_not(app):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["campaign-feed", PROVINCE, "ln", "cdht-2024"])
+    assert result.exit_code == 1 and "đề cương" in result.output and "Traceback" not in result.output
+    result = runner.invoke(args=["campaign-feed", PROVINCE, "bd", "khong-co"])
+    assert result.exit_code == 1 and "khong-co" in result.output
+    result = runner.invoke(args=["campaign-feed", PROVINCE, "bd", LN])
+    assert result.exit_code == 1 and "đã nộp" in result.output  # Bù Đốp's part is submitted
+    with in_app() as session:
+        compiler = session.scalar(select(User).where(User.username == "bp-btg"))
+        workflow.return_parts(session, campaign(session, PROVINCE), [unit(session, "bd")], compiler, "Đổi nguồn.")
+    result = runner.invoke(args=["campaign-feed", PROVINCE, "bd", LN])  # Bù Đốp now fed by Lộc Ninh's campaign
+    assert result.exit_code == 0, result.output
+    with in_app() as session:
+        cu = session.get(CampaignUnit, (campaign(session, PROVINCE).id, unit(session, "bd").id))
+        assert cu.source_campaign.code == LN and cu.snapshot is None
+    assert value(PROVINCE, "II.1.6", "2021", "ldnt_dt") == 2 * value(LN, "II.1.6", "2021", "ldnt_dt")

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from .models import Assignment, AuditEvent, Campaign, CampaignUnit, CellValue, ListRow, Unit, User
+from .models import PART_OPEN, Assignment, AuditEvent, Campaign, CampaignUnit, CellValue, ListRow, Unit, User
 
 
 class NestRefused(ValueError):
@@ -37,11 +37,13 @@ def link(session: Session, campaign: Campaign, unit: Unit, source: Campaign, use
          via: str = "web") -> None:
     """Make ``source``'s assembled appendix ``unit``'s part of ``campaign``. The two must share the
     outline version and years (the part is assembled on ``campaign``'s outline and frame), the outline
-    may have no block whose rows are the units, no loop of campaigns, and the unit has entered nothing
-    in ``campaign``. The unit is given every column group ``source`` assigns to any of its units."""
+    may have no block whose rows are the units, no loop of campaigns, the unit's part is open and it
+    has entered nothing in ``campaign``. The unit is given every column group ``source`` assigns to any of its units."""
     cu = session.get(CampaignUnit, (campaign.id, unit.id))
     if cu is None:
         raise NestRefused(f"{unit.name} không thuộc đợt {campaign.code}.")
+    if cu.status != PART_OPEN:
+        raise NestRefused(f"Phần của {unit.name} đã nộp: trả lại phần này trước khi đổi đợt cấp dưới của nó.")
     if (source.outline_code, source.outline_version) != (campaign.outline_code, campaign.outline_version):
         raise NestRefused(f"Đợt {source.code} dùng đề cương {source.outline_code}@{source.outline_version}, "
                           f"khác đợt {campaign.code} ({campaign.outline_code}@{campaign.outline_version}).")

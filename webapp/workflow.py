@@ -98,7 +98,8 @@ def status_of(cu: CampaignUnit, started: bool) -> str:
         return cu.status
     if cu.return_reason:
         return "returned"
-    return "part" if started else "todo"
+    # a fed part (nesting.py) is its campaign's appendix: in progress while that campaign runs
+    return "part" if started or cu.source_campaign_id is not None else "todo"
 
 
 def closed_reason(campaign: Campaign, cu: CampaignUnit, via: str = "web", today: dt.date | None = None) -> str | None:
