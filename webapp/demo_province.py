@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from . import demo, nesting, outline_store, workflow
 from .campaigns import CampaignSpec, create_campaign
-from .entry.service import UnitTable
+from .entry.service import UnitTable, owned_groups
 from .models import ROLE_CLERK, ROLE_COMPILER, Campaign, Unit, User
 
 PROVINCE_CAMPAIGN = "kl49-tinh-2024"
@@ -97,12 +97,9 @@ def _fill(session: Session, campaign: Campaign, units: list[Unit]) -> None:
     rng = random.Random(4950)
     outline = campaign.outline
     for unit in units:
-        for table in outline.tables:
-            if table.is_list:
-                continue
+        owned = owned_groups(session, campaign, unit)
+        for table in (t for t in outline.tables if t.code in owned and not t.is_list):
             part = UnitTable(session, campaign, unit, table)
-            if not part.groups:
-                continue
             for row in part.layout.rows:
                 demo._store(part, row.key, demo._row_values(table.code, row.key, rng, scale=1 if unit.kind == "xa"
                                                             else 12))
