@@ -198,9 +198,7 @@ class Campaign(db.Model):
     signer_name: Mapped[str] = mapped_column(String(120), default="", server_default="")
 
     compiler_unit: Mapped[Unit] = relationship()
-    units: Mapped[list[Unit]] = relationship(
-        secondary="campaign_unit", order_by="Unit.sort_order",
-        primaryjoin="Campaign.id == CampaignUnit.campaign_id", secondaryjoin="Unit.id == CampaignUnit.unit_id")
+    units: Mapped[list[Unit]] = relationship(secondary="campaign_unit", order_by="Unit.sort_order")
     # the deadlines of some kinds of unit, when not the campaign's (see deadline_for)
     kind_deadlines: Mapped[list[CampaignDeadline]] = relationship(
         cascade="all, delete-orphan", order_by="CampaignDeadline.unit_kind")
@@ -280,12 +278,15 @@ class CampaignUnit(db.Model):
     # district's own campaign, feeding the district's part of a province campaign); None: the unit
     # enters its own cells. ``snapshot``: that appendix as it stood at submission (parts.Part.to_json),
     # None while the part is open and assembled live.
-    source_campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaign.id"))
+    # (no foreign key: a second one to campaign would make every join of Campaign and CampaignUnit
+    # ambiguous; campaigns are never deleted, and nesting.link names an existing one)
+    source_campaign_id: Mapped[int | None]
     snapshot: Mapped[dict[str, Any] | None] = mapped_column(JSON, deferred=True)
 
-    campaign: Mapped[Campaign] = relationship(viewonly=True, foreign_keys=[campaign_id])
+    campaign: Mapped[Campaign] = relationship(viewonly=True)
     unit: Mapped[Unit] = relationship(viewonly=True)
-    source_campaign: Mapped[Campaign | None] = relationship(viewonly=True, foreign_keys=[source_campaign_id])
+    source_campaign: Mapped[Campaign | None] = relationship(
+        primaryjoin=lambda: foreign(CampaignUnit.source_campaign_id) == Campaign.id, viewonly=True)
 
 
 class ReturnNote(db.Model):

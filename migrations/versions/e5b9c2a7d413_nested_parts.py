@@ -4,6 +4,8 @@ campaign_unit.source_campaign_id: the campaign whose assembled appendix is this 
 district's own campaign feeding the district's part of a province campaign); NULL for a unit that
 enters its own cells. campaign_unit.snapshot: that assembled appendix as it stood when the part was
 submitted (JSON of a domain.parts.Part); NULL while the part is open (it is assembled live).
+No foreign key on source_campaign_id: a second one from campaign_unit to campaign would make every
+join of the two tables ambiguous (campaigns are never deleted; nesting.link names an existing one).
 
 Revision ID: e5b9c2a7d413
 Revises: d7a3e5f19c20
@@ -24,12 +26,9 @@ def upgrade():
     with op.batch_alter_table('campaign_unit', schema=None) as batch_op:
         batch_op.add_column(sa.Column('source_campaign_id', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('snapshot', sa.JSON(), nullable=True))
-        batch_op.create_foreign_key(batch_op.f('fk_campaign_unit_source_campaign_id_campaign'), 'campaign',
-                                    ['source_campaign_id'], ['id'])
 
 
 def downgrade():
     with op.batch_alter_table('campaign_unit', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('fk_campaign_unit_source_campaign_id_campaign'), type_='foreignkey')
         batch_op.drop_column('snapshot')
         batch_op.drop_column('source_campaign_id')
