@@ -108,8 +108,10 @@ def test_the_add_unit_form_names_kinds_and_parents(admin):
                             re.search(r'<select[^>]*id="kind".*?</select>', page, re.S).group(0)))
     assert kinds["xa"] == "Xã, phường, thị trấn" and kinds["huyen_uy"] == "Huyện ủy và các ban của Huyện ủy"
     parents = re.search(r'<select[^>]*id="parent".*?</select>', page, re.S).group(0)
-    # by name, below the district indented by one level; the only top unit is chosen already
-    assert re.search(rf'<option selected value="{unit("ln").id}">Huyện Lộc Ninh</option>', parents)
+    # by name, below the district indented by one level; two top units (the district and the demo
+    # province, demo_province.py): none is chosen for the administrator
+    assert re.search(rf'<option value="{unit("ln").id}">Huyện Lộc Ninh</option>', parents)
+    assert re.search(rf'<option value="{unit("bp").id}">Tỉnh Bình Phước</option>', parents)
     assert re.search(rf'<option value="{unit("ln-02").id}">(\xa0)+Xã Lộc Hòa</option>', parents)
 
 

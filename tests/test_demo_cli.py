@@ -36,8 +36,9 @@ def test_demo_loads_the_district_and_running_it_twice_changes_nothing(empty_app)
             CellValue.unit_id == untouched.id, CellValue.campaign_id == campaign.id)) == 0
         cdht = session.scalar(select(Campaign).where(Campaign.code == "cdht-2024"))  # seed 003, demo_cdht.py
         assert [u.code for u in cdht.units] == [f"ln-{i:02d}" for i in range(1, 17)]
-        # every unit has a clerk, plus a compiler and an administrator
-        assert first["User"] == len(campaign.units) + 2
+        # every unit has a clerk, plus a compiler and an administrator; the demo province (demo_province.py)
+        # adds Bù Đốp's five units, Sở Nội vụ and two compilers
+        assert first["User"] == len(campaign.units) + 2 + 8
     assert first["CellValue"] > 500 and first["ListRow"] >= 3
     result = runner.invoke(args=["demo"])
     assert result.exit_code == 0
@@ -45,7 +46,7 @@ def test_demo_loads_the_district_and_running_it_twice_changes_nothing(empty_app)
         assert snapshot(session) == first
 
 
-SEED_CAMPAIGNS = {"cdht-2024", "mhht-2020", "muctieu-2025", "khenthuong-2020"}
+SEED_CAMPAIGNS = {"cdht-2024", "mhht-2020", "muctieu-2025", "khenthuong-2020", "kl49-bd-2024", "kl49-tinh-2024"}
 
 
 def test_demo_on_a_database_loaded_before_the_seeds_campaigns_adds_them_and_nothing_else(empty_app):

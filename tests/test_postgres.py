@@ -22,7 +22,7 @@ def test_migrations_and_demo_on_postgresql(pg_app):
     from webapp.models import CellValue, Unit
 
     with pg_app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(Unit)) == 22
+        assert db.session.scalar(select(func.count()).select_from(Unit)) == 22 + 10  # and the demo province's
         assert db.session.scalar(select(func.count()).select_from(CellValue)) > 500
         from webapp.demo import load_demo
 

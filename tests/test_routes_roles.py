@@ -166,6 +166,7 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("review.extend", "POST"): frozenset({COMPILER}),
     ("review.decide", "POST"): frozenset({COMPILER}),
     ("review.campaign_status", "POST"): frozenset({COMPILER}),
+    ("review.submit_feed", "POST"): frozenset({COMPILER}),  # the district's part of the province campaign
     # setting up campaigns: any compiler creates campaigns of their own unit; a campaign's set-up is
     # its compiling unit's compiler's and the administrator's (a compiler of another unit is turned away)
     ("admin.campaign_create", "GET"): STAFF | {OUTSIDER},
@@ -512,6 +513,8 @@ def calls_for(endpoint: str, method: str, user: str) -> list[Call]:
                        data={"action": "accept", "units": [S.submitted, *S.units]})
         case "review.campaign_status", "POST":
             return one("campaign status", path=f"{C}/status", data={"status": "open"})
+        case "review.submit_feed", "POST":  # kl49-2024 feeds Lộc Ninh's part of the demo province's campaign
+            return one("submit to the province", path=f"{C}/feeds/kl49-tinh-2024/submit") if S.name == "kl49" else []
         case "admin.units", "GET":
             return one("units and accounts", path="/admin/units")
         case "admin.end_all_sessions", "POST":

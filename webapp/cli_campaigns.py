@@ -1,5 +1,5 @@
 """Flask commands of the admin contract (PRODUCT.md) that make campaigns: campaign-create and
-campaign-copy. stdout carries only the new campaign's code; a refusal prints every problem on
+campaign-copy, and campaign-feed (nested levels). stdout carries only the new campaign's code; a refusal prints every problem on
 stderr, one per line, stores nothing and exits 1. Registered by webapp/cli.py."""
 
 from __future__ import annotations
@@ -162,3 +162,27 @@ def register(app: Flask) -> None:
         sys.stdout.write(f"{campaign.code}\n")
         click.echo(f"Đã tạo đợt báo cáo {campaign.code} ({campaign.name}) từ {source.code}: "
                    f"{len(campaign.units)} đơn vị báo cáo.", err=True)
+
+    @app.cli.command("campaign-feed")
+    @click.argument("code")
+    @click.argument("unit_code")
+    @click.argument("source_code")
+    def campaign_feed(code: str, unit_code: str, source_code: str) -> None:
+        """UNIT's part of CAMPAIGN becomes SOURCE's assembled appendix (nesting.py: a district's own
+        campaign feeding the district's part of the province campaign); prints nothing."""
+        from .nesting import NestRefused, link
+
+        problems: list[str] = []
+        found = {c.code: c for c in db.session.scalars(select(Campaign).where(Campaign.code.in_([code, source_code])))}
+        for wanted in (code, source_code):
+            if wanted not in found:
+                problems.append(f"Không có đợt báo cáo '{wanted}'.")
+        unit = find_unit(unit_code, problems)
+        if problems:
+            refuse(problems)
+        try:
+            link(db.session, found[code], unit, found[source_code], via="cli")
+        except NestRefused as refused:
+            refuse([str(refused)])
+        db.session.commit()
+        click.echo(f"Phần của {unit.name} trong đợt {code} là phụ lục tổng hợp của đợt {source_code}.", err=True)

@@ -14,6 +14,7 @@ from .demo_cdht import load_cdht
 from .demo_khenthuong import load_khenthuong
 from .demo_mhht import load_mhht
 from .demo_muctieu import load_muctieu
+from .demo_province import load_province
 from .entry.service import UnitList, UnitTable
 from .models import ROLE_ADMIN, ROLE_CLERK, ROLE_COMPILER, Campaign, Unit, User
 from .narrative import save_answers, save_draft
@@ -61,7 +62,7 @@ def _user(session: Session, username: str, full_name: str, role: str, unit: Unit
 
 # The campaigns of the other forms of the seeds, on the demo district's units: each adds its campaign
 # only when it is missing (True), so that a database loaded by an older version gains the new ones.
-SEED_DEMOS = (load_cdht, load_mhht, load_muctieu, load_khenthuong)
+SEED_DEMOS = (load_cdht, load_mhht, load_muctieu, load_khenthuong, load_province)
 
 
 def load_demo(session: Session, today: dt.date) -> bool:

@@ -273,9 +273,19 @@ class CampaignUnit(db.Model):
     decided_at: Mapped[dt.datetime | None]  # last acceptance or return
     return_reason: Mapped[str | None] = mapped_column(Text)
     extended_until: Mapped[dt.date | None]  # more time granted to this unit after the deadline
+    # nested levels (webapp/nesting.py): the campaign whose assembled appendix is this unit's part (a
+    # district's own campaign, feeding the district's part of a province campaign); None: the unit
+    # enters its own cells. ``snapshot``: that appendix as it stood at submission (parts.Part.to_json),
+    # None while the part is open and assembled live.
+    # (no foreign key: a second one to campaign would make every join of Campaign and CampaignUnit
+    # ambiguous; campaigns are never deleted, and nesting.link names an existing one)
+    source_campaign_id: Mapped[int | None]
+    snapshot: Mapped[dict[str, Any] | None] = mapped_column(JSON, deferred=True)
 
     campaign: Mapped[Campaign] = relationship(viewonly=True)
     unit: Mapped[Unit] = relationship(viewonly=True)
+    source_campaign: Mapped[Campaign | None] = relationship(
+        primaryjoin=lambda: foreign(CampaignUnit.source_campaign_id) == Campaign.id, viewonly=True)
 
 
 class ReturnNote(db.Model):

@@ -24,6 +24,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from .domain.assembly import assemble
 from .domain.checks import check_rules, row_values
 from .domain.values import row_noun
 from .models import (PART_ACCEPTED, PART_OPEN, PART_SUBMITTED, AuditEvent, Campaign, CampaignUnit, ReturnNote,
@@ -36,6 +37,9 @@ CAMPAIGN_OPEN, CAMPAIGN_CLOSED = "open", "closed"
 # in the browser, import from the command line), or by the compiler correcting a unit's part in the browser (compiler)
 # or uploading a template that came by mail (compiler_import).
 VIA_COMPILER, VIA_COMPILER_IMPORT = "compiler", "compiler_import"
+
+
+VIA_FEED = "feed"  # a fed part (nesting.py) submitted by the compiler of the campaign that feeds it
 
 
 def by_compiler(via: str) -> bool:
@@ -98,7 +102,8 @@ def status_of(cu: CampaignUnit, started: bool) -> str:
         return cu.status
     if cu.return_reason:
         return "returned"
-    return "part" if started else "todo"
+    # a fed part (nesting.py) is its campaign's appendix: in progress while that campaign runs
+    return "part" if started or cu.source_campaign_id is not None else "todo"
 
 
 def closed_reason(campaign: Campaign, cu: CampaignUnit, via: str = "web", today: dt.date | None = None) -> str | None:
@@ -106,6 +111,9 @@ def closed_reason(campaign: Campaign, cu: CampaignUnit, via: str = "web", today:
     which neither the deadline nor a submission stops."""
     if campaign.status != CAMPAIGN_OPEN:
         return "Đợt báo cáo đã kết thúc: không nhập, sửa số liệu được nữa."
+    if cu.source_campaign_id is not None and via != VIA_FEED:
+        return ("Phần này được tổng hợp từ đợt báo cáo của đơn vị (cấp dưới): sửa số liệu ở đợt đó, "
+                "không nhập trực tiếp ở đây.")
     if cu.status == PART_ACCEPTED:
         if by_compiler(via):
             return "Phần này đã được duyệt: mở lại (Mở lại để sửa) trước khi sửa số liệu."
@@ -239,12 +247,13 @@ def submit(session: Session, campaign: Campaign, unit: Unit, user: User, confirm
     are empty and the clerk has not confirmed that they have no figures for them, or values are
     flagged by a warning and the clerk has not confirmed them (the confirmation is stored)."""
     cu = lock_part(session, campaign, unit)
+    fed = cu.source_campaign_id is not None  # its values are its campaign's: frozen here, checked there
     try:
-        reason = closed_reason(campaign, cu, today=today)
+        reason = closed_reason(campaign, cu, via=VIA_FEED if fed else "web", today=today)
         if reason:
             raise Refused(reason)
-        lines = quality_lines(session, campaign, unit)
-        problems, gaps = review_part(session, campaign, unit, lines)
+        lines = [] if fed else quality_lines(session, campaign, unit)
+        problems, gaps = ([], []) if fed else review_part(session, campaign, unit, lines)
         warnings = open_warnings(lines)
         if problems:
             raise Refused(f"Chưa nộp được: {len(problems)} chỗ vi phạm điều kiện (ví dụ {problems[0].table_code}, "
@@ -262,6 +271,8 @@ def submit(session: Session, campaign: Campaign, unit: Unit, user: User, confirm
     late = (today or campaign_today()) > deadline_of(campaign, unit)
     cu.status, cu.submitted_at, cu.submitted_late = PART_SUBMITTED, utcnow(), late
     cu.return_reason = None
+    if fed:  # the part as it stands now, kept until a return reopens it (nesting.py)
+        cu.snapshot = assemble(session, cu.source_campaign_id, campaign.outline, campaign.frame).to_json()
     for note in session.scalars(select(ReturnNote).where(ReturnNote.campaign_id == campaign.id,
                                                          ReturnNote.unit_id == unit.id,
                                                          ReturnNote.resolved_at.is_(None))):
@@ -318,6 +329,7 @@ def return_parts(session: Session, campaign: Campaign, units: list[Unit], user: 
             continue
         old = cu.status
         cu.status, cu.decided_at, cu.return_reason = PART_OPEN, utcnow(), reason
+        cu.snapshot = None  # a fed part is assembled live again (nesting.py)
         session.add(ReturnNote(campaign_id=campaign.id, unit_id=unit.id, table_code=place.table_code,
                                row_key=place.row_key, col_key=place.col_key, text=reason, created_by_id=user.id))
         _audit(session, campaign, unit, user, "return", old=old, new=reason)

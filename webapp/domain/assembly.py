@@ -6,7 +6,13 @@ derived afterwards from the assembled numerator and denominator (values.derive),
 
 No Flask here: the queries are SQLAlchemy Core on the table names, run on any Session or Connection.
 An assembled appendix is a Part, the same shape as one unit's part, so that a district's appendix
-can later stand as one unit's part of a province campaign (add_parts sums parts of any origin).
+stands as one unit's part of a province campaign (add_parts sums parts of any origin).
+
+Nested levels: a unit of a campaign may be fed by another campaign (campaign_unit.source_campaign_id:
+a district of a province campaign, fed by the district's own campaign). Its part is that campaign's
+assembled appendix — assembled here, by ``assemble`` itself, while the part is open; as stored at
+submission (campaign_unit.snapshot) once submitted or accepted. ``nested_parts`` gives them; both
+``assemble`` and ``unit_parts`` add them to what the database sums for the units that enter cells.
 """
 
 from __future__ import annotations
@@ -27,7 +33,8 @@ assignment = table("assignment", column("campaign_id"), column("unit_id"), colum
 list_row = table("list_row", column("id"), column("campaign_id"), column("unit_id"), column("table_code"),
                  column("data", JSON))
 unit = table("unit", column("id"), column("code"), column("name"), column("sort_order"))
-campaign_unit = table("campaign_unit", column("campaign_id"), column("unit_id"), column("status"))
+campaign_unit = table("campaign_unit", column("campaign_id"), column("unit_id"), column("status"),
+                      column("source_campaign_id"), column("snapshot", JSON))
 
 
 def _owners(counted: Counted):
@@ -97,7 +104,35 @@ def assemble(session, campaign_id: int, outline: Outline, frame: Frame, table_co
             rows = [data for _, _, data in _list_rows(session, owners, campaign_id, table_obj.code)]
             part.lists[table_obj.code] = merge_list_rows(rows, table_obj.order_by, table_obj.unique_by)
     add_total_rows(part, outline)
+    nested = nested_parts(session, campaign_id, outline, frame, table_code=table_code, counted=counted)
+    if nested:
+        part = add_parts([part, *(p for _, _, p in nested)], outline, [None, *(name for _, name, _ in nested)])
     return part
+
+
+def nested_parts(session, campaign_id: int, outline: Outline, frame: Frame, unit_id: int | None = None,
+                 table_code: str | None = None, counted: Counted = Counted.ALL) -> list[tuple[int, str, Part]]:
+    """(unit id, unit name, part) of every ``counted`` unit of the campaign whose part another campaign
+    feeds (only ``unit_id``'s, only table ``table_code``'s cells, when given), in the units' order:
+    the feeding campaign assembled now (by ``assemble``, on this campaign's outline and frame, which
+    nesting.link requires to be the same) while the part is open, its snapshot once submitted."""
+    query = (select(campaign_unit.c.unit_id, unit.c.name, campaign_unit.c.status, campaign_unit.c.source_campaign_id,
+                    campaign_unit.c.snapshot)
+             .select_from(campaign_unit.join(unit, unit.c.id == campaign_unit.c.unit_id))
+             .where(campaign_unit.c.campaign_id == campaign_id, campaign_unit.c.source_campaign_id.is_not(None))
+             .order_by(unit.c.sort_order, unit.c.id))
+    if counted.statuses is not None:
+        query = query.where(campaign_unit.c.status.in_(counted.statuses))
+    if unit_id is not None:
+        query = query.where(campaign_unit.c.unit_id == unit_id)
+    out = []
+    for owner, name, _status, source, snapshot in session.execute(query).all():
+        if snapshot is not None:
+            part = Part.from_json(snapshot, table_code)
+        else:
+            part = assemble(session, source, outline, frame, table_code=table_code, counted=counted)
+        out.append((owner, name, part))
+    return out
 
 
 def unit_parts(session, campaign_id: int, outline: Outline, frame: Frame,
@@ -129,6 +164,8 @@ def unit_parts(session, campaign_id: int, outline: Outline, frame: Frame,
                 if unit_id is None or owner == unit_id:
                     parts[owner].lists.setdefault(table_obj.code, []).append(data)
                     parts[owner].list_ids.setdefault(table_obj.code, []).append(row_id)
+    for owner, _, part in nested_parts(session, campaign_id, outline, frame, unit_id, table_code, counted):
+        parts[owner] = part
     return dict(parts)
 
 
@@ -147,8 +184,11 @@ def _fixed_cells(session, owners, campaign_id: int, outline: Outline, frame: Fra
     """unit id -> its fixed cells (the 1s of the "Tổng số xã" cells it owns), from its assignments
     among ``owners`` (_owners); that of ``unit_id``, of table ``table_code``, only when given."""
     query = (select(owners.c.unit_id, unit.c.code, owners.c.table_code, owners.c.group_key)
-             .select_from(owners.join(unit, unit.c.id == owners.c.unit_id))
-             .where(owners.c.campaign_id == campaign_id))
+             .select_from(owners.join(unit, unit.c.id == owners.c.unit_id)
+                          .join(campaign_unit, and_(campaign_unit.c.campaign_id == owners.c.campaign_id,
+                                                    campaign_unit.c.unit_id == owners.c.unit_id)))
+             .where(owners.c.campaign_id == campaign_id,
+                    campaign_unit.c.source_campaign_id.is_(None)))  # a fed part's counts are its campaign's
     if unit_id is not None:
         query = query.where(owners.c.unit_id == unit_id)
     if table_code is not None:
@@ -209,14 +249,15 @@ def merge_list_rows(rows: list[dict[str, str]], order_by: str | None, unique_by:
 
 def add_parts(parts: list[Part], outline: Outline, names: list[str] | None = None) -> Part:
     """Sum parts of any origin (units, or assembled sub-campaigns): numbers added, notes joined as
-    "Name: note" lines when ``names`` are given, list rows merged by the outline's rules."""
+    "Name: note" lines when ``names`` are given (a part named None: its notes as they are), list rows
+    merged by the outline's rules."""
     total = Part()
     lines: dict[tuple[str, str, str], list[str]] = defaultdict(list)
     for index, part in enumerate(parts):
         for key, value in part.numbers.items():
             total.numbers[key] = total.numbers.get(key, 0) + value
         for key, text in part.texts.items():
-            lines[key].append(f"{names[index]}: {text}" if names else text)
+            lines[key].append(f"{names[index]}: {text}" if names and names[index] else text)
     total.texts = {key: "\n".join(value) for key, value in lines.items()}
     for table_obj in outline.tables:
         if table_obj.is_list:

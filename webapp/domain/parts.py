@@ -73,3 +73,19 @@ class Part:
     def row_numbers(self, table: str, row: str) -> dict[str, int | None]:
         """The numbers of one row, by column key (what values.derive() takes)."""
         return {c: v for (t, r, c), v in self.numbers.items() if t == table and r == row}
+
+    def to_json(self) -> dict:
+        """The part as JSON (what a nested part's snapshot stores; list row ids are not kept)."""
+        return {"numbers": [[*key, value] for key, value in sorted(self.numbers.items())],
+                "texts": [[*key, text] for key, text in sorted(self.texts.items())],
+                "lists": self.lists}
+
+    @classmethod
+    def from_json(cls, data: dict, table_code: str | None = None) -> Part:
+        """The part ``to_json`` wrote; only table ``table_code``'s cells when given."""
+        def wanted(code: str) -> bool:
+            return table_code is None or code == table_code
+
+        return cls(numbers={(t, r, c): int(v) for t, r, c, v in data.get("numbers", []) if wanted(t)},
+                   texts={(t, r, c): text for t, r, c, text in data.get("texts", []) if wanted(t)},
+                   lists={code: list(rows) for code, rows in data.get("lists", {}).items() if wanted(code)})

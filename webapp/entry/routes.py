@@ -18,6 +18,7 @@ from ..extensions import db, htmx
 from ..domain.outline import Table
 from ..domain.values import ValueProblem, row_noun, this_row
 from ..models import ROLE_CLERK, ROLE_COMPILER, Campaign, CampaignUnit, ListRow, Unit
+from ..nesting import upper_compiler_units
 from ..quality import open_warnings, quality_lines
 from ..templating import days_left
 from ..review.service import completeness
@@ -43,7 +44,10 @@ def get_campaign(code: str, other_compiler: int = 403) -> Campaign:
     if campaign is None:
         abort(404)
     if current_user.role == ROLE_COMPILER and current_user.unit_id != campaign.compiler_unit_id:
-        abort(other_compiler)
+        # the compiler of a campaign this one feeds (nesting.py: the province over a district) reads it
+        if request.method not in ("GET", "HEAD") or current_user.unit_id not in upper_compiler_units(db.session,
+                                                                                                     campaign):
+            abort(other_compiler)
     return campaign
 
 

@@ -17,6 +17,7 @@ from .. import workflow
 from ..entry.routes import get_campaign, shown_table, staff_campaign
 from ..extensions import db, htmx
 from ..models import ROLE_COMPILER, Unit
+from ..nesting import feeds
 from ..quality import quality_lines
 from ..templating import days_left
 from ..workflow import NotePlace, Refused, in_campaign
@@ -178,6 +179,25 @@ def decide(code: str):
     if skipped:
         message += f" Bỏ qua {len(skipped)} đơn vị chưa nộp: {', '.join(skipped)}."
     return _done(campaign, message=message, category="success" if len(skipped) < len(units) else "error")
+
+
+@bp.route("/campaigns/<code>/feeds/<upper_code>/submit", methods=["POST"])
+@login_required
+def submit_feed(code: str, upper_code: str):
+    """The campaign's compiler submits the assembled appendix as its unit's part of the campaign above
+    (nesting.py: a district's part of the province campaign), frozen as it stands now."""
+    campaign = compiler_campaign(code)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    feed = next((f for f in feeds(db.session, campaign) if f.campaign.code == upper_code), None)
+    if feed is None:
+        abort(404)
+    try:
+        workflow.submit(db.session, feed.campaign, feed.unit, current_user)
+    except Refused as exc:
+        return _done(campaign, message="Chưa nộp lên được: " + str(exc), category="error")
+    return _done(campaign, message=f"Đã nộp phụ lục tổng hợp của {feed.unit.name} vào đợt {feed.campaign.code}: "
+                                   "cấp trên tính số liệu như lúc này cho đến khi trả lại.")
 
 
 @bp.route("/campaigns/<code>/status", methods=["POST"])

@@ -22,6 +22,7 @@ from ..extensions import db, htmx
 from ..models import Campaign
 from ..quality import LEVEL_NAMES, QUALITY_COLUMNS, SORT_KEYS, quality_lines, quality_table, quality_xlsx, sorted_lines
 from ..templating import days_left
+from ..nesting import feeds
 from ..workflow import STATUS_NAMES, campaign_today
 from ..xlsx.routes import XLSX
 from .counted import CHOICES, counted_arg, parts_arg, with_parts
@@ -220,7 +221,7 @@ def dashboard(code: str):
                            page=page, q=query, parents=parents(db.session, campaign),
                            table_counts=page.table_counts, status_filters=STATUS_FILTER_NAMES,
                            days_left=days_left(campaign.deadline), today=campaign_today(),
-                           decide_form=DecideForm(), action_form=ActionForm())
+                           decide_form=DecideForm(), action_form=ActionForm(), feeds=feeds(db.session, campaign))
 
 
 STATUS_FILTER_NAMES = {**STATUS_NAMES, NOT_DONE: "Chưa nộp (mọi tình trạng)"}

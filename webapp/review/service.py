@@ -14,7 +14,7 @@ from typing import ClassVar
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from ..domain.assembly import assemble, count_basis
+from ..domain.assembly import assemble, count_basis, nested_parts
 from ..domain.layout import BreakdownLayout, BreakdownRow, build_breakdown
 from ..domain.outline import TOTAL_ROW_KEY, Frame, Table
 from ..domain.ownership import breakdown_tables, number_fillers
@@ -203,6 +203,7 @@ class Contribution:
     num: int | None
     text: str | None
     shown: str
+    source: str | None = None  # the code of the campaign whose assembly this part is (nesting.py)
 
 
 @dataclass
@@ -260,10 +261,23 @@ def cell_breakdown(session: Session, campaign: Campaign, table: Table, row_key: 
         CellValue.campaign_id == campaign.id, CellValue.table_code == table.code,
         CellValue.row_key.in_(rows), CellValue.col_key == column_key,
         or_(CellValue.num.is_not(None), CellValue.text.is_not(None))))}
+    fed = {owner: part for owner, _, part in nested_parts(session, campaign.id, campaign.outline, campaign.frame,
+                                                          table_code=table.code)}
+    sources = {unit_id: code for unit_id, code in session.execute(
+        select(CampaignUnit.unit_id, Campaign.code).join(Campaign, Campaign.id == CampaignUnit.source_campaign_id)
+        .where(CampaignUnit.campaign_id == campaign.id)).all()} if fed else {}
     entered, missing = [], []
     for unit in owners:
         fixed = Ownership.of(table, {group_key}, unit.code).fixed_value(own_row(unit), column_key)
-        if fixed is not None:
+        if unit.id in fed:  # a district's assembled part (live or as submitted), opened in its own campaign
+            num, text = fed[unit.id].number(table.code, row_key, column_key), fed[unit.id].text(table.code, row_key,
+                                                                                                   column_key)
+            if num is None and not text:
+                missing.append(unit)
+            else:
+                entered.append(Contribution(unit, num, text, show(column, num, text, assembled=True),
+                                            sources[unit.id]))
+        elif fixed is not None:
             entered.append(Contribution(unit, fixed, None, show(column, fixed, None)))
         elif unit.id in values and (values[unit.id].num is not None or values[unit.id].text):
             v = values[unit.id]
