@@ -222,6 +222,8 @@ CASES = [
     Case("xlsx.upload", "ln-02", lambda: {"path": f"{C}/import", "content_type": "multipart/form-data",
                                           "data": {"workbook": (io.BytesIO(changed_template("ln-02")), "mau.xlsx")}},
          token_page=f"{C}/import"),
+    Case("review.submit_feed", "ln-btg", lambda: {"path": f"{C}/feeds/kl49-tinh-2024/submit"},
+         token_page=f"{C}/dashboard"),
     Case("review.accept", "ln-btg", lambda: {"path": f"{C}/units/ln-01/accept"}, token_page=f"{C}/units/ln-01"),
     Case("review.return_part", "ln-btg", lambda: {"path": f"{C}/units/ln-03/return", "data": {
         "reason": "Kiểm tra lại số liệu năm 2019", "table": "II.1.5", "row": "2019", "col": ""}},
