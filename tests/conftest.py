@@ -373,16 +373,65 @@ def pg_demo_template(request):
 def pg_demo_copy(template_url: str):
     """A fresh copy of the demo database (CREATE DATABASE … TEMPLATE: a fraction of the demo's
     load time), dropped afterwards; yields its URL."""
-    import psycopg
-
     template = template_url.rsplit("/", 1)[1]
     name = f"phuluc_copy_{__import__('uuid').uuid4().hex[:10]}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3) as admin:
-        admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-        try:
-            yield template_url.rsplit("/", 1)[0] + "/" + name
-        finally:
-            admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    admin = _PG_ADMIN.connection()
+    admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    try:
+        yield template_url.rsplit("/", 1)[0] + "/" + name
+    finally:
+        _PG_ADMIN.drop_later(name)
+
+
+class _PgAdmin:
+    """One connection to the server's maintenance database for the copies, and a thread that drops the
+    copies a test is done with while the next test runs (a DROP DATABASE waits for a checkpoint: most of
+    a copy's cost). ``finish()`` (at the end of the session) waits for the last drops."""
+
+    def __init__(self):
+        import queue
+
+        self._admin = None
+        self._drops: queue.Queue = queue.Queue()
+        self._thread = None
+
+    def connection(self):
+        import psycopg
+
+        if self._admin is None:
+            self._admin = psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3)
+        return self._admin
+
+    def drop_later(self, name: str) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._drop_loop, daemon=True)
+            self._thread.start()
+        self._drops.put(name)
+
+    def _drop_loop(self) -> None:
+        import psycopg
+
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3) as conn:
+            while (name := self._drops.get()) is not None:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                self._drops.task_done()
+            self._drops.task_done()
+
+    def finish(self) -> None:
+        if self._thread is not None:
+            self._drops.put(None)
+            self._thread.join(timeout=300)
+            self._thread = None
+        if self._admin is not None:
+            self._admin.close()
+            self._admin = None
+
+
+_PG_ADMIN = _PgAdmin()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    _PG_ADMIN.finish()
 
 
 @pytest.fixture(scope="module")
