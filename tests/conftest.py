@@ -21,35 +21,91 @@ from webapp.workflow import campaign_today
 # The demo is loaded as of today, as `flask demo` does: its deadline is 14 days ahead, entry is open.
 DEMO_TODAY = campaign_today()
 
+# The database the tests' apps run on: SQLite (a file copied per test) by default; with
+# TEST_DATABASE=postgresql the same fixtures (migrated_db, demo_db, mini_db, app, empty_app, live_server…)
+# build their databases on the PostgreSQL server of TEST_POSTGRES_URL instead: each session database is a
+# template, and every test gets its own copy (CREATE DATABASE … TEMPLATE). `.ci/run` runs the database
+# tests a second time this way.
+TEST_DATABASE = os.environ.get("TEST_DATABASE", "sqlite").strip().lower()
+if TEST_DATABASE not in ("sqlite", "postgresql"):
+    raise RuntimeError(f"TEST_DATABASE must be sqlite or postgresql, not {TEST_DATABASE!r}")
+ON_POSTGRES = TEST_DATABASE == "postgresql"
+PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
-def _make_app(path, **config):
-    return create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
+# a test of the SQLite file itself (copying it, backing it up, its pragmas): not run on PostgreSQL
+sqlite_file = pytest.mark.skipif(ON_POSTGRES, reason="a test of the SQLite file itself (TEST_DATABASE=postgresql)")
+
+
+def database_url(source) -> str:
+    """The SQLAlchemy URL of a test database: an SQLite file's path, or already a URL (PostgreSQL)."""
+    return source if isinstance(source, str) else f"sqlite:///{source}"
+
+
+def _make_app(source, **config):
+    return create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url(source),
                        "WTF_CSRF_ENABLED": False, "SECRET_KEY": "test", **config})
+
+
+@contextmanager
+def database_copy(source, tmp_path, name: str = "app"):
+    """A fresh copy of the test database ``source`` for one test; yields its URL. SQLite: the file
+    copied into ``tmp_path``; PostgreSQL: a database made from the template ``source``, dropped after."""
+    if isinstance(source, str):
+        with pg_demo_copy(source) as url:
+            yield url
+        return
+    path = tmp_path / f"{name}.sqlite"
+    shutil.copy(source, path)
+    yield f"sqlite:///{path}"
+
+
+def _dispose(app) -> None:
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@contextmanager
+def _session_database(tmp_path_factory, filename: str, template=None):
+    """A session database to copy from: an SQLite file (a copy of ``template``'s file when given), or on
+    PostgreSQL a scratch database (made from the template ``template`` when given). Yields its source
+    (a path or a URL), dropped after the session on PostgreSQL."""
+    if not ON_POSTGRES:
+        path = tmp_path_factory.mktemp("db") / filename
+        if template is not None:
+            shutil.copy(template, path)
+        yield path
+        return
+    url, drop = scratch_pg_database(template=template)
+    try:
+        yield url
+    finally:
+        drop()
 
 
 @pytest.fixture(scope="session")
 def migrated_db(tmp_path_factory):
-    """An SQLite file with the schema made by the Alembic migrations (never by create_all)."""
-    path = tmp_path_factory.mktemp("db") / "migrated.sqlite"
-    app = _make_app(path)
-    with app.app_context():
-        upgrade()
-        db.engine.dispose()
-    return path
+    """A database with the schema made by the Alembic migrations (never by create_all): an SQLite
+    file, or a PostgreSQL template database under TEST_DATABASE=postgresql."""
+    with _session_database(tmp_path_factory, "migrated.sqlite") as source:
+        app = _make_app(source)
+        with app.app_context():
+            upgrade()
+        _dispose(app)
+        yield source
 
 
 @pytest.fixture(scope="session")
 def demo_db(migrated_db, tmp_path_factory):
-    """The migrated file with the demo district and campaign loaded."""
+    """The migrated database with the demo district and campaign loaded."""
     from webapp.demo import load_demo
 
-    path = tmp_path_factory.mktemp("db") / "demo.sqlite"
-    shutil.copy(migrated_db, path)
-    app = _make_app(path)
-    with app.app_context():
-        assert load_demo(db.session, DEMO_TODAY)
-        db.engine.dispose()
-    return path
+    with _session_database(tmp_path_factory, "demo.sqlite", migrated_db) as source:
+        app = _make_app(source)
+        with app.app_context():
+            assert load_demo(db.session, DEMO_TODAY)
+        _dispose(app)
+        yield source
 
 
 CURRENT: dict = {}
@@ -58,13 +114,11 @@ CURRENT: dict = {}
 def _app_on_copy(source, tmp_path, **config):
     """An app on a copy of ``source``. No app context stays pushed during the test: each request
     must get its own (as in production), or Flask-Login's cached user would leak between clients."""
-    path = tmp_path / "app.sqlite"
-    shutil.copy(source, path)
-    app = _make_app(path, **config)
-    CURRENT["app"] = app
-    yield app
-    with app.app_context():
-        db.engine.dispose()
+    with database_copy(source, tmp_path) as url:
+        app = _make_app(url, **config)
+        CURRENT["app"] = app
+        yield app
+        _dispose(app)
 
 
 @contextmanager
@@ -187,15 +241,15 @@ def live_server(demo_db, tmp_path):
     """The app on a copy of the demo database, served over HTTP in a thread; yields its base URL."""
     from werkzeug.serving import make_server
 
-    path = tmp_path / "live.sqlite"
-    shutil.copy(demo_db, path)
-    app = _make_app(path, WTF_CSRF_ENABLED=True)  # as in production: htmx must send the token
-    CURRENT["app"] = app
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+    with database_copy(demo_db, tmp_path, "live") as url:
+        app = _make_app(url, WTF_CSRF_ENABLED=True)  # as in production: htmx must send the token
+        CURRENT["app"] = app
+        server = make_server("127.0.0.1", 0, app, threaded=True)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        yield f"http://127.0.0.1:{server.server_port}"
+        server.shutdown()
+        _dispose(app)
 
 
 def signed_in(browser, base: str, username: str, width: int = 1366, height: int = 900):
@@ -220,12 +274,10 @@ def retype(page, selector: str, text: str, key: str = "Tab"):
 
 # --- PostgreSQL: a scratch database per module (TEST_POSTGRES_URL names the server) ---------------
 
-PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-
-
-def scratch_pg_database():
-    """Create a fresh PostgreSQL database; returns (SQLAlchemy URL, drop()). Skips without a server,
-    except under CI, where PostgreSQL is required."""
+def scratch_pg_database(template: str | None = None):
+    """Create a fresh PostgreSQL database (a copy of the database of URL ``template`` when given);
+    returns (SQLAlchemy URL, drop()). Skips without a server, except under CI, where PostgreSQL is
+    required."""
     import uuid
 
     psycopg = pytest.importorskip("psycopg")
@@ -236,7 +288,8 @@ def scratch_pg_database():
             pytest.fail(f"PostgreSQL is required under CI: {exc}")
         pytest.skip(f"no PostgreSQL server: {exc}")
     name = f"phuluc_test_{uuid.uuid4().hex[:10]}"
-    admin.execute(f'CREATE DATABASE "{name}"')
+    copied = f' TEMPLATE "{template.rsplit("/", 1)[1]}"' if template else ""
+    admin.execute(f'CREATE DATABASE "{name}"{copied}')
     base = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
 
     def drop():
@@ -304,8 +357,12 @@ def load_demo_into(url: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def pg_demo_template():
-    """A PostgreSQL database with the demo loaded, made once: tests take copies (pg_demo_copy)."""
+def pg_demo_template(request):
+    """A PostgreSQL database with the demo loaded, made once: tests take copies (pg_demo_copy).
+    Under TEST_DATABASE=postgresql it is demo_db itself."""
+    if ON_POSTGRES:
+        yield request.getfixturevalue("demo_db")
+        return
     url, drop = scratch_pg_database()
     load_demo_into(url)
     yield url
@@ -316,16 +373,65 @@ def pg_demo_template():
 def pg_demo_copy(template_url: str):
     """A fresh copy of the demo database (CREATE DATABASE … TEMPLATE: a fraction of the demo's
     load time), dropped afterwards; yields its URL."""
-    import psycopg
-
     template = template_url.rsplit("/", 1)[1]
     name = f"phuluc_copy_{__import__('uuid').uuid4().hex[:10]}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3) as admin:
-        admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-        try:
-            yield template_url.rsplit("/", 1)[0] + "/" + name
-        finally:
-            admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    admin = _PG_ADMIN.connection()
+    admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    try:
+        yield template_url.rsplit("/", 1)[0] + "/" + name
+    finally:
+        _PG_ADMIN.drop_later(name)
+
+
+class _PgAdmin:
+    """One connection to the server's maintenance database for the copies, and a thread that drops the
+    copies a test is done with while the next test runs (a DROP DATABASE waits for a checkpoint: most of
+    a copy's cost). ``finish()`` (at the end of the session) waits for the last drops."""
+
+    def __init__(self):
+        import queue
+
+        self._admin = None
+        self._drops: queue.Queue = queue.Queue()
+        self._thread = None
+
+    def connection(self):
+        import psycopg
+
+        if self._admin is None:
+            self._admin = psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3)
+        return self._admin
+
+    def drop_later(self, name: str) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._drop_loop, daemon=True)
+            self._thread.start()
+        self._drops.put(name)
+
+    def _drop_loop(self) -> None:
+        import psycopg
+
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3) as conn:
+            while (name := self._drops.get()) is not None:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                self._drops.task_done()
+            self._drops.task_done()
+
+    def finish(self) -> None:
+        if self._thread is not None:
+            self._drops.put(None)
+            self._thread.join(timeout=300)
+            self._thread = None
+        if self._admin is not None:
+            self._admin.close()
+            self._admin = None
+
+
+_PG_ADMIN = _PgAdmin()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    _PG_ADMIN.finish()
 
 
 @pytest.fixture(scope="module")
@@ -344,6 +450,8 @@ def pg_app(pg_demo_template):
 def demo_app_on_both(request, demo_db, tmp_path):
     """An app on its own copy of the demo database: an SQLite file, then a PostgreSQL database."""
     if request.param == "sqlite":
+        if ON_POSTGRES:
+            pytest.skip("the SQLite case runs in the SQLite pass (TEST_DATABASE=postgresql)")
         path = tmp_path / "demo.sqlite"
         shutil.copy(demo_db, path)
         app = _make_app(path)
@@ -492,15 +600,13 @@ def load_mini(session, today: dt.date):
 
 @pytest.fixture(scope="session")
 def mini_db(migrated_db, tmp_path_factory):
-    """The migrated file with the mini outline, town and campaign pcgd-2025 loaded."""
-    path = tmp_path_factory.mktemp("db") / "mini.sqlite"
-    shutil.copy(migrated_db, path)
-    app = _make_app(path)
-    with app.app_context():
-        load_mini(db.session, DEMO_TODAY)
-        db.session.remove()
-        db.engine.dispose()
-    return path
+    """The migrated database with the mini outline, town and campaign pcgd-2025 loaded."""
+    with _session_database(tmp_path_factory, "mini.sqlite", migrated_db) as source:
+        app = _make_app(source)
+        with app.app_context():
+            load_mini(db.session, DEMO_TODAY)
+        _dispose(app)
+        yield source
 
 
 @pytest.fixture
@@ -580,3 +686,11 @@ def account_named(username: str):
     from webapp.models import User
 
     return _detached(User, User.username, username)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every test that drives the browser carries the `browser` marker, whether or not its module says
+    so: `-m "not browser"` (the PostgreSQL pass of .ci/run) leaves them all out."""
+    for item in items:
+        if "browser" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)

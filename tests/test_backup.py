@@ -30,7 +30,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PG_ADMIN_URL, _app_on_copy, _make_app, login, stored, under_ci
+from conftest import ON_POSTGRES, PG_ADMIN_URL, _app_on_copy, _make_app, login, sqlite_file, stored, under_ci
 from webapp.domain.outline import load_outline, shipped_outline_files
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -44,6 +44,8 @@ def today_demo_db(migrated_db, tmp_path_factory):
     from webapp.extensions import db
     from webapp.templating import local_today
 
+    if ON_POSTGRES:
+        pytest.skip("backups of the SQLite file (the PostgreSQL backup has its own tests, marked postgres)")
     path = tmp_path_factory.mktemp("db") / "demo-today.sqlite"
     shutil.copy(migrated_db, path)
     app = _make_app(path)
@@ -229,6 +231,7 @@ def test_a_read_only_directory_is_a_message_and_exit_1(app, tmp_path):
     assert list(locked.iterdir()) == []
 
 
+@sqlite_file
 def test_backup_of_a_missing_database_file_fails_cleanly(migrated_db, tmp_path):
     from webapp import create_app
 

@@ -95,7 +95,8 @@ def test_the_demo_has_every_kind_of_part(app):
     assert (status["ln-02"], status["ln-09"], status["ln-01"], status["ln-03"]) == \
         ("open", "open", "submitted", "accepted")
     with in_app() as session:
-        assert session.scalar(select(CampaignUnit.return_reason).join(Unit).where(Unit.code == "ln-09"))
+        assert session.scalar(select(CampaignUnit.return_reason).join(Unit).where(
+            Unit.code == "ln-09", CampaignUnit.campaign_id == campaign_of(session).id))
 
 
 @pytest.mark.parametrize("counted", list(Counted))

@@ -15,7 +15,7 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select
 
-from conftest import account_named, unit_named, in_app, login
+from conftest import account_named, database_copy, unit_named, in_app, login
 from webapp.directory import HEADERS, KEYS, ListRefused, import_list, read_list
 from webapp.models import AuditEvent, Unit, User
 
@@ -432,12 +432,15 @@ def test_import_units_refuses_with_every_problem_by_row(empty_app, tmp_path):
 
 def test_the_command_as_a_script_runs_it(migrated_db, tmp_path):
     """As an administrator's script: a real process, stdout only the accounts, stderr the rest."""
-    db_path = tmp_path / "app.sqlite"
-    shutil.copy(migrated_db, db_path)
+    with database_copy(migrated_db, tmp_path) as url:  # SQLite, or PostgreSQL in its pass of .ci/run
+        run_the_script(url, tmp_path)
+
+
+def run_the_script(url: str, tmp_path) -> None:
     good, bad = tmp_path / "list.csv", tmp_path / "bad.csv"
     good.write_text(TAM_DUONG, encoding="utf-8")
     bad.write_bytes(b"PK\x03\x04 broken")
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db_path}", "SECRET_KEY": "x" * 32}
+    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "x" * 32}
     flask = [os.path.join(os.path.dirname(sys.executable), "flask"), "--app", "wsgi", "import-units"]
     run = subprocess.run(flask + [str(good)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr

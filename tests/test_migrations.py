@@ -25,7 +25,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import inspect, text
 
-from conftest import _make_app, demo_app_on_both
+from conftest import _make_app, database_copy, demo_app_on_both, sqlite_file
 
 demo_app = demo_app_on_both  # an app at head with the demo: SQLite, then PostgreSQL
 
@@ -203,24 +203,27 @@ def test_down_to_base_and_back_gives_the_same_schema(demo_app):
 def test_downgrade_and_upgrade_from_the_command_line_with_the_demo(demo_db, tmp_path):
     """What the issue did by hand: `flask --app wsgi db downgrade` after `db upgrade && demo`."""
     scripts = revisions()
-    path = tmp_path / "cli.sqlite"
-    shutil.copy(demo_db, path)
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{path}", "SECRET_KEY": "test"}
-    flask = [sys.executable, "-m", "flask", "--app", "wsgi", "db"]
+    with database_copy(demo_db, tmp_path, "cli") as url:  # SQLite, or PostgreSQL in its pass of .ci/run
+        env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "test"}
+        flask = [sys.executable, "-m", "flask", "--app", "wsgi", "db"]
 
-    down = subprocess.run(flask + ["downgrade"], cwd=PROJECT, env=env, capture_output=True, text=True,
-                          timeout=120)
-    assert down.returncode == 0, down.stderr[-3000:]
-    app = _make_app(path)
-    assert stamp(app) == scripts[-1].down_revision
-    assert_clean(app)
+        down = subprocess.run(flask + ["downgrade"], cwd=PROJECT, env=env, capture_output=True, text=True,
+                              timeout=120)
+        assert down.returncode == 0, down.stderr[-3000:]
+        app = _make_app(url)
+        assert stamp(app) == scripts[-1].down_revision
+        assert_clean(app)
 
-    up = subprocess.run(flask + ["upgrade"], cwd=PROJECT, env=env, capture_output=True, text=True,
-                        timeout=120)
-    assert up.returncode == 0, up.stderr[-3000:]
-    assert stamp(app) == scripts[-1].revision
-    assert_clean(app)
-    assert audit_changes_refused(app)
+        up = subprocess.run(flask + ["upgrade"], cwd=PROJECT, env=env, capture_output=True, text=True,
+                            timeout=120)
+        assert up.returncode == 0, up.stderr[-3000:]
+        assert stamp(app) == scripts[-1].revision
+        assert_clean(app)
+        assert audit_changes_refused(app)
+        with app.app_context():
+            from webapp.extensions import db
+
+            db.engine.dispose()
 
 
 # --- a failed run changes nothing ----------------------------------------------------------------------
@@ -327,6 +330,7 @@ def test_a_migration_leaving_a_broken_reference_is_undone(demo_app, tmp_path):
     assert audit_changes_refused(demo_app)
 
 
+@sqlite_file
 def test_the_connection_goes_back_to_the_app_as_it_was(demo_db, tmp_path):
     """The migration turns foreign keys and pysqlite's transaction handling off on its connection
     only: the app gets it back (here its only connection) with both as the app set them up, after a

@@ -135,10 +135,11 @@ def test_a_submitted_part_says_submitted_once(app):
 
 
 def test_the_return_reason_is_shown_once_with_the_place_to_correct(app):
-    from webapp.models import CampaignUnit
+    from webapp.models import Campaign, CampaignUnit
 
     with in_app() as session:
-        reason = session.scalar(select(CampaignUnit.return_reason).where(CampaignUnit.unit_id == unit_id("ln-09")))
+        reason = session.scalar(select(CampaignUnit.return_reason).join(Campaign).where(
+            CampaignUnit.unit_id == unit_id("ln-09"), Campaign.code == "kl49-2024"))
     assert reason
     place = "Biểu II.1.5 · Năm 2021 · Công chức cấp xã › Số được đào tạo, bồi dưỡng"
     home = text_of(login(app.test_client(), "ln-09").get("/").data)

@@ -132,7 +132,8 @@ def test_checks_command_of_a_clean_campaign_prints_nothing_and_of_an_unknown_one
 def _status(code: str) -> str:
     with in_app() as session:
         unit = session.scalar(select(Unit).where(Unit.code == code))
-        return session.scalar(select(CampaignUnit.status).where(CampaignUnit.unit_id == unit.id))
+        return session.scalar(select(CampaignUnit.status).join(Campaign).where(  # kl49-2024's part
+            CampaignUnit.unit_id == unit.id, Campaign.code == "kl49-2024"))
 
 
 def _confirmations() -> list[tuple]:

@@ -119,10 +119,13 @@ def scenario(request):
     S = SCENARIOS["kl49"]
 
 
+PUBLIC = {"auth.login", "serving.healthz"}  # what an anonymous visitor gets without being sent to sign in
+
 # (endpoint, method) → the roles that get through. "clerk": only for the clerk's own unit.
 EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("auth.login", "GET"): EVERYONE,  # signed-in users are sent on to the home page
     ("auth.login", "POST"): EVERYONE,
+    ("serving.healthz", "GET"): EVERYONE,  # a monitor's: no sign-in, no data beyond the schema revision
     ("auth.logout", "POST"): SIGNED_IN,
     ("auth.change_password", "GET"): SIGNED_IN,
     ("auth.change_password", "POST"): SIGNED_IN,
@@ -405,6 +408,8 @@ def calls_for(endpoint: str, method: str, user: str) -> list[Call]:
             data = {"username": S.login_user, "password": "demo123"}
             return [Call("sign in", None, lambda: {"method": "POST", "path": "/login", "data": data},
                          fresh=user == "anonymous")]
+        case "serving.healthz", "GET":
+            return one("health check", path="/healthz")
         case "auth.logout", "POST":
             return one("sign out", path="/logout")
         case "auth.change_password", "GET":
@@ -811,7 +816,7 @@ def test_every_route_with_every_role(scenario):
             before = db_state() if watch else None
             response = client.open(**kwargs)
             status = response.status_code
-            if role == ANON and endpoint != "auth.login":
+            if role == ANON and endpoint not in PUBLIC:
                 seen["anonymous"] += 1
                 if not is_login_redirect(response):
                     failures.append(f"{where}: {status}, expected a redirect to the sign-in page")

@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from conftest import CURRENT, Clock, in_app
+from conftest import CURRENT, Clock, in_app, sqlite_file
 from webapp.auth import throttle
 from webapp.models import AuditEvent, User
 
@@ -176,6 +176,7 @@ def test_the_right_password_among_concurrent_wrong_ones_still_counts_as_a_sign_i
         assert post_login(base, "ln-06", "demo123") == 302
 
 
+@sqlite_file
 def test_the_password_is_checked_without_holding_the_database_write_lock(app, clock, monkeypatch):
     """SQLite's write lock covers the whole database: a sign-in must not hold it while the (slow)
     password hash is computed, or every clerk's save would wait behind it."""
@@ -261,7 +262,8 @@ def recorded_failures(engine, since: dt.datetime, address: str) -> list[str | No
             AuditEvent.action == throttle.LOGIN_FAILED, AuditEvent.at >= since, AuditEvent.ip == address)))
 
 
-@pytest.mark.parametrize("database", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.mark.parametrize("database", [pytest.param("sqlite", marks=sqlite_file),
+                                      pytest.param("postgresql", marks=pytest.mark.postgres)])
 def test_the_limits_hold_across_worker_processes(database, demo_db, tmp_path):
     """Four gunicorn workers of four threads each: 25 wrong passwords for one account at once check
     five; 60 names from one address at once fail thirty."""

@@ -33,7 +33,8 @@ def locked(response, reason: str) -> bool:
 
 def part(code: str) -> CampaignUnit:
     with in_app() as session:
-        cu = session.scalar(select(CampaignUnit).where(CampaignUnit.unit_id == unit_id(code)))
+        cu = session.scalar(select(CampaignUnit).join(Campaign).where(  # kl49-2024's (the demo has others)
+            CampaignUnit.unit_id == unit_id(code), Campaign.code == BASE.rsplit("/", 1)[1]))
         session.expunge(cu)
         return cu
 

@@ -7,9 +7,8 @@ import os
 from pathlib import Path
 
 from flask import Flask
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
 
+from . import dialect  # noqa: F401  (the SQLite pragmas of every new connection)
 from .config import Config, from_environment, resolve_secret_key
 from .extensions import csrf, db, htmx, login_manager, migrate
 
@@ -50,6 +49,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .xlsx.routes import bp as xlsx_bp
     from .cli import register_cli
     from .security import register_security
+    from .serving import register_serving
     from .templating import register_templating
 
     app.register_blueprint(auth_bp)
@@ -59,6 +59,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(review_bp)
     app.register_blueprint(narrate_bp)
     register_security(app)
+    register_serving(app)
     register_assets(app)
     register_templating(app)
     register_cli(app)
@@ -131,16 +132,3 @@ def register_error_pages(app: Flask) -> None:
     for code in ERRORS:
         app.register_error_handler(code, handler)
     app.register_error_handler(CSRFError, csrf_handler)
-
-
-@event.listens_for(Engine, "connect")
-def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
-    """SQLite: enforce foreign keys; WAL so readers never block the one writer; FULL sync so that a
-    commit answered as stored survives a crash or power cut."""
-    if type(dbapi_connection).__module__.startswith("sqlite3"):
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=FULL")
-        cursor.execute("PRAGMA busy_timeout=10000")
-        cursor.close()

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from . import outline_store
 from .campaigns import CampaignRefused, CampaignSpec, check_spec, copy_campaign, create_campaign
+from .dialect import refresh_statistics
 from .extensions import db
 from .models import Campaign, OutlineVersion, Unit
 from .workflow import campaign_today
@@ -130,7 +131,7 @@ def register(app: Flask) -> None:
             campaign = create_campaign(db.session, outline_row, spec, via="cli", today=campaign_today())
         except CampaignRefused as refused:
             refuse(refused.problems)
-        db.session.commit()
+        refresh_statistics(db.session)  # commits: a campaign's parts and assignments for every unit
         sys.stdout.write(f"{campaign.code}\n")
         click.echo(f"Đã tạo đợt báo cáo {campaign.code}: {len(campaign.units)} đơn vị báo cáo, đề cương "
                    f"{campaign.outline_code}@{campaign.outline_version}, hạn gửi {campaign.deadline:%d/%m/%Y}.",
@@ -158,7 +159,7 @@ def register(app: Flask) -> None:
                                      today=campaign_today())
         except CampaignRefused as refused:
             refuse(refused.problems)
-        db.session.commit()
+        refresh_statistics(db.session)  # commits: a campaign's parts and assignments for every unit
         sys.stdout.write(f"{campaign.code}\n")
         click.echo(f"Đã tạo đợt báo cáo {campaign.code} ({campaign.name}) từ {source.code}: "
                    f"{len(campaign.units)} đơn vị báo cáo.", err=True)

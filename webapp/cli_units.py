@@ -13,6 +13,7 @@ import click
 from flask import Flask
 
 from .directory import ListRefused, Problem, import_list
+from .dialect import refresh_statistics
 from .extensions import db
 
 
@@ -26,7 +27,7 @@ def register(app: Flask) -> None:
             if not os.path.isfile(path):
                 raise ListRefused([Problem(1, f"Không có tệp {path}")])
             outcome = import_list(db.session, path, os.path.basename(path), actor=None, via="cli")
-            db.session.commit()
+            refresh_statistics(db.session)  # commits
         except ListRefused as refused:
             db.session.rollback()
             for line in refused.lines("Row"):

@@ -15,6 +15,7 @@ from .demo_khenthuong import load_khenthuong
 from .demo_mhht import load_mhht
 from .demo_muctieu import load_muctieu
 from .demo_province import load_province
+from .dialect import refresh_statistics
 from .entry.service import UnitList, UnitTable
 from .models import ROLE_ADMIN, ROLE_CLERK, ROLE_COMPILER, Campaign, Unit, User
 from .narrative import save_answers, save_draft
@@ -75,6 +76,8 @@ def load_demo(session: Session, today: dt.date) -> bool:
     outline_store.store_shipped(session)  # a database upgraded before a shipped outline was added
     for load in SEED_DEMOS:
         created = load(session, today) or created
+    if created:
+        refresh_statistics(session)  # commits
     return created
 
 

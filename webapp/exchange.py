@@ -12,6 +12,7 @@ from typing import IO
 
 from sqlalchemy.orm import Session
 
+from .dialect import BULK_VALUES, refresh_statistics
 from .domain.assembly import assemble, count_basis, unit_parts
 from .domain.importer import read_template
 from .domain.parts import Counted, Part
@@ -91,7 +92,10 @@ def import_unit_template(session: Session, campaign: Campaign, unit: Unit, user:
                 raise ImportRefused([f"{table.sheet}!{sheet.layout.find(r, c).address}: {m}"
                                      for (r, c), m in sorted(refused.items())])
             changed += sheet.changes
-        session.commit()
+        if changed >= BULK_VALUES:
+            refresh_statistics(session)  # commits
+        else:
+            session.commit()
     except Refused as exc:  # locked between the first check and the write
         session.rollback()
         raise ImportRefused([str(exc)]) from None

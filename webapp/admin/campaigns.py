@@ -22,6 +22,7 @@ from ..campaigns import (PRINT_FIELDS, CampaignRefused, CampaignSpec, NeedsConfi
                          remove_unit, reporting_kinds, set_kind_deadlines, stored_counts, update_assignments,
                          update_settings)
 from ..entry.routes import get_campaign
+from ..dialect import refresh_statistics
 from ..extensions import db, htmx
 from ..models import ROLE_COMPILER, Campaign, OutlineVersion, Unit
 from ..workflow import Refused, campaign_today
@@ -144,7 +145,7 @@ def made_campaign(form, valid: bool, spec: CampaignSpec, aliases: dict[str, str]
     except CampaignRefused as refused:
         db.session.rollback()
         return None, attach(form, refused.fields, aliases)
-    db.session.commit()
+    refresh_statistics(db.session)  # commits: a campaign's parts and assignments for every unit
     return campaign, []
 
 

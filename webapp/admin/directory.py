@@ -16,6 +16,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..directory import ListRefused, Problem, import_list, write_list_template
 from ..domain.archive import MAX_FILE_BYTES, MB, size_text
+from ..dialect import refresh_statistics
 from ..extensions import db
 from ..models import ROLE_ADMIN
 from ..templating import local_now
@@ -60,7 +61,7 @@ def import_units():
     try:
         outcome = import_list(db.session, upload.stream, upload.filename or "",
                               actor=current_user._get_current_object(), via="upload")
-        db.session.commit()
+        refresh_statistics(db.session)  # commits
     except ListRefused as refused:
         db.session.rollback()
         return _upload_page(form, refused.lines("Dòng"), 422)

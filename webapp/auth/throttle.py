@@ -36,6 +36,7 @@ from flask import has_request_context, request
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from ..dialect import insert_for
 from ..extensions import db
 from ..models import AuditEvent, LoginThrottle, User, utcnow
 
@@ -133,11 +134,7 @@ def _lock_rows(session: Session, keys: list[str], at: dt.datetime) -> dict[str, 
     (INSERT … ON CONFLICT DO UPDATE … RETURNING): what it returns is each row as it stands under the
     lock, whatever another worker committed just before. On SQLite it is the transaction's first
     write, so the transaction takes the write lock before reading (waiting its turn)."""
-    if session.get_bind(LoginThrottle).dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    stmt = insert(LoginThrottle).values(
+    stmt = insert_for(session, LoginThrottle).values(
         [{"key": key, "failures": [], "throttled": 0, "expires_at": at} for key in keys])
     stmt = stmt.on_conflict_do_update(index_elements=[LoginThrottle.key], set_={"key": stmt.excluded.key})
     rows = session.execute(stmt.returning(LoginThrottle.key, LoginThrottle.failures, LoginThrottle.throttled,
