@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import random
 import re
-import shutil
+from contextlib import ExitStack
 
 import pytest
 from sqlalchemy import select
 
-from conftest import _make_app
+from conftest import _make_app, database_copy
 from test_bench import load_bench
 from webapp.extensions import db
 from webapp.models import Campaign, CampaignUnit, Unit
@@ -26,17 +26,18 @@ BASE = f"/campaigns/{BENCH.CAMPAIGN_CODE}"
 def bench_apps(migrated_db, tmp_path_factory):
     """Apps on two bench campaigns (every cell filled, notes, 1-3 documents per unit): 20 and 200 units."""
     apps = {}
-    for n in (20, 200):
-        path = tmp_path_factory.mktemp("bench") / f"bench{n}.sqlite"
-        shutil.copy(migrated_db, path)
-        app = _make_app(path)
-        with app.app_context():
-            BENCH.build_campaign(db.session, n, random.Random(49))
-        apps[n] = app
-    yield apps
-    for app in apps.values():
-        with app.app_context():
-            db.engine.dispose()
+    with ExitStack() as copies:  # on SQLite or PostgreSQL (TEST_DATABASE), as the other fixtures
+        for n in (20, 200):
+            url = copies.enter_context(database_copy(migrated_db, tmp_path_factory.mktemp("bench"), f"bench{n}"))
+            app = _make_app(url)
+            with app.app_context():
+                BENCH.build_campaign(db.session, n, random.Random(49))
+            apps[n] = app
+        yield apps
+        for app in apps.values():
+            with app.app_context():
+                db.session.remove()
+                db.engine.dispose()
 
 
 def compiler_of(app):
