@@ -96,10 +96,14 @@ class Ownership:
 def fills_numbers(table: Table, groups: Iterable[str]) -> bool:
     """Whether a unit given these column groups of ``table`` fills a number of it (not only a note:
     a unit asked only for kl49's "Ghi chú" of table III would be a row of blanks in a breakdown)."""
-    if table.is_list:
-        return False
-    wanted = set(groups)
-    return any(key in wanted and any(c.is_numeric for c in group.columns) for key, group in table.groups)
+    return not table.is_list and bool(number_groups(table) & set(groups))
+
+
+def number_groups(table: Table) -> set[str]:
+    """The column groups of a grid table that hold a number (not only notes): a unit shows in the
+    table's breakdown by unit when it fills one of them (a unit asked only for a note, such as kl49's
+    "Ghi chú" of table III or the schools' "Kiến nghị" in mini's Biểu 2, would be a row of blanks)."""
+    return {key for key, group in table.groups if any(c.is_numeric for c in group.columns)}
 
 
 def number_fillers(tables: Iterable[Table], assignments: Iterable[tuple[U, str, str]]) -> dict[str, set[U]]:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 from ..domain.assembly import assemble, count_basis, nested_parts
 from ..domain.layout import BreakdownLayout, BreakdownRow, build_breakdown
 from ..domain.outline import TOTAL_ROW_KEY, Frame, Table
-from ..domain.ownership import breakdown_tables, number_fillers
+from ..domain.ownership import breakdown_tables, number_fillers, number_groups
 from ..domain.ownership import Ownership
 from ..domain.parts import Basis, Counted, Part
 from ..domain.columns import row_values
@@ -317,11 +317,6 @@ def breakdown_tables_of(session: Session, campaign: Campaign) -> list[Table]:
     return breakdown_tables(campaign.outline.tables, {code: range(n) for code, n in counts.items()})
 
 
-def number_groups(table: Table) -> set[str]:
-    """The column groups of a grid table that hold a number (not only notes): a unit shows in the
-    table's breakdown by unit when it fills one of them (a unit asked only for a note, such as kl49's
-    "Ghi chú" of table III or the schools' "Kiến nghị" in mini's Biểu 2, would be a row of blanks)."""
-    return {key for key, group in table.groups if any(c.is_numeric for c in group.columns)}
 
 
 # The words that begin the name of an area (a district, town, province …), longest first: the
