@@ -258,3 +258,33 @@ def test_campaign_feed_links_a_unit_to_its_campaign_or_says_why_not(app):
         cu = session.get(CampaignUnit, (campaign(session, PROVINCE).id, unit(session, "bd").id))
         assert cu.source_campaign.code == LN and cu.snapshot is None
     assert value(PROVINCE, "II.1.6", "2021", "ldnt_dt") == 2 * value(LN, "II.1.6", "2021", "ldnt_dt")
+
+
+def test_the_district_compiler_chooses_which_parts_it_submits_upward(app):
+    """The snapshot is the district's appendix counted as its compiler chooses (default: every part),
+    and says so on both desks; an unknown choice is a 400 that stores nothing."""
+    client = login(app.test_client(), "ln-btg")
+    desk = client.get(f"/campaigns/{LN}/dashboard").get_data(as_text=True)
+    assert 'name="parts"' in desk and "Chỉ đã duyệt — 6/20 đơn vị" in desk
+    assert client.post(f"/campaigns/{LN}/feeds/{PROVINCE}/submit", data={"parts": "some"}).status_code == 400
+    with in_app() as session:
+        cu = session.get(CampaignUnit, (campaign(session, PROVINCE).id, unit(session, "ln").id))
+        assert cu.status == "open" and cu.snapshot is None
+    accepted = assembled(LN, Counted.ACCEPTED)
+    assert accepted != assembled(LN, Counted.ALL)  # the demo district has parts not yet accepted
+    assert client.post(f"/campaigns/{LN}/feeds/{PROVINCE}/submit", data={"parts": "accepted"}).status_code == 302
+    with in_app() as session:
+        province = campaign(session, PROVINCE)
+        cu = session.get(CampaignUnit, (province.id, unit(session, "ln").id))
+        assert cu.status == "submitted"
+        assert cu.snapshot["basis"] == {"counted": "accepted", "included": 6, "total": 20}
+        ln_part = next(part for owner, _name, part in nesting_parts(session, province) if owner == cu.unit_id)
+        assert ln_part == accepted
+    desk = client.get(f"/campaigns/{LN}/dashboard").get_data(as_text=True)
+    assert "Số liệu tổng hợp: chỉ các phần đã duyệt — 6/20 đơn vị." in desk
+
+
+def nesting_parts(session, province):
+    from webapp.domain.assembly import nested_parts
+
+    return nested_parts(session, province.id, province.outline, province.frame)

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from .domain.assembly import count_basis
+from .domain.parts import Basis, Counted
 from .models import PART_OPEN, Assignment, AuditEvent, Campaign, CampaignUnit, CellValue, ListRow, Unit, User
 
 
@@ -84,18 +86,27 @@ def sources(session: Session, campaign: Campaign) -> list[Campaign]:
 
 @dataclass
 class Feed:
-    """One part ``source`` feeds: ``unit``'s part of the campaign above, and where it stands."""
+    """One part ``source`` feeds: ``unit``'s part of the campaign above, and where it stands;
+    ``choices`` what each choice of counted parts would send up now, ``sent`` what was sent (a
+    submitted part; None while it is open)."""
 
     campaign: Campaign
     unit: Unit
     part: CampaignUnit
+    choices: dict[Counted, Basis]
+
+    @property
+    def sent(self) -> Basis | None:
+        basis = (self.part.snapshot or {}).get("basis")
+        return Basis.from_json(basis) if basis else None
 
 
 def feeds(session: Session, source: Campaign) -> list[Feed]:
     """The parts of campaigns above that ``source`` feeds (a district campaign: its district's part
     of the province campaign)."""
-    rows = session.scalars(select(CampaignUnit).where(CampaignUnit.source_campaign_id == source.id))
-    return [Feed(cu.campaign, cu.unit, cu) for cu in rows]
+    rows = list(session.scalars(select(CampaignUnit).where(CampaignUnit.source_campaign_id == source.id)))
+    choices = {counted: count_basis(session, source.id, counted) for counted in Counted} if rows else {}
+    return [Feed(cu.campaign, cu.unit, cu, choices) for cu in rows]
 
 
 def upper_compiler_units(session: Session, campaign: Campaign) -> set[int]:

@@ -24,8 +24,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from .domain.assembly import assemble
+from .domain.assembly import assemble, count_basis
 from .domain.checks import check_rules, row_values
+from .domain.parts import Counted
 from .domain.values import row_noun
 from .models import (PART_ACCEPTED, PART_OPEN, PART_SUBMITTED, AuditEvent, Campaign, CampaignUnit, ReturnNote,
                      Unit, User, utcnow)
@@ -242,10 +243,13 @@ def _unjudged_rules(table, block, numbers: dict, owns) -> list[str]:
 
 
 def submit(session: Session, campaign: Campaign, unit: Unit, user: User, confirm_gaps: bool = False,
-           today: dt.date | None = None, confirm_warnings: bool = False) -> CampaignUnit:
+           today: dt.date | None = None, confirm_warnings: bool = False,
+           counted: Counted = Counted.ALL) -> CampaignUnit:
     """Submit the unit's part. Refused when the part is not open, a hard rule is broken, cells
     are empty and the clerk has not confirmed that they have no figures for them, or values are
-    flagged by a warning and the clerk has not confirmed them (the confirmation is stored)."""
+    flagged by a warning and the clerk has not confirmed them (the confirmation is stored).
+    A fed part (nesting.py) is frozen as its campaign's appendix counting ``counted`` parts, that
+    basis kept beside it."""
     cu = lock_part(session, campaign, unit)
     fed = cu.source_campaign_id is not None  # its values are its campaign's: frozen here, checked there
     try:
@@ -272,7 +276,9 @@ def submit(session: Session, campaign: Campaign, unit: Unit, user: User, confirm
     cu.status, cu.submitted_at, cu.submitted_late = PART_SUBMITTED, utcnow(), late
     cu.return_reason = None
     if fed:  # the part as it stands now, kept until a return reopens it (nesting.py)
-        cu.snapshot = assemble(session, cu.source_campaign_id, campaign.outline, campaign.frame).to_json()
+        cu.snapshot = {**assemble(session, cu.source_campaign_id, campaign.outline, campaign.frame,
+                                  counted=counted).to_json(),
+                       "basis": count_basis(session, cu.source_campaign_id, counted).to_json()}
     for note in session.scalars(select(ReturnNote).where(ReturnNote.campaign_id == campaign.id,
                                                          ReturnNote.unit_id == unit.id,
                                                          ReturnNote.resolved_at.is_(None))):

@@ -48,6 +48,14 @@ class Basis:
         """What every view and document says at its top (the workbook: on its cover and below the tables)."""
         return f"Số liệu tổng hợp: {self.counted.label} — {self.included}/{self.total} đơn vị."
 
+    def to_json(self) -> dict:
+        """The basis as JSON (kept beside a nested part's snapshot: what the district sent up)."""
+        return {"counted": self.counted.value, "included": self.included, "total": self.total}
+
+    @classmethod
+    def from_json(cls, data: dict) -> Basis:
+        return cls(Counted(data["counted"]), int(data["included"]), int(data["total"]))
+
 
 @dataclass
 class Part:

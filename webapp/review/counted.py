@@ -17,10 +17,11 @@ BAD_CHOICE = ("Không rõ phần số liệu cần tổng hợp (parts): chọn 
               "(mọi phần, các phần đã nộp và đã duyệt, chỉ các phần đã duyệt).")
 
 
-def counted_arg() -> Counted:
-    """The choice of ``?parts=`` (absent: every part); an unknown value is a 400 saying the three."""
+def counted_arg(values=None) -> Counted:
+    """The choice of ``?parts=`` (or of ``values``' ``parts``, a posted form's; absent: every part);
+    an unknown value is a 400 saying the three."""
     try:
-        return Counted(request.args.get("parts", Counted.ALL.value))
+        return Counted((request.args if values is None else values).get("parts", Counted.ALL.value))
     except ValueError:
         abort(400, BAD_CHOICE)
 

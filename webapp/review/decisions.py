@@ -22,6 +22,7 @@ from ..quality import quality_lines
 from ..templating import days_left
 from ..workflow import NotePlace, Refused, in_campaign
 from .forms import ActionForm, DecideForm, ExtendForm, ReturnForm
+from .counted import counted_arg
 from .routes import bp
 from .service import change_log, completeness, document_history
 
@@ -185,19 +186,21 @@ def decide(code: str):
 @login_required
 def submit_feed(code: str, upper_code: str):
     """The campaign's compiler submits the assembled appendix as its unit's part of the campaign above
-    (nesting.py: a district's part of the province campaign), frozen as it stands now."""
+    (nesting.py: a district's part of the province campaign), frozen as it stands now, counting the
+    parts chosen in the form's ``parts`` (default: every part)."""
     campaign = compiler_campaign(code)
     if not ActionForm().validate_on_submit():
         abort(400)
+    counted = counted_arg(request.form)
     feed = next((f for f in feeds(db.session, campaign) if f.campaign.code == upper_code), None)
     if feed is None:
         abort(404)
     try:
-        workflow.submit(db.session, feed.campaign, feed.unit, current_user)
+        workflow.submit(db.session, feed.campaign, feed.unit, current_user, counted=counted)
     except Refused as exc:
         return _done(campaign, message="Chưa nộp lên được: " + str(exc), category="error")
-    return _done(campaign, message=f"Đã nộp phụ lục tổng hợp của {feed.unit.name} vào đợt {feed.campaign.code}: "
-                                   "cấp trên tính số liệu như lúc này cho đến khi trả lại.")
+    return _done(campaign, message=f"Đã nộp phụ lục tổng hợp của {feed.unit.name} vào đợt {feed.campaign.code} "
+                                   f"({counted.label}): cấp trên tính số liệu như lúc này cho đến khi trả lại.")
 
 
 @bp.route("/campaigns/<code>/status", methods=["POST"])
