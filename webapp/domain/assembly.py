@@ -59,6 +59,24 @@ def _owned_values(owners):
         owners.c.table_code == cell_value.c.table_code, owners.c.group_key == cell_value.c.group_key))
 
 
+def owned_numbers(campaign_id: int, unit_ids=None):
+    """A subquery (unit_id, table_code, n): how many numbers each unit has entered in each table, of
+    the cells it owns (the completeness counts of the dashboard and the unit pages). Counted per
+    (unit, table, group) on ix_cell_value_owner first, then joined to the assignments: a join of
+    one row per assigned group, not one per stored value."""
+    per_group = (select(cell_value.c.unit_id, cell_value.c.table_code, cell_value.c.group_key, func.count().label("n"))
+                 .where(cell_value.c.campaign_id == campaign_id, cell_value.c.num.is_not(None))
+                 .group_by(cell_value.c.unit_id, cell_value.c.table_code, cell_value.c.group_key))
+    if unit_ids is not None:
+        per_group = per_group.where(cell_value.c.unit_id.in_(unit_ids))
+    per_group = per_group.subquery("numbers_per_group")
+    return (select(per_group.c.unit_id, per_group.c.table_code, func.sum(per_group.c.n).label("n"))
+            .select_from(per_group.join(assignment, and_(
+                assignment.c.campaign_id == campaign_id, assignment.c.unit_id == per_group.c.unit_id,
+                assignment.c.table_code == per_group.c.table_code, assignment.c.group_key == per_group.c.group_key)))
+            .group_by(per_group.c.unit_id, per_group.c.table_code).subquery("owned_numbers"))
+
+
 def count_basis(session, campaign_id: int, counted: Counted) -> Basis:
     """What an assembly with ``counted`` includes: the campaign's units whose parts count, of all its units."""
     by_status = dict(session.execute(
