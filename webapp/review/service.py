@@ -301,13 +301,14 @@ def breakdown_tables_of(session: Session, campaign: Campaign) -> list[Table]:
     numeric = [(t.code, key) for t in campaign.outline.tables if not t.is_list for key in number_groups(t)]
     if not numeric:
         return []
-    # how many units fill a number of each table (ownership.fills_numbers), counted in the database
-    counts = dict(session.execute(
-        select(Assignment.table_code, func.count(func.distinct(Assignment.unit_id)))
+    # whether one unit or more fill a number of each table (ownership.fills_numbers): the first and
+    # the last of them, found in the database (cheaper than counting every distinct one)
+    ends = session.execute(
+        select(Assignment.table_code, func.min(Assignment.unit_id), func.max(Assignment.unit_id))
         .where(Assignment.campaign_id == campaign.id,
                or_(*(and_(Assignment.table_code == code, Assignment.group_key == key) for code, key in numeric)))
-        .group_by(Assignment.table_code)).all())
-    return breakdown_tables(campaign.outline.tables, {code: range(n) for code, n in counts.items()})
+        .group_by(Assignment.table_code)).all()
+    return breakdown_tables(campaign.outline.tables, {code: {first, last} for code, first, last in ends})
 
 
 
