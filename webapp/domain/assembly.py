@@ -23,9 +23,9 @@ from collections.abc import Collection
 
 from sqlalchemy import JSON, and_, column, func, literal, select, table, true
 
+from ..dialect import whole_scans
 from .outline import TOTAL_ROW_KEY, Frame, Outline
 from .ownership import Ownership
-from ..dialect import whole_scans
 from .parts import Basis, Counted, Part
 
 cell_value = table("cell_value", column("campaign_id"), column("unit_id"), column("table_code"),
@@ -95,8 +95,8 @@ def assemble(session, campaign_id: int, outline: Outline, frame: Frame, table_co
     ``note_lines``, only the first notes of each cell (how many more in ``Part.notes_left``);
     ``list_rows``, only the first rows of each list (how many more in ``Part.rows_left``).
 
-    Three statements whatever the number of units: the sums, the notes, the unit counts (grouped
-    in the database); the list rows besides, and each fed part's (nested_parts)."""
+    The sums, the unit counts and the notes are one statement each, grouped in the database, the
+    same whatever the number of units; then the list rows and each fed part (nested_parts)."""
     part = Part()
     owners = _owners(counted)
 
@@ -169,11 +169,11 @@ def _notes(session, owners, campaign_id: int, in_table, note_lines: int | None):
         .where(ranked.c.rank <= note_lines).order_by(ranked.c.rank)).all()
 
 
-def nested_parts(session, campaign_id: int, outline: Outline, frame: Frame, unit_id: int | None = None,
+def nested_parts(session, campaign_id: int, outline: Outline, frame: Frame, unit_ids: Collection[int] | None = None,
                  table_code: str | None = None, counted: Counted = Counted.ALL,
                  note_lines: int | None = None) -> list[tuple[int, str, Part]]:
     """(unit id, unit name, part) of every ``counted`` unit of the campaign whose part another campaign
-    feeds (only ``unit_id``'s, only table ``table_code``'s cells, when given), in the units' order:
+    feeds (only those of ``unit_ids``, only table ``table_code``'s cells, when given), in the units' order:
     the feeding campaign assembled now (by ``assemble``, on this campaign's outline and frame, which
     nesting.link requires to be the same) while the part is open, its snapshot once submitted."""
     query = (select(campaign_unit.c.unit_id, unit.c.name, campaign_unit.c.status, campaign_unit.c.source_campaign_id,
@@ -183,8 +183,8 @@ def nested_parts(session, campaign_id: int, outline: Outline, frame: Frame, unit
              .order_by(unit.c.sort_order, unit.c.id))
     if counted.statuses is not None:
         query = query.where(campaign_unit.c.status.in_(counted.statuses))
-    if unit_id is not None:
-        query = query.where(campaign_unit.c.unit_id == unit_id)
+    if unit_ids is not None:
+        query = query.where(campaign_unit.c.unit_id.in_(unit_ids))
     out = []
     for owner, name, _status, source, snapshot in session.execute(query).all():
         if snapshot is not None:
@@ -198,17 +198,20 @@ def nested_parts(session, campaign_id: int, outline: Outline, frame: Frame, unit
 
 def unit_parts(session, campaign_id: int, outline: Outline, frame: Frame,
                unit_id: int | None = None, table_code: str | None = None,
-               counted: Counted = Counted.ALL) -> dict[int, Part]:
+               counted: Counted = Counted.ALL, unit_ids: Collection[int] | None = None) -> dict[int, Part]:
     """Every reporting unit's own part (its values, its fixed 1s, its list rows with their ids), by
-    unit id; only that of ``unit_id``, only the cells of table ``table_code``, only the units whose
-    parts are ``counted``, when given. Their sum (add_parts) is ``assemble``'s appendix."""
+    unit id; only that of ``unit_id`` (or those of ``unit_ids``: a page of units, read at once), only
+    the cells of table ``table_code``, only the units whose parts are ``counted``, when given. Their
+    sum (add_parts) is ``assemble``'s appendix."""
     parts: dict[int, Part] = defaultdict(Part)
     owners = _owners(counted)
+    if unit_id is not None:
+        unit_ids = [unit_id]
     query = (select(cell_value.c.unit_id, cell_value.c.table_code, cell_value.c.row_key, cell_value.c.col_key,
                     cell_value.c.num, cell_value.c.text)
              .select_from(_owned_values(owners)).where(cell_value.c.campaign_id == campaign_id))
-    if unit_id is not None:
-        query = query.where(cell_value.c.unit_id == unit_id)
+    if unit_ids is not None:
+        query = query.where(cell_value.c.unit_id.in_(unit_ids))
     if table_code is not None:
         query = query.where(cell_value.c.table_code == table_code)
     values = session.execute(query).all()  # one fetchall: iterating the result fetches row by row
@@ -217,30 +220,31 @@ def unit_parts(session, campaign_id: int, outline: Outline, frame: Frame,
             parts[owner].numbers[(code, row_key, col_key)] = int(num)
         elif text:
             parts[owner].texts[(code, row_key, col_key)] = text
-    for owner, cells in _fixed_cells(session, owners, campaign_id, outline, frame, unit_id,
+    for owner, cells in _fixed_cells(session, owners, campaign_id, outline, frame, unit_ids,
                                      None if table_code is None else [table_code]).items():
         parts[owner].numbers.update(cells)
     for table_obj in outline.tables:
         if table_obj.is_list and table_code in (None, table_obj.code):
-            for owner, row_id, data in _list_rows(session, owners, campaign_id, table_obj.code):
-                if unit_id is None or owner == unit_id:
-                    parts[owner].lists.setdefault(table_obj.code, []).append(data)
-                    parts[owner].list_ids.setdefault(table_obj.code, []).append(row_id)
-    for owner, _, part in nested_parts(session, campaign_id, outline, frame, unit_id, table_code, counted):
+            for owner, row_id, data in _list_rows(session, owners, campaign_id, table_obj.code, unit_ids=unit_ids):
+                parts[owner].lists.setdefault(table_obj.code, []).append(data)
+                parts[owner].list_ids.setdefault(table_obj.code, []).append(row_id)
+    for owner, _, part in nested_parts(session, campaign_id, outline, frame, unit_ids, table_code, counted):
         parts[owner] = part
     return dict(parts)
 
 
-def _list_rows(session, owners, campaign_id: int, table_code: str, columns=None):
+def _list_rows(session, owners, campaign_id: int, table_code: str, columns=None,
+               unit_ids: Collection[int] | None = None):
     """(unit id, row id, data) of the owned rows of a list table, in the order they were added
-    (``columns`` instead of the data when given)."""
+    (``columns`` instead of the data, only the rows of ``unit_ids``, when given)."""
     owned = list_row.join(owners, and_(
         owners.c.campaign_id == list_row.c.campaign_id, owners.c.unit_id == list_row.c.unit_id,
         owners.c.table_code == list_row.c.table_code, owners.c.group_key == "rows"))
-    return session.execute(
-        select(list_row.c.unit_id, list_row.c.id, *(columns or [list_row.c.data])).select_from(owned)
-        .where(list_row.c.campaign_id == campaign_id, list_row.c.table_code == table_code)
-        .order_by(list_row.c.id)).all()
+    query = (select(list_row.c.unit_id, list_row.c.id, *(columns or [list_row.c.data])).select_from(owned)
+             .where(list_row.c.campaign_id == campaign_id, list_row.c.table_code == table_code))
+    if unit_ids is not None:
+        query = query.where(list_row.c.unit_id.in_(unit_ids))
+    return session.execute(query.order_by(list_row.c.id)).all()
 
 
 def _fixed_sums(session, owners, campaign_id: int, outline: Outline, frame: Frame,
@@ -252,13 +256,13 @@ def _fixed_sums(session, owners, campaign_id: int, outline: Outline, frame: Fram
     fixed = [t for t in outline.tables if any(c.kind.fixed_one for c in t.columns)
              and table_code in (None, t.code)]
     own_rows = {t.code for t in fixed if any(b.by_unit for b in t.blocks)}
-    counted = [t.code for t in fixed if t.code not in own_rows]
+    by_group = [t.code for t in fixed if t.code not in own_rows]
     out: dict[tuple[str, str, str], int] = defaultdict(int)
-    if counted:
+    if by_group:
         tables = {t.code: t for t in fixed}
         for code, group_key, units in session.execute(
                 _fixed_owners(owners, campaign_id, owners.c.table_code, owners.c.group_key, func.count())
-                .where(owners.c.table_code.in_(counted)).group_by(owners.c.table_code, owners.c.group_key)):
+                .where(owners.c.table_code.in_(by_group)).group_by(owners.c.table_code, owners.c.group_key)):
             for key, value in Ownership.of(tables[code], {group_key}, None).fixed_cells(frame).items():
                 out[key] += value * units
     if own_rows:
@@ -276,15 +280,16 @@ def _fixed_owners(owners, campaign_id: int, *columns):
             .where(owners.c.campaign_id == campaign_id, campaign_unit.c.source_campaign_id.is_(None)))
 
 
-def _fixed_cells(session, owners, campaign_id: int, outline: Outline, frame: Frame, unit_id: int | None = None,
+def _fixed_cells(session, owners, campaign_id: int, outline: Outline, frame: Frame,
+                 unit_ids: Collection[int] | None = None,
                  table_codes: Collection[str] | None = None) -> dict[int, dict[tuple[str, str, str], int]]:
     """unit id -> its fixed cells (the 1s of the "Tổng số xã" cells it owns), from its assignments
-    among ``owners`` (_owners); that of ``unit_id``, of the tables ``table_codes``, only when given."""
+    among ``owners`` (_owners); those of ``unit_ids``, of the tables ``table_codes``, only when given."""
     query = (_fixed_owners(owners, campaign_id, owners.c.unit_id, unit.c.code, owners.c.table_code,
                            owners.c.group_key)
              .join(unit, unit.c.id == owners.c.unit_id))
-    if unit_id is not None:
-        query = query.where(owners.c.unit_id == unit_id)
+    if unit_ids is not None:
+        query = query.where(owners.c.unit_id.in_(unit_ids))
     if table_codes is not None:
         query = query.where(owners.c.table_code.in_(table_codes))
     groups: dict[tuple[int, str, str], set[str]] = defaultdict(set)

@@ -156,10 +156,8 @@ def breakdown(code: str, table_code: str):
     page = breakdown_page(db.session, campaign, table, row_key, numbers, counted, query, layout_columns)
     state = completeness(db.session, campaign, page.units)
     units = [(u.unit, u.tables[table.code].groups) for u in state.units]
-    parts = {}
-    for unit, _ in units:  # the page's units only
-        parts.update(unit_parts(db.session, campaign.id, campaign.outline, campaign.frame, unit_id=unit.id,
-                                table_code=table.code, counted=counted))
+    parts = unit_parts(db.session, campaign.id, campaign.outline, campaign.frame, table_code=table.code,
+                       counted=counted, unit_ids=[unit.id for unit, _ in units])  # the page's units only
     total = assemble(db.session, campaign.id, campaign.outline, campaign.frame, table_code=table.code,
                      counted=counted)
     layout, rows, total_row = unit_breakdown(table, campaign.frame, row_key, units, parts, total,
