@@ -1,12 +1,12 @@
-"""webapp/dialect.py: the planner's statistics are fresh after a bulk load, on SQLite and PostgreSQL
-(this file runs in both passes of .ci/run: TEST_DATABASE=postgresql puts the app fixtures on PostgreSQL)."""
+"""webapp/dialect.py: the planner's statistics are fresh after a bulk load, and the assembly's sums
+are planned without nested loops within whole_scans only, on SQLite and PostgreSQL (this file runs in both passes of .ci/run: TEST_DATABASE=postgresql puts the app fixtures on PostgreSQL)."""
 
 from __future__ import annotations
 
 from sqlalchemy import text
 
 from conftest import in_app
-from webapp.dialect import refresh_statistics
+from webapp.dialect import refresh_statistics, whole_scans
 
 
 def analysed_tables(session) -> set[str]:
@@ -17,6 +17,23 @@ def analysed_tables(session) -> set[str]:
         return set(session.execute(text("SELECT DISTINCT tbl FROM sqlite_stat1")).scalars())
     return set(session.execute(text("SELECT relname FROM pg_class WHERE relkind = 'r' AND reltuples >= 0 "
                                     "AND relnamespace = 'public'::regnamespace")).scalars())
+
+
+def nested_loops(session) -> str | None:
+    """PostgreSQL's enable_nestloop now (None: SQLite, which has no such setting)."""
+    if session.get_bind().dialect.name == "sqlite":
+        return None
+    return session.execute(text("SHOW enable_nestloop")).scalar()
+
+
+def test_whole_scans_turns_nested_loops_off_within_the_block_only(app):
+    with in_app() as session:
+        before = nested_loops(session)
+        with whole_scans(session):
+            inside = nested_loops(session)
+            assert session.execute(text("SELECT count(*) FROM cell_value")).scalar() > 0
+        after = nested_loops(session)
+    assert (before, inside, after) in ((None, None, None), ("on", "off", "on"))
 
 
 def test_the_demo_load_leaves_statistics_of_the_cells(app):

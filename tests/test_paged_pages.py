@@ -142,3 +142,24 @@ def test_the_breakdown_is_paged_sorted_in_sql_and_keeps_its_filters(bench_apps):
     assert "name=X" in period_link and "sort=xa_dt" in period_link
     sort_link = re.search(r'<a href="([^"]*sort=unit[^"]*)"', page2).group(1)
     assert "name=X" in sort_link
+
+
+def test_the_pages_preview_is_the_start_of_the_whole_assembly(bench_apps):
+    """assemble(note_lines, list_rows), what the appendix page reads: the same numbers as the whole
+    assembly; of each cell's notes the first ones, in the units' order, and how many more; of each
+    list its first rows in the merged order (by date, duplicates once), and how many more."""
+    from webapp.domain.assembly import assemble
+
+    with bench_apps[200].app_context():
+        campaign = db.session.scalar(select(Campaign).where(Campaign.code == BENCH.CAMPAIGN_CODE))
+        args = (db.session, campaign.id, campaign.outline, campaign.frame)
+        whole, preview = assemble(*args), assemble(*args, note_lines=3, list_rows=20)
+    assert preview.numbers == whole.numbers and not whole.notes_left and not whole.rows_left
+    assert preview.texts.keys() == whole.texts.keys() and preview.notes_left
+    for key, text in whole.texts.items():
+        lines = text.split("\n")
+        assert preview.texts[key] == "\n".join(lines[:3])
+        assert preview.notes_left.get(key, 0) == max(0, len(lines) - 3)
+    assert preview.lists.keys() == whole.lists.keys() and preview.rows_left
+    for code, rows in whole.lists.items():
+        assert preview.lists[code] == rows[:20] and preview.rows_left[code] == len(rows) - 20

@@ -5,6 +5,8 @@ revision says its own DDL). Everything else is portable SQLAlchemy, run on both 
 - ``sqlite_pragmas``: every new SQLite connection enforces foreign keys, runs in WAL mode with FULL
   sync and waits for the write lock instead of failing at once.
 - ``insert_for``: the dialect's INSERT, which has ``on_conflict_do_update`` (an upsert) on both.
+- ``whole_scans``: PostgreSQL plans the next statements without nested loops (the assembly's sums over
+  every stored value of a campaign, which it would otherwise join one assignment at a time).
 - ``refresh_statistics``: ANALYZE after a bulk load (the demo, a units import, a campaign made for many
   units, a template of many values imported), so that the planner, which the assembly's queries
   depend on, knows the tables' new sizes: PostgreSQL's autovacuum would get there, later; SQLite never
@@ -14,6 +16,8 @@ revision says its own DDL). Everything else is portable SQLAlchemy, run on both 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
@@ -53,6 +57,21 @@ def insert_for(session: Session, model):
     else:
         from sqlalchemy.dialects.sqlite import insert
     return insert(model)
+
+
+@contextmanager
+def whole_scans(session: Session) -> Iterator[None]:
+    """Within the block, PostgreSQL joins by hashing or merging, never by a nested loop (SET LOCAL:
+    this transaction only, put back at the end of the block). For the statements that read every
+    stored value of a campaign joined to its assignments: PostgreSQL estimates one value per
+    (unit, table, group) instead of dozens, chooses a nested loop of 100,000 index probes, and takes
+    twice or thrice as long as by reading both indexes through. SQLite: nothing to say."""
+    postgres = dialect_name(session) == "postgresql"
+    if postgres:
+        session.execute(text("SET LOCAL enable_nestloop = off"))
+    yield  # an error rolls the transaction back, and the setting with it
+    if postgres:
+        session.execute(text("SET LOCAL enable_nestloop = on"))
 
 
 def refresh_statistics(session: Session) -> None:

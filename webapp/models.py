@@ -10,6 +10,7 @@ from typing import Any
 from flask_login import UserMixin
 from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, UniqueConstraint, and_, func
 from sqlalchemy import false as sa_false
+from sqlalchemy import text as sql_text
 from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, foreign, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -315,10 +316,20 @@ class Assignment(db.Model):
     group_key: Mapped[str] = mapped_column(String(20))
 
 
+NOTED = "text IS NOT NULL AND text != ''"  # the values of ix_cell_value_note
+
+
 class CellValue(db.Model):
     """What one unit entered in one cell: a number (counts, yes/no as 1/0) or a text."""
 
-    __table_args__ = (UniqueConstraint("campaign_id", "unit_id", "table_code", "row_key", "col_key"),)
+    # ix_cell_value_owner: what the assembly's sums and the dashboard's counts read, in the order of
+    # assignment's unique key (joined in order, the table never read); ix_cell_value_note: the notes
+    # only, by cell (a partial index: the few values with a text). Migration f3a8d1c6b902.
+    __table_args__ = (UniqueConstraint("campaign_id", "unit_id", "table_code", "row_key", "col_key"),
+                      Index("ix_cell_value_owner", "campaign_id", "unit_id", "table_code", "group_key", "row_key",
+                            "col_key", "num"),
+                      Index("ix_cell_value_note", "campaign_id", "table_code", "row_key", "col_key", "unit_id",
+                            "group_key", postgresql_where=sql_text(NOTED), sqlite_where=sql_text(NOTED)))
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"))
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)

@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Collection
 
-from sqlalchemy import JSON, and_, column, func, select, table, true
+from sqlalchemy import JSON, and_, column, func, literal, select, table, true
 
+from ..dialect import whole_scans
 from .outline import TOTAL_ROW_KEY, Frame, Outline
 from .ownership import Ownership
 from .parts import Basis, Counted, Part
@@ -57,6 +59,24 @@ def _owned_values(owners):
         owners.c.table_code == cell_value.c.table_code, owners.c.group_key == cell_value.c.group_key))
 
 
+def owned_numbers(campaign_id: int, unit_ids=None):
+    """A subquery (unit_id, table_code, n): how many numbers each unit has entered in each table, of
+    the cells it owns (the completeness counts of the dashboard and the unit pages). Counted per
+    (unit, table, group) on ix_cell_value_owner first, then joined to the assignments: a join of
+    one row per assigned group, not one per stored value."""
+    per_group = (select(cell_value.c.unit_id, cell_value.c.table_code, cell_value.c.group_key, func.count().label("n"))
+                 .where(cell_value.c.campaign_id == campaign_id, cell_value.c.num.is_not(None))
+                 .group_by(cell_value.c.unit_id, cell_value.c.table_code, cell_value.c.group_key))
+    if unit_ids is not None:
+        per_group = per_group.where(cell_value.c.unit_id.in_(unit_ids))
+    per_group = per_group.subquery("numbers_per_group")
+    return (select(per_group.c.unit_id, per_group.c.table_code, func.sum(per_group.c.n).label("n"))
+            .select_from(per_group.join(assignment, and_(
+                assignment.c.campaign_id == campaign_id, assignment.c.unit_id == per_group.c.unit_id,
+                assignment.c.table_code == per_group.c.table_code, assignment.c.group_key == per_group.c.group_key)))
+            .group_by(per_group.c.unit_id, per_group.c.table_code).subquery("owned_numbers"))
+
+
 def count_basis(session, campaign_id: int, counted: Counted) -> Basis:
     """What an assembly with ``counted`` includes: the campaign's units whose parts count, of all its units."""
     by_status = dict(session.execute(
@@ -67,11 +87,16 @@ def count_basis(session, campaign_id: int, counted: Counted) -> Basis:
 
 
 def assemble(session, campaign_id: int, outline: Outline, frame: Frame, table_code: str | None = None,
-             counted: Counted = Counted.ALL) -> Part:
+             counted: Counted = Counted.ALL, note_lines: int | None = None, list_rows: int | None = None) -> Part:
     """The campaign's assembled appendix (only table ``table_code``'s cells when given), with the total
     rows of the tables whose rows are the units: what the appendix page, a cell's drill-down, the
     breakdown by unit and the exported workbook all show. ``counted``: whose parts count (every
-    part as it stands by default; count_basis says how many units that is)."""
+    part as it stands by default; count_basis says how many units that is). The page's preview:
+    ``note_lines``, only the first notes of each cell (how many more in ``Part.notes_left``);
+    ``list_rows``, only the first rows of each list (how many more in ``Part.rows_left``).
+
+    The sums, the unit counts and the notes are one statement each, grouped in the database, the
+    same whatever the number of units; then the list rows and each fed part (nested_parts)."""
     part = Part()
     owners = _owners(counted)
 
@@ -79,41 +104,76 @@ def assemble(session, campaign_id: int, outline: Outline, frame: Frame, table_co
         """Every table's rows, or only those of ``table_code``."""
         return true() if table_code is None else code_column == table_code
 
-    sums = session.execute(
-        select(cell_value.c.table_code, cell_value.c.row_key, cell_value.c.col_key, func.sum(cell_value.c.num))
-        .select_from(_owned_values(owners))
-        .where(cell_value.c.campaign_id == campaign_id, cell_value.c.num.is_not(None), in_table(cell_value.c.table_code))
-        .group_by(cell_value.c.table_code, cell_value.c.row_key, cell_value.c.col_key))
+    with whole_scans(session):  # every owned value of the campaign, read through (ix_cell_value_owner)
+        sums = session.execute(
+            select(cell_value.c.table_code, cell_value.c.row_key, cell_value.c.col_key, func.sum(cell_value.c.num))
+            .select_from(_owned_values(owners))
+            .where(cell_value.c.campaign_id == campaign_id, cell_value.c.num.is_not(None),
+                   in_table(cell_value.c.table_code))
+            .group_by(cell_value.c.table_code, cell_value.c.row_key, cell_value.c.col_key)).all()
     for code, row_key, col_key, total in sums:
         part.numbers[(code, row_key, col_key)] = int(total)
-    for cells in _fixed_cells(session, owners, campaign_id, outline, frame, table_code=table_code).values():
-        for key, value in cells.items():
-            part.numbers[key] = part.numbers.get(key, 0) + value
-    notes = session.execute(
-        select(cell_value.c.table_code, cell_value.c.row_key, cell_value.c.col_key, unit.c.name, cell_value.c.text)
-        .select_from(_owned_values(owners).join(unit, unit.c.id == cell_value.c.unit_id))
-        .where(cell_value.c.campaign_id == campaign_id, cell_value.c.text.is_not(None), cell_value.c.text != "",
-               in_table(cell_value.c.table_code))
-        .order_by(unit.c.sort_order, unit.c.id))
+    for key, value in _fixed_sums(session, owners, campaign_id, outline, frame, table_code).items():
+        part.numbers[key] = part.numbers.get(key, 0) + value
     lines: dict[tuple[str, str, str], list[str]] = defaultdict(list)
-    for code, row_key, col_key, name, text in notes:
+    for code, row_key, col_key, name, text, notes in _notes(session, owners, campaign_id, in_table, note_lines):
         lines[(code, row_key, col_key)].append(f"{name}: {text}")
+        if note_lines is not None and notes > note_lines:
+            part.notes_left[(code, row_key, col_key)] = notes - note_lines
     part.texts = {key: "\n".join(value) for key, value in lines.items()}
+    nested = nested_parts(session, campaign_id, outline, frame, table_code=table_code, counted=counted,
+                          note_lines=note_lines)
     for table_obj in outline.tables:
         if table_obj.is_list and table_code in (None, table_obj.code):
-            rows = [data for _, _, data in _list_rows(session, owners, campaign_id, table_obj.code)]
-            part.lists[table_obj.code] = merge_list_rows(rows, table_obj.order_by, table_obj.unique_by)
+            if list_rows is None or nested:  # the lists of fed parts are merged with these: whole lists
+                rows = [data for _, _, data in _list_rows(session, owners, campaign_id, table_obj.code)]
+                part.lists[table_obj.code] = merge_list_rows(rows, table_obj.order_by, table_obj.unique_by)
+            else:
+                shown, size = _list_preview(session, owners, campaign_id, table_obj, list_rows)
+                part.lists[table_obj.code] = shown
+                if size > len(shown):
+                    part.rows_left[table_obj.code] = size - len(shown)
     add_total_rows(part, outline)
-    nested = nested_parts(session, campaign_id, outline, frame, table_code=table_code, counted=counted)
     if nested:
         part = add_parts([part, *(p for _, _, p in nested)], outline, [None, *(name for _, name, _ in nested)])
+        if list_rows is not None:
+            for code, rows in part.lists.items():
+                part.lists[code] = rows[:list_rows]
+                if len(rows) > list_rows:
+                    part.rows_left[code] = len(rows) - list_rows
     return part
 
 
-def nested_parts(session, campaign_id: int, outline: Outline, frame: Frame, unit_id: int | None = None,
-                 table_code: str | None = None, counted: Counted = Counted.ALL) -> list[tuple[int, str, Part]]:
+def _notes(session, owners, campaign_id: int, in_table, note_lines: int | None):
+    """(table code, row key, col key, unit name, note, notes of the cell) of every owned note, in the
+    units' order; only the first ``note_lines`` of each cell when given: ranked in the database on
+    ix_cell_value_note (the notes' cells and units, without their texts), the texts of those only."""
+    cell = (cell_value.c.table_code, cell_value.c.row_key, cell_value.c.col_key)
+    order = (unit.c.sort_order, unit.c.id)
+    noted = and_(cell_value.c.campaign_id == campaign_id, cell_value.c.text.is_not(None), cell_value.c.text != "",
+                 in_table(cell_value.c.table_code))  # the partial index's condition, and the table asked for
+    owned = _owned_values(owners).join(unit, unit.c.id == cell_value.c.unit_id)
+    if note_lines is None:
+        return session.execute(select(*cell, unit.c.name, cell_value.c.text, literal(0))
+                               .select_from(owned).where(noted).order_by(*order)).all()
+    ranked = (select(*cell, cell_value.c.unit_id, func.count().over(partition_by=cell).label("notes"),
+                     func.row_number().over(partition_by=cell, order_by=order).label("rank"))
+              .select_from(owned).where(noted).subquery("ranked_note"))
+    note = cell_value.alias("note")
+    return session.execute(
+        select(ranked.c.table_code, ranked.c.row_key, ranked.c.col_key, unit.c.name, note.c.text, ranked.c.notes)
+        .select_from(ranked.join(note, and_(note.c.campaign_id == campaign_id, note.c.unit_id == ranked.c.unit_id,
+                                            note.c.table_code == ranked.c.table_code,
+                                            note.c.row_key == ranked.c.row_key, note.c.col_key == ranked.c.col_key))
+                     .join(unit, unit.c.id == ranked.c.unit_id))
+        .where(ranked.c.rank <= note_lines).order_by(ranked.c.rank)).all()
+
+
+def nested_parts(session, campaign_id: int, outline: Outline, frame: Frame, unit_ids: Collection[int] | None = None,
+                 table_code: str | None = None, counted: Counted = Counted.ALL,
+                 note_lines: int | None = None) -> list[tuple[int, str, Part]]:
     """(unit id, unit name, part) of every ``counted`` unit of the campaign whose part another campaign
-    feeds (only ``unit_id``'s, only table ``table_code``'s cells, when given), in the units' order:
+    feeds (only those of ``unit_ids``, only table ``table_code``'s cells, when given), in the units' order:
     the feeding campaign assembled now (by ``assemble``, on this campaign's outline and frame, which
     nesting.link requires to be the same) while the part is open, its snapshot once submitted."""
     query = (select(campaign_unit.c.unit_id, unit.c.name, campaign_unit.c.status, campaign_unit.c.source_campaign_id,
@@ -123,31 +183,35 @@ def nested_parts(session, campaign_id: int, outline: Outline, frame: Frame, unit
              .order_by(unit.c.sort_order, unit.c.id))
     if counted.statuses is not None:
         query = query.where(campaign_unit.c.status.in_(counted.statuses))
-    if unit_id is not None:
-        query = query.where(campaign_unit.c.unit_id == unit_id)
+    if unit_ids is not None:
+        query = query.where(campaign_unit.c.unit_id.in_(unit_ids))
     out = []
     for owner, name, _status, source, snapshot in session.execute(query).all():
         if snapshot is not None:
             part = Part.from_json(snapshot, table_code)
         else:
-            part = assemble(session, source, outline, frame, table_code=table_code, counted=counted)
+            part = assemble(session, source, outline, frame, table_code=table_code, counted=counted,
+                            note_lines=note_lines)
         out.append((owner, name, part))
     return out
 
 
 def unit_parts(session, campaign_id: int, outline: Outline, frame: Frame,
                unit_id: int | None = None, table_code: str | None = None,
-               counted: Counted = Counted.ALL) -> dict[int, Part]:
+               counted: Counted = Counted.ALL, unit_ids: Collection[int] | None = None) -> dict[int, Part]:
     """Every reporting unit's own part (its values, its fixed 1s, its list rows with their ids), by
-    unit id; only that of ``unit_id``, only the cells of table ``table_code``, only the units whose
-    parts are ``counted``, when given. Their sum (add_parts) is ``assemble``'s appendix."""
+    unit id; only that of ``unit_id`` (or those of ``unit_ids``: a page of units, read at once), only
+    the cells of table ``table_code``, only the units whose parts are ``counted``, when given. Their
+    sum (add_parts) is ``assemble``'s appendix."""
     parts: dict[int, Part] = defaultdict(Part)
     owners = _owners(counted)
+    if unit_id is not None:
+        unit_ids = [unit_id]
     query = (select(cell_value.c.unit_id, cell_value.c.table_code, cell_value.c.row_key, cell_value.c.col_key,
                     cell_value.c.num, cell_value.c.text)
              .select_from(_owned_values(owners)).where(cell_value.c.campaign_id == campaign_id))
-    if unit_id is not None:
-        query = query.where(cell_value.c.unit_id == unit_id)
+    if unit_ids is not None:
+        query = query.where(cell_value.c.unit_id.in_(unit_ids))
     if table_code is not None:
         query = query.where(cell_value.c.table_code == table_code)
     values = session.execute(query).all()  # one fetchall: iterating the result fetches row by row
@@ -156,43 +220,78 @@ def unit_parts(session, campaign_id: int, outline: Outline, frame: Frame,
             parts[owner].numbers[(code, row_key, col_key)] = int(num)
         elif text:
             parts[owner].texts[(code, row_key, col_key)] = text
-    for owner, cells in _fixed_cells(session, owners, campaign_id, outline, frame, unit_id, table_code).items():
+    for owner, cells in _fixed_cells(session, owners, campaign_id, outline, frame, unit_ids,
+                                     None if table_code is None else [table_code]).items():
         parts[owner].numbers.update(cells)
     for table_obj in outline.tables:
         if table_obj.is_list and table_code in (None, table_obj.code):
-            for owner, row_id, data in _list_rows(session, owners, campaign_id, table_obj.code):
-                if unit_id is None or owner == unit_id:
-                    parts[owner].lists.setdefault(table_obj.code, []).append(data)
-                    parts[owner].list_ids.setdefault(table_obj.code, []).append(row_id)
-    for owner, _, part in nested_parts(session, campaign_id, outline, frame, unit_id, table_code, counted):
+            for owner, row_id, data in _list_rows(session, owners, campaign_id, table_obj.code, unit_ids=unit_ids):
+                parts[owner].lists.setdefault(table_obj.code, []).append(data)
+                parts[owner].list_ids.setdefault(table_obj.code, []).append(row_id)
+    for owner, _, part in nested_parts(session, campaign_id, outline, frame, unit_ids, table_code, counted):
         parts[owner] = part
     return dict(parts)
 
 
-def _list_rows(session, owners, campaign_id: int, table_code: str):
+def _list_rows(session, owners, campaign_id: int, table_code: str, columns=None,
+               unit_ids: Collection[int] | None = None):
+    """(unit id, row id, data) of the owned rows of a list table, in the order they were added
+    (``columns`` instead of the data, only the rows of ``unit_ids``, when given)."""
     owned = list_row.join(owners, and_(
         owners.c.campaign_id == list_row.c.campaign_id, owners.c.unit_id == list_row.c.unit_id,
         owners.c.table_code == list_row.c.table_code, owners.c.group_key == "rows"))
-    return session.execute(
-        select(list_row.c.unit_id, list_row.c.id, list_row.c.data).select_from(owned)
-        .where(list_row.c.campaign_id == campaign_id, list_row.c.table_code == table_code)
-        .order_by(list_row.c.id)).all()
+    query = (select(list_row.c.unit_id, list_row.c.id, *(columns or [list_row.c.data])).select_from(owned)
+             .where(list_row.c.campaign_id == campaign_id, list_row.c.table_code == table_code))
+    if unit_ids is not None:
+        query = query.where(list_row.c.unit_id.in_(unit_ids))
+    return session.execute(query.order_by(list_row.c.id)).all()
 
 
-def _fixed_cells(session, owners, campaign_id: int, outline: Outline, frame: Frame, unit_id: int | None = None,
-                 table_code: str | None = None) -> dict[int, dict[tuple[str, str, str], int]]:
+def _fixed_sums(session, owners, campaign_id: int, outline: Outline, frame: Frame,
+                table_code: str | None = None) -> dict[tuple[str, str, str], int]:
+    """The assembled fixed cells (the "Tổng số xã" counts) of ``owners``, of table ``table_code`` when
+    given: a unit's fixed cells are the union of those of each group it fills (Ownership.fixed_cells),
+    so the database counts the units of each (table, group) and each group's cells count that many;
+    a unit's own row (a block whose rows are the units) is the unit's, read unit by unit."""
+    fixed = [t for t in outline.tables if any(c.kind.fixed_one for c in t.columns)
+             and table_code in (None, t.code)]
+    own_rows = {t.code for t in fixed if any(b.by_unit for b in t.blocks)}
+    by_group = [t.code for t in fixed if t.code not in own_rows]
+    out: dict[tuple[str, str, str], int] = defaultdict(int)
+    if by_group:
+        tables = {t.code: t for t in fixed}
+        for code, group_key, units in session.execute(
+                _fixed_owners(owners, campaign_id, owners.c.table_code, owners.c.group_key, func.count())
+                .where(owners.c.table_code.in_(by_group)).group_by(owners.c.table_code, owners.c.group_key)):
+            for key, value in Ownership.of(tables[code], {group_key}, None).fixed_cells(frame).items():
+                out[key] += value * units
+    if own_rows:
+        for cells in _fixed_cells(session, owners, campaign_id, outline, frame, table_codes=own_rows).values():
+            for key, value in cells.items():
+                out[key] += value
+    return out
+
+
+def _fixed_owners(owners, campaign_id: int, *columns):
+    """The ``owners`` of the campaign that enter their own cells (a fed part's counts are its campaign's)."""
+    return (select(*columns)
+            .select_from(owners.join(campaign_unit, and_(campaign_unit.c.campaign_id == owners.c.campaign_id,
+                                                         campaign_unit.c.unit_id == owners.c.unit_id)))
+            .where(owners.c.campaign_id == campaign_id, campaign_unit.c.source_campaign_id.is_(None)))
+
+
+def _fixed_cells(session, owners, campaign_id: int, outline: Outline, frame: Frame,
+                 unit_ids: Collection[int] | None = None,
+                 table_codes: Collection[str] | None = None) -> dict[int, dict[tuple[str, str, str], int]]:
     """unit id -> its fixed cells (the 1s of the "Tổng số xã" cells it owns), from its assignments
-    among ``owners`` (_owners); that of ``unit_id``, of table ``table_code``, only when given."""
-    query = (select(owners.c.unit_id, unit.c.code, owners.c.table_code, owners.c.group_key)
-             .select_from(owners.join(unit, unit.c.id == owners.c.unit_id)
-                          .join(campaign_unit, and_(campaign_unit.c.campaign_id == owners.c.campaign_id,
-                                                    campaign_unit.c.unit_id == owners.c.unit_id)))
-             .where(owners.c.campaign_id == campaign_id,
-                    campaign_unit.c.source_campaign_id.is_(None)))  # a fed part's counts are its campaign's
-    if unit_id is not None:
-        query = query.where(owners.c.unit_id == unit_id)
-    if table_code is not None:
-        query = query.where(owners.c.table_code == table_code)
+    among ``owners`` (_owners); those of ``unit_ids``, of the tables ``table_codes``, only when given."""
+    query = (_fixed_owners(owners, campaign_id, owners.c.unit_id, unit.c.code, owners.c.table_code,
+                           owners.c.group_key)
+             .join(unit, unit.c.id == owners.c.unit_id))
+    if unit_ids is not None:
+        query = query.where(owners.c.unit_id.in_(unit_ids))
+    if table_codes is not None:
+        query = query.where(owners.c.table_code.in_(table_codes))
     groups: dict[tuple[int, str, str], set[str]] = defaultdict(set)
     for owner, code, owned_table, group_key in session.execute(query):
         groups[(owner, code, owned_table)].add(group_key)
@@ -234,17 +333,43 @@ def _identity(row: dict[str, str], keys: tuple[str, ...]) -> tuple[str, ...]:
 
 def merge_list_rows(rows: list[dict[str, str]], order_by: str | None, unique_by: tuple[str, ...]) -> list[dict[str, str]]:
     """The union of the units' rows, ordered by ``order_by``, exact duplicates (same ``unique_by``) once."""
+    return [rows[i] for i in _merged_order(rows, order_by, unique_by)]
+
+
+def _merged_order(rows: list[dict[str, str]], order_by: str | None, unique_by: tuple[str, ...]) -> list[int]:
+    """merge_list_rows's choice: the positions in ``rows`` of the rows kept, in the merged order (the
+    first of duplicates kept; a stable sort). Reads only ``order_by`` and ``unique_by`` of a row when
+    there are ``unique_by`` keys (_list_preview gives it no more)."""
     seen: set[tuple[str, ...]] = set()
-    merged = []
-    for row in rows:
+    kept = []
+    for i, row in enumerate(rows):
         key = _identity(row, unique_by) if unique_by else tuple(sorted(row.items()))
         if key in seen:
             continue
         seen.add(key)
-        merged.append(row)
+        kept.append(i)
     if order_by:
-        merged.sort(key=lambda r: (r.get(order_by) or dt.date.max.isoformat()))
-    return merged
+        kept.sort(key=lambda i: (rows[i].get(order_by) or dt.date.max.isoformat()))
+    return kept
+
+
+def _list_preview(session, owners, campaign_id: int, table_obj, rows: int) -> tuple[list[dict[str, str]], int]:
+    """The first ``rows`` rows of a list table's merged list (merge_list_rows) and how many it has:
+    the database gives the ordering and identifying values of each row (not the whole row), the whole
+    rows of those shown only. A list without ``unique_by`` (a whole row its identity) is read whole."""
+    if not table_obj.unique_by:
+        merged = merge_list_rows([data for _, _, data in _list_rows(session, owners, campaign_id, table_obj.code)],
+                                 table_obj.order_by, table_obj.unique_by)
+        return merged[:rows], len(merged)
+    keys = tuple(dict.fromkeys((*table_obj.unique_by, *([table_obj.order_by] if table_obj.order_by else []))))
+    light = _list_rows(session, owners, campaign_id, table_obj.code,
+                       [list_row.c.data[k].as_string() for k in keys])
+    ids = [row_id for _, row_id, *_ in light]
+    kept = _merged_order([{k: v for k, v in zip(keys, values) if v is not None} for _, _, *values in light],
+                         table_obj.order_by, table_obj.unique_by)
+    shown = [ids[i] for i in kept[:rows]]
+    data = dict(session.execute(select(list_row.c.id, list_row.c.data).where(list_row.c.id.in_(shown))).all())
+    return [data[row_id] for row_id in shown], len(kept)
 
 
 def add_parts(parts: list[Part], outline: Outline, names: list[str] | None = None) -> Part:
@@ -258,6 +383,8 @@ def add_parts(parts: list[Part], outline: Outline, names: list[str] | None = Non
             total.numbers[key] = total.numbers.get(key, 0) + value
         for key, text in part.texts.items():
             lines[key].append(f"{names[index]}: {text}" if names and names[index] else text)
+        for key, left in part.notes_left.items():
+            total.notes_left[key] = total.notes_left.get(key, 0) + left
     total.texts = {key: "\n".join(value) for key, value in lines.items()}
     for table_obj in outline.tables:
         if table_obj.is_list:

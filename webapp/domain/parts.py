@@ -71,6 +71,11 @@ class Part:
     # ``lists`` in the same order: what a unit's template carries so that an import matches its rows
     # to the stored ones. Not a value: parts holding the same values are equal whatever their ids.
     list_ids: dict[str, list[int | None]] = field(default_factory=dict, compare=False)
+    # (table code, row key, column key) -> how many more notes the cell has than ``texts`` holds: an
+    # assembly asked for the first few notes of each cell only (assembly.assemble's ``note_lines``)
+    notes_left: dict[tuple[str, str, str], int] = field(default_factory=dict)
+    # table code -> how many more rows the list has than ``lists`` holds (assemble's ``list_rows``)
+    rows_left: dict[str, int] = field(default_factory=dict)
 
     def number(self, table: str, row: str, col: str) -> int | None:
         return self.numbers.get((table, row, col))

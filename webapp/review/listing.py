@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import Float, and_, case, cast, func, literal, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from ..dialect import whole_scans
+from ..domain.assembly import owned_numbers
 from ..domain.outline import Table
 from ..domain.parts import Counted
 from ..models import PART_ACCEPTED, PART_OPEN, PART_SUBMITTED, Assignment, Campaign, CampaignUnit, CellValue, ListRow, Unit
@@ -104,13 +106,9 @@ def unit_figures(campaign: Campaign):
     groups it fills), rows (list rows), its part's status and return reason."""
     expected = (select(Assignment.unit_id, func.sum(_expected_case(campaign)).label("expected"))
                 .where(Assignment.campaign_id == campaign.id).group_by(Assignment.unit_id).subquery())
-    filled = (select(CellValue.unit_id, func.count().label("filled"))
-              .join(Assignment, and_(Assignment.campaign_id == CellValue.campaign_id,
-                                     Assignment.unit_id == CellValue.unit_id,
-                                     Assignment.table_code == CellValue.table_code,
-                                     Assignment.group_key == CellValue.group_key))
-              .where(CellValue.campaign_id == campaign.id, CellValue.num.is_not(None))
-              .group_by(CellValue.unit_id).subquery())
+    numbers = owned_numbers(campaign.id)
+    filled = (select(numbers.c.unit_id, func.sum(numbers.c.n).label("filled"))
+              .group_by(numbers.c.unit_id).subquery())
     rows = (select(ListRow.unit_id, func.count().label("rows")).where(ListRow.campaign_id == campaign.id)
             .group_by(ListRow.unit_id).subquery())
     n_expected = func.coalesce(expected.c.expected, 0)
@@ -177,13 +175,7 @@ def campaign_counts(session: Session, campaign: Campaign):
     """Over every unit of the campaign, in one statement (the stored values read once): the units by
     status, how many filled everything, how many have not started; and by table code (units
     expected, started, complete), a list table (units asked for rows, units that entered one, None)."""
-    filled = (select(CellValue.unit_id, CellValue.table_code, func.count().label("n"))
-              .join(Assignment, and_(Assignment.campaign_id == CellValue.campaign_id,
-                                     Assignment.unit_id == CellValue.unit_id,
-                                     Assignment.table_code == CellValue.table_code,
-                                     Assignment.group_key == CellValue.group_key))
-              .where(CellValue.campaign_id == campaign.id, CellValue.num.is_not(None))
-              .group_by(CellValue.unit_id, CellValue.table_code).subquery())
+    filled = owned_numbers(campaign.id)
     expected = (select(Assignment.unit_id, Assignment.table_code, func.sum(_expected_case(campaign)).label("n"))
                 .where(Assignment.campaign_id == campaign.id)
                 .group_by(Assignment.unit_id, Assignment.table_code).subquery())
@@ -212,7 +204,9 @@ def campaign_counts(session: Session, campaign: Campaign):
     counts: dict[str, int] = {}
     done = started_none = 0
     by_table: dict[str, tuple[int, int, int | None]] = {}
-    for kind, key, a, b, c in session.execute(units.union_all(tables)):
+    with whole_scans(session):  # every stored value of the campaign counted (ix_cell_value_owner)
+        rows_by_kind = session.execute(units.union_all(tables)).all()
+    for kind, key, a, b, c in rows_by_kind:
         if kind == "unit":
             counts[key] = a
             done += int(b or 0)

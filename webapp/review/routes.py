@@ -41,13 +41,14 @@ def appendix(code: str):
     campaign = staff_campaign(code)
     counted = counted_arg()
     outline = campaign.outline
-    part = assemble(db.session, campaign.id, outline, campaign.frame, counted=counted)
+    part = assemble(db.session, campaign.id, outline, campaign.frame, counted=counted, note_lines=NOTE_LINES,
+                    list_rows=LIST_PREVIEW)
     tables = []
     for table in outline.tables:
-        rows = part.lists.get(table.code, [])[:LIST_PREVIEW] if table.is_list else None
+        rows = part.lists.get(table.code, []) if table.is_list else None
         layout = build_layout(table, campaign.frame, list_rows=len(rows) if rows is not None else 0)
         tables.append((table, layout, rows))
-    list_sizes = {code: len(rows) for code, rows in part.lists.items()}
+    list_sizes = {code: len(rows) + part.rows_left.get(code, 0) for code, rows in part.lists.items()}
 
     def charts(table):
         """The table's charts as inline SVG (none unless the outline asks for them)."""
@@ -69,14 +70,16 @@ NOTE_LINES = 3
 
 
 def page_cell_text(table, column, part, row_key: str, unit_kind: str | None = None) -> str:
-    """An assembled cell as the appendix page shows it: notes cut to their first NOTE_LINES lines."""
+    """An assembled cell as the appendix page shows it: notes cut to their first NOTE_LINES lines (the
+    assembly reads no more of them: Part.notes_left counts the others)."""
     text = assembled_cell_text(table, column, part, row_key, unit_kind)
     if column.is_numeric:
         return text
     lines = text.split("\n")
-    if len(lines) <= NOTE_LINES:
+    left = len(lines[NOTE_LINES:]) + part.notes_left.get((table.code, row_key, column.key), 0)
+    if not left:
         return text
-    return "\n".join(lines[:NOTE_LINES]) + f"\n… và {len(lines) - NOTE_LINES} ghi chú khác"
+    return "\n".join(lines[:NOTE_LINES]) + f"\n… và {left} ghi chú khác"
 
 
 @bp.route("/campaigns/<code>/appendix/<table_code>/cell")
@@ -153,10 +156,8 @@ def breakdown(code: str, table_code: str):
     page = breakdown_page(db.session, campaign, table, row_key, numbers, counted, query, layout_columns)
     state = completeness(db.session, campaign, page.units)
     units = [(u.unit, u.tables[table.code].groups) for u in state.units]
-    parts = {}
-    for unit, _ in units:  # the page's units only
-        parts.update(unit_parts(db.session, campaign.id, campaign.outline, campaign.frame, unit_id=unit.id,
-                                table_code=table.code, counted=counted))
+    parts = unit_parts(db.session, campaign.id, campaign.outline, campaign.frame, table_code=table.code,
+                       counted=counted, unit_ids=[unit.id for unit, _ in units])  # the page's units only
     total = assemble(db.session, campaign.id, campaign.outline, campaign.frame, table_code=table.code,
                      counted=counted)
     layout, rows, total_row = unit_breakdown(table, campaign.frame, row_key, units, parts, total,
