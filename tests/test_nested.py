@@ -288,3 +288,33 @@ def nesting_parts(session, province):
     from webapp.domain.assembly import nested_parts
 
     return nested_parts(session, province.id, province.outline, province.frame)
+
+
+def test_the_province_dashboard_shows_a_district_as_far_as_its_campaign_is(app):
+    """A fed part enters nothing itself: its cells filled and expected are its campaign's (summed over
+    the district's units), it is in progress while open, and its row leads to the district's desk."""
+    from webapp.review.listing import UnitQuery, dashboard_page
+    from webapp.review.service import completeness
+
+    with in_app() as session:
+        province, district = campaign(session, PROVINCE), campaign(session, LN)
+        below = completeness(session, district)
+        state = next(u for u in completeness(session, province).units if u.unit.code == "ln")
+        for code, table in state.tables.items():
+            assert table.filled == sum(u.tables[code].filled for u in below.units), code
+            assert table.expected == sum(u.tables[code].expected for u in below.units), code
+            assert table.rows == sum(u.tables[code].rows for u in below.units), code
+        assert state.filled == sum(u.filled for u in below.units) > 0
+        assert state.status == "part" and state.source.code == LN
+        assert "ln-btg" in state.clerks  # whom to call: the district's compiler
+        page = dashboard_page(session, province, UnitQuery())
+        assert page.counts.get("todo", 0) == 0 and page.not_started == 0  # Lộc Ninh is under way
+        whole = completeness(session, province)  # the counts by table agree with the units' states
+        for code, (asked, started, complete) in page.table_counts.items():
+            assert (asked, started, complete) == whole.table_counts(code), code
+        assert page.done == sum(u.state == "done" for u in whole.units)
+    client = login(app.test_client(), "bp-btg")
+    html = client.get(f"/campaigns/{PROVINCE}/dashboard").get_data(as_text=True)
+    assert f"/campaigns/{LN}/dashboard" in html
+    assert "unit=ln\"" not in html.replace("&amp;", "&")  # no template or upload for a fed part
+    assert f"{state.filled}/{state.expected} ô" in html

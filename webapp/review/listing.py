@@ -19,6 +19,7 @@ from ..dialect import whole_scans
 from ..domain.assembly import owned_numbers
 from ..domain.outline import Table
 from ..domain.parts import Counted
+from .service import completeness
 from ..models import PART_ACCEPTED, PART_OPEN, PART_SUBMITTED, Assignment, Campaign, CampaignUnit, CellValue, ListRow, Unit
 
 PER_PAGE = 50
@@ -101,6 +102,17 @@ def _expected_case(campaign: Campaign):
     return case(*whens, else_=0) if whens else literal(0)
 
 
+def _not_started(expected, filled, rows):
+    """Cells expected and nothing entered; never a fed part (nesting.py: its campaign's units enter)."""
+    return and_(expected > 0, filled == 0, rows == 0, CampaignUnit.source_campaign_id.is_(None))
+
+
+def _status(not_started):
+    """A unit's status in SQL, as workflow.status_of tells it."""
+    return case((CampaignUnit.status != PART_OPEN, CampaignUnit.status),
+                (CampaignUnit.return_reason.is_not(None), "returned"), (not_started, "todo"), else_="part")
+
+
 def unit_figures(campaign: Campaign):
     """A subquery of one row per unit of the campaign: expected, filled (numbers entered in the
     groups it fills), rows (list rows), its part's status and return reason."""
@@ -114,10 +126,8 @@ def unit_figures(campaign: Campaign):
     n_expected = func.coalesce(expected.c.expected, 0)
     n_filled = func.coalesce(filled.c.filled, 0)
     n_rows = func.coalesce(rows.c.rows, 0)
-    not_started = and_(n_expected > 0, n_filled == 0, n_rows == 0)
-    status = case((CampaignUnit.status != PART_OPEN, CampaignUnit.status),
-                  (CampaignUnit.return_reason.is_not(None), "returned"),
-                  (not_started, "todo"), else_="part")
+    not_started = _not_started(n_expected, n_filled, n_rows)
+    status = _status(not_started)
     return (select(CampaignUnit.unit_id, status.label("status"), n_expected.label("expected"),
                    n_filled.label("filled"), case((not_started, 1), else_=0).label("not_started"),
                    case((n_filled >= n_expected, 1), else_=0).label("done"))
@@ -189,9 +199,8 @@ def campaign_counts(session: Session, campaign: Campaign):
     rows = (select(ListRow.unit_id, func.count().label("rows")).where(ListRow.campaign_id == campaign.id)
             .group_by(ListRow.unit_id).subquery())
     n_expected, n_filled = func.coalesce(by_unit.c.expected, 0), func.coalesce(by_unit.c.filled, 0)
-    not_started = and_(n_expected > 0, n_filled == 0, func.coalesce(rows.c.rows, 0) == 0)
-    status = case((CampaignUnit.status != PART_OPEN, CampaignUnit.status),
-                  (CampaignUnit.return_reason.is_not(None), "returned"), (not_started, "todo"), else_="part")
+    not_started = _not_started(n_expected, n_filled, func.coalesce(rows.c.rows, 0))
+    status = _status(not_started)
     units = (select(literal("unit").label("kind"), status.label("key"), func.count().label("a"),
                     func.sum(case((n_filled >= n_expected, 1), else_=0)).label("b"),
                     func.sum(case((not_started, 1), else_=0)).label("c"))
@@ -225,7 +234,30 @@ def campaign_counts(session: Session, campaign: Campaign):
                        Assignment.group_key == "rows")
                 .group_by(Assignment.table_code)):
             by_table.setdefault(code, (asked, started, None))
+    done += _count_fed_parts(session, campaign, by_table)
     return counts, done, started_none, by_table
+
+
+def _count_fed_parts(session: Session, campaign: Campaign, by_table: dict) -> int:
+    """Fed parts (nesting.py; a province's districts, a handful) store nothing, so the counts above
+    see them expected and empty: count each table they have started or completed as their campaigns'
+    units have (service.completeness), in ``by_table``; the number of them that filled everything."""
+    fed = list(session.scalars(select(Unit).join(CampaignUnit, CampaignUnit.unit_id == Unit.id).where(
+        CampaignUnit.campaign_id == campaign.id, CampaignUnit.source_campaign_id.is_not(None))))
+    if not fed:
+        return 0
+    done = 0
+    for state in completeness(session, campaign, fed).units:
+        for code, table in state.tables.items():
+            if code not in by_table:
+                continue
+            asked, started, complete = by_table[code]
+            if complete is None:  # a list: units that entered a document
+                by_table[code] = (asked, started + (table.rows > 0), None)
+            elif table.state in ("part", "done"):
+                by_table[code] = (asked, started + 1, complete + (table.state == "done"))
+        done += state.state == "done"
+    return done
 
 
 def parents(session: Session, campaign: Campaign) -> list[tuple[str, str, int]]:

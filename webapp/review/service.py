@@ -74,6 +74,7 @@ class UnitState(Filling):
     tables: dict[str, TableState] = field(default_factory=dict)
     clerks: list[str] = field(default_factory=list)
     part: CampaignUnit | None = None  # where the part stands in the workflow
+    source: Campaign | None = None  # the campaign whose appendix this part is (nesting.py)
 
     @property
     def status(self) -> str:
@@ -187,7 +188,24 @@ def completeness(session: Session, campaign: Campaign, units: list[Unit] | None 
                 filled=filled.get((unit.id, table.code), 0), rows=rows.get((unit.id, table.code), 0),
                 assigned=bool(owned), is_list=table.is_list)
         states.append(state)
+    for state in states:
+        if state.part is not None and state.part.source_campaign_id is not None:
+            _as_its_campaign(session, state)
     return Completeness(campaign, states)
+
+
+def _as_its_campaign(session: Session, state: UnitState) -> None:
+    """A fed part (nesting.py) enters nothing itself: its tables are as far as its campaign's units
+    are, summed, and whom to call about it is that campaign's compiler."""
+    source = state.source = session.get(Campaign, state.part.source_campaign_id)
+    below = completeness(session, source).units
+    for code, table in state.tables.items():
+        shares = [u.tables[code] for u in below]
+        state.tables[code] = TableState(groups=table.groups, assigned=table.assigned, is_list=table.is_list,
+                                        expected=sum(s.expected for s in shares),
+                                        filled=sum(s.filled for s in shares), rows=sum(s.rows for s in shares))
+    state.clerks = list(session.scalars(select(User.username).where(
+        User.role == "compiler", User.active.is_(True), User.unit_id == source.compiler_unit_id).order_by(User.username)))
 
 
 @dataclass
@@ -292,7 +310,7 @@ def campaign_fillers(session: Session, campaign: Campaign) -> dict[str, set[int]
     through ownership.number_fillers): who a breakdown by unit lists."""
     return number_fillers(campaign.outline.tables, session.execute(
         select(Assignment.unit_id, Assignment.table_code, Assignment.group_key)
-        .where(Assignment.campaign_id == campaign.id)).tuples())
+        .where(Assignment.campaign_id == campaign.id)).all())
 
 
 def breakdown_tables_of(session: Session, campaign: Campaign) -> list[Table]:
