@@ -174,6 +174,19 @@ class Server:
         self.stop()
         raise RuntimeError(f"{target} did not answer within 60 s")
 
+    def worker_rss_mb(self) -> float | None:
+        """The largest resident memory of the server's worker processes in MB (Linux /proc); None
+        where it cannot be read."""
+        try:
+            workers = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text().split()
+            sizes = []
+            for pid in workers:
+                status = Path(f"/proc/{pid}/status").read_text()
+                sizes.append(int(re.search(r"^VmRSS:\s+(\d+) kB", status, re.M).group(1)) / 1024)
+        except (OSError, AttributeError):
+            return None
+        return max(sizes) if sizes else None
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGTERM)
@@ -403,6 +416,7 @@ def main(argv: list[str] | None = None) -> int:
         until = time.monotonic() + args.duration
         run_threads([(lambda c=c, i=i: c.run(app_phase, until, args.think, 100 + i)) for i, c in enumerate(clerks)],
                     args.duration, app_phase)
+        rss = app.worker_rss_mb()
         bare_phase = Phase()
         until = time.monotonic() + args.duration
         run_threads([(lambda i=i: bare_client(bare.port, i, bare_phase, until, args.think))
@@ -415,6 +429,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"clerks: {args.clerks}, think {args.think:g} s, {args.duration:g} s each")
         print(summary("app ", app_phase))
         print(summary("bare", bare_phase))
+        if rss is not None:
+            print(f"app workers: largest RSS {rss:.0f} MB after the app phase")
         app_rate = len(app_phase.latencies) / app_phase.elapsed
         bare_rate = len(bare_phase.latencies) / bare_phase.elapsed
         ratio = app_rate / bare_rate if bare_rate else 0.0
