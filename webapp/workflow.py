@@ -20,14 +20,14 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from .domain.assembly import assemble
 from .domain.checks import check_rules, row_values
 from .domain.values import row_noun
-from .models import (PART_ACCEPTED, PART_OPEN, PART_SUBMITTED, Assignment, AuditEvent, Campaign, CampaignUnit,
+from .models import (PART_ACCEPTED, PART_OPEN, PART_SUBMITTED, Assignment, AuditEvent, Campaign, CampaignUnit, CellValue,
                      ReturnNote, Unit, User, utcnow)
 from .quality import QualityLine, open_warnings, quality_lines
 from .quality import confirm_warnings as confirm
@@ -157,21 +157,24 @@ def lock_part(session: Session, campaign: Campaign, unit: Unit) -> CampaignUnit:
 @dataclass
 class LockedPart:
     """A unit's part locked for the transaction (lock_table_part): the campaign and the part's state
-    read under the lock, the unit, and the column groups it fills in the table named."""
+    read under the lock, the unit, the column groups it fills in the table named, and the stored
+    values of the row named: (id, row key, column key, number, text, version) each."""
 
     campaign: Campaign
     unit: Unit
     state: CampaignUnit
     groups: set[str]
+    values: list[tuple]
 
 
-def lock_table_part(session: Session, campaign_code: str, table_code: str, unit: Unit | None = None,
+def lock_table_part(session: Session, campaign_code: str, table_code: str, row_key: str, unit: Unit | None = None,
                     unit_code: str | None = None) -> LockedPart | None:
     """lock_part for a write that knows only names (a one-cell save): the campaign by its code, the
     unit given or by its code. Two statements: the lock, which also returns the unit's column groups
-    of ``table_code`` (its assignments), and the campaign (with the unit when named by code) under
-    it. None when there is no such part (no such campaign or unit, or the unit is not in the
-    campaign): nothing was locked. The caller judges the campaign and the part (closed_reason)."""
+    of ``table_code`` (its assignments), and the campaign (with the unit when named by code) with the
+    unit's stored values of the row ``row_key`` of that table, under it. None when there is no such
+    part (no such campaign or unit, or the unit is not in the campaign): nothing was locked. The
+    caller judges the campaign and the part (closed_reason)."""
     if unit is not None:
         statement, params = _BUMP_TABLE_PART, {"code": campaign_code, "part_unit": unit.id, "table_code": table_code}
     else:
@@ -181,12 +184,17 @@ def lock_table_part(session: Session, campaign_code: str, table_code: str, unit:
     if found is None:
         return None
     cu, groups = found
-    if unit is not None:
-        campaign = session.scalars(_CAMPAIGN_UNDER_LOCK, {"campaign_id": cu.campaign_id}).unique().one()
-    else:
-        campaign, unit = session.execute(_CAMPAIGN_AND_UNIT_UNDER_LOCK, {"campaign_id": cu.campaign_id,
-                                                                         "unit_id": cu.unit_id}).unique().one()
-    return LockedPart(campaign, unit, cu, set(groups.split()) if groups else set())
+    params = {"campaign_id": cu.campaign_id, "unit_id": cu.unit_id, "table_code": table_code, "row_key": row_key}
+    values = []
+    named = unit is None  # the unit comes with the campaign
+    # one result row per stored value of the row (one with no value when none is stored) and deadline
+    for campaign, *read in session.execute(_CAMPAIGN_UNIT_AND_ROW_UNDER_LOCK if named else _CAMPAIGN_AND_ROW_UNDER_LOCK,
+                                           params).unique():
+        if named:
+            unit = read.pop(0)
+        if read[0] is not None:
+            values.append(tuple(read))
+    return LockedPart(campaign, unit, cu, set(groups.split()) if groups else set(), values)
 
 
 # The statements of the lock, built once (a save builds none of them again).
@@ -218,10 +226,23 @@ _BUMP_TABLE_PART_BY_CODE = _bump_table_part(_UNIT_OF_CODE)
 _CAMPAIGN_UNDER_LOCK = (select(Campaign).where(Campaign.id == bindparam("campaign_id"))
                         .options(joinedload(Campaign.kind_deadlines)).with_for_update(read=True, of=Campaign)
                         .execution_options(populate_existing=True))
-_CAMPAIGN_AND_UNIT_UNDER_LOCK = (select(Campaign, Unit).join(Unit, Unit.id == bindparam("unit_id"))
-                                 .where(Campaign.id == bindparam("campaign_id"))
-                                 .options(joinedload(Campaign.kind_deadlines))
-                                 .with_for_update(read=True, of=Campaign).execution_options(populate_existing=True))
+# the same with a row's stored values (lock_table_part), with the unit for a caller that named it by code
+_ROW_VALUES = (CellValue.id, CellValue.row_key, CellValue.col_key, CellValue.num, CellValue.text, CellValue.version)
+_ROW_OF_PART = and_(CellValue.campaign_id == Campaign.id, CellValue.unit_id == bindparam("unit_id"),
+                    CellValue.table_code == bindparam("table_code"), CellValue.row_key == bindparam("row_key"))
+
+
+def _campaign_and_row(*entities):
+    query = select(Campaign, *entities, *_ROW_VALUES).select_from(Campaign)
+    if entities:
+        query = query.join(Unit, Unit.id == bindparam("unit_id"))
+    return (query.outerjoin(CellValue, _ROW_OF_PART).where(Campaign.id == bindparam("campaign_id"))
+            .options(joinedload(Campaign.kind_deadlines)).with_for_update(read=True, of=Campaign)
+            .execution_options(populate_existing=True))
+
+
+_CAMPAIGN_AND_ROW_UNDER_LOCK = _campaign_and_row()
+_CAMPAIGN_UNIT_AND_ROW_UNDER_LOCK = _campaign_and_row(Unit)
 
 
 def _audit(session: Session, campaign: Campaign, unit: Unit | None, user: User | None, action: str,

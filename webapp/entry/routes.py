@@ -24,8 +24,8 @@ from ..templating import days_left
 from ..review.service import completeness
 from .. import workflow
 from ..domain.layout import LayoutRow
-from ..workflow import (VIA_COMPILER, Refused, closed_reason, deadline_of, in_campaign, lock_table_part, open_notes,
-                        open_until, part_of, status_of)
+from ..workflow import (VIA_COMPILER, LockedPart, Refused, closed_reason, deadline_of, in_campaign, lock_table_part,
+                        open_notes, open_until, part_of, status_of)
 from .forms import SubmitPartForm
 from .service import (Conflict, NotOwned, OverQuota, RowGone, UnitList, UnitTable, conflict_message, list_cells, owned_groups,
                       row_gone, unit_part)
@@ -116,22 +116,22 @@ def editable_part(campaign_code: str, table_code: str) -> UnitTable | UnitList:
     return part
 
 
-def locked_cell_part(code: str, table_code: str, row_key: str, col_key: str) -> tuple[UnitTable, LayoutRow, CampaignUnit]:
+def locked_cell_part(code: str, table_code: str, row_key: str, col_key: str) -> tuple[UnitTable, LayoutRow, LockedPart]:
     """The part a one-cell save goes to (as editable_part decides it), with only the cell's row to
-    be read, its layout row, and the part's state: the lock is taken first, by names
-    (workflow.lock_table_part), which reads the campaign, the part and the unit's groups of the
-    table in two statements. Any refusal here ends the transaction (the lock released)."""
+    be read, its layout row, and the lock: taken first, by names (workflow.lock_table_part), which
+    reads the campaign, the part, the unit's groups of the table and the row's values in two
+    statements. Any refusal here ends the transaction (the lock released)."""
     if writer_via() is None:
         abort(403)
     unit_code = request.args.get("unit")
     if current_user.role == ROLE_CLERK:
         if unit_code and unit_code != current_user.unit.code:
             abort(403)
-        locked = lock_table_part(db.session, code, table_code, unit=current_user.unit)
+        locked = lock_table_part(db.session, code, table_code, row_key, unit=current_user.unit)
     else:
         if not unit_code:
             abort(404)
-        locked = lock_table_part(db.session, code, table_code, unit_code=unit_code)
+        locked = lock_table_part(db.session, code, table_code, row_key, unit_code=unit_code)
 
     def refuse(status: int):
         db.session.rollback()
@@ -160,7 +160,7 @@ def locked_cell_part(code: str, table_code: str, row_key: str, col_key: str) -> 
         refuse(404)
     except NotOwned:  # derived, fixed or another unit's cell
         refuse(403)
-    return part, lrow, locked.state
+    return part, lrow, locked
 
 
 def plain_reason(reason: str, status: int):
@@ -289,7 +289,7 @@ def save_cell(code: str, table_code: str, row_key: str, col_key: str):
     view the save changed (rates, messages); 422 a refused value (typed value and message), 409 the
     cell changed meanwhile (the value now stored and the message); 423 the part cannot be written
     now (the reason, as text). Reads only what one cell needs: its row, never the whole table."""
-    part, lrow, state = locked_cell_part(code, table_code, row_key, col_key)
+    part, lrow, lock = locked_cell_part(code, table_code, row_key, col_key)
     raw = request.form.get("value")
     if raw is None:  # a request without the value is no request to clear the cell
         db.session.rollback()
@@ -297,7 +297,7 @@ def save_cell(code: str, table_code: str, row_key: str, col_key: str):
     status, changed = 200, False
     try:
         saved = part.save(row_key, col_key, raw, current_user, via=writer_via(),
-                          expected_version=_version("version"), commit=False, state=state)
+                          expected_version=_version("version"), commit=False, locked=lock)
         cells, changed = saved.cells, saved.changed
     except Refused as exc:
         return locked(str(exc))

@@ -22,7 +22,7 @@ from ..domain.values import REQUIRED_IN_ROW, Parsed, ValueProblem, parse_input, 
 from ..audit_origin import current_origin
 from ..models import Assignment, AuditEvent, Campaign, CampaignUnit, CellValue, ListRow, ReturnNote, Unit, User, utcnow
 from ..quality import unit_check_findings
-from ..workflow import Refused, closed_reason, lock_part
+from ..workflow import LockedPart, Refused, closed_reason, lock_part
 
 
 class NotOwned(PermissionError):
@@ -175,12 +175,14 @@ class UnitTable:
             self._read()
         return self._stored
 
-    def _read(self) -> None:
-        params = {"campaign_id": self.campaign.id, "unit_id": self.unit.id, "table_code": self.table.code}
-        if self.row_key is None:
-            rows = self.session.execute(_READ_TABLE, params)
-        else:
-            rows = self.session.execute(_READ_ROW, {**params, "row_key": self.row_key})
+    def _read(self, rows=None) -> None:
+        """``rows``: the values already read under the lock (workflow.LockedPart.values)."""
+        if rows is None:
+            params = {"campaign_id": self.campaign.id, "unit_id": self.unit.id, "table_code": self.table.code}
+            if self.row_key is None:
+                rows = self.session.execute(_READ_TABLE, params)
+            else:
+                rows = self.session.execute(_READ_ROW, {**params, "row_key": self.row_key})
         self._stored = {(row_key, col_key): StoredValue(id, num, text, version)
                         for id, row_key, col_key, num, text, version in rows}
 
@@ -189,15 +191,16 @@ class UnitTable:
         if self.row_key is not None and row_key != self.row_key:
             raise LookupError(f"row {row_key} of {self.table.code} was not read (this part holds row {self.row_key})")
 
-    def begin_write(self, via: str, state: CampaignUnit | None = None) -> None:
+    def begin_write(self, via: str, locked: LockedPart | None = None) -> None:
         """Lock the unit's part, check it may be written, and re-read its values, so that checks see
-        what others just saved. ``state``: the part's state, the caller having taken the lock
-        already (workflow.lock_table_part)."""
-        if state is None:
+        what others just saved. ``locked``: the caller took the lock already, and read the part's
+        state and this part's row under it (workflow.lock_table_part)."""
+        if locked is None:
             self._state = begin_write(self.session, self.campaign, self.unit, via)
+            self._read()
         else:
-            self._state = check_open(self.session, self.campaign, state, via)
-        self._read()
+            self._state = check_open(self.session, self.campaign, locked.state, via)
+            self._read(locked.values)
 
     def owns(self, row_key: str, column_key: str) -> bool:
         return self.ownership.owns(row_key, column_key)
@@ -357,7 +360,7 @@ class UnitTable:
         return stored.version if stored else 0
 
     def save(self, row_key: str, column_key: str, raw: object, user: User | None, via: str,
-             expected_version: int | None = None, commit: bool = True, state: CampaignUnit | None = None) -> Saved:
+             expected_version: int | None = None, commit: bool = True, locked: LockedPart | None = None) -> Saved:
         """Check and store one value; raises ValueProblem (nothing stored), NotOwned, Refused (the
         part is locked; rolled back) or Conflict (``expected_version`` is not the stored one and the
         value sent is not the one stored now: a retry of a save that went through is no conflict).
@@ -366,9 +369,9 @@ class UnitTable:
         rule messages), computed before the transaction ends. ``commit``: commit if something
         changed, else roll back (either ends the lock), also on ValueProblem, NotOwned and Conflict;
         without it the caller ends the transaction (and may still draw the part's cells before).
-        ``state``: the part's state under the lock the caller took (see begin_write).
+        ``locked``: the lock the caller took, with what it read (see begin_write).
         """
-        self.begin_write(via, state)
+        self.begin_write(via, locked)
         try:
             column = self.input_column(row_key, column_key)
             current = self.stored.get((row_key, column_key))
