@@ -18,6 +18,7 @@ those missing. The last line is exactly
     saves/s APP bare BARE ratio R p95 P ms bare_p95 Q ms lost L
 
 (R = APP / BARE; P the application's 95th percentile of a save, Q the bare endpoint's, same run).
+The line before it gives the largest resident memory of the app's workers after the app phase.
 """
 
 from __future__ import annotations

@@ -27,8 +27,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 from .domain.assembly import assemble
 from .domain.checks import check_rules, row_values
 from .domain.values import row_noun
-from .models import (PART_ACCEPTED, PART_OPEN, PART_SUBMITTED, Assignment, AuditEvent, Campaign, CampaignUnit, CellValue,
-                     ReturnNote, Unit, User, utcnow)
+from .models import (PART_ACCEPTED, PART_OPEN, PART_SUBMITTED, Assignment, AuditEvent, Campaign, CampaignUnit,
+                     CellValue, ReturnNote, Unit, User, utcnow)
 from .quality import QualityLine, open_warnings, quality_lines
 from .quality import confirm_warnings as confirm
 

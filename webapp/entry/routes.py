@@ -116,7 +116,8 @@ def editable_part(campaign_code: str, table_code: str) -> UnitTable | UnitList:
     return part
 
 
-def locked_cell_part(code: str, table_code: str, row_key: str, col_key: str) -> tuple[UnitTable, LayoutRow, LockedPart]:
+def locked_cell_part(code: str, table_code: str, row_key: str,
+                     col_key: str) -> tuple[UnitTable, LayoutRow, LockedPart]:
     """The part a one-cell save goes to (as editable_part decides it), with only the cell's row to
     be read, its layout row, and the lock: taken first, by names (workflow.lock_table_part), which
     reads the campaign, the part, the unit's groups of the table and the row's values in two
