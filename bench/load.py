@@ -18,6 +18,7 @@ those missing. The last line is exactly
     saves/s APP bare BARE ratio R p95 P ms bare_p95 Q ms lost L
 
 (R = APP / BARE; P the application's 95th percentile of a save, Q the bare endpoint's, same run).
+The line before it gives the largest resident memory of the app's workers after the app phase.
 """
 
 from __future__ import annotations
@@ -173,6 +174,19 @@ class Server:
                 time.sleep(0.2)
         self.stop()
         raise RuntimeError(f"{target} did not answer within 60 s")
+
+    def worker_rss_mb(self) -> float | None:
+        """The largest resident memory of the server's worker processes in MB (Linux /proc); None
+        where it cannot be read."""
+        try:
+            workers = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text().split()
+            sizes = []
+            for pid in workers:
+                status = Path(f"/proc/{pid}/status").read_text()
+                sizes.append(int(re.search(r"^VmRSS:\s+(\d+) kB", status, re.M).group(1)) / 1024)
+        except (OSError, AttributeError):
+            return None
+        return max(sizes) if sizes else None
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -403,6 +417,7 @@ def main(argv: list[str] | None = None) -> int:
         until = time.monotonic() + args.duration
         run_threads([(lambda c=c, i=i: c.run(app_phase, until, args.think, 100 + i)) for i, c in enumerate(clerks)],
                     args.duration, app_phase)
+        rss = app.worker_rss_mb()
         bare_phase = Phase()
         until = time.monotonic() + args.duration
         run_threads([(lambda i=i: bare_client(bare.port, i, bare_phase, until, args.think))
@@ -415,6 +430,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"clerks: {args.clerks}, think {args.think:g} s, {args.duration:g} s each")
         print(summary("app ", app_phase))
         print(summary("bare", bare_phase))
+        if rss is not None:
+            print(f"app workers: largest RSS {rss:.0f} MB after the app phase")
         app_rate = len(app_phase.latencies) / app_phase.elapsed
         bare_rate = len(bare_phase.latencies) / bare_phase.elapsed
         ratio = app_rate / bare_rate if bare_rate else 0.0

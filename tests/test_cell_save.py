@@ -275,22 +275,22 @@ def test_one_save_reads_one_row_and_does_not_grow_with_the_units(app, clerk, com
         version = stored(query.get("unit", "ln-02"), "II.1.5", "2019", "xa_tong").version  # read before counting
         return lambda: save(client, "II.1.5", "2019", "xa_tong", value, version=version, **query)
 
-    # what a save reads: the user with their unit, the campaign, the unit's assignments of this
-    # table, the lock (an update returning the part's state, which also says the unit is in the
-    # campaign), the campaign's state and deadlines under the lock, the row's values; and writes
-    # the value and the audit event: 8 statements for a clerk, 9 for a compiler (who names the
-    # unit); 15 and 14 before issue 16. The outline is read once per process (a stored version
-    # never changes): warm it first.
+    # what a save reads: the user with their unit; the lock (an update of the part named by the
+    # campaign's and the unit's codes, returning its state and the unit's groups of this table,
+    # which also says the unit is in the campaign); the campaign's state and deadlines under the
+    # lock with the row's values (and the unit, for a compiler who names it); and writes the value
+    # and the audit event: 5 statements for a clerk and for a compiler (15 and 14 before issue 16,
+    # then 8 and 9). The outline is read once per process (a stored version never changes): warm it first.
     statements_of(app, one_save(clerk, "40"))
     small, small_time = statements_of(app, one_save(clerk, "41"))
-    assert len(small) <= 8, "\n".join(small)
+    assert len(small) == 5, "\n".join(small)
     assert not [s for s in small if "FROM outline" in s or "FROM user " in s.replace("\n", " ")
                 or "FROM return_note" in s or "FROM campaign_deadline" in s], "\n".join(small)  # no lazy loads
     assert not any("FROM campaign_unit JOIN unit" in s or "FROM unit, campaign_unit" in s for s in small)
-    values_read = [s for s in small if s.lstrip().startswith("SELECT") and "FROM cell_value" in s]
+    values_read = [s for s in small if s.lstrip().startswith("SELECT") and "cell_value" in s]
     assert len(values_read) == 1 and "cell_value.row_key = " in values_read[0]  # the row, never the table
     compiler_small, _ = statements_of(app, one_save(compiler, "301", unit="ln-01"))
-    assert len(compiler_small) <= 9, "\n".join(compiler_small)
+    assert len(compiler_small) == 5, "\n".join(compiler_small)
     add_units(500)
     large, large_time = statements_of(app, one_save(clerk, "42"))
     compiler_large, _ = statements_of(app, one_save(compiler, "302", unit="ln-01"))
@@ -304,7 +304,7 @@ def test_one_save_reads_one_row_and_does_not_grow_with_the_units(app, clerk, com
 
 
 def test_a_save_takes_as_few_statements_on_postgresql_as_on_sqlite(demo_app_on_both):
-    """The same count on both databases: 8 for a clerk, 9 for a compiler, the outline once read."""
+    """The same count on both databases: 5 for a clerk and for a compiler, the outline once read."""
     app = demo_app_on_both
     app.config["WTF_CSRF_ENABLED"] = False  # the clients post as the tests' other apps do
     clerk, compiler = login(app.test_client(), "ln-02"), login(app.test_client(), "ln-btg")
@@ -316,7 +316,7 @@ def test_a_save_takes_as_few_statements_on_postgresql_as_on_sqlite(demo_app_on_b
                                    query_string=query)
 
     statements_of(app, one_save(clerk, "40"))  # the outline, read once per process
-    for client, value, query, most in ((clerk, "41", {}, 8), (compiler, "301", {"unit": "ln-01"}, 9)):
+    for client, value, query, expected in ((clerk, "41", {}, 5), (compiler, "301", {"unit": "ln-01"}, 5)):
         statements, _ = statements_of(app, one_save(client, value, **query))
-        assert len(statements) <= most, "\n".join(statements)
+        assert len(statements) == expected, "\n".join(statements)
         assert not [s for s in statements if "FROM outline" in s or "return_note" in s or "FROM campaign_deadline" in s]

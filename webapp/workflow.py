@@ -20,7 +20,7 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -28,8 +28,8 @@ from .domain.assembly import assemble, count_basis
 from .domain.checks import check_rules, row_values
 from .domain.parts import Counted
 from .domain.values import row_noun
-from .models import (PART_ACCEPTED, PART_OPEN, PART_SUBMITTED, AuditEvent, Campaign, CampaignUnit, ReturnNote,
-                     Unit, User, utcnow)
+from .models import (PART_ACCEPTED, PART_OPEN, PART_SUBMITTED, Assignment, AuditEvent, Campaign, CampaignUnit,
+                     CellValue, ReturnNote, Unit, User, utcnow)
 from .quality import QualityLine, open_warnings, quality_lines
 from .quality import confirm_warnings as confirm
 
@@ -142,18 +142,10 @@ def lock_part(session: Session, campaign: Campaign, unit: Unit) -> CampaignUnit:
     a close committed since the request began is seen, and a close asked for now waits until this
     write ends (PostgreSQL; on SQLite the write lock already covers the whole database).
     """
-    cu = session.scalars(  # the part's row as it stands under the lock, from the same statement
-        update(CampaignUnit)
-        .where(CampaignUnit.campaign_id == campaign.id, CampaignUnit.unit_id == unit.id)
-        .values(revision=CampaignUnit.revision + 1).returning(CampaignUnit),
-        execution_options={"populate_existing": True, "synchronize_session": False}).one_or_none()
+    cu = session.scalars(_BUMP_PART, {"part_campaign": campaign.id, "part_unit": unit.id},
+                         execution_options=_UNDER_LOCK).one_or_none()
     outline_row = campaign.__dict__.get("outline_row")  # a stored outline version never changes
-    # the campaign with its kinds' deadlines (closed_reason reads them), one statement; FOR SHARE OF
-    # the campaign only (PostgreSQL refuses it on the nullable side of the outer join)
-    fresh = session.scalars(select(Campaign).where(Campaign.id == campaign.id)
-                            .options(joinedload(Campaign.kind_deadlines))
-                            .with_for_update(read=True, of=Campaign)
-                            .execution_options(populate_existing=True)).unique().one()
+    fresh = session.scalars(_CAMPAIGN_UNDER_LOCK, {"campaign_id": campaign.id}).unique().one()
     if fresh is not campaign:  # every caller passes the campaign of this session
         raise RuntimeError("lock_part needs the campaign read in the same session")
     if outline_row is not None:  # keep it loaded rather than read it again after the refresh
@@ -161,6 +153,97 @@ def lock_part(session: Session, campaign: Campaign, unit: Unit) -> CampaignUnit:
     if cu is None:
         raise NotInCampaign(f"{unit.name} không thuộc đợt báo cáo này.")
     return cu
+
+
+@dataclass
+class LockedPart:
+    """A unit's part locked for the transaction (lock_table_part): the campaign and the part's state
+    read under the lock, the unit, the column groups it fills in the table named, and the stored
+    values of the row named: (id, row key, column key, number, text, version) each."""
+
+    campaign: Campaign
+    unit: Unit
+    state: CampaignUnit
+    groups: set[str]
+    values: list[tuple]
+
+
+def lock_table_part(session: Session, campaign_code: str, table_code: str, row_key: str, unit: Unit | None = None,
+                    unit_code: str | None = None) -> LockedPart | None:
+    """lock_part for a write that knows only names (a one-cell save): the campaign by its code, the
+    unit given or by its code. Two statements: the lock, which also returns the unit's column groups
+    of ``table_code`` (its assignments), and the campaign (with the unit when named by code) with the
+    unit's stored values of the row ``row_key`` of that table, under it. None when there is no such
+    part (no such campaign or unit, or the unit is not in the campaign): nothing was locked. The
+    caller judges the campaign and the part (closed_reason)."""
+    if unit is not None:
+        statement, params = _BUMP_TABLE_PART, {"code": campaign_code, "part_unit": unit.id, "table_code": table_code}
+    else:
+        statement, params = _BUMP_TABLE_PART_BY_CODE, {"code": campaign_code, "unit_code": unit_code,
+                                                       "table_code": table_code}
+    found = session.execute(statement, params, execution_options=_UNDER_LOCK).one_or_none()
+    if found is None:
+        return None
+    cu, groups = found
+    params = {"campaign_id": cu.campaign_id, "unit_id": cu.unit_id, "table_code": table_code, "row_key": row_key}
+    values = []
+    named = unit is None  # the unit comes with the campaign
+    # one result row per stored value of the row (one with no value when none is stored) and deadline
+    for campaign, *read in session.execute(_CAMPAIGN_UNIT_AND_ROW_UNDER_LOCK if named else _CAMPAIGN_AND_ROW_UNDER_LOCK,
+                                           params).unique():
+        if named:
+            unit = read.pop(0)
+        if read[0] is not None:
+            values.append(tuple(read))
+    return LockedPart(campaign, unit, cu, set(groups.split()) if groups else set(), values)
+
+
+# The statements of the lock, built once (a save builds none of them again).
+_UNDER_LOCK = {"populate_existing": True, "synchronize_session": False}
+_BUMP = update(CampaignUnit).values(revision=CampaignUnit.revision + 1)
+# (bind names other than the columns': an UPDATE keeps those for its SET clause)
+_BUMP_PART = _BUMP.where(CampaignUnit.campaign_id == bindparam("part_campaign"),
+                         CampaignUnit.unit_id == bindparam("part_unit")).returning(CampaignUnit)
+_CAMPAIGN_OF_CODE = select(Campaign.id).where(Campaign.code == bindparam("code")).scalar_subquery()
+_UNIT_OF_CODE = select(Unit.id).where(Unit.code == bindparam("unit_code")).scalar_subquery()
+
+
+def _bump_table_part(unit_id):
+    """The lock of the part of the campaign named ``code`` and the unit ``unit_id`` (a bind or a
+    subquery), returning its row and the unit's groups of ``table_code`` separated by spaces. The
+    groups' subquery names its keys by binds, not by the updated row: SQLite's RETURNING writes
+    the row's columns unqualified, which inside the subquery would name the assignment's own."""
+    groups = (select(func.aggregate_strings(Assignment.group_key, " "))
+              .where(Assignment.campaign_id == _CAMPAIGN_OF_CODE, Assignment.unit_id == unit_id,
+                     Assignment.table_code == bindparam("table_code")).scalar_subquery())
+    return _BUMP.where(CampaignUnit.campaign_id == _CAMPAIGN_OF_CODE,
+                       CampaignUnit.unit_id == unit_id).returning(CampaignUnit, groups)
+
+
+_BUMP_TABLE_PART = _bump_table_part(bindparam("part_unit"))
+_BUMP_TABLE_PART_BY_CODE = _bump_table_part(_UNIT_OF_CODE)
+# the campaign with its kinds' deadlines (closed_reason reads them), one statement; FOR SHARE OF
+# the campaign only (PostgreSQL refuses it on the nullable side of the outer join)
+_CAMPAIGN_UNDER_LOCK = (select(Campaign).where(Campaign.id == bindparam("campaign_id"))
+                        .options(joinedload(Campaign.kind_deadlines)).with_for_update(read=True, of=Campaign)
+                        .execution_options(populate_existing=True))
+# the same with a row's stored values (lock_table_part), with the unit for a caller that named it by code
+_ROW_VALUES = (CellValue.id, CellValue.row_key, CellValue.col_key, CellValue.num, CellValue.text, CellValue.version)
+_ROW_OF_PART = and_(CellValue.campaign_id == Campaign.id, CellValue.unit_id == bindparam("unit_id"),
+                    CellValue.table_code == bindparam("table_code"), CellValue.row_key == bindparam("row_key"))
+
+
+def _campaign_and_row(*entities):
+    query = select(Campaign, *entities, *_ROW_VALUES).select_from(Campaign)
+    if entities:
+        query = query.join(Unit, Unit.id == bindparam("unit_id"))
+    return (query.outerjoin(CellValue, _ROW_OF_PART).where(Campaign.id == bindparam("campaign_id"))
+            .options(joinedload(Campaign.kind_deadlines)).with_for_update(read=True, of=Campaign)
+            .execution_options(populate_existing=True))
+
+
+_CAMPAIGN_AND_ROW_UNDER_LOCK = _campaign_and_row()
+_CAMPAIGN_UNIT_AND_ROW_UNDER_LOCK = _campaign_and_row(Unit)
 
 
 def _audit(session: Session, campaign: Campaign, unit: Unit | None, user: User | None, action: str,

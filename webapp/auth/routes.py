@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from flask import (Blueprint, Response, current_app, flash, g, redirect, render_template, request, session,
                    url_for)
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import joinedload
 
@@ -45,6 +45,13 @@ def session_lifetime() -> dt.timedelta:
     return lifetime if isinstance(lifetime, dt.timedelta) else dt.timedelta(seconds=int(lifetime))
 
 
+# the session with its account and the account's unit: most requests ask for it (one query, not
+# two); built once, as every request runs it
+_SIGNED_IN = (select(UserSession, User).join(User, UserSession.user_id == User.id).options(joinedload(User.unit))
+              .where(UserSession.token_hash == bindparam("token_hash"), UserSession.user_id == bindparam("user_id"),
+                     UserSession.ended_at.is_(None)))
+
+
 @login_manager.user_loader
 def load_user(session_id: str) -> User | None:
     """The user of a session or remember cookie (``<user id>:<token>``), in one query joined to the
@@ -55,10 +62,7 @@ def load_user(session_id: str) -> User | None:
             and token.isascii() and 20 <= len(token) <= 100):
         return None
     untouched = not db.session().in_transaction()  # nothing of the request's is in the session yet
-    found = db.session.execute(  # the account's unit too: most requests ask for it (one query, not two)
-        select(UserSession, User).join(User, UserSession.user_id == User.id).options(joinedload(User.unit))
-        .where(UserSession.token_hash == token_digest(token), UserSession.user_id == int(user_id),
-               UserSession.ended_at.is_(None))).first()
+    found = db.session.execute(_SIGNED_IN, {"token_hash": token_digest(token), "user_id": int(user_id)}).first()
     if found is None:
         return None
     sign_in, user = found

@@ -407,3 +407,23 @@ def build_breakdown(table: Table, frame: Frame, units: list[tuple[str, Ownership
     total = BreakdownRow(first + len(rows), None, total_label)
     return BreakdownLayout(table, periods, header, list(range(top, top + depth)), number_row, numbers, rows,
                            total, col)
+
+
+_SHARED: dict[tuple[int, Frame], tuple[Table, Layout]] = {}
+SHARED_LAYOUTS = 256  # at most this many kept (each a few KB)
+
+
+def shared_layout(table: Table, frame: Frame) -> Layout:
+    """``build_layout(table, frame)``, built once per process and shared: callers only read it.
+    Keyed by the table object (outlines are parsed once per process and never change; holding the
+    table keeps its id from naming another) and the frame (a campaign's years or units changed make
+    another key), so nothing here can disagree with what another worker builds."""
+    key = (id(table), frame)
+    found = _SHARED.get(key)
+    if found is not None and found[0] is table:
+        return found[1]
+    layout = build_layout(table, frame)
+    if len(_SHARED) >= SHARED_LAYOUTS:
+        _SHARED.clear()
+    _SHARED[key] = (table, layout)
+    return layout

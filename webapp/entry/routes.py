@@ -23,8 +23,9 @@ from ..quality import open_warnings, quality_lines
 from ..templating import days_left
 from ..review.service import completeness
 from .. import workflow
-from ..workflow import (VIA_COMPILER, NotInCampaign, Refused, closed_reason, deadline_of, in_campaign, open_notes,
-                        open_until, part_of, status_of)
+from ..domain.layout import LayoutRow
+from ..workflow import (VIA_COMPILER, LockedPart, Refused, closed_reason, deadline_of, in_campaign, lock_table_part,
+                        open_notes, open_until, part_of, status_of)
 from .forms import SubmitPartForm
 from .service import (Conflict, NotOwned, OverQuota, RowGone, UnitList, UnitTable, conflict_message, list_cells, owned_groups,
                       row_gone, unit_part)
@@ -65,29 +66,27 @@ def staff_campaign(code: str) -> Campaign:
     return get_campaign(code)
 
 
-def visible_unit(campaign: Campaign, unit_code: str | None, clerk_outside: int = 404,
-                 membership: bool = True) -> Unit:
+def visible_unit(campaign: Campaign, unit_code: str | None, clerk_outside: int = 404) -> Unit:
     """The unit whose part is shown: a clerk sees only their own; compiler and admin any of the
-    campaign. ``clerk_outside``: the answer to a clerk whose unit is not in the campaign.
-    ``membership`` False: not looked up here, the caller learns it otherwise (see outside())."""
+    campaign. ``clerk_outside``: the answer to a clerk whose unit is not in the campaign."""
     if current_user.role == ROLE_CLERK:
         if unit_code and unit_code != current_user.unit.code:
             abort(403)
         unit = current_user.unit
-        if membership and not in_campaign(db.session, campaign, unit):
+        if not in_campaign(db.session, campaign, unit):
             abort(clerk_outside)
         return unit
     if not unit_code:
         abort(404)
     unit = db.session.scalar(select(Unit).where(Unit.code == unit_code))
-    if unit is None or (membership and not in_campaign(db.session, campaign, unit)):
+    if unit is None or not in_campaign(db.session, campaign, unit):
         abort(404)
     return unit
 
 
-def outside(clerk_outside: int = 403) -> int:
-    """The answer to a write to a unit not in the campaign, as visible_unit() gives it."""
-    return clerk_outside if current_user.role == ROLE_CLERK else 404
+def outside() -> int:
+    """The answer to a write to a unit not in the campaign, as editable_part's visible_unit() gives it."""
+    return 403 if current_user.role == ROLE_CLERK else 404
 
 
 def shown_table(code: str, table_code: str) -> tuple[Campaign, Table, Unit]:
@@ -103,20 +102,66 @@ def writer_via() -> str | None:
     return {ROLE_CLERK: "web", ROLE_COMPILER: VIA_COMPILER}.get(current_user.role)
 
 
-def editable_part(campaign_code: str, table_code: str, row_key: str | None = None) -> UnitTable | UnitList:
+def editable_part(campaign_code: str, table_code: str) -> UnitTable | UnitList:
     """The part of a table a write goes to: the clerk's own unit's, or for a compiler the unit named
-    by ``?unit=``; 403 for anyone else's. Whether the part is open now is checked by the write itself.
-    ``row_key``: of a grid table, only that row is read (a one-cell save), and whether the unit is in
-    the campaign is learnt by the lock of its part (workflow.NotInCampaign; one statement less)."""
+    by ``?unit=``; 403 for anyone else's. Whether the part is open now is checked by the write itself."""
     campaign = get_campaign(campaign_code)
     table = get_table(campaign, table_code)
     if writer_via() is None:
         abort(403)
-    unit = visible_unit(campaign, request.args.get("unit"), clerk_outside=403, membership=row_key is None)
-    part = unit_part(db.session, campaign, unit, table, row_key=row_key)
-    if not part.groups:  # a table the unit is not asked for (or a unit outside the campaign)
-        abort(403 if row_key is None or in_campaign(db.session, campaign, unit) else outside())
+    unit = visible_unit(campaign, request.args.get("unit"), clerk_outside=403)
+    part = unit_part(db.session, campaign, unit, table)
+    if not part.groups:  # a table the unit is not asked for
+        abort(403)
     return part
+
+
+def locked_cell_part(code: str, table_code: str, row_key: str,
+                     col_key: str) -> tuple[UnitTable, LayoutRow, LockedPart]:
+    """The part a one-cell save goes to (as editable_part decides it), with only the cell's row to
+    be read, its layout row, and the lock: taken first, by names (workflow.lock_table_part), which
+    reads the campaign, the part, the unit's groups of the table and the row's values in two
+    statements. Any refusal here ends the transaction (the lock released)."""
+    if writer_via() is None:
+        abort(403)
+    unit_code = request.args.get("unit")
+    if current_user.role == ROLE_CLERK:
+        if unit_code and unit_code != current_user.unit.code:
+            abort(403)
+        locked = lock_table_part(db.session, code, table_code, row_key, unit=current_user.unit)
+    else:
+        if not unit_code:
+            abort(404)
+        locked = lock_table_part(db.session, code, table_code, row_key, unit_code=unit_code)
+
+    def refuse(status: int):
+        db.session.rollback()
+        abort(status)
+
+    if locked is None:  # no such part: why (a rare answer, it may read more)
+        db.session.rollback()
+        get_table(get_campaign(code), table_code)
+        abort(outside())
+    campaign = locked.campaign
+    if current_user.role == ROLE_COMPILER and current_user.unit_id != campaign.compiler_unit_id:
+        refuse(403)  # as get_campaign answers a compiler's write to a campaign they do not compile
+    try:
+        table = campaign.outline.table(table_code)
+    except KeyError:
+        refuse(404)
+    if table.is_list:  # a list is saved by rows
+        refuse(404)
+    if not locked.groups:  # a table the unit is not asked for
+        refuse(403)
+    part = UnitTable(db.session, campaign, locked.unit, table, locked.groups, row_key=row_key)
+    try:
+        lrow = part.layout.find_row(row_key, col_key)
+        part.input_column(row_key, col_key)
+    except KeyError:
+        refuse(404)
+    except NotOwned:  # derived, fixed or another unit's cell
+        refuse(403)
+    return part, lrow, locked
 
 
 def plain_reason(reason: str, status: int):
@@ -245,26 +290,16 @@ def save_cell(code: str, table_code: str, row_key: str, col_key: str):
     view the save changed (rates, messages); 422 a refused value (typed value and message), 409 the
     cell changed meanwhile (the value now stored and the message); 423 the part cannot be written
     now (the reason, as text). Reads only what one cell needs: its row, never the whole table."""
-    part = editable_part(code, table_code, row_key=row_key)
-    if isinstance(part, UnitList):
-        abort(404)
-    try:
-        lrow = part.layout.find_row(row_key, col_key)
-        part.input_column(row_key, col_key)
-    except KeyError:
-        abort(404)
-    except NotOwned:  # derived, fixed or another unit's cell
-        abort(403)
+    part, lrow, lock = locked_cell_part(code, table_code, row_key, col_key)
     raw = request.form.get("value")
     if raw is None:  # a request without the value is no request to clear the cell
+        db.session.rollback()
         abort(400)
     status, changed = 200, False
     try:
         saved = part.save(row_key, col_key, raw, current_user, via=writer_via(),
-                          expected_version=_version("version"), commit=False)
+                          expected_version=_version("version"), commit=False, locked=lock)
         cells, changed = saved.cells, saved.changed
-    except NotInCampaign:
-        abort(outside())
     except Refused as exc:
         return locked(str(exc))
     except ValueProblem as exc:  # the typed value stays, with why it was refused

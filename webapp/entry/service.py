@@ -10,28 +10,40 @@ import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.orm import Session
 
 from ..domain.checks import Finding, check_rules
-from ..domain.layout import Cell, Layout, LayoutRow, build_layout
+from ..domain.layout import Cell, Layout, LayoutRow, shared_layout
 from ..domain.outline import Table
 from ..domain.ownership import Ownership
 from ..domain.values import REQUIRED_IN_ROW, Parsed, ValueProblem, parse_input, row_values, show, this_row
-from ..models import Assignment, AuditEvent, Campaign, CampaignUnit, CellValue, ListRow, ReturnNote, Unit, User
+from ..audit_origin import current_origin
+from ..models import Assignment, AuditEvent, Campaign, CampaignUnit, CellValue, ListRow, ReturnNote, Unit, User, utcnow
 from ..quality import unit_check_findings
-from ..workflow import Refused, closed_reason, lock_part
+from ..workflow import LockedPart, Refused, closed_reason, lock_part
 
 
 class NotOwned(PermissionError):
     """The unit does not fill this cell (another unit's, a derived or a fixed cell)."""
 
 
+@dataclass(slots=True)
+class StoredValue:
+    """A stored cell value as a part reads and writes it (plain data, not an ORM object: a save
+    neither loads nor flushes objects)."""
+
+    id: int
+    num: int | None
+    text: str | None
+    version: int
+
+
 class Conflict(Exception):
     """The cell changed since the page showed it: nothing was stored. ``current`` is the stored value."""
 
-    def __init__(self, current: CellValue | None, shown: str):
+    def __init__(self, current: StoredValue | None, shown: str):
         self.current = current
         self.shown = shown  # the current value as the page shows it
         super().__init__("Ô này vừa được người khác sửa")
@@ -41,7 +53,12 @@ def begin_write(session: Session, campaign: Campaign, unit: Unit, via: str) -> C
     """Lock the unit's part for the transaction and make sure it may be written now (status, deadline);
     returns the part's state read under the lock; raises workflow.Refused with the reason, the lock
     released."""
-    cu = lock_part(session, campaign, unit)
+    return check_open(session, campaign, lock_part(session, campaign, unit), via)
+
+
+def check_open(session: Session, campaign: Campaign, cu: CampaignUnit, via: str) -> CampaignUnit:
+    """``cu`` (read under the part's lock) if the part may be written now; else roll back (the lock
+    released) and raise workflow.Refused with the reason."""
     reason = closed_reason(campaign, cu, via)
     if reason:
         session.rollback()
@@ -144,39 +161,46 @@ class UnitTable:
         self.row_key = row_key
         self.groups = owned_groups(session, campaign, unit, table.code)[table.code] if groups is None else groups
         self.ownership = Ownership.of(table, self.groups, unit.code)
-        self.layout: Layout = build_layout(table, campaign.frame)
+        self.layout: Layout = shared_layout(table, campaign.frame)
         self.changes = 0  # values changed through this object (for import summaries)
-        self._stored: dict[tuple[str, str], CellValue] | None = None
+        self._stored: dict[tuple[str, str], StoredValue] | None = None
         self._state: CampaignUnit | None = None  # the part's state, once read under the write lock
         self._check_findings: dict[str, list[Finding]] | None = None
 
     @property
-    def stored(self) -> dict[tuple[str, str], CellValue]:
+    def stored(self) -> dict[tuple[str, str], StoredValue]:
         """The stored values by (row key, column key), read when first needed and again under the
         write lock (a save reads them once, after taking the lock)."""
         if self._stored is None:
             self._read()
         return self._stored
 
-    def _read(self) -> None:
-        query = select(CellValue).where(
-            CellValue.campaign_id == self.campaign.id, CellValue.unit_id == self.unit.id,
-            CellValue.table_code == self.table.code)
-        if self.row_key is not None:
-            query = query.where(CellValue.row_key == self.row_key)
-        self._stored = {(v.row_key, v.col_key): v
-                       for v in self.session.scalars(query.execution_options(populate_existing=True))}
+    def _read(self, rows=None) -> None:
+        """``rows``: the values already read under the lock (workflow.LockedPart.values)."""
+        if rows is None:
+            params = {"campaign_id": self.campaign.id, "unit_id": self.unit.id, "table_code": self.table.code}
+            if self.row_key is None:
+                rows = self.session.execute(_READ_TABLE, params)
+            else:
+                rows = self.session.execute(_READ_ROW, {**params, "row_key": self.row_key})
+        self._stored = {(row_key, col_key): StoredValue(id, num, text, version)
+                        for id, row_key, col_key, num, text, version in rows}
 
     def _require_read(self, row_key: str) -> None:
         """A part read for one row answers for that row only (the others would look empty)."""
         if self.row_key is not None and row_key != self.row_key:
             raise LookupError(f"row {row_key} of {self.table.code} was not read (this part holds row {self.row_key})")
 
-    def begin_write(self, via: str) -> None:
+    def begin_write(self, via: str, locked: LockedPart | None = None) -> None:
         """Lock the unit's part, check it may be written, and re-read its values, so that checks see
-        what others just saved."""
-        self._state = begin_write(self.session, self.campaign, self.unit, via)
-        self._read()
+        what others just saved. ``locked``: the caller took the lock already, and read the part's
+        state and this part's row under it (workflow.lock_table_part)."""
+        if locked is None:
+            self._state = begin_write(self.session, self.campaign, self.unit, via)
+            self._read()
+        else:
+            self._state = check_open(self.session, self.campaign, locked.state, via)
+            self._read(locked.values)
 
     def owns(self, row_key: str, column_key: str) -> bool:
         return self.ownership.owns(row_key, column_key)
@@ -309,21 +333,25 @@ class UnitTable:
         if old == _value_of(parsed):
             return False
         column = self.table.column(column_key)
+        user_id = user.id if user else None
+        value = {"num": parsed.num, "text": parsed.text, "updated_by_id": user_id, "updated_at": utcnow()}
+        # written at once, without ORM objects (statements built once: see _WRITE_CELL)
         if current is None:
-            current = CellValue(campaign_id=self.campaign.id, unit_id=self.unit.id,
-                                table_code=self.table.code, row_key=row_key, col_key=column_key,
-                                group_key=self.table.group_key_of(column_key), version=0)
-            self.session.add(current)
-            self.stored[(row_key, column_key)] = current
-        current.num, current.text = parsed.num, parsed.text
-        current.version += 1
+            new = self.session.execute(_INSERT_CELL, {
+                **value, "campaign_id": self.campaign.id, "unit_id": self.unit.id, "table_code": self.table.code,
+                "row_key": row_key, "col_key": column_key, "group_key": self.table.group_key_of(column_key),
+                "version": 1})
+            self.stored[(row_key, column_key)] = StoredValue(new.inserted_primary_key[0], parsed.num, parsed.text, 1)
+        else:
+            self.session.execute(_UPDATE_CELL, {**value, "cell_id": current.id, "version": current.version + 1})
+            current.num, current.text, current.version = parsed.num, parsed.text, current.version + 1
         self._check_findings = None  # judged again with the new value
-        current.updated_by_id = user.id if user else None
         self.changes += 1
-        self.session.add(AuditEvent(
-            user_id=current.updated_by_id, campaign_id=self.campaign.id, unit_id=self.unit.id,
-            action="cell", via=via, table_code=self.table.code, row_key=row_key, col_key=column_key,
-            old=show(column, *old) or None, new=show(column, parsed.num, parsed.text) or None))
+        self.session.execute(_INSERT_AUDIT, {
+            "at": value["updated_at"], "user_id": user_id, "campaign_id": self.campaign.id, "unit_id": self.unit.id,
+            "action": "cell", "via": via, "table_code": self.table.code, "row_key": row_key, "col_key": column_key,
+            "old": show(column, *old) or None, "new": show(column, parsed.num, parsed.text) or None,
+            "ip": current_origin()})
         return True
 
     def version(self, row_key: str, column_key: str) -> int:
@@ -332,7 +360,7 @@ class UnitTable:
         return stored.version if stored else 0
 
     def save(self, row_key: str, column_key: str, raw: object, user: User | None, via: str,
-             expected_version: int | None = None, commit: bool = True) -> Saved:
+             expected_version: int | None = None, commit: bool = True, locked: LockedPart | None = None) -> Saved:
         """Check and store one value; raises ValueProblem (nothing stored), NotOwned, Refused (the
         part is locked; rolled back) or Conflict (``expected_version`` is not the stored one and the
         value sent is not the one stored now: a retry of a save that went through is no conflict).
@@ -341,8 +369,9 @@ class UnitTable:
         rule messages), computed before the transaction ends. ``commit``: commit if something
         changed, else roll back (either ends the lock), also on ValueProblem, NotOwned and Conflict;
         without it the caller ends the transaction (and may still draw the part's cells before).
+        ``locked``: the lock the caller took, with what it read (see begin_write).
         """
-        self.begin_write(via)
+        self.begin_write(via, locked)
         try:
             column = self.input_column(row_key, column_key)
             current = self.stored.get((row_key, column_key))
@@ -425,7 +454,18 @@ class UnitTable:
         return {}
 
 
-def _value_of(value: CellValue | Parsed | None) -> tuple[int | None, str | None]:
+# A part's reads and writes of values, built once (a save builds no statement).
+_CELL, _AUDIT = CellValue.__table__, AuditEvent.__table__
+_READ_TABLE = (select(_CELL.c.id, _CELL.c.row_key, _CELL.c.col_key, _CELL.c.num, _CELL.c.text, _CELL.c.version)
+               .where(_CELL.c.campaign_id == bindparam("campaign_id"), _CELL.c.unit_id == bindparam("unit_id"),
+                      _CELL.c.table_code == bindparam("table_code")))
+_READ_ROW = _READ_TABLE.where(_CELL.c.row_key == bindparam("row_key"))
+_INSERT_CELL = _CELL.insert()
+_UPDATE_CELL = _CELL.update().where(_CELL.c.id == bindparam("cell_id"))
+_INSERT_AUDIT = _AUDIT.insert()
+
+
+def _value_of(value: StoredValue | Parsed | None) -> tuple[int | None, str | None]:
     """(number, text) of a stored or parsed value; (None, None) for a cell never stored."""
     return (value.num, value.text) if value is not None else (None, None)
 
