@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterable
 from typing import IO, Any
 
 from xlsxwriter.worksheet import Worksheet
 
 from ..layout import Layout, build_layout
-from ..outline import Frame, Outline
+from ..outline import Frame, Outline, Table
 from ..ownership import breakdown_tables
 from ..parts import Part
 from ..columns import row_values
@@ -21,8 +22,13 @@ from .meta import APPENDIX_KIND, CAMPAIGN, KIND, OUTLINE, OUTLINE_DIGEST, _Meta
 from .styles import _Styles
 from .xlsx import _number, _open, _put, _total_formula, _total_numbers, row_formula
 
+# A table's breakdown rows, read as they are written: the names of its units, and their parts in the
+# same order (an iterator: a province's parts are never all in memory at once).
+BreakdownRows = Callable[[Table], tuple[list[str], Iterable[Part]]]
+
+
 def write_appendix(target: str | os.PathLike | IO[bytes], outline: Outline, frame: Frame | list[int], part: Part,
-                   cover: dict[str, Any], breakdowns: list[tuple[str, Part]],
+                   cover: dict[str, Any], breakdowns: list[tuple[str, Part]] | BreakdownRows,
                    fillers: dict[str, set[str]] | None = None, with_cover: bool = True) -> None:
     """Write the assembled appendix workbook.
 
@@ -58,7 +64,7 @@ def write_appendix(target: str | os.PathLike | IO[bytes], outline: Outline, fram
       THƯỜNG VỤ" for a party body, "TM. <issuer_name>" for a state body), ``signer_name`` str,
       ``basis`` str (the sentence saying which units' parts the figures count).
     """
-    wb = _open(target)
+    wb = _open(target, streamed=True)
     st = _Styles(wb)
     meta = _Meta({CAMPAIGN: cover.get("campaign_code", ""), OUTLINE: outline.ident,
                   OUTLINE_DIGEST: outline.digest, KIND: APPENDIX_KIND})
@@ -89,14 +95,24 @@ def write_appendix(target: str | os.PathLike | IO[bytes], outline: Outline, fram
             row = write_signature(ws, st, widths, row + 2, issuer)
         _print_setup(ws, layout, row, top_margin(lines))
         _protect(ws)
-    if fillers is None:  # not known: every unit fills every table
-        fillers = {t.code: {name for name, _ in breakdowns} for t in outline.tables}
+    if not callable(breakdowns):
+        if fillers is None:  # not known: every unit fills every table
+            fillers = {t.code: {name for name, _ in breakdowns} for t in outline.tables}
+        breakdowns = _listed(breakdowns, fillers)
     for table in breakdown_tables(outline.tables, fillers):
-        rows = [b for b in breakdowns if b[0] in fillers[table.code]]
-        _write_breakdown(wb, st, table, frame, rows, part, cover.get("total_label") or "Toàn huyện",
+        names, parts = breakdowns(table)
+        _write_breakdown(wb, st, table, frame, names, parts, part, cover.get("total_label") or "Toàn huyện",
                          cover.get("compiler_kind"))
     meta.write(wb)
     wb.close()
+
+
+def _listed(breakdowns: list[tuple[str, Part]], fillers: dict[str, set[str]]) -> BreakdownRows:
+    """The BreakdownRows of a list of (unit name, part): a table's, those of the units filling it."""
+    def rows(table: Table) -> tuple[list[str], Iterable[Part]]:
+        kept = [(name, p) for name, p in breakdowns if name in fillers[table.code]]
+        return [name for name, _ in kept], [p for _, p in kept]
+    return rows
 
 
 def _appendix_grid(ws: Worksheet, st: _Styles, layout: Layout, part: Part, widths: list[float],
@@ -143,3 +159,4 @@ def _appendix_list(ws: Worksheet, st: _Styles, layout: Layout, rows: list[dict[s
                 height = max(height, _lines(value, widths[cell.col]))
         if height > 1:
             ws.set_row(lrow.row, _height(height))
+        ws.flush_rows(lrow.row + 1)  # a province's documents: thousands of rows
