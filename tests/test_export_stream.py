@@ -1,5 +1,5 @@
 """The export in flat memory (issue 16, point 6): rows flushed as they are written give the same
-sheet, byte for byte; the units' parts read a thousand at a time are the parts unit_parts gives."""
+sheet, byte for byte; the units' parts read a few hundred at a time are the parts unit_parts gives."""
 
 from __future__ import annotations
 

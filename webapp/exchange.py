@@ -175,7 +175,7 @@ class Standing:
     counted: bool
 
 
-UNITS_AT_ONCE = 2000  # units whose completeness standings() works out in one go
+UNITS_AT_ONCE = 1000  # units whose completeness standings() works out in one go
 
 
 def standings(session: Session, campaign: Campaign, counted: Counted) -> list[Standing]:
@@ -213,11 +213,17 @@ def write_campaign_appendix(session: Session, campaign: Campaign, target: str | 
     number of it: each table's from the units' parts of that table, read a few hundred units at a
     time as its rows are written (stream_unit_parts), so that the memory does not grow with the units."""
     outline = campaign.outline
-    assembled = assemble(session, campaign.id, outline, campaign.frame, counted=counted)  # the appendix page's
+    assembled = Part()  # the appendix page's, assembled table by table: a province's is not read all at once
+    for table in outline.tables:
+        one = assemble(session, campaign.id, outline, campaign.frame, table_code=table.code, counted=counted)
+        assembled.numbers.update(one.numbers)
+        assembled.texts.update(one.texts)
+        assembled.lists.update((code, rows) for code, rows in one.lists.items() if code == table.code)
     units = standings(session, campaign, counted)
     names = {u.unit_id: u.name for u in units}
     # a table's breakdown lists the units that fill a number of it (not those asked only for a note)
-    filler_ids = campaign_fillers(session, campaign)
+    filler_ids = {code: ids for table in outline.tables
+                  for code, ids in campaign_fillers(session, campaign, table).items()}
     fillers = {code: {names[i] for i in ids} for code, ids in filler_ids.items()}
 
     def breakdown(table) -> tuple[list[str], Iterator[Part]]:

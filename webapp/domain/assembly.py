@@ -267,7 +267,7 @@ def add_parts(parts: list[Part], outline: Outline, names: list[str] | None = Non
     return total
 
 
-PARTS_AT_ONCE = 1000  # units whose parts stream_unit_parts reads in one query
+PARTS_AT_ONCE = 250  # units whose parts stream_unit_parts reads in one query
 
 
 def stream_unit_parts(session, campaign_id: int, outline: Outline, frame: Frame, unit_ids: list[int],

@@ -78,18 +78,22 @@ def write_appendix(target: str | os.PathLike | IO[bytes], outline: Outline, fram
         ws = wb.add_worksheet(table.sheet)
         if table.is_list:
             rows = part.lists.get(table.code, [])
-            layout = build_layout(table, frame, list_rows=len(rows))
+            # the first row laid out, the others are its cells lower down: a province's documents
+            # (thousands of rows) are written without a layout of every one
+            layout = build_layout(table, frame, list_rows=min(len(rows), 1))
             widths = _column_widths(layout)
             _draw_frame(ws, st, layout, widths)
             _appendix_list(ws, st, layout, rows, widths)
+            last_row = layout.last_row + max(len(rows) - 1, 0)
         else:
             layout = build_layout(table, frame)
             widths = _column_widths(layout)
             _draw_frame(ws, st, layout, widths)
             _appendix_grid(ws, st, layout, part, widths, cover.get("compiler_kind"))
+            last_row = layout.last_row
         first, last = table is outline.tables[0], table is outline.tables[-1]
         lines = set_official_header(ws, headings_above(table), (issuer, outline.title) if first else None)
-        row = write_notes(ws, st, widths, layout.last_row + 2, table_notes(layout, cover.get("basis")))
+        row = write_notes(ws, st, widths, last_row + 2, table_notes(layout, cover.get("basis")))
         row = write_charts(wb, ws, layout, table.sheet, row + 1)
         if last:
             row = write_signature(ws, st, widths, row + 2, issuer)
@@ -146,17 +150,21 @@ def _appendix_grid(ws: Worksheet, st: _Styles, layout: Layout, part: Part, width
 
 def _appendix_list(ws: Worksheet, st: _Styles, layout: Layout, rows: list[dict[str, str]],
                    widths: list[float]) -> None:
-    for i, (lrow, data) in enumerate(zip(layout.rows, rows)):
-        height = 1
-        for cell in lrow.cells:
+    """The list's ``rows``, each in the cells of ``layout``'s first row moved down to its place."""
+    if not rows:
+        return
+    first = layout.rows[0]
+    for i, data in enumerate(rows):
+        row, height = first.row + i, 1
+        for cell in first.cells:
             c = cell.column
             if not c.is_input:  # TT
-                _put(ws, cell.row, cell.col, 1, st.body(c), i + 1)
+                _put(ws, row, cell.col, 1, st.body(c), i + 1)
                 continue
             value = c.kind.excel_value(None, data.get(c.key))
-            _put(ws, cell.row, cell.col, 1, st.body(c), value)
+            _put(ws, row, cell.col, 1, st.body(c), value)
             if isinstance(value, str):
                 height = max(height, _lines(value, widths[cell.col]))
         if height > 1:
-            ws.set_row(lrow.row, _height(height))
-        ws.flush_rows(lrow.row + 1)  # a province's documents: thousands of rows
+            ws.set_row(row, _height(height))
+        ws.flush_rows(row + 1)  # a province's documents: thousands of rows
