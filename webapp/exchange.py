@@ -8,18 +8,21 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import IO
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .dialect import BULK_VALUES, refresh_statistics
-from .domain.assembly import assemble, count_basis, unit_parts
+from .domain.assembly import assemble, count_basis, stream_unit_parts, unit_parts
 from .domain.importer import read_template
 from .domain.parts import Counted, Part
 from .domain.workbook import collector_paused, write_appendix, write_template
 from .entry.service import OverQuota, UnitList, UnitTable, begin_write, owned_groups
-from .models import ROLE_COMPILER, Campaign, Unit, User
-from .review.service import Completeness, campaign_fillers, completeness, total_label
+from .models import ROLE_COMPILER, Campaign, CampaignUnit, Unit, User
+from .review.service import campaign_fillers, completeness, total_label
 from .workflow import STATUS_NAMES, VIA_COMPILER_IMPORT, Refused, closed_reason, in_campaign, part_of
 
 
@@ -161,17 +164,45 @@ def document_fields(campaign: Campaign) -> dict:
             "signer_title": campaign.signer_title, "signer_name": campaign.signer_name}
 
 
-def cover_info(campaign: Campaign, state: Completeness, counted: Counted, basis: str, now: dt.datetime) -> dict:
+@dataclass(frozen=True)
+class Standing:
+    """What the workbook says of a unit: its name, where its part stands (workflow.STATUS_NAMES'
+    key), whether it has handed it in and whether the figures count it."""
+    unit_id: int
+    name: str
+    status: str
+    handed_in: bool
+    counted: bool
+
+
+UNITS_AT_ONCE = 1000  # units whose completeness standings() works out in one go
+
+
+def standings(session: Session, campaign: Campaign, counted: Counted) -> list[Standing]:
+    """Every reporting unit's Standing, in the campaign's order, worked out UNITS_AT_ONCE units at a
+    time: a province's units are never all loaded with their tables' states at once."""
+    ids = session.scalars(select(Unit.id).join(CampaignUnit, CampaignUnit.unit_id == Unit.id)
+                          .where(CampaignUnit.campaign_id == campaign.id).order_by(Unit.sort_order, Unit.id)).all()
+    out = []
+    for start in range(0, len(ids), UNITS_AT_ONCE):
+        chunk = session.scalars(select(Unit).where(Unit.id.in_(ids[start:start + UNITS_AT_ONCE]))).all()
+        chunk.sort(key=lambda u: (u.sort_order, u.id))
+        out.extend(Standing(u.unit.id, u.unit.name, u.status, u.handed_in, u.counts_in(counted))
+                   for u in completeness(session, campaign, chunk).units)
+    return out
+
+
+def cover_info(campaign: Campaign, units: list[Standing], basis: str, now: dt.datetime) -> dict:
     """The cover sheet: campaign, compiler, when, which units have not handed in their part
     (submitted or accepted), which parts the figures count (``basis``: Basis.sentence), and every
     unit with where its part stands and whether it is counted; and the document's fields."""
-    missing = [u.unit.name for u in state.units if not u.handed_in]
+    missing = [u.name for u in units if not u.handed_in]
     return {**document_fields(campaign), "campaign_code": campaign.code, "campaign_name": campaign.name,
             "compiler": campaign.compiler_unit.name, "generated_at": now, "deadline": campaign.deadline,
-            "units_total": len(state.units), "units_submitted": len(state.units) - len(missing),
+            "units_total": len(units), "units_submitted": len(units) - len(missing),
             "missing_units": missing, "subtitle": campaign.subtitle, "total_label": total_label(campaign),
             "compiler_kind": campaign.compiler_kind, "basis": basis,
-            "units": [(u.unit.name, STATUS_NAMES[u.status], u.counts_in(counted)) for u in state.units]}
+            "units": [(u.name, STATUS_NAMES[u.status], u.counted) for u in units]}
 
 
 @collector_paused()
@@ -179,15 +210,26 @@ def write_campaign_appendix(session: Session, campaign: Campaign, target: str | 
                             counted: Counted = Counted.ALL, with_cover: bool = True) -> None:
     """The assembled appendix workbook of the ``counted`` parts, with its cover saying which (unless
     not ``with_cover``), and a per-unit breakdown of each table listing the counted units that fill a
-    number of it."""
+    number of it: each table's from the units' parts of that table, read a few hundred units at a
+    time as its rows are written (stream_unit_parts), so that the memory does not grow with the units."""
     outline = campaign.outline
-    # the appendix page's assembly; the units' own parts for the breakdowns by unit
-    assembled = assemble(session, campaign.id, outline, campaign.frame, counted=counted)
-    parts = unit_parts(session, campaign.id, outline, campaign.frame, counted=counted)
-    state = completeness(session, campaign)
-    breakdowns = [(u.unit.name, parts.get(u.unit.id, Part())) for u in state.units if u.counts_in(counted)]
-    names = {u.id: u.name for u in campaign.units}
+    assembled = Part()  # the appendix page's, assembled table by table: a province's is not read all at once
+    for table in outline.tables:
+        one = assemble(session, campaign.id, outline, campaign.frame, table_code=table.code, counted=counted)
+        assembled.numbers.update(one.numbers)
+        assembled.texts.update(one.texts)
+        assembled.lists.update((code, rows) for code, rows in one.lists.items() if code == table.code)
+    units = standings(session, campaign, counted)
+    names = {u.unit_id: u.name for u in units}
     # a table's breakdown lists the units that fill a number of it (not those asked only for a note)
-    fillers = {code: {names[i] for i in ids} for code, ids in campaign_fillers(session, campaign).items()}
-    cover = cover_info(campaign, state, counted, count_basis(session, campaign.id, counted).sentence, now)
-    write_appendix(target, outline, campaign.frame, assembled, cover, breakdowns, fillers, with_cover=with_cover)
+    filler_ids = {code: ids for table in outline.tables
+                  for code, ids in campaign_fillers(session, campaign, table).items()}
+    fillers = {code: {names[i] for i in ids} for code, ids in filler_ids.items()}
+
+    def breakdown(table) -> tuple[list[str], Iterator[Part]]:
+        ids = [u.unit_id for u in units if u.counted and u.unit_id in filler_ids.get(table.code, ())]
+        parts = stream_unit_parts(session, campaign.id, outline, campaign.frame, ids, table.code, counted)
+        return [names[i] for i in ids], (part for _, part in parts)
+
+    cover = cover_info(campaign, units, count_basis(session, campaign.id, counted).sentence, now)
+    write_appendix(target, outline, campaign.frame, assembled, cover, breakdown, fillers, with_cover=with_cover)

@@ -392,3 +392,34 @@ def add_parts(parts: list[Part], outline: Outline, names: list[str] | None = Non
             total.lists[table_obj.code] = merge_list_rows(rows, table_obj.order_by, table_obj.unique_by)
     add_total_rows(total, outline)
     return total
+
+
+PARTS_AT_ONCE = 250  # units whose parts stream_unit_parts reads in one query
+
+
+def stream_unit_parts(session, campaign_id: int, outline: Outline, frame: Frame, unit_ids: list[int],
+                      table_code: str, counted: Counted = Counted.ALL):
+    """The numbers of table ``table_code`` in the parts of ``unit_ids`` (what ``unit_parts`` gives
+    for them, notes and list rows aside), as (unit id, part) in the order of ``unit_ids``, read
+    PARTS_AT_ONCE units at a time: a province's breakdown by unit is written from it in the memory of
+    a few hundred units, whatever their number."""
+    owners = _owners(counted)
+    fixed = _fixed_cells(session, owners, campaign_id, outline, frame, table_code=table_code)
+    nested = {owner: part for owner, _, part in nested_parts(session, campaign_id, outline, frame,
+                                                               table_code=table_code, counted=counted)}
+    for start in range(0, len(unit_ids), PARTS_AT_ONCE):
+        ids = unit_ids[start:start + PARTS_AT_ONCE]
+        parts: dict[int, Part] = defaultdict(Part)
+        for owner, row_key, col_key, num in session.execute(
+                select(cell_value.c.unit_id, cell_value.c.row_key, cell_value.c.col_key, cell_value.c.num)
+                .select_from(_owned_values(owners))
+                .where(cell_value.c.campaign_id == campaign_id, cell_value.c.table_code == table_code,
+                       cell_value.c.num.is_not(None), cell_value.c.unit_id.in_(ids))):
+            parts[owner].numbers[(table_code, row_key, col_key)] = int(num)
+        for owner in ids:
+            if owner in nested:
+                yield owner, nested[owner]
+                continue
+            part = parts.pop(owner, None) or Part()
+            part.numbers.update(fixed.pop(owner, {}))
+            yield owner, part

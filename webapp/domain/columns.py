@@ -918,4 +918,5 @@ def row_values(columns: Sequence[Column], numbers: Mapping[str, int | None], row
 
     for key in derived:
         value_of(key)
+    del value_of  # it refers to itself: a cycle that would outlive the call while the collector is paused
     return values

@@ -305,12 +305,15 @@ def cell_breakdown(session: Session, campaign: Campaign, table: Table, row_key: 
                          uncounted=frozenset(s.unit.id for s in states if not s.counts_in(counted)))
 
 
-def campaign_fillers(session: Session, campaign: Campaign) -> dict[str, set[int]]:
+def campaign_fillers(session: Session, campaign: Campaign, table: Table | None = None) -> dict[str, set[int]]:
     """Table code -> the ids of the units that fill a number of it in ``campaign`` (its assignments
-    through ownership.number_fillers): who a breakdown by unit lists."""
-    return number_fillers(campaign.outline.tables, session.execute(
-        select(Assignment.unit_id, Assignment.table_code, Assignment.group_key)
-        .where(Assignment.campaign_id == campaign.id)).all())
+    through ownership.number_fillers): who a breakdown by unit lists; only ``table``'s when given (a
+    province's campaign holds hundreds of thousands of assignments: read a table at a time)."""
+    query = (select(Assignment.unit_id, Assignment.table_code, Assignment.group_key)
+             .where(Assignment.campaign_id == campaign.id))
+    if table is not None:
+        query = query.where(Assignment.table_code == table.code)
+    return number_fillers(campaign.outline.tables if table is None else [table], session.execute(query).all())
 
 
 def breakdown_tables_of(session: Session, campaign: Campaign) -> list[Table]:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterable
 from typing import IO, Any
 
 from xlsxwriter.worksheet import Worksheet
 
 from ..layout import Layout, build_layout
-from ..outline import Frame, Outline
+from ..outline import Frame, Outline, Table
 from ..ownership import breakdown_tables
 from ..parts import Part
 from ..columns import row_values
@@ -21,8 +22,13 @@ from .meta import APPENDIX_KIND, CAMPAIGN, KIND, OUTLINE, OUTLINE_DIGEST, _Meta
 from .styles import _Styles
 from .xlsx import _number, _open, _put, _total_formula, _total_numbers, row_formula
 
+# A table's breakdown rows, read as they are written: the names of its units, and their parts in the
+# same order (an iterator: a province's parts are never all in memory at once).
+BreakdownRows = Callable[[Table], tuple[list[str], Iterable[Part]]]
+
+
 def write_appendix(target: str | os.PathLike | IO[bytes], outline: Outline, frame: Frame | list[int], part: Part,
-                   cover: dict[str, Any], breakdowns: list[tuple[str, Part]],
+                   cover: dict[str, Any], breakdowns: list[tuple[str, Part]] | BreakdownRows,
                    fillers: dict[str, set[str]] | None = None, with_cover: bool = True) -> None:
     """Write the assembled appendix workbook.
 
@@ -58,7 +64,7 @@ def write_appendix(target: str | os.PathLike | IO[bytes], outline: Outline, fram
       THƯỜNG VỤ" for a party body, "TM. <issuer_name>" for a state body), ``signer_name`` str,
       ``basis`` str (the sentence saying which units' parts the figures count).
     """
-    wb = _open(target)
+    wb = _open(target, streamed=True)
     st = _Styles(wb)
     meta = _Meta({CAMPAIGN: cover.get("campaign_code", ""), OUTLINE: outline.ident,
                   OUTLINE_DIGEST: outline.digest, KIND: APPENDIX_KIND})
@@ -72,31 +78,45 @@ def write_appendix(target: str | os.PathLike | IO[bytes], outline: Outline, fram
         ws = wb.add_worksheet(table.sheet)
         if table.is_list:
             rows = part.lists.get(table.code, [])
-            layout = build_layout(table, frame, list_rows=len(rows))
+            # the first row laid out, the others are its cells lower down: a province's documents
+            # (thousands of rows) are written without a layout of every one
+            layout = build_layout(table, frame, list_rows=min(len(rows), 1))
             widths = _column_widths(layout)
             _draw_frame(ws, st, layout, widths)
             _appendix_list(ws, st, layout, rows, widths)
+            last_row = layout.last_row + max(len(rows) - 1, 0)
         else:
             layout = build_layout(table, frame)
             widths = _column_widths(layout)
             _draw_frame(ws, st, layout, widths)
             _appendix_grid(ws, st, layout, part, widths, cover.get("compiler_kind"))
+            last_row = layout.last_row
         first, last = table is outline.tables[0], table is outline.tables[-1]
         lines = set_official_header(ws, headings_above(table), (issuer, outline.title) if first else None)
-        row = write_notes(ws, st, widths, layout.last_row + 2, table_notes(layout, cover.get("basis")))
+        row = write_notes(ws, st, widths, last_row + 2, table_notes(layout, cover.get("basis")))
         row = write_charts(wb, ws, layout, table.sheet, row + 1)
         if last:
             row = write_signature(ws, st, widths, row + 2, issuer)
         _print_setup(ws, layout, row, top_margin(lines))
         _protect(ws)
-    if fillers is None:  # not known: every unit fills every table
-        fillers = {t.code: {name for name, _ in breakdowns} for t in outline.tables}
+    if not callable(breakdowns):
+        if fillers is None:  # not known: every unit fills every table
+            fillers = {t.code: {name for name, _ in breakdowns} for t in outline.tables}
+        breakdowns = _listed(breakdowns, fillers)
     for table in breakdown_tables(outline.tables, fillers):
-        rows = [b for b in breakdowns if b[0] in fillers[table.code]]
-        _write_breakdown(wb, st, table, frame, rows, part, cover.get("total_label") or "Toàn huyện",
+        names, parts = breakdowns(table)
+        _write_breakdown(wb, st, table, frame, names, parts, part, cover.get("total_label") or "Toàn huyện",
                          cover.get("compiler_kind"))
     meta.write(wb)
     wb.close()
+
+
+def _listed(breakdowns: list[tuple[str, Part]], fillers: dict[str, set[str]]) -> BreakdownRows:
+    """The BreakdownRows of a list of (unit name, part): a table's, those of the units filling it."""
+    def rows(table: Table) -> tuple[list[str], Iterable[Part]]:
+        kept = [(name, p) for name, p in breakdowns if name in fillers[table.code]]
+        return [name for name, _ in kept], [p for _, p in kept]
+    return rows
 
 
 def _appendix_grid(ws: Worksheet, st: _Styles, layout: Layout, part: Part, widths: list[float],
@@ -130,16 +150,21 @@ def _appendix_grid(ws: Worksheet, st: _Styles, layout: Layout, part: Part, width
 
 def _appendix_list(ws: Worksheet, st: _Styles, layout: Layout, rows: list[dict[str, str]],
                    widths: list[float]) -> None:
-    for i, (lrow, data) in enumerate(zip(layout.rows, rows)):
-        height = 1
-        for cell in lrow.cells:
+    """The list's ``rows``, each in the cells of ``layout``'s first row moved down to its place."""
+    if not rows:
+        return
+    first = layout.rows[0]
+    for i, data in enumerate(rows):
+        row, height = first.row + i, 1
+        for cell in first.cells:
             c = cell.column
             if not c.is_input:  # TT
-                _put(ws, cell.row, cell.col, 1, st.body(c), i + 1)
+                _put(ws, row, cell.col, 1, st.body(c), i + 1)
                 continue
             value = c.kind.excel_value(None, data.get(c.key))
-            _put(ws, cell.row, cell.col, 1, st.body(c), value)
+            _put(ws, row, cell.col, 1, st.body(c), value)
             if isinstance(value, str):
                 height = max(height, _lines(value, widths[cell.col]))
         if height > 1:
-            ws.set_row(lrow.row, _height(height))
+            ws.set_row(row, _height(height))
+        ws.flush_rows(row + 1)  # a province's documents: thousands of rows

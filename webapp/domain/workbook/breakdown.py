@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 
 import xlsxwriter
@@ -24,14 +25,14 @@ def breakdown_sheet_name(table: Table) -> str:
     return table.sheet[:31 - len(BREAKDOWN_SUFFIX)] + BREAKDOWN_SUFFIX
 
 
-def _write_breakdown(wb: xlsxwriter.Workbook, st: _Styles, table: Table, frame: Frame,
-                     breakdowns: list[tuple[str, Part]], total: Part, total_label: str,
-                     unit_kind: str | None = None) -> None:
-    """One row per unit and a total row, like the per-commune tables of the district reports."""
+def _write_breakdown(wb: xlsxwriter.Workbook, st: _Styles, table: Table, frame: Frame, names: list[str],
+                     parts: Iterable[Part], total: Part, total_label: str, unit_kind: str | None = None) -> None:
+    """One row per unit (``names``, and their ``parts`` in the same order, read as the rows are
+    written) and a total row, like the per-commune tables of the district reports."""
     ws = wb.add_worksheet(breakdown_sheet_name(table))
-    layout = build_breakdown(table, frame, [(name, None) for name, _ in breakdowns], total_label)
+    layout = build_breakdown(table, frame, [(name, None) for name in names], total_label)
     # the unit names on one line each: rows are not heightened for wrapped names
-    name_width = min(45.0, max([28.0] + [len(name) * 1.1 + 2 for name, _ in breakdowns]))
+    name_width = min(45.0, max([28.0] + [len(name) * 1.1 + 2 for name in names]))
     widths = [5.0, name_width] + [10.0 for _ in layout.columns]
     title = f"{table.title.rstrip(': ')} – chi tiết theo đơn vị"
     _merged_text(ws, TITLE_ROW, 0, max(layout.width - 1, 1), title, st.title())
@@ -42,8 +43,9 @@ def _write_breakdown(wb: xlsxwriter.Workbook, st: _Styles, table: Table, frame: 
     periods = [(p, [(b.column.key, b.col, st.body(b.column), _scale(b)) for b in p.stored], _other_cells(st, p))
                for p in layout.periods]
     write_number, write_blank = ws.write_number, ws.write_blank
-    for lrow, (_, upart) in zip(layout.rows, breakdowns):
+    for lrow, upart in zip(layout.rows, parts):
         row = lrow.row
+        ws.flush_rows(row)  # the rows above are done: a province's units are not all held
         write_number(row, 0, lrow.serial, serial_fmt)
         ws.write_string(row, 1, lrow.label, name_fmt)
         for period, stored, others in periods:
@@ -57,7 +59,7 @@ def _write_breakdown(wb: xlsxwriter.Workbook, st: _Styles, table: Table, frame: 
                     write_number(row, col, value / scale if scale else value, fmt)
             if others:
                 _breakdown_others(ws, row, others, period, numbers, unit_kind)
-    _breakdown_total(ws, st, layout, total if breakdowns else Part(), unit_kind)
+    _breakdown_total(ws, st, layout, total if names else Part(), unit_kind)
     for col, w in enumerate(widths):
         ws.set_column(col, col, w)
     ws.freeze_panes(layout.number_row + 1, 2)

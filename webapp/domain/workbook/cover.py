@@ -78,6 +78,7 @@ def _write_cover(ws: Worksheet, st: _Styles, outline: Outline, years: list[int],
     ws.write_string(row, 0, f"Đơn vị chưa nộp ({len(missing)})", st.get(bold=True))
     row += 1
     for i, name in enumerate(missing, 1):
+        ws.flush_rows(row)  # a province's units: the rows above are done
         ws.write_string(row, 1, f"{i}. {name}", st.get(text_wrap=True))
         row += 1
     if not missing:
@@ -89,6 +90,7 @@ def _write_cover(ws: Worksheet, st: _Styles, outline: Outline, years: list[int],
         ws.write_string(row, 0, "PHẦN SỐ LIỆU CỦA TỪNG ĐƠN VỊ", st.get(bold=True))
         row += 1
         for i, (name, status, counted) in enumerate(units, 1):
+            ws.flush_rows(row)
             ws.write_string(row, 0, f"{i}. {name}", val_fmt)
             ws.write_string(row, 1, f"{status} — {'được tính' if counted else 'không tính'}",
                             val_fmt if counted else st.get(border=1, text_wrap=True, align="left", italic=True))

@@ -8,6 +8,8 @@ import functools
 import gc
 import os
 import re
+import shutil
+import tempfile
 from decimal import Decimal
 from typing import IO, Any
 
@@ -42,6 +44,49 @@ class _Worksheet(Worksheet):
     """
 
     first_header = ""
+    _written_rows = 0  # rows above this one are written out already (flush_rows)
+    _rows_file: IO[str] | None = None  # their XML, until the sheet is saved
+
+    def flush_rows(self, before: int) -> None:
+        """Write out the rows above ``before`` now and forget their cells: a sheet with a row per unit
+        of a province then holds a few rows in memory, not every one (XlsxWriter's constant_memory
+        mode, but per sheet and without its conditions: the writer says when the rows above are
+        done, cells may be written in any order until then, and the file is the same byte for byte).
+
+        Only whole blocks of 16 rows are written (the ``spans`` of a row element are per 16 rows);
+        nothing may be written above ``before`` afterwards."""
+        end = before - before % 16
+        if self.dim_rowmin is None or end <= self._written_rows:
+            return
+        if self._rows_file is None:
+            self._rows_file = tempfile.TemporaryFile("w+", encoding="utf-8")
+        fh, first, last = self.fh, self.dim_rowmin, self.dim_rowmax
+        self.fh, self.dim_rowmin, self.dim_rowmax = self._rows_file, max(first, self._written_rows), end - 1
+        try:
+            if self.dim_rowmin <= self.dim_rowmax:
+                super()._write_rows()
+        finally:
+            self.fh, self.dim_rowmin, self.dim_rowmax = fh, first, last
+        for row in range(self._written_rows, end):
+            self.table.pop(row, None)
+            self.row_info.pop(row, None)
+        self._written_rows = end
+
+    def _write_rows(self) -> None:
+        """The rows flushed earlier (flush_rows), then the others."""
+        if self._rows_file is None:
+            return super()._write_rows()
+        self._rows_file.seek(0)
+        shutil.copyfileobj(self._rows_file, self.fh)
+        self._rows_file.close()
+        self._rows_file = None
+        first = self.dim_rowmin
+        self.dim_rowmin = max(first, self._written_rows)
+        try:
+            if self.dim_rowmin <= self.dim_rowmax:
+                super()._write_rows()
+        finally:
+            self.dim_rowmin = first
 
     def set_first_header(self, header: str) -> None:
         """The first page's header (the odd pages keep ``set_header``'s; the footer is the same)."""
@@ -126,12 +171,15 @@ class _Workbook(xlsxwriter.Workbook):
     worksheet_class = _Worksheet  # XlsxWriter's hook for its worksheet subclasses
 
 
-def _open(target: str | os.PathLike | IO[bytes]) -> xlsxwriter.Workbook:
+def _open(target: str | os.PathLike | IO[bytes], streamed: bool = False) -> xlsxwriter.Workbook:
+    """A workbook; ``streamed``: one that may be large (a province's appendix), whose sheets are
+    written to temporary files when it is saved rather than all held in memory as text, and whose
+    writer may flush rows (_Worksheet.flush_rows). A small one is written in memory (faster)."""
     if isinstance(target, os.PathLike):
         target = os.fspath(target)
     return _Workbook(target, {
         "strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False,
-        "remove_timezone": True, "in_memory": True,  # no temporary file per sheet
+        "remove_timezone": True, "in_memory": not streamed,
         "default_format_properties": {"font_name": FONT, "font_size": 11},
     })
 
