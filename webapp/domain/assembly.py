@@ -404,7 +404,7 @@ def stream_unit_parts(session, campaign_id: int, outline: Outline, frame: Frame,
     PARTS_AT_ONCE units at a time: a province's breakdown by unit is written from it in the memory of
     a few hundred units, whatever their number."""
     owners = _owners(counted)
-    fixed = _fixed_cells(session, owners, campaign_id, outline, frame, table_code=table_code)
+    fixed = _fixed_cells(session, owners, campaign_id, outline, frame, table_codes=[table_code])
     nested = {owner: part for owner, _, part in nested_parts(session, campaign_id, outline, frame,
                                                                table_code=table_code, counted=counted)}
     for start in range(0, len(unit_ids), PARTS_AT_ONCE):
