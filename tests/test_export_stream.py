@@ -97,7 +97,6 @@ def test_streamed_export_is_the_listed_one(app, monkeypatch, counted, code):
     """The export reading the parts as it writes holds what write_appendix writes from a list of
     every unit's part (as the export did), cell for cell."""
     monkeypatch.setattr(assembly, "PARTS_AT_ONCE", 2)
-    monkeypatch.setattr(exchange, "UNITS_AT_ONCE", 3)
     now = dt.datetime(2024, 5, 20, 8, 30)
     with in_app() as session:
         campaign = session.scalar(select(Campaign).where(Campaign.code == code))
@@ -116,3 +115,16 @@ def test_streamed_export_is_the_listed_one(app, monkeypatch, counted, code):
                        cover, listed, fillers)
     assert any(name.endswith(BREAKDOWN_SUFFIX) for name in _cells(out.getvalue()))
     assert _cells(streamed.getvalue()) == _cells(out.getvalue())
+
+
+@pytest.mark.parametrize("counted", list(Counted))
+@pytest.mark.parametrize("code", ["kl49-2024", "kl49-tinh-2024"])
+def test_standings_in_sql_are_the_units_states(app, counted, code):
+    """The cover's standings, read in one statement, say of every unit what its state does."""
+    with in_app() as session:
+        campaign = session.scalar(select(Campaign).where(Campaign.code == code))
+        expected = [(u.unit.id, u.unit.name, u.status, u.handed_in, u.counts_in(counted))
+                    for u in completeness(session, campaign).units]
+        got = [(s.unit_id, s.name, s.status, s.handed_in, s.counted)
+               for s in exchange.standings(session, campaign, counted)]
+    assert got == expected and len({status for *_, status, _, _ in got}) > 1

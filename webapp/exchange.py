@@ -12,17 +12,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
-from .dialect import BULK_VALUES, refresh_statistics
+from .dialect import BULK_VALUES, refresh_statistics, whole_scans
 from .domain.assembly import assemble, count_basis, stream_unit_parts, unit_parts
 from .domain.importer import read_template
 from .domain.parts import Counted, Part
 from .domain.workbook import collector_paused, write_appendix, write_template
 from .entry.service import OverQuota, UnitList, UnitTable, begin_write, owned_groups
-from .models import ROLE_COMPILER, Campaign, CampaignUnit, Unit, User
-from .review.service import campaign_fillers, completeness, total_label
+from .models import PART_ACCEPTED, PART_SUBMITTED, ROLE_COMPILER, Campaign, CampaignUnit, Unit, User
+from .review.listing import unit_figures
+from .review.service import campaign_fillers, total_label
 from .workflow import STATUS_NAMES, VIA_COMPILER_IMPORT, Refused, closed_reason, in_campaign, part_of
 
 
@@ -175,21 +176,19 @@ class Standing:
     counted: bool
 
 
-UNITS_AT_ONCE = 1000  # units whose completeness standings() works out in one go
-
-
 def standings(session: Session, campaign: Campaign, counted: Counted) -> list[Standing]:
-    """Every reporting unit's Standing, in the campaign's order, worked out UNITS_AT_ONCE units at a
-    time: a province's units are never all loaded with their tables' states at once."""
-    ids = session.scalars(select(Unit.id).join(CampaignUnit, CampaignUnit.unit_id == Unit.id)
-                          .where(CampaignUnit.campaign_id == campaign.id).order_by(Unit.sort_order, Unit.id)).all()
-    out = []
-    for start in range(0, len(ids), UNITS_AT_ONCE):
-        chunk = session.scalars(select(Unit).where(Unit.id.in_(ids[start:start + UNITS_AT_ONCE]))).all()
-        chunk.sort(key=lambda u: (u.sort_order, u.id))
-        out.extend(Standing(u.unit.id, u.unit.name, u.status, u.handed_in, u.counts_in(counted))
-                   for u in completeness(session, campaign, chunk).units)
-    return out
+    """Every reporting unit's Standing, in the campaign's order, in one statement: the status as the
+    dashboard counts it in SQL (listing.unit_figures), so a province's units are never loaded with
+    their tables' states."""
+    figures = unit_figures(campaign)
+    with whole_scans(session):  # every stored value of the campaign counted
+        rows = session.execute(
+            select(Unit.id, Unit.name, figures.c.status, CampaignUnit.status)
+            .join(figures, figures.c.unit_id == Unit.id)
+            .join(CampaignUnit, and_(CampaignUnit.unit_id == Unit.id, CampaignUnit.campaign_id == campaign.id))
+            .order_by(Unit.sort_order, Unit.id)).all()
+    return [Standing(unit_id, name, status, part_status in (PART_SUBMITTED, PART_ACCEPTED), counted.includes(part_status))
+            for unit_id, name, status, part_status in rows]
 
 
 def cover_info(campaign: Campaign, units: list[Standing], basis: str, now: dt.datetime) -> dict:
