@@ -163,3 +163,25 @@ def test_the_pages_preview_is_the_start_of_the_whole_assembly(bench_apps):
     assert preview.lists.keys() == whole.lists.keys() and preview.rows_left
     for code, rows in whole.lists.items():
         assert preview.lists[code] == rows[:20] and preview.rows_left[code] == len(rows) - 20
+
+
+@pytest.mark.filterwarnings("error::pytest.PytestUnraisableExceptionWarning")
+def test_a_csv_download_dropped_midway_leaves_nothing_behind(bench_apps, monkeypatch):
+    """A client that stops reading after the first batch: the stream closed by the garbage collector
+    while another app context is current (as in the next request or test) neither raises nor leaves
+    an app context pushed."""
+    import gc
+
+    from flask import has_app_context
+
+    from webapp.review import routes
+
+    monkeypatch.setattr(routes, "CSV_BATCH", 10)
+    client = compiler_of(bench_apps[200])
+    response = client.get(f"{BASE}/dashboard/chua-xong.csv", buffered=False)
+    chunks = iter(response.response)
+    assert next(chunks).decode().startswith("\ufeffMã đơn vị") and next(chunks).count(b"\n") > 0
+    with bench_apps[200].app_context():
+        del chunks, response
+        gc.collect()
+    assert not has_app_context()

@@ -239,27 +239,31 @@ def not_done_csv(code: str):
     app = current_app._get_current_object()
 
     def lines():
-        with app.app_context():  # its own session: the request's is closed once the response is returned
-            yield from rows(db.session, db.session.get(Campaign, campaign_id))
-
-    def rows(session, campaign):
+        # each batch in an app context (its own session: the request's is closed once the response is
+        # returned) entered and left between two yields, so that a download dropped midway, closed by
+        # the garbage collector elsewhere, leaves no context to pop
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(["Mã đơn vị", "Tên đơn vị", "Tình trạng", "Số ô đã nhập", "Số ô yêu cầu", "Tài khoản", "Điện thoại"])
         yield "\ufeff" + out.getvalue()  # BOM: Excel reads it as UTF-8
-        number = 1
-        while True:
-            batch = dashboard_page(session, campaign, UnitQuery(status=NOT_DONE, page=number, per_page=CSV_BATCH),
-                                   with_counts=False)
-            out.seek(0), out.truncate()
-            for u in completeness(session, campaign, batch.units).not_done:
-                status = STATUS_NAMES[u.status] + (" – quá hạn" if u.late(campaign, today) else "")
-                writer.writerow([csv_cell(v) for v in (u.unit.code, u.unit.name, status, u.filled, u.expected,
-                                                        " ".join(u.clerks), u.unit.phone or "")])
-            yield out.getvalue()
-            if number >= batch.pages:
-                break
+        number, more = 1, True
+        while more:
+            with app.app_context():
+                text, more = batch(db.session, db.session.get(Campaign, campaign_id), number)
+            yield text
             number += 1
+
+    def batch(session, campaign, number: int) -> tuple[str, bool]:
+        """The CSV lines of the ``number``th batch of units not done, and whether more batches follow."""
+        page = dashboard_page(session, campaign, UnitQuery(status=NOT_DONE, page=number, per_page=CSV_BATCH),
+                              with_counts=False)
+        out = io.StringIO()
+        writer = csv.writer(out)
+        for u in completeness(session, campaign, page.units).not_done:
+            status = STATUS_NAMES[u.status] + (" – quá hạn" if u.late(campaign, today) else "")
+            writer.writerow([csv_cell(v) for v in (u.unit.code, u.unit.name, status, u.filled, u.expected,
+                                                    " ".join(u.clerks), u.unit.phone or "")])
+        return out.getvalue(), number < page.pages
 
     filename = f"chua-xong-{code}.csv"
     return Response(lines(), mimetype="text/csv",
